@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Makes every test case under testdata/: models, seeded inputs and golden outputs.
+
+Run through scripts/make_testdata.sh (which provides a venv with onnx + onnxruntime). Each case is a
+folder testdata/<case>/ with:
+  model.onnx   the model (copied from ../shared/models or generated here, seeded)
+  input.npy    float32 [N, ...] seeded inputs
+  golden.npy   float32 [N, ...] outputs of ONNX Runtime (or numpy where ORT cannot run the model)
+  case.json    what the case is, where its golden output comes from, whether it is a classifier
+Re-running gives byte-identical files. Never edit the outputs by hand.
+"""
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTDATA = os.path.join(ROOT, "testdata")
+SHARED = os.path.join(ROOT, "..", "shared", "models")
+N_SAMPLES = 500
+
+
+def write_case(name, model_path_or_proto, inputs, golden, meta):
+    d = os.path.join(TESTDATA, name)
+    os.makedirs(d, exist_ok=True)
+    dst = os.path.join(d, "model.onnx")
+    if isinstance(model_path_or_proto, str):
+        shutil.copyfile(model_path_or_proto, dst)
+    else:
+        onnx.save(model_path_or_proto, dst)
+    np.save(os.path.join(d, "input.npy"), inputs.astype(np.float32))
+    np.save(os.path.join(d, "golden.npy"), golden.astype(np.float32))
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump(meta, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def ort_run(path_or_proto, x):
+    model = onnx.load(path_or_proto) if isinstance(path_or_proto, str) else path_or_proto
+    # PyTorch exports carry a fixed batch of 789444: run ORT on a copy with a symbolic batch instead
+    # (the committed model.onnx keeps the original).
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for vi in list(model.graph.input) + list(model.graph.output):
+        vi.type.tensor_type.shape.dim[0].dim_param = "N"
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    return sess.run(None, {inp.name: x.astype(np.float32)})[0]
+
+
+def shared_case(name, n_features, classifier, rng):
+    x = rng.standard_normal((N_SAMPLES, n_features)).astype(np.float32)
+    src = os.path.join(SHARED, name + ".onnx")
+    y = ort_run(src, x)
+    write_case(name, src, x, y, {
+        "source": f"../shared/models/{name}.onnx (hls4ml example-models, onnx/)",
+        "golden": "onnxruntime " + ort.__version__,
+        "classifier": classifier,
+        "input": "standard normal, seeded",
+    })
+
+
+def bn_keras_case(rng):
+    """three_layer_bn_keras: ORT refuses it (BatchNormalization on a [64,1] transposed tensor with 64
+    scales). Its authors meant per-feature batch normalisation; the golden output is computed with
+    numpy from the stored parameters with that meaning."""
+    name = "three_layer_bn_keras"
+    src = os.path.join(SHARED, name + ".onnx")
+    m = onnx.load(src)
+    init = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
+    eps = [a.f for n in m.graph.node if n.op_type == "BatchNormalization" for a in n.attribute
+           if a.name == "epsilon"]
+    x = rng.standard_normal((N_SAMPLES, 16)).astype(np.float32)
+    h = x.astype(np.float64)
+    suffixes = ["", "1", "2", "3"]
+    for i, s in enumerate(suffixes):
+        h = h @ init["W" + s] + init["B" + s]
+        sc, b, mu, var = (init[k + s] for k in ("scale", "bias", "mean", "var"))
+        h = (h - mu) / np.sqrt(var + np.float64(np.float32(eps[i]))) * sc + b
+        if i < 3:
+            h = np.maximum(h, 0.0)
+    h = h - h.max(axis=1, keepdims=True)
+    y = np.exp(h) / np.exp(h).sum(axis=1, keepdims=True)
+    write_case(name, src, x, y, {
+        "source": f"../shared/models/{name}.onnx (hls4ml example-models, onnx/)",
+        "golden": "numpy (float64) from the stored parameters: ONNX Runtime refuses this invalid "
+                  "keras2onnx export; per-feature BatchNormalization as its authors meant",
+        "classifier": True,
+        "input": "standard normal, seeded",
+    })
+
+
+def tensor(name, arr):
+    return numpy_helper.from_array(np.asarray(arr, dtype=np.float32), name)
+
+
+def make_model(nodes, inits, in_shape, out_shape, opset, batch="N", name="g"):
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch] + list(in_shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch] + list(out_shape))],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="hlsrs-testdata")
+    model.ir_version = 7 if opset < 15 else 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def dense_weights(rng, n_in, n_out):
+    w = rng.uniform(-1, 1, (n_in, n_out)) * np.sqrt(3.0 / n_in)
+    b = rng.uniform(-0.2, 0.2, n_out)
+    return w.astype(np.float32), b.astype(np.float32)
+
+
+def mlp_activation_case(rng, act, opset):
+    """16 -> 32 -> act -> 8 (-> softmax for a classifier head when act is not the output)."""
+    w1, b1 = dense_weights(rng, 16, 32)
+    w2, b2 = dense_weights(rng, 32, 8)
+    inits = [tensor("w1", w1.T), tensor("b1", b1), tensor("w2", w2.T), tensor("b2", b2)]
+    nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h1"], name="fc1", transB=1)]
+    if act == "Clip":
+        if opset >= 11:
+            inits += [tensor("clip_lo", np.float32(-0.5)), tensor("clip_hi", np.float32(1.25))]
+            nodes.append(helper.make_node("Clip", ["h1", "clip_lo", "clip_hi"], ["a1"], name="act1"))
+        else:
+            nodes.append(helper.make_node("Clip", ["h1"], ["a1"], name="act1", min=-0.5, max=1.25))
+    elif act == "LeakyRelu":
+        nodes.append(helper.make_node("LeakyRelu", ["h1"], ["a1"], name="act1", alpha=0.1))
+    elif act == "HardSigmoid":
+        nodes.append(helper.make_node("HardSigmoid", ["h1"], ["a1"], name="act1", alpha=0.25, beta=0.4))
+    else:
+        nodes.append(helper.make_node(act, ["h1"], ["a1"], name="act1"))
+    nodes.append(helper.make_node("Gemm", ["a1", "w2", "b2"], ["h2"], name="fc2", transB=1))
+    nodes.append(helper.make_node("Softmax", ["h2"], ["y"], name="softmax", axis=1 if opset < 13 else -1))
+    return make_model(nodes, inits, [16], [8], opset)
+
+
+def gemm_case(rng, trans_b, alpha, beta, opset):
+    w1, b1 = dense_weights(rng, 12, 20)
+    w2, b2 = dense_weights(rng, 20, 6)
+    wa = w1.T if trans_b else w1
+    wb = w2.T if trans_b else w2
+    inits = [tensor("w1", wa / alpha), tensor("b1", b1 / beta), tensor("w2", wb), tensor("b2", b2)]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h1"], name="gemm1", transB=trans_b, alpha=alpha, beta=beta),
+        helper.make_node("Tanh", ["h1"], ["a1"], name="tanh1"),
+        helper.make_node("Gemm", ["a1", "w2", "b2"], ["y"], name="gemm2", transB=trans_b, alpha=alpha, beta=beta),
+    ]
+    return make_model(nodes, inits, [12], [6], opset)
+
+
+def matmul_add_case(rng, opset):
+    w1, b1 = dense_weights(rng, 10, 24)
+    w2, b2 = dense_weights(rng, 24, 4)
+    inits = [tensor("w1", w1), tensor("b1", b1), tensor("w2", w2), tensor("b2", b2.reshape(1, 4))]
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["m1"], name="matmul1"),
+        helper.make_node("Add", ["b1", "m1"], ["h1"], name="bias1"),  # constant first: either order
+        helper.make_node("Relu", ["h1"], ["a1"], name="relu1"),
+        helper.make_node("MatMul", ["a1", "w2"], ["m2"], name="matmul2"),
+        helper.make_node("Add", ["m2", "b2"], ["y"], name="bias2"),
+    ]
+    return make_model(nodes, inits, [10], [4], opset)
+
+
+def batchnorm_case(rng, opset):
+    """A BatchNormalization first (standalone: nothing to fuse into) and one after a Gemm (fused)."""
+    def bn_params(prefix, n):
+        return [tensor(prefix + "_scale", rng.uniform(0.5, 2.0, n)), tensor(prefix + "_bias", rng.uniform(-0.5, 0.5, n)),
+                tensor(prefix + "_mean", rng.uniform(-0.3, 0.3, n)), tensor(prefix + "_var", rng.uniform(0.5, 1.5, n))]
+    w1, b1 = dense_weights(rng, 8, 16)
+    w2, b2 = dense_weights(rng, 16, 5)
+    inits = bn_params("bn0", 8) + bn_params("bn1", 16) + [tensor("w1", w1), tensor("b1", b1), tensor("w2", w2), tensor("b2", b2)]
+    extra = {"spatial": 1} if opset < 9 else {}
+    nodes = [
+        helper.make_node("BatchNormalization", ["x", "bn0_scale", "bn0_bias", "bn0_mean", "bn0_var"], ["n0"], name="bn0", epsilon=1e-3, **extra),
+        helper.make_node("Gemm", ["n0", "w1", "b1"], ["h1"], name="fc1"),
+        helper.make_node("BatchNormalization", ["h1", "bn1_scale", "bn1_bias", "bn1_mean", "bn1_var"], ["n1"], name="bn1", **extra),
+        helper.make_node("Relu", ["n1"], ["a1"], name="relu1"),
+        helper.make_node("Gemm", ["a1", "w2", "b2"], ["h2"], name="fc2"),
+        helper.make_node("Softmax", ["h2"], ["y"], name="softmax", axis=1),
+    ]
+    return make_model(nodes, inits, [8], [5], opset)
+
+
+def shape_ops_case(rng, opset):
+    """Every shape/identity op in one graph: Reshape, Transpose, Flatten, Unsqueeze, Squeeze,
+    Identity, Dropout, Constant, an Add of a Constant, and an elementwise Add of two branches."""
+    w1, b1 = dense_weights(rng, 16, 12)
+    w2, b2 = dense_weights(rng, 16, 12)
+    w3, b3 = dense_weights(rng, 12, 3)
+    inits = [tensor("w1", w1), tensor("b1", b1), tensor("w2", w2), tensor("b2", b2), tensor("w3", w3), tensor("b3", b3),
+             numpy_helper.from_array(np.array([-1, 4, 4], dtype=np.int64), "shape44")]
+    const = rng.uniform(-0.3, 0.3, (1, 12)).astype(np.float32)
+    if opset >= 13:
+        inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "ax1"))
+        unsq = helper.make_node("Unsqueeze", ["h1", "ax1"], ["u1"], name="unsqueeze")
+        sq = helper.make_node("Squeeze", ["u1", "ax1"], ["s1"], name="squeeze")
+    else:
+        unsq = helper.make_node("Unsqueeze", ["h1"], ["u1"], name="unsqueeze", axes=[1])
+        sq = helper.make_node("Squeeze", ["u1"], ["s1"], name="squeeze", axes=[1])
+    nodes = [
+        helper.make_node("Reshape", ["x", "shape44"], ["r"], name="reshape"),
+        helper.make_node("Transpose", ["r"], ["t"], name="transpose", perm=[0, 2, 1]),
+        helper.make_node("Flatten", ["t"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "w1", "b1"], ["h1"], name="fc1"),
+        unsq, sq,
+        helper.make_node("Identity", ["s1"], ["i1"], name="identity"),
+        helper.make_node("Dropout", ["i1"], ["d1"], name="dropout"),
+        helper.make_node("Constant", [], ["c1"], name="const", value=tensor("c1v", const)),
+        helper.make_node("Add", ["d1", "c1"], ["h1c"], name="add_const"),
+        helper.make_node("Relu", ["h1c"], ["a1"], name="relu1"),
+        helper.make_node("Gemm", ["x", "w2", "b2"], ["h2"], name="fc_skip"),
+        helper.make_node("Add", ["a1", "h2"], ["sum"], name="add_branches"),
+        helper.make_node("Gemm", ["sum", "w3", "b3"], ["h3"], name="fc_out"),
+        helper.make_node("Softmax", ["h3"], ["y"], name="softmax", axis=1 if opset < 13 else -1),
+    ]
+    return make_model(nodes, inits, [16], [3], opset)
+
+
+def generated_case(name, model, n_features, classifier, rng, what):
+    x = rng.standard_normal((N_SAMPLES, n_features)).astype(np.float32)
+    y = ort_run(model, x)
+    write_case(name, model, x, y, {
+        "source": "generated by scripts/make_testdata.py (seeded)",
+        "what": what,
+        "golden": "onnxruntime " + ort.__version__,
+        "classifier": classifier,
+        "input": "standard normal, seeded",
+        "opset": model.opset_import[0].version,
+    })
+
+
+def main():
+    rng = np.random.default_rng(20261125)
+    shared_case("two_layer_keras", 10, False, rng)
+    shared_case("two_layer_pytorch", 10, False, rng)
+    shared_case("three_layer_keras", 16, True, rng)
+    shared_case("three_layer_pytorch", 16, True, rng)
+    bn_keras_case(rng)
+    acts = [("Relu", 7), ("LeakyRelu", 7), ("Sigmoid", 9), ("Tanh", 13), ("HardSigmoid", 17),
+            ("Clip", 10), ("Clip", 21)]
+    for act, opset in acts:
+        name = f"mlp_{act.lower()}_opset{opset}"
+        generated_case(name, mlp_activation_case(rng, act, opset), 16, True, rng,
+                       f"Gemm(transB=1) -> {act} -> Gemm -> Softmax")
+    generated_case("gemm_transb0_alpha_beta", gemm_case(rng, 0, 0.5, 2.0, 11), 12, False, rng,
+                   "Gemm transB=0, alpha=0.5, beta=2 -> Tanh -> Gemm")
+    generated_case("gemm_transb1_alpha_beta", gemm_case(rng, 1, 1.5, 0.25, 13), 12, False, rng,
+                   "Gemm transB=1, alpha=1.5, beta=0.25 -> Tanh -> Gemm")
+    generated_case("matmul_add", matmul_add_case(rng, 9), 10, False, rng,
+                   "MatMul + Add (bias first and second operand) -> Relu -> MatMul + Add")
+    generated_case("batchnorm", batchnorm_case(rng, 7), 8, True, rng,
+                   "standalone BatchNormalization on the input, BatchNormalization after Gemm (fused)")
+    generated_case("batchnorm_opset15", batchnorm_case(rng, 15), 8, True, rng,
+                   "as batchnorm, opset 15")
+    generated_case("shape_ops", shape_ops_case(rng, 11), 16, True, rng,
+                   "Reshape, Transpose, Flatten, Unsqueeze, Squeeze, Identity, Dropout, Constant, Add of a constant, Add of two branches")
+    generated_case("shape_ops_opset13", shape_ops_case(rng, 13), 16, True, rng,
+                   "as shape_ops, opset 13 (axes as inputs)")
+    print("testdata written", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+//! Reference semantics in f64: what the source model computes, before any quantization. Checked
+//! against ONNX Runtime's golden outputs.
+
+use crate::ir::tensor::transpose_gather;
+use crate::ir::{Model, Op};
+use std::collections::HashMap;
+
+/// Runs one sample (flattened model input) and returns the flattened output.
+pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
+    let mut vals: HashMap<_, Vec<f64>> = HashMap::new();
+    for n in model.topo_order() {
+        let node = model.node(n);
+        let ins: Vec<&Vec<f64>> = model.inputs(n).iter().map(|i| &vals[i]).collect();
+        let out = match &node.op {
+            Op::Input => input.to_vec(),
+            Op::Dense { weights, bias } => {
+                let n_out = bias.len();
+                let mut y = bias.data.clone();
+                for (i, &x) in ins[0].iter().enumerate() {
+                    for (j, yj) in y.iter_mut().enumerate() {
+                        *yj += x * weights.data[i * n_out + j];
+                    }
+                }
+                y
+            }
+            Op::ScaleShift { scale, shift } => {
+                let c = scale.len();
+                ins[0]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| x * scale.data[i % c] + shift.data[i % c])
+                    .collect()
+            }
+            Op::Relu => ins[0].iter().map(|&x| x.max(0.0)).collect(),
+            Op::LeakyRelu { alpha } => ins[0]
+                .iter()
+                .map(|&x| if x >= 0.0 { x } else { alpha * x })
+                .collect(),
+            Op::Sigmoid => ins[0].iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect(),
+            Op::Tanh => ins[0].iter().map(|&x| x.tanh()).collect(),
+            Op::HardSigmoid { alpha, beta } => ins[0]
+                .iter()
+                .map(|&x| (alpha * x + beta).clamp(0.0, 1.0))
+                .collect(),
+            Op::Clip { min, max } => ins[0]
+                .iter()
+                .map(|&x| x.max(min.unwrap_or(f64::MIN)).min(max.unwrap_or(f64::MAX)))
+                .collect(),
+            Op::Softmax => {
+                let c = *node.shape.last().unwrap();
+                ins[0]
+                    .chunks(c)
+                    .flat_map(|row| {
+                        let m = row.iter().cloned().fold(f64::MIN, f64::max);
+                        let e: Vec<f64> = row.iter().map(|&x| (x - m).exp()).collect();
+                        let s: f64 = e.iter().sum();
+                        e.into_iter().map(move |v| v / s)
+                    })
+                    .collect()
+            }
+            Op::Add => ins[0]
+                .iter()
+                .zip(ins[1].iter())
+                .map(|(a, b)| a + b)
+                .collect(),
+            Op::Reshape => ins[0].clone(),
+            Op::Transpose { perm } => {
+                let in_shape = &model.node(model.inputs(n)[0]).shape;
+                transpose_gather(in_shape, perm)
+                    .into_iter()
+                    .map(|i| ins[0][i])
+                    .collect()
+            }
+        };
+        vals.insert(n, out);
+    }
+    vals.remove(&model.output).expect("output computed")
+}

@@ -1,0 +1,4 @@
+//! The emulator: the executable specification of the generated design. `float` gives the source
+//! model's meaning in f64; `fixed` gives the bits the C++ computes.
+
+pub mod float;

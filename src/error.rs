@@ -1,0 +1,94 @@
+//! The library's error type. User errors (bad model, config, data or paths) carry the file and node
+//! they concern; the CLI maps them to exit code 2, internal errors to 1.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What went wrong, and whose fault it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// Bad input: model, config, data file, command line or output location.
+    Input {
+        file: Option<PathBuf>,
+        node: Option<String>,
+        message: String,
+    },
+    /// A compiler bug or an environment failure the user could not have prevented.
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A user error with only a message.
+    pub fn input(message: impl Into<String>) -> Error {
+        Error::Input {
+            file: None,
+            node: None,
+            message: message.into(),
+        }
+    }
+    pub fn internal(message: impl Into<String>) -> Error {
+        Error::Internal(message.into())
+    }
+    /// Names the file the error concerns (kept if one is already set).
+    pub fn in_file(self, path: &Path) -> Error {
+        match self {
+            Error::Input {
+                file: None,
+                node,
+                message,
+            } => Error::Input {
+                file: Some(path.to_path_buf()),
+                node,
+                message,
+            },
+            e => e,
+        }
+    }
+    /// Names the node the error concerns (kept if one is already set).
+    pub fn at_node(self, name: &str) -> Error {
+        match self {
+            Error::Input {
+                file,
+                node: None,
+                message,
+            } => Error::Input {
+                file,
+                node: Some(name.to_string()),
+                message,
+            },
+            e => e,
+        }
+    }
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, Error::Input { .. })
+    }
+    /// An I/O failure on a path the user gave.
+    pub fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
+        Error::input(format!("cannot {what}: {e}")).in_file(path)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Input {
+                file,
+                node,
+                message,
+            } => {
+                if let Some(p) = file {
+                    write!(f, "{}: ", p.display())?;
+                }
+                if let Some(n) = node {
+                    write!(f, "node '{n}': ")?;
+                }
+                f.write_str(message)
+            }
+            Error::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

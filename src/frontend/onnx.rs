@@ -1,0 +1,1112 @@
+//! ONNX frontend: a `ModelProto` (opsets 6 through the newest) into the IR.
+//!
+//! Guarantees: every unsupported op is reported in one error with its node name; the batch
+//! dimension (dim 0, any value or symbol) is dropped; constant inputs (initializers, Constant nodes,
+//! shape-only ops on constants) are folded here, so the IR holds only data-carrying layers.
+//! Converters are registered by op type in one table ([`CONVERTERS`]).
+
+use crate::error::{Error, Result};
+use crate::ir::tensor::transpose_gather;
+use crate::ir::{Model, Node, Op, Tensor};
+use onnx_protobuf::{Message, ModelProto, NodeProto, TensorProto};
+use petgraph::stable_graph::NodeIndex;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Reads and converts an ONNX file. External data is resolved next to the file.
+pub fn load(path: &Path, name: &str) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the model", e))?;
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    parse(&bytes, name, &dir).map_err(|e| e.in_file(path))
+}
+
+/// Converts ONNX bytes; `dir` is where external data files must live.
+pub fn parse(bytes: &[u8], name: &str, dir: &Path) -> Result<Model> {
+    let proto = ModelProto::parse_from_bytes(bytes).map_err(|e| {
+        Error::input(format!(
+            "not a valid ONNX protobuf ({e}); the file may be truncated or not an ONNX model"
+        ))
+    })?;
+    Converter::new(&proto, name, dir)?.run()
+}
+
+/// The op table: every ONNX op type (default domain) the frontend converts. [`Converter::convert`]
+/// dispatches on the same names.
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "LeakyRelu",
+    "HardSigmoid",
+    "Softmax",
+    "Clip",
+    "BatchNormalization",
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Transpose",
+    "Identity",
+    "Dropout",
+    "Constant",
+];
+
+/// What an ONNX tensor name refers to during conversion.
+#[derive(Clone)]
+enum Value {
+    /// Output of an IR node.
+    Node(NodeIndex),
+    /// A constant (initializer, Constant node, or folded).
+    Const(Tensor),
+}
+
+struct Converter<'a> {
+    proto: &'a ModelProto,
+    dir: &'a Path,
+    opset: i64,
+    model: Model,
+    values: HashMap<String, Value>,
+    names: HashSet<String>,
+    /// Transposes that belong to a keras2onnx Transpose-BatchNormalization-Transpose pattern.
+    keras_bn_transposes: HashSet<usize>,
+    /// Index of the node being converted (for the pattern check).
+    current: usize,
+}
+
+fn attr<'p>(node: &'p NodeProto, name: &str) -> Option<&'p onnx_protobuf::AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+fn attr_f(node: &NodeProto, name: &str, default: f64) -> f64 {
+    attr(node, name).map(|a| a.f as f64).unwrap_or(default)
+}
+fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(node, name).map(|a| a.i).unwrap_or(default)
+}
+fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).map(|a| a.ints.clone())
+}
+
+/// Name of a node: its own, or op type and first output when the exporter left it empty.
+fn node_name(node: &NodeProto) -> String {
+    if !node.name.is_empty() {
+        node.name.clone()
+    } else {
+        format!(
+            "{}_{}",
+            node.op_type,
+            node.output.first().map(String::as_str).unwrap_or("")
+        )
+    }
+}
+
+fn shape_str(batchless: &[usize]) -> String {
+    let dims: Vec<String> = std::iter::once("N".to_string())
+        .chain(batchless.iter().map(|d| d.to_string()))
+        .collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// Reads a TensorProto into f64 values.
+fn tensor_from_proto(t: &TensorProto, dir: &Path) -> Result<Tensor> {
+    let shape: Vec<usize> = t
+        .dims
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Error::input(format!("tensor '{}' has a negative dimension", t.name)))?;
+    let n: usize = shape.iter().product();
+    let external;
+    let raw: &[u8] = if t.data_location.value() == 1 {
+        external = read_external(t, dir)?;
+        &external
+    } else {
+        &t.raw_data
+    };
+    // data_type: 1 float, 2 uint8, 3 int8, 5 int16, 6 int32, 7 int64, 10 float16, 11 double
+    let dt = t.data_type;
+    let data: Vec<f64> = if !raw.is_empty() {
+        let size = match dt {
+            1 | 6 => 4,
+            7 | 11 => 8,
+            2 | 3 => 1,
+            5 | 10 => 2,
+            _ => 0,
+        };
+        if size == 0 {
+            return Err(Error::input(format!(
+                "tensor '{}' has unsupported data type {dt}",
+                t.name
+            )));
+        }
+        if raw.len() != n * size {
+            return Err(Error::input(format!(
+                "tensor '{}' holds {} bytes, expected {} for shape {:?}",
+                t.name,
+                raw.len(),
+                n * size,
+                shape
+            )));
+        }
+        raw.chunks_exact(size)
+            .map(|c| match dt {
+                1 => f32::from_le_bytes(c.try_into().unwrap()) as f64,
+                6 => i32::from_le_bytes(c.try_into().unwrap()) as f64,
+                7 => i64::from_le_bytes(c.try_into().unwrap()) as f64,
+                11 => f64::from_le_bytes(c.try_into().unwrap()),
+                2 => c[0] as f64,
+                3 => c[0] as i8 as f64,
+                5 => i16::from_le_bytes(c.try_into().unwrap()) as f64,
+                _ => f16_to_f64(u16::from_le_bytes(c.try_into().unwrap())),
+            })
+            .collect()
+    } else {
+        match dt {
+            1 => t.float_data.iter().map(|&v| v as f64).collect(),
+            11 => t.double_data.clone(),
+            7 => t.int64_data.iter().map(|&v| v as f64).collect(),
+            2 | 3 | 5 | 6 => t.int32_data.iter().map(|&v| v as f64).collect(),
+            10 => t.int32_data.iter().map(|&v| f16_to_f64(v as u16)).collect(),
+            _ => {
+                return Err(Error::input(format!(
+                    "tensor '{}' has unsupported data type {dt}",
+                    t.name
+                )));
+            }
+        }
+    };
+    if data.len() != n {
+        return Err(Error::input(format!(
+            "tensor '{}' holds {} values, expected {} for shape {:?}",
+            t.name,
+            data.len(),
+            n,
+            shape
+        )));
+    }
+    Ok(Tensor::new(shape, data))
+}
+
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = ((h >> 10) & 0x1f) as i32;
+    let mant = (h & 0x3ff) as f64;
+    sign * match exp {
+        0 => mant * 2f64.powi(-24),
+        31 => f64::INFINITY,
+        _ => (1.0 + mant / 1024.0) * 2f64.powi(exp - 15),
+    }
+}
+
+/// Reads an external-data tensor, refusing any location outside the model's folder.
+fn read_external(t: &TensorProto, dir: &Path) -> Result<Vec<u8>> {
+    let get = |k: &str| {
+        t.external_data
+            .iter()
+            .find(|e| e.key == k)
+            .map(|e| e.value.clone())
+    };
+    let location = get("location").ok_or_else(|| {
+        Error::input(format!(
+            "tensor '{}' is external but names no location",
+            t.name
+        ))
+    })?;
+    let rel = Path::new(&location);
+    let escapes = rel.is_absolute()
+        || rel.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+    let path = dir.join(rel);
+    let inside = !escapes
+        && match (path.canonicalize(), dir.canonicalize()) {
+            (Ok(p), Ok(d)) => p.starts_with(d),
+            _ => true, // does not exist: reported below as unreadable
+        };
+    if !inside {
+        return Err(Error::input(format!(
+            "tensor '{}': external data location '{}' leaves the model's folder; refused \
+             (external data must be a file beside the model)",
+            t.name, location
+        )));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::input(format!(
+            "tensor '{}': cannot read external data '{}': {e}",
+            t.name,
+            path.display()
+        ))
+    })?;
+    let offset: usize = get("offset").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let end = match get("length").and_then(|s| s.parse::<usize>().ok()) {
+        Some(l) => offset.saturating_add(l),
+        None => bytes.len(),
+    };
+    if offset > end || end > bytes.len() {
+        return Err(Error::input(format!(
+            "tensor '{}': external data range {offset}..{end} is outside '{}' ({} bytes)",
+            t.name,
+            path.display(),
+            bytes.len()
+        )));
+    }
+    Ok(bytes[offset..end].to_vec())
+}
+
+/// Normalises a possibly negative axis for a tensor of `rank` dims.
+fn norm_axis(axis: i64, rank: usize) -> Result<usize> {
+    let r = rank as i64;
+    if axis < -r || axis >= r {
+        return Err(Error::input(format!(
+            "axis {axis} is out of range for rank {rank}"
+        )));
+    }
+    Ok(if axis < 0 {
+        (axis + r) as usize
+    } else {
+        axis as usize
+    })
+}
+
+impl<'a> Converter<'a> {
+    fn new(proto: &'a ModelProto, name: &str, dir: &'a Path) -> Result<Converter<'a>> {
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| Error::input("the model has no graph"))?;
+        let opset = proto
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map(|o| o.version)
+            .unwrap_or(1);
+        if opset < 6 {
+            return Err(Error::input(format!(
+                "opset {opset} is older than the oldest supported (6)"
+            )));
+        }
+        // Every unsupported op, at once.
+        let unsupported: Vec<String> = graph
+            .node
+            .iter()
+            .filter(|n| {
+                !(n.domain.is_empty() || n.domain == "ai.onnx")
+                    || !SUPPORTED_OPS.contains(&n.op_type.as_str())
+            })
+            .map(|n| {
+                let domain = if n.domain.is_empty() {
+                    String::new()
+                } else {
+                    format!(", domain {}", n.domain)
+                };
+                format!("  node '{}': {}{}", node_name(n), n.op_type, domain)
+            })
+            .collect();
+        if !unsupported.is_empty() {
+            return Err(Error::input(format!(
+                "{} unsupported op(s):\n{}\nsupported: {}",
+                unsupported.len(),
+                unsupported.join("\n"),
+                SUPPORTED_OPS.join(", ")
+            )));
+        }
+
+        let mut values = HashMap::new();
+        for t in &graph.initializer {
+            values.insert(t.name.clone(), Value::Const(tensor_from_proto(t, dir)?));
+        }
+        let data_inputs: Vec<_> = graph
+            .input
+            .iter()
+            .filter(|i| !values.contains_key(&i.name))
+            .collect();
+        if data_inputs.len() != 1 {
+            let names: Vec<&str> = data_inputs.iter().map(|i| i.name.as_str()).collect();
+            return Err(Error::input(format!(
+                "expected exactly one data input, found {}: {:?}",
+                names.len(),
+                names
+            )));
+        }
+        let input = data_inputs[0];
+        let dims = match input.type_.as_ref().and_then(|t| t.value.as_ref()) {
+            Some(onnx_protobuf::type_proto::Value::TensorType(tt)) => tt
+                .shape
+                .as_ref()
+                .map(|s| s.dim.clone())
+                .ok_or_else(|| Error::input(format!("input '{}' has no shape", input.name)))?,
+            _ => {
+                return Err(Error::input(format!(
+                    "input '{}' is not a tensor",
+                    input.name
+                )));
+            }
+        };
+        use onnx_protobuf::tensor_shape_proto::dimension::Value as Dim;
+        if dims.len() < 2 {
+            return Err(Error::input(format!(
+                "input '{}' has rank {}; expected a batch dimension followed by the sample's shape",
+                input.name,
+                dims.len()
+            )));
+        }
+        let mut shape = Vec::new();
+        for (k, d) in dims.iter().enumerate().skip(1) {
+            match d.value {
+                Some(Dim::DimValue(v)) if v > 0 => shape.push(v as usize),
+                _ => {
+                    return Err(Error::input(format!(
+                        "input '{}' dimension {k} is not a fixed size; only dim 0 (batch) may be symbolic",
+                        input.name
+                    )));
+                }
+            }
+        }
+        let mut model = Model::new(name, Node::new(input.name.clone(), Op::Input, shape));
+        let input_idx = model.input;
+        values.insert(input.name.clone(), Value::Node(input_idx));
+        let mut names = HashSet::new();
+        names.insert(input.name.clone());
+        model.name = name.to_string();
+        let keras_bn_transposes = find_keras_bn_pattern(&graph.node, &graph.output);
+        Ok(Converter {
+            proto,
+            dir,
+            opset,
+            model,
+            values,
+            names,
+            keras_bn_transposes,
+            current: 0,
+        })
+    }
+
+    fn run(mut self) -> Result<Model> {
+        let graph = self.proto.graph.as_ref().expect("checked in new");
+        for (k, node) in graph.node.iter().enumerate() {
+            self.current = k;
+            let name = self.unique_name(&node_name(node));
+            self.convert(node, &name).map_err(|e| e.at_node(&name))?;
+        }
+        if graph.output.len() != 1 {
+            return Err(Error::input(format!(
+                "expected exactly one graph output, found {}",
+                graph.output.len()
+            )));
+        }
+        let out = &graph.output[0].name;
+        match self.values.get(out) {
+            Some(Value::Node(n)) => {
+                self.model.output = *n;
+                self.model.output_shape = self.model.node(*n).shape.clone();
+            }
+            Some(Value::Const(_)) => {
+                return Err(Error::input(format!("graph output '{out}' is a constant")));
+            }
+            None => {
+                return Err(Error::input(format!(
+                    "graph output '{out}' is produced by no node"
+                )));
+            }
+        }
+        Ok(self.model)
+    }
+
+    fn convert(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        match node.op_type.as_str() {
+            "Gemm" => self.gemm(node, name),
+            "MatMul" => self.matmul(node, name),
+            "Add" => self.add(node, name),
+            "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "HardSigmoid" => self.simple(node, name),
+            "Softmax" => self.softmax(node, name),
+            "Clip" => self.clip(node, name),
+            "BatchNormalization" => self.batchnorm(node, name),
+            "Flatten" => self.flatten(node, name),
+            "Reshape" => self.reshape(node, name),
+            "Squeeze" => self.squeeze(node, name),
+            "Unsqueeze" => self.unsqueeze(node, name),
+            "Transpose" => self.transpose(node, name),
+            "Identity" | "Dropout" => self.identity(node),
+            "Constant" => self.constant_node(node),
+            other => Err(Error::internal(format!(
+                "op {other} is listed but has no converter"
+            ))),
+        }
+    }
+
+    fn unique_name(&mut self, base: &str) -> String {
+        let mut name = base.to_string();
+        let mut k = 1;
+        while self.names.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.names.insert(name.clone());
+        name
+    }
+
+    fn value(&self, node: &NodeProto, k: usize) -> Result<&Value> {
+        let name = node.input.get(k).filter(|s| !s.is_empty()).ok_or_else(|| {
+            Error::input(format!(
+                "{} expects input {k}, which is missing",
+                node.op_type
+            ))
+        })?;
+        self.values.get(name).ok_or_else(|| {
+            Error::input(format!(
+                "input '{name}' is not produced before this node (the graph must be topologically sorted)"
+            ))
+        })
+    }
+
+    fn has_input(&self, node: &NodeProto, k: usize) -> bool {
+        node.input.get(k).is_some_and(|s| !s.is_empty())
+    }
+
+    /// A data-carrying (non-constant) input.
+    fn data(&self, node: &NodeProto, k: usize) -> Result<NodeIndex> {
+        match self.value(node, k)? {
+            Value::Node(n) => Ok(*n),
+            Value::Const(_) => Err(Error::input(format!(
+                "{} input {k} ('{}') is a constant; expected the data flowing through the network",
+                node.op_type, node.input[k]
+            ))),
+        }
+    }
+
+    fn constant(&self, node: &NodeProto, k: usize) -> Result<Tensor> {
+        match self.value(node, k)? {
+            Value::Const(t) => Ok(t.clone()),
+            Value::Node(_) => Err(Error::input(format!(
+                "{} input {k} ('{}') must be a constant (initializer or Constant node)",
+                node.op_type, node.input[k]
+            ))),
+        }
+    }
+
+    fn shape(&self, n: NodeIndex) -> Vec<usize> {
+        self.model.node(n).shape.clone()
+    }
+
+    fn set_output(&mut self, node: &NodeProto, v: Value) {
+        if let Some(o) = node.output.first() {
+            self.values.insert(o.clone(), v);
+        }
+    }
+
+    fn add_node(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        op: Op,
+        shape: Vec<usize>,
+        inputs: &[NodeIndex],
+    ) {
+        let n = self.model.add(Node::new(name, op, shape), inputs);
+        self.set_output(node, Value::Node(n));
+    }
+
+    /// Refuses nodes whose secondary outputs (Dropout mask, BatchNormalization running stats) are
+    /// used: the design computes only inference outputs.
+    fn only_first_output_used(&self, node: &NodeProto) -> Result<()> {
+        let graph = self.proto.graph.as_ref().unwrap();
+        for extra in node.output.iter().skip(1).filter(|o| !o.is_empty()) {
+            let used = graph.node.iter().any(|n| n.input.contains(extra))
+                || graph.output.iter().any(|o| &o.name == extra);
+            if used {
+                return Err(Error::input(format!(
+                    "output '{extra}' (a training-only output) is used by the graph; only inference outputs are supported"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn gemm(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let x = self.data(node, 0)?;
+        if attr_i(node, "transA", 0) != 0 {
+            return Err(Error::input(
+                "Gemm with transA=1 on the data input would transpose the batch dimension; expected transA=0",
+            ));
+        }
+        let b = self.constant(node, 1)?;
+        let trans_b = attr_i(node, "transB", 0) != 0;
+        let alpha = attr_f(node, "alpha", 1.0);
+        let beta = attr_f(node, "beta", 1.0);
+        let bias = if self.has_input(node, 2) {
+            Some(self.constant(node, 2)?)
+        } else {
+            None
+        };
+        self.dense(node, name, x, b, trans_b, alpha, bias, beta)
+    }
+
+    fn matmul(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let x = self.data(node, 0)?;
+        let b = self.constant(node, 1)?;
+        self.dense(node, name, x, b, false, 1.0, None, 1.0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dense(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        x: NodeIndex,
+        b: Tensor,
+        trans_b: bool,
+        alpha: f64,
+        bias: Option<Tensor>,
+        beta: f64,
+    ) -> Result<()> {
+        let xs = self.shape(x);
+        if xs.len() != 1 {
+            return Err(Error::input(format!(
+                "{} on data of shape {} is not supported; expected [N, features]",
+                node.op_type,
+                shape_str(&xs)
+            )));
+        }
+        if b.shape.len() != 2 {
+            return Err(Error::input(format!(
+                "weight '{}' has shape {:?}; expected a matrix",
+                node.input[1], b.shape
+            )));
+        }
+        let (k, n) = if trans_b {
+            (b.shape[1], b.shape[0])
+        } else {
+            (b.shape[0], b.shape[1])
+        };
+        if k != xs[0] {
+            return Err(Error::input(format!(
+                "weight '{}' of shape {:?}{} expects {k} input features, but the input has shape {}",
+                node.input[1],
+                b.shape,
+                if trans_b { " (transB=1)" } else { "" },
+                shape_str(&xs)
+            )));
+        }
+        let mut w = vec![0.0; k * n];
+        for i in 0..k {
+            for j in 0..n {
+                let v = if trans_b {
+                    b.data[j * k + i]
+                } else {
+                    b.data[i * n + j]
+                };
+                w[i * n + j] = alpha * v;
+            }
+        }
+        let bias = match bias {
+            None => vec![0.0; n],
+            Some(c) => broadcast_channels(&c, n)
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "bias '{}' of shape {:?} does not broadcast to {n} outputs",
+                        node.input[2], c.shape
+                    ))
+                })?
+                .into_iter()
+                .map(|v| beta * v)
+                .collect(),
+        };
+        let op = Op::Dense {
+            weights: Tensor::new(vec![k, n], w),
+            bias: Tensor::new(vec![n], bias),
+        };
+        self.add_node(node, name, op, vec![n], &[x]);
+        Ok(())
+    }
+
+    fn add(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let a = self.value(node, 0)?.clone();
+        let b = self.value(node, 1)?.clone();
+        match (a, b) {
+            (Value::Node(x), Value::Node(y)) => {
+                let (xs, ys) = (self.shape(x), self.shape(y));
+                if xs != ys {
+                    return Err(Error::input(format!(
+                        "Add of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
+                        shape_str(&xs),
+                        shape_str(&ys)
+                    )));
+                }
+                self.add_node(node, name, Op::Add, xs, &[x, y]);
+            }
+            (Value::Node(x), Value::Const(c)) | (Value::Const(c), Value::Node(x)) => {
+                let xs = self.shape(x);
+                let ch = *xs.last().unwrap();
+                let shift = broadcast_channels(&c, ch).ok_or_else(|| {
+                    Error::input(format!(
+                        "Add of a constant of shape {:?} to data of shape {}: expected a scalar or one value per channel ({ch})",
+                        c.shape,
+                        shape_str(&xs)
+                    ))
+                })?;
+                let op = Op::ScaleShift {
+                    scale: Tensor::filled(vec![ch], 1.0),
+                    shift: Tensor::new(vec![ch], shift),
+                };
+                self.add_node(node, name, op, xs, &[x]);
+            }
+            (Value::Const(a), Value::Const(b)) => {
+                if a.shape != b.shape {
+                    return Err(Error::input(
+                        "Add of two constants with different shapes is not supported",
+                    ));
+                }
+                let data = a.data.iter().zip(&b.data).map(|(x, y)| x + y).collect();
+                self.set_output(node, Value::Const(Tensor::new(a.shape, data)));
+            }
+        }
+        Ok(())
+    }
+
+    fn simple(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let x = self.data(node, 0)?;
+        let op = match node.op_type.as_str() {
+            "Relu" => Op::Relu,
+            "Sigmoid" => Op::Sigmoid,
+            "Tanh" => Op::Tanh,
+            "LeakyRelu" => Op::LeakyRelu {
+                alpha: attr_f(node, "alpha", 0.01),
+            },
+            "HardSigmoid" => Op::HardSigmoid {
+                alpha: attr_f(node, "alpha", 0.2),
+                beta: attr_f(node, "beta", 0.5),
+            },
+            other => return Err(Error::internal(format!("no simple converter for {other}"))),
+        };
+        let s = self.shape(x);
+        self.add_node(node, name, op, s, &[x]);
+        Ok(())
+    }
+
+    fn softmax(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let x = self.data(node, 0)?;
+        let s = self.shape(x);
+        let rank = s.len() + 1;
+        let default = if self.opset < 13 { 1 } else { -1 };
+        let axis = norm_axis(attr_i(node, "axis", default), rank)?;
+        // Before opset 13 Softmax flattens dims axis.. into one; from 13 it is over one axis. Both
+        // equal a softmax over the last axis when that is the only one after the batch.
+        let over_last = axis == rank - 1 && (self.opset >= 13 || s.len() == 1);
+        if !over_last {
+            return Err(Error::input(format!(
+                "Softmax over axis {axis} of data {} (opset {}) is not supported; expected the last axis",
+                shape_str(&s),
+                self.opset
+            )));
+        }
+        self.add_node(node, name, Op::Softmax, s, &[x]);
+        Ok(())
+    }
+
+    fn clip(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let x = self.data(node, 0)?;
+        // f32 lowest / max are the spec's "no bound" defaults.
+        let bound = |v: f64| (v.abs() < 3.0e38).then_some(v);
+        let (min, max) = if self.opset < 11 {
+            (
+                attr(node, "min").and_then(|a| bound(a.f as f64)),
+                attr(node, "max").and_then(|a| bound(a.f as f64)),
+            )
+        } else {
+            let get = |k| -> Result<Option<f64>> {
+                if !self.has_input(node, k) {
+                    return Ok(None);
+                }
+                let t = self.constant(node, k)?;
+                if t.len() != 1 {
+                    return Err(Error::input(format!(
+                        "Clip bound '{}' must be a scalar",
+                        node.input[k]
+                    )));
+                }
+                Ok(bound(t.data[0]))
+            };
+            (get(1)?, get(2)?)
+        };
+        let s = self.shape(x);
+        self.add_node(node, name, Op::Clip { min, max }, s, &[x]);
+        Ok(())
+    }
+
+    fn batchnorm(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.only_first_output_used(node)?;
+        if attr_i(node, "training_mode", 0) != 0 {
+            return Err(Error::input(
+                "BatchNormalization with training_mode=1 is not supported; expected inference mode",
+            ));
+        }
+        let x = self.data(node, 0)?;
+        let xs = self.shape(x);
+        let params: Vec<Tensor> = (1..5)
+            .map(|k| self.constant(node, k))
+            .collect::<Result<_>>()?;
+        let eps = attr_f(node, "epsilon", 1e-5);
+        // ONNX normalises over dim 1, the first after the batch.
+        let c = xs[0];
+        for (k, p) in params.iter().enumerate() {
+            if p.len() != c {
+                return Err(Error::input(format!(
+                    "parameter '{}' has {} values but the channel dimension (dim 1) of input {} has {c}; \
+                     the graph is invalid",
+                    node.input[k + 1],
+                    p.len(),
+                    shape_str(&xs)
+                )));
+            }
+        }
+        if xs.len() != 1 {
+            return Err(Error::input(format!(
+                "BatchNormalization on data of shape {} is not supported yet; expected [N, features]",
+                shape_str(&xs)
+            )));
+        }
+        let (gamma, beta, mean, var) = (&params[0], &params[1], &params[2], &params[3]);
+        let scale: Vec<f64> = (0..c)
+            .map(|i| gamma.data[i] / (var.data[i] + eps).sqrt())
+            .collect();
+        let shift: Vec<f64> = (0..c)
+            .map(|i| beta.data[i] - mean.data[i] * scale[i])
+            .collect();
+        let op = Op::ScaleShift {
+            scale: Tensor::new(vec![c], scale),
+            shift: Tensor::new(vec![c], shift),
+        };
+        self.add_node(node, name, op, xs, &[x]);
+        Ok(())
+    }
+
+    /// Shape-only ops: folded when the input is a constant, else a Reshape node.
+    fn reshape_to(&mut self, node: &NodeProto, name: &str, out: Vec<usize>) -> Result<()> {
+        match self.value(node, 0)?.clone() {
+            Value::Const(t) => {
+                self.set_output(node, Value::Const(Tensor::new(out, t.data)));
+            }
+            Value::Node(x) => {
+                if out.is_empty() {
+                    return Err(Error::input(
+                        "the result keeps no dimension after the batch",
+                    ));
+                }
+                self.add_node(node, name, Op::Reshape, out, &[x]);
+            }
+        }
+        Ok(())
+    }
+
+    /// The ONNX shape of input 0 with the batch (batch 1 for data, as stored for constants).
+    fn full_shape(&self, node: &NodeProto) -> Result<(Vec<usize>, bool)> {
+        Ok(match self.value(node, 0)? {
+            Value::Node(n) => {
+                let mut s = vec![1];
+                s.extend(self.shape(*n));
+                (s, true)
+            }
+            Value::Const(t) => (t.shape.clone(), false),
+        })
+    }
+
+    /// For data, checks the new shape keeps the batch first and returns the rest.
+    fn strip_batch(&self, new: Vec<usize>, is_data: bool, old: &[usize]) -> Result<Vec<usize>> {
+        if !is_data {
+            return Ok(new);
+        }
+        if new.first() != Some(&1) || new.len() < 2 {
+            return Err(Error::input(format!(
+                "{} of data {} to {:?} would merge the batch dimension into the sample; expected the batch to stay dim 0",
+                "reshape",
+                shape_str(&old[1..]),
+                new
+            )));
+        }
+        Ok(new[1..].to_vec())
+    }
+
+    fn flatten(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let axis = norm_axis(attr_i(node, "axis", 1), s.len() + 1)?;
+        if is_data && axis != 1 {
+            return Err(Error::input(format!(
+                "Flatten with axis {axis} would merge the batch dimension; expected axis 1"
+            )));
+        }
+        let new = vec![s[..axis].iter().product(), s[axis..].iter().product()];
+        let out = self.strip_batch(new, is_data, &s)?;
+        self.reshape_to(node, name, out)
+    }
+
+    fn reshape(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let target = self.constant(node, 1)?;
+        let allow_zero = attr_i(node, "allowzero", 0) != 0;
+        let total: usize = s.iter().product();
+        let mut new: Vec<i64> = Vec::new();
+        for (k, &d) in target.data.iter().enumerate() {
+            let d = d as i64;
+            new.push(if d == 0 && !allow_zero {
+                *s.get(k)
+                    .ok_or_else(|| Error::input("shape entry 0 refers to a missing dim"))?
+                    as i64
+            } else {
+                d
+            });
+        }
+        let known: i64 = new.iter().filter(|&&d| d != -1).product();
+        let unknown = new.iter().filter(|&&d| d == -1).count();
+        if unknown > 1 || new.iter().any(|&d| d < -1) || known <= 0 {
+            return Err(Error::input(format!(
+                "invalid target shape {:?}",
+                target.data
+            )));
+        }
+        let new: Vec<usize> = new
+            .iter()
+            .map(|&d| {
+                if d == -1 {
+                    total / known as usize
+                } else {
+                    d as usize
+                }
+            })
+            .collect();
+        if new.iter().product::<usize>() != total {
+            return Err(Error::input(format!(
+                "cannot reshape {} values (shape {:?}) to {:?}",
+                total, s, target.data
+            )));
+        }
+        let out = self.strip_batch(new, is_data, &s)?;
+        self.reshape_to(node, name, out)
+    }
+
+    fn axes(&self, node: &NodeProto) -> Result<Option<Vec<i64>>> {
+        if self.opset >= 13 {
+            if self.has_input(node, 1) {
+                return Ok(Some(
+                    self.constant(node, 1)?
+                        .data
+                        .iter()
+                        .map(|&v| v as i64)
+                        .collect(),
+                ));
+            }
+            Ok(None)
+        } else {
+            Ok(attr_ints(node, "axes"))
+        }
+    }
+
+    fn squeeze(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let axes: Vec<usize> = match self.axes(node)? {
+            Some(a) => a
+                .iter()
+                .map(|&x| norm_axis(x, s.len()))
+                .collect::<Result<_>>()?,
+            None => (usize::from(is_data)..s.len())
+                .filter(|&k| s[k] == 1)
+                .collect(),
+        };
+        if is_data && axes.contains(&0) {
+            return Err(Error::input(
+                "Squeeze of axis 0 would remove the batch dimension",
+            ));
+        }
+        if let Some(&k) = axes.iter().find(|&&k| s[k] != 1) {
+            return Err(Error::input(format!(
+                "Squeeze of axis {k} of size {} (expected size 1)",
+                s[k]
+            )));
+        }
+        let new: Vec<usize> = (0..s.len())
+            .filter(|k| !axes.contains(k))
+            .map(|k| s[k])
+            .collect();
+        let out = self.strip_batch(new, is_data, &s)?;
+        self.reshape_to(node, name, out)
+    }
+
+    fn unsqueeze(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let axes = self
+            .axes(node)?
+            .ok_or_else(|| Error::input("Unsqueeze needs axes"))?;
+        let rank = s.len() + axes.len();
+        let axes: Vec<usize> = axes
+            .iter()
+            .map(|&a| norm_axis(a, rank))
+            .collect::<Result<_>>()?;
+        if is_data && axes.contains(&0) {
+            return Err(Error::input(
+                "Unsqueeze at axis 0 would move the batch dimension",
+            ));
+        }
+        let mut rest = s.iter();
+        let new: Vec<usize> = (0..rank)
+            .map(|k| {
+                if axes.contains(&k) {
+                    1
+                } else {
+                    *rest.next().unwrap()
+                }
+            })
+            .collect();
+        let out = self.strip_batch(new, is_data, &s)?;
+        self.reshape_to(node, name, out)
+    }
+
+    fn transpose(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, _) = self.full_shape(node)?;
+        let perm: Vec<usize> = match attr_ints(node, "perm") {
+            Some(p) => p
+                .iter()
+                .map(|&a| norm_axis(a, s.len()))
+                .collect::<Result<_>>()?,
+            None => (0..s.len()).rev().collect(),
+        };
+        let mut sorted = perm.clone();
+        sorted.sort();
+        if sorted != (0..s.len()).collect::<Vec<_>>() {
+            return Err(Error::input(format!(
+                "perm {perm:?} is not a permutation of {} axes",
+                s.len()
+            )));
+        }
+        match self.value(node, 0)?.clone() {
+            Value::Const(t) => {
+                let idx = transpose_gather(&t.shape, &perm);
+                let data = idx.iter().map(|&i| t.data[i]).collect();
+                let shape = perm.iter().map(|&p| t.shape[p]).collect();
+                self.set_output(node, Value::Const(Tensor::new(shape, data)));
+            }
+            Value::Node(x) => {
+                if perm[0] != 0 {
+                    if self.keras_bn_transposes.contains(&self.current) && s.len() == 2 {
+                        // keras2onnx's [N,C] -> [C,N] around BatchNormalization: with the batch
+                        // ignored the data is unchanged, and the BatchNormalization between the
+                        // pair is per feature, as its authors meant.
+                        self.set_output(node, Value::Node(x));
+                        return Ok(());
+                    }
+                    return Err(Error::input(format!(
+                        "Transpose with perm {perm:?} moves the batch dimension; expected perm[0] = 0 \
+                         (only keras2onnx's Transpose-BatchNormalization-Transpose pattern may do so)"
+                    )));
+                }
+                let inner: Vec<usize> = perm[1..].iter().map(|p| p - 1).collect();
+                if inner.iter().enumerate().all(|(k, &p)| k == p) {
+                    self.set_output(node, Value::Node(x));
+                    return Ok(());
+                }
+                let shape = inner.iter().map(|&p| s[p + 1]).collect();
+                self.add_node(node, name, Op::Transpose { perm: inner }, shape, &[x]);
+            }
+        }
+        Ok(())
+    }
+
+    fn identity(&mut self, node: &NodeProto) -> Result<()> {
+        self.only_first_output_used(node)?;
+        let v = self.value(node, 0)?.clone();
+        self.set_output(node, v);
+        Ok(())
+    }
+
+    fn constant_node(&mut self, node: &NodeProto) -> Result<()> {
+        let t = if let Some(a) = attr(node, "value") {
+            let t =
+                a.t.as_ref()
+                    .ok_or_else(|| Error::input("Constant 'value' is not a tensor"))?;
+            tensor_from_proto(t, self.dir)?
+        } else if let Some(a) = attr(node, "value_float") {
+            Tensor::new(vec![], vec![a.f as f64])
+        } else if let Some(a) = attr(node, "value_floats") {
+            Tensor::new(
+                vec![a.floats.len()],
+                a.floats.iter().map(|&v| v as f64).collect(),
+            )
+        } else if let Some(a) = attr(node, "value_int") {
+            Tensor::new(vec![], vec![a.i as f64])
+        } else if let Some(a) = attr(node, "value_ints") {
+            Tensor::new(
+                vec![a.ints.len()],
+                a.ints.iter().map(|&v| v as f64).collect(),
+            )
+        } else {
+            return Err(Error::input(
+                "Constant without a supported value attribute (value, value_float(s), value_int(s))",
+            ));
+        };
+        self.set_output(node, Value::Const(t));
+        Ok(())
+    }
+}
+
+/// Broadcasts a constant to `n` channels: a scalar, or a tensor whose only non-1 dim is `n` and
+/// is last.
+fn broadcast_channels(c: &Tensor, n: usize) -> Option<Vec<f64>> {
+    let non1: Vec<usize> = c.shape.iter().copied().filter(|&d| d != 1).collect();
+    if c.len() == 1 {
+        Some(vec![c.data[0]; n])
+    } else if non1 == [n] && c.shape.last() == Some(&n) {
+        Some(c.data.clone())
+    } else {
+        None
+    }
+}
+
+/// Finds keras2onnx's Transpose -> BatchNormalization -> Transpose chains (both transposes swap two
+/// axes, each tensor between them has exactly one consumer). Returns the transposes' node indices.
+fn find_keras_bn_pattern(
+    nodes: &[NodeProto],
+    outputs: &[onnx_protobuf::ValueInfoProto],
+) -> HashSet<usize> {
+    let consumers = |t: &str| -> Vec<usize> {
+        let mut v: Vec<usize> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.input.iter().any(|i| i == t))
+            .map(|(k, _)| k)
+            .collect();
+        if outputs.iter().any(|o| o.name == t) {
+            v.push(usize::MAX);
+        }
+        v
+    };
+    let swaps = |n: &NodeProto| {
+        n.op_type == "Transpose" && attr_ints(n, "perm").is_none_or(|p| p == [1, 0])
+    };
+    let mut found = HashSet::new();
+    for (k, t1) in nodes.iter().enumerate() {
+        if !swaps(t1) {
+            continue;
+        }
+        let c1 = consumers(&t1.output[0]);
+        let [bn] = c1[..] else { continue };
+        let Some(bn_node) = nodes.get(bn) else {
+            continue;
+        };
+        if bn_node.op_type != "BatchNormalization" || bn_node.input[0] != t1.output[0] {
+            continue;
+        }
+        let c2 = consumers(&bn_node.output[0]);
+        let [t2] = c2[..] else { continue };
+        if nodes.get(t2).is_some_and(swaps) {
+            found.insert(k);
+            found.insert(t2);
+        }
+    }
+    found
+}
