@@ -3,12 +3,113 @@
 //! Pipeline: [`frontend`] -> [`ir::Model`] -> [`passes`] -> backends ([`backend::vitis`],
 //! [`emulate`]). The emulator and the C++ writer read the same per-layer numeric plans
 //! ([`kernels`]), so nothing about a layer's arithmetic is decided twice.
+//!
+//! The public API is the handful of functions below; the CLI (`main.rs`, `cli.rs`) is a thin
+//! layer over them.
 
 pub mod arrays;
 pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod csim;
 pub mod emulate;
 pub mod error;
 pub mod frontend;
 pub mod ir;
+pub mod kernels;
+pub mod output;
+pub mod parts;
+pub mod passes;
 
+pub use config::Config;
 pub use error::{Error, Result};
+
+use arrays::Array;
+use std::path::Path;
+
+/// A model after the pass pipeline, with its configuration resolved.
+pub struct Prepared {
+    pub model: ir::Model,
+    pub config: Config,
+    pub part: parts::Part,
+    /// Messages for the user (e.g. reuse factors adjusted per layer).
+    pub notes: Vec<String>,
+}
+
+/// Loads a model (`.onnx` or `.json`) and runs the passes. `stop_after` names a pass to stop
+/// after (for `--dump-after`).
+pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> Result<Prepared> {
+    let name = match &config.name {
+        Some(n) => backend::c_identifier(n),
+        None => frontend::default_name(model_path),
+    };
+    let part = parts::resolve(&config.part)?;
+    let mut model = frontend::load(model_path, &name)?;
+    let notes = passes::run(&mut model, config, stop_after).map_err(|e| e.in_file(model_path))?;
+    Ok(Prepared {
+        model,
+        config: config.clone(),
+        part,
+        notes,
+    })
+}
+
+/// Seeded testbench inputs when the user gives none: uniform in [-2, 2), deterministic.
+pub fn default_tb_inputs(sample_size: usize, count: usize) -> Vec<Vec<f64>> {
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..count)
+        .map(|_| {
+            (0..sample_size)
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Generates the Vitis HLS project into `out_dir`.
+pub fn compile(
+    prepared: &Prepared,
+    out_dir: &Path,
+    force: bool,
+    tb_inputs: Option<&Array>,
+) -> Result<output::WriteReport> {
+    let sample = prepared.model.node(prepared.model.input).size();
+    let rows: Vec<Vec<f64>> = match tb_inputs {
+        Some(a) => (0..a.rows()).map(|r| a.row(r).to_vec()).collect(),
+        None => default_tb_inputs(sample, 16),
+    };
+    let opts = backend::vitis::ProjectOptions {
+        config: &prepared.config,
+        part: &prepared.part,
+        tb_inputs: &rows,
+        notes: &prepared.notes,
+    };
+    let files = backend::vitis::generate(&prepared.model, &opts)?;
+    output::write_project(out_dir, &prepared.model.name, &files, force)
+}
+
+/// Runs the model on every sample: bit-accurate fixed point, or f64 with `float`.
+pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array> {
+    let m = &prepared.model;
+    let rows: Vec<Vec<f64>> = if float {
+        (0..input.rows())
+            .map(|r| emulate::float::run(m, input.row(r)))
+            .collect()
+    } else {
+        let emu = emulate::Emulator::new(m)?;
+        (0..input.rows())
+            .map(|r| {
+                emu.run(input.row(r)).map_err(|e| match e {
+                    Error::Input { message, .. } => Error::input(format!("sample {r}: {message}")),
+                    e => e,
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    Ok(Array::from_rows(&m.output_shape, &rows))
+}

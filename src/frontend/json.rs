@@ -1,9 +1,296 @@
-//! JSON model description (docs/json-format.md): the IR written as data.
+//! The hlsrs JSON model description (docs/json-format.md): the IR written as data, one object
+//! per layer, weights inline or in .npy files beside the JSON. Loading checks every key, shape and
+//! reference, with errors naming the layer; `write` produces it from any model.
 
+use crate::arrays::{self, Array};
 use crate::error::{Error, Result};
-use crate::ir::Model;
-use std::path::Path;
+use crate::ir::{Model, Node, Op};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::path::{Component, Path};
 
-pub fn load(path: &Path, _name: &str) -> Result<Model> {
-    Err(Error::input("JSON models are not implemented yet").in_file(path))
+pub const FORMAT: &str = "hlsrs-model";
+pub const VERSION: u64 = 1;
+const LAYER_KEYS: &[&str] = &["name", "op", "inputs", "shape"];
+
+/// Reads a JSON model.
+pub fn load(path: &Path, name: &str) -> Result<Model> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the model", e))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    parse(&text, name, dir).map_err(|e| e.in_file(path))
+}
+
+fn obj<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>> {
+    v.as_object()
+        .ok_or_else(|| Error::input(format!("{what} must be an object")))
+}
+
+fn shape_of(v: &Value, what: &str) -> Result<Vec<usize>> {
+    v.as_array()
+        .and_then(|a| {
+            a.iter()
+                .map(|d| d.as_u64().filter(|&d| d > 0).map(|d| d as usize))
+                .collect()
+        })
+        .ok_or_else(|| Error::input(format!("{what} must be a list of positive integers")))
+}
+
+/// Replaces `{"shape": .., "npy": "file"}` by inline data read from the file.
+fn inline_npy(v: &mut Value, dir: &Path) -> Result<()> {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(file)) = m.get("npy").cloned() {
+                let rel = Path::new(&file);
+                if rel.is_absolute() || rel.components().any(|c| !matches!(c, Component::Normal(_)))
+                {
+                    return Err(Error::input(format!(
+                        "weight file '{file}' must be a plain file name beside the JSON"
+                    )));
+                }
+                let a: Array = arrays::read(&dir.join(rel))?;
+                m.remove("npy");
+                m.insert("shape".into(), json!(a.shape));
+                m.insert("data".into(), json!(a.data));
+            } else {
+                for x in m.values_mut() {
+                    inline_npy(x, dir)?;
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                inline_npy(x, dir)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| Error::input(format!("invalid JSON: {e}")))?;
+    let top = obj(&doc, "the document")?;
+    for k in top.keys() {
+        if ![
+            "format",
+            "version",
+            "input",
+            "layers",
+            "output",
+            "output_shape",
+        ]
+        .contains(&k.as_str())
+        {
+            return Err(Error::input(format!(
+                "unknown key '{k}' at the top level; expected format, version, input, layers, output"
+            )));
+        }
+    }
+    if top.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        return Err(Error::input(format!("\"format\" must be \"{FORMAT}\"")));
+    }
+    if top.get("version").and_then(Value::as_u64) != Some(VERSION) {
+        return Err(Error::input(format!("\"version\" must be {VERSION}")));
+    }
+    let input = obj(top.get("input").unwrap_or(&Value::Null), "\"input\"")?;
+    let in_name = input
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::input("\"input\" needs a \"name\""))?;
+    let in_shape = shape_of(
+        input.get("shape").unwrap_or(&Value::Null),
+        "input \"shape\"",
+    )?;
+    let mut model = Model::new(name, Node::new(in_name, Op::Input, in_shape));
+    let mut by_name: HashMap<String, petgraph::stable_graph::NodeIndex> = HashMap::new();
+    by_name.insert(in_name.to_string(), model.input);
+    let layers = top
+        .get("layers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::input("\"layers\" must be a list"))?;
+    for (k, layer) in layers.iter().enumerate() {
+        let lname = layer
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::input(format!("layer {k} needs a \"name\"")))?
+            .to_string();
+        let n = convert_layer(&model, &by_name, layer, dir).map_err(|e| e.at_node(&lname))?;
+        let (node, inputs) = n;
+        if by_name.contains_key(&lname) {
+            return Err(Error::input("a layer with this name already exists").at_node(&lname));
+        }
+        let idx = model.add(node, &inputs);
+        by_name.insert(lname, idx);
+    }
+    let out = top
+        .get("output")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::input("\"output\" must name a layer"))?;
+    model.output = *by_name
+        .get(out)
+        .ok_or_else(|| Error::input(format!("\"output\" names '{out}', which is not a layer")))?;
+    model.output_shape = match top.get("output_shape") {
+        Some(v) => shape_of(v, "\"output_shape\"")?,
+        None => model.node(model.output).shape.clone(),
+    };
+    if model.output_shape.iter().product::<usize>() != model.node(model.output).size() {
+        return Err(Error::input(
+            "\"output_shape\" does not match the output layer's size",
+        ));
+    }
+    crate::ir::verify(&model).map_err(Error::input)?;
+    Ok(model)
+}
+
+fn convert_layer(
+    model: &Model,
+    by_name: &HashMap<String, petgraph::stable_graph::NodeIndex>,
+    layer: &Value,
+    dir: &Path,
+) -> Result<(Node, Vec<petgraph::stable_graph::NodeIndex>)> {
+    let name = layer["name"].as_str().unwrap_or_default();
+    let mut fields = obj(layer, "a layer")?.clone();
+    let inputs: Vec<_> = fields
+        .get("inputs")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::input("\"inputs\" must be a list of layer names"))?
+        .iter()
+        .map(|v| {
+            let s = v.as_str().unwrap_or_default();
+            by_name.get(s).copied().ok_or_else(|| {
+                Error::input(format!(
+                    "input '{s}' is not the model input or an earlier layer"
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let shape = fields
+        .get("shape")
+        .map(|v| shape_of(v, "\"shape\""))
+        .transpose()?;
+    for k in LAYER_KEYS.iter().filter(|k| **k != "op") {
+        fields.remove(*k);
+    }
+    let mut op_value = Value::Object(fields.clone());
+    inline_npy(&mut op_value, dir)?;
+    let op: Op = serde_json::from_value(op_value.clone())
+        .map_err(|e| Error::input(format!("invalid layer: {e}")))?;
+    // Every key must mean something: compare with the op written back.
+    let back = serde_json::to_value(&op).map_err(|e| Error::internal(e.to_string()))?;
+    for k in fields.keys() {
+        if back.get(k).is_none() {
+            return Err(Error::input(format!(
+                "unknown key '{k}' for a {} layer",
+                op.kind()
+            )));
+        }
+    }
+    if inputs.len() != op.arity() || matches!(op, Op::Input) {
+        return Err(Error::input(format!(
+            "a {} layer takes {} input(s), {} given",
+            op.kind(),
+            op.arity(),
+            inputs.len()
+        )));
+    }
+    let in_shape = &model.node(inputs[0]).shape;
+    let inferred = match &op {
+        Op::Dense { bias, .. } => Some(vec![bias.len()]),
+        Op::Reshape => None,
+        Op::Transpose { perm } => {
+            if perm.iter().any(|&p| p >= in_shape.len()) {
+                return Err(Error::input(format!(
+                    "perm {perm:?} does not fit input shape {in_shape:?}"
+                )));
+            }
+            Some(perm.iter().map(|&p| in_shape[p]).collect())
+        }
+        _ => Some(in_shape.clone()),
+    };
+    let shape = match (shape, inferred) {
+        (Some(s), Some(i)) if s != i => {
+            return Err(Error::input(format!(
+                "\"shape\" {s:?} does not match the computed shape {i:?}"
+            )));
+        }
+        (_, Some(i)) => i,
+        (Some(s), None) => s,
+        (None, None) => return Err(Error::input("a reshape layer needs \"shape\"")),
+    };
+    let node = Node::new(name, op, shape);
+    Ok((node, inputs))
+}
+
+/// The JSON document for a model; with `npy_dir`, tensors go to .npy files there.
+pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<(String, Array)>)> {
+    let mut files = Vec::new();
+    let mut layers = Vec::new();
+    for n in model.topo_order() {
+        if n == model.input {
+            continue;
+        }
+        let node = model.node(n);
+        let mut v = serde_json::to_value(&node.op).map_err(|e| Error::internal(e.to_string()))?;
+        let m = v.as_object_mut().expect("ops serialize to objects");
+        if npy.is_some() {
+            for (key, t) in m.iter_mut() {
+                if let Some(shape) = t.get("shape").cloned().filter(|_| t.get("data").is_some()) {
+                    let file = format!(
+                        "{}.{}.{key}.npy",
+                        npy.unwrap().1,
+                        crate::backend::c_identifier(&node.name)
+                    );
+                    let data: Vec<f64> = serde_json::from_value(t["data"].clone())
+                        .map_err(|e| Error::internal(e.to_string()))?;
+                    let shape: Vec<usize> = serde_json::from_value(shape)
+                        .map_err(|e| Error::internal(e.to_string()))?;
+                    files.push((file.clone(), Array { shape, data }));
+                    *t = json!({ "npy": file });
+                }
+            }
+        }
+        let mut layer = Map::new();
+        layer.insert("name".into(), json!(node.name));
+        layer.insert("op".into(), m.remove("op").unwrap());
+        let inputs: Vec<&str> = model
+            .inputs(n)
+            .iter()
+            .map(|&i| model.node(i).name.as_str())
+            .collect();
+        layer.insert("inputs".into(), json!(inputs));
+        layer.insert("shape".into(), json!(node.shape));
+        layer.extend(m.clone());
+        layers.push(Value::Object(layer));
+    }
+    let input = model.node(model.input);
+    let doc = json!({
+        "format": FORMAT,
+        "version": VERSION,
+        "input": { "name": input.name, "shape": input.shape },
+        "layers": layers,
+        "output": model.node(model.output).name,
+        "output_shape": model.output_shape,
+    });
+    Ok((doc, files))
+}
+
+/// Writes the model as JSON at `path` (and its .npy weight files beside it with `npy_weights`).
+pub fn write(model: &Model, path: &Path, npy_weights: bool) -> Result<()> {
+    let stem = path
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (doc, files) = to_json(model, npy_weights.then_some((dir, stem.as_str())))?;
+    for (file, a) in &files {
+        arrays::write(&dir.join(file), a)?;
+    }
+    let mut s = serde_json::to_string_pretty(&doc).map_err(|e| Error::internal(e.to_string()))?;
+    s.push('\n');
+    std::fs::write(path, s).map_err(|e| Error::io(path, "write the JSON model", e))
 }

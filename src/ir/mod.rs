@@ -1,12 +1,14 @@
 //! The intermediate representation every frontend produces and every backend reads: a graph of
 //! typed layers with shapes, constant tensors and fixed-point types.
 
+pub mod dump;
 pub mod fixed;
 pub mod graph;
 pub mod ops;
 pub mod tensor;
 pub mod verify;
 
+pub use dump::dump;
 pub use fixed::{Exact, FixedType, Overflow, Quant};
 pub use graph::{Hardware, Model, Node, Precision, Strategy};
 pub use ops::Op;

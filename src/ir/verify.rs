@@ -44,8 +44,8 @@ pub fn verify(model: &Model) -> Result<(), String> {
             Op::Dense { weights, bias } => {
                 let n_in = in_size(0);
                 let n_out = size;
-                if in_shapes[0].len() != 1 || node.shape.len() != 1 {
-                    return Err(at("dense takes and gives one-dimensional data".into()));
+                if node.shape.len() != 1 {
+                    return Err(at("dense gives one-dimensional data".into()));
                 }
                 if weights.shape != [n_in, n_out] || bias.shape != [n_out] {
                     return Err(at(format!(
@@ -56,13 +56,13 @@ pub fn verify(model: &Model) -> Result<(), String> {
             }
             Op::ScaleShift { scale, shift } => {
                 let c = *node.shape.last().unwrap();
-                if scale.shape != [c] || shift.shape != [c] || in_shapes[0] != &node.shape {
+                if scale.shape != [c] || shift.shape != [c] || in_size(0) != size {
                     return Err(at("scale/shift must have one entry per channel".into()));
                 }
             }
             Op::Add => {
-                if in_shapes[0] != in_shapes[1] || in_shapes[0] != &node.shape {
-                    return Err(at("add inputs and output must have the same shape".into()));
+                if in_size(0) != size || in_size(1) != size {
+                    return Err(at("add inputs and output must have the same size".into()));
                 }
             }
             Op::Reshape => {
@@ -79,9 +79,11 @@ pub fn verify(model: &Model) -> Result<(), String> {
                     return Err(at(format!("bad permutation {perm:?}")));
                 }
             }
+            // Elementwise ops and softmax (over the last axis of the node's own shape) read their
+            // input as a flat array: only the size must agree.
             _ => {
-                if in_shapes[0] != &node.shape {
-                    return Err(at("elementwise op changes the shape".into()));
+                if in_size(0) != size {
+                    return Err(at("elementwise op changes the number of values".into()));
                 }
             }
         }

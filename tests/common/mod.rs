@@ -68,3 +68,35 @@ pub fn tempdir() -> tempfile::TempDir {
 pub fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
+
+/// The ap_types headers: HLSRS_AP_TYPES, else fetched into the cache by scripts/fetch_ap_types.sh.
+pub fn ap_types() -> PathBuf {
+    if let Ok(p) = std::env::var("HLSRS_AP_TYPES") {
+        return PathBuf::from(p);
+    }
+    let out = std::process::Command::new(root().join("scripts/fetch_ap_types.sh"))
+        .output()
+        .expect("run scripts/fetch_ap_types.sh");
+    assert!(
+        out.status.success(),
+        "scripts/fetch_ap_types.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// A small deterministic generator (xorshift64*), so tests need no extra crate.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+    /// Uniform in [lo, hi].
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+    }
+}

@@ -1,1 +1,226 @@
-//! Vitis HLS backend.
+//! Vitis HLS backend: renders the project for a prepared model. Everything is produced in memory
+//! first (a failure writes nothing); the files are byte-for-byte deterministic.
+
+mod context;
+mod templates;
+
+use crate::config::Config;
+use crate::emulate::Emulator;
+use crate::error::{Error, Result};
+use crate::ir::Model;
+use crate::kernels::{Kernel, plan_model};
+use crate::parts::Part;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Relative path -> contents.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// Everything the project needs besides the model.
+pub struct ProjectOptions<'a> {
+    pub config: &'a Config,
+    pub part: &'a Part,
+    /// Testbench samples (model input values); their expected outputs come from the emulator.
+    pub tb_inputs: &'a [Vec<f64>],
+    pub notes: &'a [String],
+}
+
+fn tera() -> Result<tera::Tera> {
+    let mut t = tera::Tera::new();
+    for (name, src) in templates::TEMPLATES {
+        t.add_raw_template(name, src)
+            .map_err(|e| Error::internal(format!("template {name}: {e}")))?;
+    }
+    Ok(t)
+}
+
+fn render(t: &tera::Tera, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {
+    t.render(name, cx)
+        .map(String::into_bytes)
+        .map_err(|e| Error::internal(format!("rendering {name}: {e:?}")))
+}
+
+/// Generates every file of the project.
+pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
+    if model.input == model.output {
+        return Err(Error::input(
+            "the model has no layers between its input and output",
+        ));
+    }
+    let name = &model.name;
+    let plans = plan_model(model)?;
+    let mut builder = context::Builder::new(model);
+    for (k, p) in plans.iter().enumerate() {
+        builder.add(k, p);
+    }
+    let ii = plans
+        .iter()
+        .map(|p| match &p.kernel {
+            Kernel::Dense(d) => d.reuse,
+            _ => 1,
+        })
+        .max()
+        .unwrap_or(1);
+    let emu = Emulator::new(model)?;
+    let project = json!({
+        "name": name,
+        "guard": name.to_uppercase(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "input_size": model.node(model.input).size(),
+        "output_size": model.node(model.output).size(),
+        "input_type": emu.input_type().to_cpp(),
+        "output_type": emu.output_type().to_cpp(),
+        "io": "parallel",
+        "part": opts.part.full,
+        "clock": format_clock(opts.config.clock),
+        "ii": ii,
+    });
+    let mut cx = tera::Context::new();
+    cx.insert("project", &project);
+    cx.insert("layers", &builder.layers);
+    cx.insert("weights", &builder.weights);
+    let t = tera()?;
+    let mut files = Files::new();
+    let fw = "firmware";
+    files.insert(format!("{fw}/{name}.cpp"), render(&t, "top.cpp", &cx)?);
+    files.insert(format!("{fw}/{name}.h"), render(&t, "top.h", &cx)?);
+    files.insert(format!("{fw}/defines.h"), render(&t, "defines.h", &cx)?);
+    files.insert(
+        format!("{fw}/parameters.h"),
+        render(&t, "parameters.h", &cx)?,
+    );
+    for w in &builder.weights {
+        let mut wcx = tera::Context::new();
+        wcx.insert("w", w);
+        files.insert(
+            format!("{fw}/weights/{}.h", w.var),
+            render(&t, "weights.h", &wcx)?,
+        );
+    }
+    for (file, src) in templates::HLS_LIB {
+        files.insert(format!("{fw}/hls_lib/{file}"), src.as_bytes().to_vec());
+    }
+    files.insert(format!("tb/{name}_test.cpp"), render(&t, "test.cpp", &cx)?);
+    files.insert("build_prj.tcl".into(), render(&t, "build_prj.tcl", &cx)?);
+    files.insert(
+        "vivado_synth.tcl".into(),
+        render(&t, "vivado_synth.tcl", &cx)?,
+    );
+    files.insert("hls_config.cfg".into(), render(&t, "hls_config.cfg", &cx)?);
+    files.insert("Makefile".into(), render(&t, "Makefile", &cx)?);
+
+    let (mut tb_in, mut tb_out) = (String::new(), String::new());
+    for x in opts.tb_inputs {
+        let raw = emu.quantize_input(x)?;
+        let y = emu.run_raw(&raw);
+        tb_in.push_str(&join_line(&raw));
+        tb_out.push_str(&join_line(&y));
+    }
+    files.insert("tb_data/tb_input_bits.dat".into(), tb_in.into_bytes());
+    files.insert("tb_data/tb_output_bits.dat".into(), tb_out.into_bytes());
+
+    let mut listed: Vec<String> = files.keys().cloned().collect();
+    listed.push(MANIFEST.to_string());
+    listed.sort();
+    let manifest = manifest(model, opts, &plans, &listed)?;
+    files.insert(MANIFEST.into(), manifest);
+    Ok(files)
+}
+
+/// The resolved configuration and per-layer facts, also the list of files hlsrs owns.
+pub const MANIFEST: &str = "hlsrs.json";
+
+fn format_clock(ns: f64) -> String {
+    let s = format!("{ns}");
+    if s.contains('.') { s } else { format!("{s}.0") }
+}
+
+fn join_line(v: &[i128]) -> String {
+    let mut s = v
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    s.push('\n');
+    s
+}
+
+fn manifest(
+    model: &Model,
+    opts: &ProjectOptions,
+    plans: &[crate::kernels::LayerPlan],
+    files: &[String],
+) -> Result<Vec<u8>> {
+    let layers: Vec<_> = plans
+        .iter()
+        .filter(|p| p.node != model.input)
+        .map(|p| {
+            let node = model.node(p.node);
+            let inputs: Vec<&str> = model
+                .inputs(p.node)
+                .iter()
+                .map(|&i| model.node(i).name.as_str())
+                .collect();
+            let mut types = serde_json::Map::new();
+            types.insert("result".into(), json!(p.result));
+            let mut layer = json!({
+                "name": node.name,
+                "op": node.op.kind(),
+                "inputs": inputs,
+                "shape": node.shape,
+            });
+            if !node.fused.is_empty() {
+                layer["fused"] = json!(node.fused);
+            }
+            match &p.kernel {
+                Kernel::Dense(d) => {
+                    types.insert("weight".into(), json!(d.weights.ty));
+                    types.insert("bias".into(), json!(d.bias.ty));
+                    types.insert("accum".into(), json!(d.accum));
+                    layer["reuse"] = json!(d.reuse);
+                    layer["strategy"] = json!(d.strategy);
+                    layer["valid_reuse"] =
+                        json!(crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out));
+                    layer["multiplications"] = json!(d.multiplications);
+                }
+                Kernel::ScaleShift { scale, shift, .. } => {
+                    types.insert("weight".into(), json!(scale.ty));
+                    types.insert("bias".into(), json!(shift.ty));
+                }
+                Kernel::Table(t) => {
+                    types.insert("table".into(), json!(t.table.ty));
+                    layer["table_size"] = json!(t.size());
+                }
+                Kernel::Softmax(s) => {
+                    types.insert("table".into(), json!(s.exp_table.ty));
+                    types.insert("sum".into(), json!(s.sum));
+                    layer["table_size"] = json!(s.exp_table.raw.len());
+                }
+                _ => {}
+            }
+            layer["types"] = serde_json::Value::Object(types);
+            layer
+        })
+        .collect();
+    let input = model.node(model.input);
+    let doc = json!({
+        "hlsrs": env!("CARGO_PKG_VERSION"),
+        "name": model.name,
+        "part": opts.part,
+        "clock_ns": opts.config.clock,
+        "io": opts.config.io,
+        "input": { "name": input.name, "shape": input.shape, "type": input.precision.result },
+        "output": {
+            "name": model.node(model.output).name,
+            "shape": model.output_shape,
+            "type": model.node(model.output).precision.result,
+        },
+        "layers": layers,
+        "notes": opts.notes,
+        "config": opts.config,
+        "files": files,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).map_err(|e| Error::internal(e.to_string()))?;
+    s.push('\n');
+    Ok(s.into_bytes())
+}

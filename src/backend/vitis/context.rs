@@ -1,0 +1,280 @@
+//! The serde context the templates render: names, sizes, type spellings and constant data for
+//! every layer, taken from the kernel plans. No C++ is written here.
+
+use crate::ir::{FixedType, Model, Strategy};
+use crate::kernels::{Consts, Kernel, LayerPlan};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+#[derive(Serialize)]
+pub struct Typedef {
+    pub name: String,
+    pub cpp: String,
+}
+
+#[derive(Serialize)]
+pub struct LayerCtx {
+    pub index: usize,
+    pub name: String,
+    pub kind: &'static str,
+    pub summary: String,
+    pub size: usize,
+    pub is_output: bool,
+    pub in_vars: Vec<String>,
+    pub in_types: Vec<String>,
+    pub out_var: String,
+    pub typedefs: Vec<Typedef>,
+    /// Kind-specific parameters.
+    pub p: Value,
+}
+
+/// One constant array written to firmware/weights/<var>.h.
+#[derive(Serialize)]
+pub struct WeightCtx {
+    pub var: String,
+    pub c_type: String,
+    pub cpp_type: String,
+    pub count: usize,
+    pub comment: String,
+    pub guard: String,
+    pub data: String,
+}
+
+/// Formats integers 16 to a line.
+fn format_data<I: Iterator<Item = i128>>(values: I) -> String {
+    let mut s = String::new();
+    for (k, v) in values.enumerate() {
+        if k > 0 {
+            s.push_str(if k % 16 == 0 { ",\n" } else { ", " });
+        }
+        s.push_str(&v.to_string());
+    }
+    s
+}
+
+pub struct Builder<'m> {
+    model: &'m Model,
+    pub layers: Vec<LayerCtx>,
+    pub weights: Vec<WeightCtx>,
+    var_of: HashMap<petgraph::stable_graph::NodeIndex, (String, String)>,
+}
+
+impl<'m> Builder<'m> {
+    pub fn new(model: &'m Model) -> Builder<'m> {
+        Builder {
+            model,
+            layers: Vec::new(),
+            weights: Vec::new(),
+            var_of: HashMap::new(),
+        }
+    }
+
+    fn weight(&mut self, var: String, layer: &str, what: &str, c: &Consts) -> String {
+        self.weights.push(WeightCtx {
+            guard: format!("HLSRS_{}_H_", var.to_uppercase()),
+            c_type: c.ty.c_bits_type().to_string(),
+            cpp_type: c.ty.to_cpp(),
+            count: c.raw.len(),
+            comment: format!("{layer}: {what}"),
+            data: format_data(c.raw.iter().copied()),
+            var: var.clone(),
+        });
+        var
+    }
+
+    pub fn add(&mut self, index: usize, plan: &LayerPlan) {
+        let node = self.model.node(plan.node);
+        let is_input = plan.node == self.model.input;
+        let is_output = plan.node == self.model.output;
+        let (out_var, out_type) = if is_input {
+            ("input".to_string(), "input_t".to_string())
+        } else if is_output {
+            ("output".to_string(), format!("layer{index}_t"))
+        } else {
+            (format!("layer{index}_out"), format!("layer{index}_t"))
+        };
+        self.var_of.insert(plan.node, (out_var.clone(), out_type));
+        if is_input {
+            return;
+        }
+        let (in_vars, in_types): (Vec<String>, Vec<String>) = self
+            .model
+            .inputs(plan.node)
+            .iter()
+            .map(|i| self.var_of[i].clone())
+            .unzip();
+        let mut typedefs = vec![Typedef {
+            name: format!("layer{index}_t"),
+            cpp: plan.result.to_cpp(),
+        }];
+        let mut td = |prefix: &str, t: FixedType| {
+            typedefs.push(Typedef {
+                name: format!("{prefix}{index}_t"),
+                cpp: t.to_cpp(),
+            })
+        };
+        let name = node.name.clone();
+        let size = plan.size;
+        let (kind, summary, p): (&'static str, String, Value) = match &plan.kernel {
+            Kernel::Input => unreachable!("handled above"),
+            Kernel::Dense(d) => {
+                td("weight", d.weights.ty);
+                td("bias", d.bias.ty);
+                td("accum", d.accum);
+                let w = self.weight(format!("w{index}"), &name, "weights", &d.weights);
+                let b = self.weight(format!("b{index}"), &name, "biases", &d.bias);
+                let strategy = match d.strategy {
+                    Strategy::Latency => "latency",
+                    Strategy::Resource => "resource",
+                };
+                (
+                    "dense",
+                    format!(
+                        "dense {} -> {}, {strategy}, reuse {}, {} multiplications",
+                        d.n_in, d.n_out, d.reuse, d.multiplications
+                    ),
+                    json!({
+                        "n_in": d.n_in, "n_out": d.n_out, "reuse": d.reuse,
+                        "block_factor": d.block_factor(),
+                        "multiplier_limit": d.multiplications.div_ceil(d.reuse).max(1),
+                        "strategy": strategy,
+                        "weight_bits_t": d.weights.ty.c_bits_type(),
+                        "bias_bits_t": d.bias.ty.c_bits_type(),
+                        "weights": w, "bias": b,
+                    }),
+                )
+            }
+            Kernel::ScaleShift {
+                channels,
+                scale,
+                shift,
+            } => {
+                td("scale", scale.ty);
+                td("shift", shift.ty);
+                let s = self.weight(format!("s{index}"), &name, "scales", scale);
+                let t = self.weight(format!("t{index}"), &name, "shifts", shift);
+                (
+                    "scale_shift",
+                    format!("scale and shift, {size} values, {channels} channels"),
+                    json!({
+                        "channels": channels,
+                        "scale_bits_t": scale.ty.c_bits_type(),
+                        "shift_bits_t": shift.ty.c_bits_type(),
+                        "scale": s, "shift": t,
+                    }),
+                )
+            }
+            Kernel::Relu => ("relu", format!("relu, {size} values"), json!({})),
+            Kernel::LeakyRelu { alpha } => {
+                td("alpha", alpha.ty);
+                (
+                    "leaky_relu",
+                    format!("leaky relu, {size} values"),
+                    json!({ "alpha_bits": alpha.raw[0].to_string() }),
+                )
+            }
+            Kernel::HardSigmoid { alpha, beta } => {
+                td("alpha", alpha.ty);
+                td("beta", beta.ty);
+                (
+                    "hard_sigmoid",
+                    format!("hard sigmoid, {size} values"),
+                    json!({ "alpha_bits": alpha.raw[0].to_string(), "beta_bits": beta.raw[0].to_string() }),
+                )
+            }
+            Kernel::Clip { min, max } => {
+                let unused = crate::kernels::param_type(1.0);
+                td("min", min.as_ref().map_or(unused, |c| c.ty));
+                td("max", max.as_ref().map_or(unused, |c| c.ty));
+                (
+                    "clip",
+                    format!("clip, {size} values"),
+                    json!({
+                        "has_min": min.is_some(), "has_max": max.is_some(),
+                        "min_bits": min.as_ref().map_or(0, |c| c.raw[0]).to_string(),
+                        "max_bits": max.as_ref().map_or(0, |c| c.raw[0]).to_string(),
+                    }),
+                )
+            }
+            Kernel::Table(t) => {
+                td("table", t.table.ty);
+                let var = self.weight(
+                    format!("table{index}"),
+                    &name,
+                    &format!("{} table", t.func),
+                    &t.table,
+                );
+                (
+                    "table_activation",
+                    format!("{} by a {}-entry table, {size} values", t.func, t.size()),
+                    json!({
+                        "table_size": t.size(), "index_shift": t.index_shift,
+                        "table_bits_t": t.table.ty.c_bits_type(), "table": var,
+                    }),
+                )
+            }
+            Kernel::Softmax(s) => {
+                td("table", s.exp_table.ty);
+                td("sum", s.sum);
+                let e = self.weight(
+                    format!("exp_table{index}"),
+                    &name,
+                    "softmax exp table",
+                    &s.exp_table,
+                );
+                let i = self.weight(
+                    format!("inv_table{index}"),
+                    &name,
+                    "softmax inverse table",
+                    &s.inv_table,
+                );
+                (
+                    "softmax",
+                    format!(
+                        "softmax over {}, {}-entry tables",
+                        s.n,
+                        s.exp_table.raw.len()
+                    ),
+                    json!({
+                        "rows": s.rows, "n": s.n, "table_size": s.exp_table.raw.len(),
+                        "exp_shift": s.exp_shift, "inv_shift": s.inv_shift,
+                        "table_bits_t": s.exp_table.ty.c_bits_type(),
+                        "exp_table": e, "inv_table": i,
+                    }),
+                )
+            }
+            Kernel::Add => ("add", format!("add, {size} values"), json!({})),
+            Kernel::Gather { index: g } => {
+                let var = format!("index{index}");
+                self.weights.push(WeightCtx {
+                    guard: format!("HLSRS_{}_H_", var.to_uppercase()),
+                    c_type: "int".into(),
+                    cpp_type: "int".into(),
+                    count: g.len(),
+                    comment: format!("{name}: source index of each output"),
+                    data: format_data(g.iter().map(|&v| v as i128)),
+                    var: var.clone(),
+                });
+                (
+                    "gather",
+                    format!("data movement, {size} values"),
+                    json!({ "index": var }),
+                )
+            }
+        };
+        self.layers.push(LayerCtx {
+            index,
+            name,
+            kind,
+            summary,
+            size,
+            is_output,
+            in_vars,
+            in_types,
+            out_var,
+            typedefs,
+            p,
+        });
+    }
+}

@@ -1,0 +1,68 @@
+//! Templates and the hls_lib headers, embedded in the binary so one installed `hlsrs` works from
+//! any directory.
+
+/// (template name, source): rendered by tera.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "defines.h",
+        include_str!("../../../templates/firmware/defines.h.tera"),
+    ),
+    (
+        "parameters.h",
+        include_str!("../../../templates/firmware/parameters.h.tera"),
+    ),
+    (
+        "weights.h",
+        include_str!("../../../templates/firmware/weights.h.tera"),
+    ),
+    (
+        "top.h",
+        include_str!("../../../templates/firmware/top.h.tera"),
+    ),
+    (
+        "top.cpp",
+        include_str!("../../../templates/firmware/top.cpp.tera"),
+    ),
+    (
+        "test.cpp",
+        include_str!("../../../templates/tb/test.cpp.tera"),
+    ),
+    (
+        "build_prj.tcl",
+        include_str!("../../../templates/build_prj.tcl.tera"),
+    ),
+    (
+        "vivado_synth.tcl",
+        include_str!("../../../templates/vivado_synth.tcl.tera"),
+    ),
+    (
+        "hls_config.cfg",
+        include_str!("../../../templates/hls_config.cfg.tera"),
+    ),
+    ("Makefile", include_str!("../../../templates/Makefile.tera")),
+];
+
+/// (file name, contents): copied verbatim into firmware/hls_lib/.
+pub const HLS_LIB: &[(&str, &str)] = &[
+    ("hlsrs.h", include_str!("../../../hls_lib/hlsrs.h")),
+    (
+        "hlsrs_common.h",
+        include_str!("../../../hls_lib/hlsrs_common.h"),
+    ),
+    (
+        "hlsrs_dense.h",
+        include_str!("../../../hls_lib/hlsrs_dense.h"),
+    ),
+    (
+        "hlsrs_activation.h",
+        include_str!("../../../hls_lib/hlsrs_activation.h"),
+    ),
+    (
+        "hlsrs_softmax.h",
+        include_str!("../../../hls_lib/hlsrs_softmax.h"),
+    ),
+    (
+        "hlsrs_elementwise.h",
+        include_str!("../../../hls_lib/hlsrs_elementwise.h"),
+    ),
+];

@@ -1,0 +1,297 @@
+//! Command-line interface: argument definitions and the commands, each a few calls into the
+//! library. `main.rs` maps the result to an exit code.
+
+use crate::arrays::{self, Array};
+use crate::config::{self, Config};
+use crate::error::{Error, Result};
+use crate::ir::FixedType;
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(
+    name = "hlsrs",
+    version,
+    about = "Compile neural networks (ONNX, JSON) into bit-exact Vitis HLS projects"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Generate a Vitis HLS project (firmware, testbench, build scripts) for a model.
+    Compile(CompileArgs),
+    /// Run the model on samples: bit-accurate fixed point (the design's exact outputs) or --float.
+    Predict(PredictArgs),
+    /// Build a generated project's C-simulation with g++ and run it on samples (no Vitis needed).
+    Csim(CsimArgs),
+    /// Write any model as the hlsrs JSON description (docs/json-format.md).
+    ExportJson(ExportJsonArgs),
+}
+
+/// Settings shared by compile and predict. Flags override the config file.
+#[derive(Args, Clone, Default)]
+pub struct ModelArgs {
+    /// The model: .onnx or .json.
+    pub model: PathBuf,
+    /// TOML config file: the settings below plus [layers.<name>] overrides of result, weight,
+    /// bias, accum (or precision for result, weight and bias), reuse, strategy, table_size, table.
+    #[arg(short = 'c', long = "config")]
+    pub config: Option<PathBuf>,
+    /// FPGA part: a short name (xcvu9p, xcvu13p, xcku115, xczu9eg, xc7z020, xcu250, xcu55c,
+    /// xcvp1802, ...) or a full part number. Default xcvu9p.
+    #[arg(long)]
+    pub part: Option<String>,
+    /// Design name (a C identifier; default: the model file's stem).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Default type of every result, weight and bias, e.g. "ap_fixed<16,6>" or
+    /// "ap_fixed<12,4,AP_RND,AP_SAT>". Default ap_fixed<16,6>.
+    #[arg(long)]
+    pub precision: Option<String>,
+    /// Accumulator type of dense layers, or "auto" (default): wide enough that sums are exact and
+    /// cannot overflow; only the cast to the result type rounds.
+    #[arg(long)]
+    pub accum: Option<String>,
+    /// Model-wide reuse factor: each dense layer uses the largest valid value not above it.
+    #[arg(long)]
+    pub reuse: Option<usize>,
+    /// latency (fully parallel) or resource (multipliers shared, reuse factor times each).
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// How layers exchange data: parallel.
+    #[arg(long)]
+    pub io: Option<String>,
+    /// Clock period in ns. Default 5.
+    #[arg(long)]
+    pub clock: Option<f64>,
+    /// Entries of every lookup table (sigmoid, tanh, softmax); a power of two. Default 1024.
+    #[arg(long)]
+    pub table_size: Option<usize>,
+    /// Type of lookup-table entries. Default ap_fixed<18,2>.
+    #[arg(long)]
+    pub table_precision: Option<String>,
+}
+
+#[derive(Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output directory. Default hls_<name>/.
+    #[arg(short = 'o', long = "output")]
+    pub out: Option<PathBuf>,
+    /// Write into a directory that holds files hlsrs did not write.
+    #[arg(long)]
+    pub force: bool,
+    /// Samples (.npy/.csv) for the testbench; default 16 seeded samples in [-2, 2).
+    #[arg(long)]
+    pub tb_input: Option<PathBuf>,
+    /// Print the IR after this pass and stop (passes: drop_reshape, fuse_batchnorm, apply_config).
+    #[arg(long)]
+    pub dump_after: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Samples: .npy (float32/float64, [N, ...input shape]) or .csv (one flattened sample a row).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the outputs (.npy float64, or .csv).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Evaluate in f64 instead of the design's fixed point.
+    #[arg(long)]
+    pub float: bool,
+}
+
+#[derive(Args)]
+pub struct CsimArgs {
+    /// A project directory written by `hlsrs compile`.
+    pub project: PathBuf,
+    #[arg(long)]
+    pub input: PathBuf,
+    #[arg(long)]
+    pub output: PathBuf,
+    /// ap_types headers (else HLSRS_AP_TYPES, else $XILINX_HLS/include).
+    #[arg(long)]
+    pub ap_types: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExportJsonArgs {
+    /// The model: .onnx or .json.
+    pub model: PathBuf,
+    /// Output file. Default: the model's stem with .json, beside the current directory.
+    #[arg(short = 'o', long = "output")]
+    pub out: Option<PathBuf>,
+    /// Write weights into .npy files beside the JSON instead of inline.
+    #[arg(long)]
+    pub npy_weights: bool,
+}
+
+/// Resolves the configuration: the file, then the flags.
+pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
+    let mut c = match &a.config {
+        Some(p) => Config::from_file(p)?,
+        None => Config::default(),
+    };
+    let ty = |s: &str, flag: &str| {
+        FixedType::parse(s).map_err(|e| Error::input(format!("--{flag}: {e}")))
+    };
+    if let Some(p) = &a.part {
+        c.part = p.clone();
+    }
+    if let Some(n) = &a.name {
+        c.name = Some(n.clone());
+    }
+    if let Some(p) = &a.precision {
+        c.precision = ty(p, "precision")?;
+    }
+    if let Some(t) = &a.accum {
+        c.accum = if t == "auto" {
+            None
+        } else {
+            Some(ty(t, "accum")?)
+        };
+    }
+    if let Some(r) = a.reuse {
+        if r == 0 {
+            return Err(Error::input("--reuse must be at least 1"));
+        }
+        c.reuse = r;
+    }
+    if let Some(s) = &a.strategy {
+        c.strategy = config::parse_strategy(s)?;
+    }
+    if let Some(io) = &a.io {
+        c.io = config::parse_io(io)?;
+    }
+    if let Some(ns) = a.clock {
+        if !(ns > 0.0) {
+            return Err(Error::input("--clock must be a positive number of ns"));
+        }
+        c.clock = ns;
+    }
+    if let Some(n) = a.table_size {
+        c.table_size = config::parse_table_size(n)?;
+    }
+    if let Some(t) = &a.table_precision {
+        c.table_precision = ty(t, "table-precision")?;
+    }
+    Ok(c)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Compile(a) => compile(a),
+        Command::Predict(a) => predict(a),
+        Command::Csim(a) => csim(a),
+        Command::ExportJson(a) => export_json(a),
+    }
+}
+
+fn compile(a: CompileArgs) -> Result<()> {
+    let config = resolve_config(&a.model)?;
+    if let Some(pass) = &a.dump_after {
+        let prepared = crate::prepare(&a.model.model, &config, Some(pass))?;
+        print!("{}", crate::ir::dump(&prepared.model));
+        return Ok(());
+    }
+    let prepared = crate::prepare(&a.model.model, &config, None)?;
+    let tb = match &a.tb_input {
+        Some(p) => Some(arrays::read_samples(
+            p,
+            &prepared.model.node(prepared.model.input).shape,
+        )?),
+        None => None,
+    };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("hls_{}", prepared.model.name)));
+    let report = crate::compile(&prepared, &out, a.force, tb.as_ref())?;
+    print_summary(&prepared, &out, &report);
+    Ok(())
+}
+
+fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteReport) {
+    let m = &p.model;
+    println!(
+        "compiled '{}' for {} at {} ns into {}",
+        m.name,
+        p.part.full,
+        p.config.clock,
+        out.display()
+    );
+    println!(
+        "  {:<24} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
+        "layer", "op", "values", "result type", "reuse", "strategy", "mults"
+    );
+    let plans = crate::kernels::plan_model(m).unwrap_or_default();
+    for plan in plans {
+        let n = m.node(plan.node);
+        let (reuse, strategy, mults) = match &plan.kernel {
+            crate::kernels::Kernel::Dense(d) => (
+                d.reuse.to_string(),
+                d.strategy.name().to_string(),
+                d.multiplications.to_string(),
+            ),
+            _ => (String::new(), String::new(), String::new()),
+        };
+        println!(
+            "  {:<24} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
+            n.name,
+            n.op.kind(),
+            n.size(),
+            n.precision.result.to_cpp(),
+            reuse,
+            strategy,
+            mults
+        );
+    }
+    for note in &p.notes {
+        println!("  note: {note}");
+    }
+    println!(
+        "  {} file(s) written, {} unchanged{}",
+        report.written.len(),
+        report.unchanged,
+        if report.removed.is_empty() {
+            String::new()
+        } else {
+            format!(", {} removed", report.removed.len())
+        }
+    );
+}
+
+fn predict(a: PredictArgs) -> Result<()> {
+    let config = resolve_config(&a.model)?;
+    let prepared = crate::prepare(&a.model.model, &config, None)?;
+    let x = arrays::read_samples(&a.input, &prepared.model.node(prepared.model.input).shape)?;
+    let y = crate::predict(&prepared, &x, a.float).map_err(|e| e.in_file(&a.input))?;
+    arrays::write(&a.output, &y)
+}
+
+fn csim(a: CsimArgs) -> Result<()> {
+    let ap = crate::csim::find_ap_types(a.ap_types.as_deref())?;
+    let x: Array = arrays::read(&a.input)?;
+    let (y, _) = crate::csim::run(&a.project, &x, &ap)?;
+    arrays::write(&a.output, &y)
+}
+
+fn export_json(a: ExportJsonArgs) -> Result<()> {
+    let name = crate::frontend::default_name(&a.model);
+    let model = crate::frontend::load(&a.model, &name)?;
+    let out = a.out.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "{}.json",
+            a.model.file_stem().unwrap_or_default().to_string_lossy()
+        ))
+    });
+    crate::frontend::json::write(&model, &out, a.npy_weights)
+}

@@ -1,0 +1,184 @@
+//! C-simulation without Vitis: builds a generated project's testbench with g++ and the ap_types
+//! headers, and runs it on input bits the emulator's quantizer makes.
+
+use crate::arrays::Array;
+use crate::backend::vitis::MANIFEST;
+use crate::error::{Error, Result};
+use crate::ir::FixedType;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Finds the ap_types headers: the flag, else HLSRS_AP_TYPES, else $XILINX_HLS/include.
+pub fn find_ap_types(flag: Option<&Path>) -> Result<PathBuf> {
+    let candidates: Vec<(String, PathBuf)> = [
+        flag.map(|p| ("--ap-types".to_string(), p.to_path_buf())),
+        std::env::var_os("HLSRS_AP_TYPES").map(|p| ("HLSRS_AP_TYPES".into(), PathBuf::from(p))),
+        std::env::var_os("XILINX_HLS")
+            .map(|p| ("XILINX_HLS".into(), PathBuf::from(p).join("include"))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match candidates.first() {
+        None => Err(Error::input(
+            "no ap_types headers: pass --ap-types DIR, set HLSRS_AP_TYPES, or set XILINX_HLS \
+             (scripts/fetch_ap_types.sh fetches the open-source headers)",
+        )),
+        Some((from, p)) if !p.join("ap_fixed.h").is_file() => Err(Error::input(format!(
+            "{from} points to {}, which holds no ap_fixed.h",
+            p.display()
+        ))),
+        Some((_, p)) => Ok(p.clone()),
+    }
+}
+
+/// What csim needs from the project's manifest.
+struct ProjectInfo {
+    name: String,
+    input_shape: Vec<usize>,
+    input_type: FixedType,
+    output_shape: Vec<usize>,
+    output_type: FixedType,
+}
+
+fn read_info(dir: &Path) -> Result<ProjectInfo> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::input(format!(
+            "not an hlsrs project (cannot read {MANIFEST}: {e})"
+        ))
+        .in_file(dir)
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::input(format!("invalid manifest: {e}")).in_file(&path))?;
+    let bad = || Error::input("manifest lacks input/output facts").in_file(&path);
+    let shape = |k: &str| -> Option<Vec<usize>> {
+        v[k]["shape"]
+            .as_array()?
+            .iter()
+            .map(|d| d.as_u64().map(|d| d as usize))
+            .collect()
+    };
+    let ty = |k: &str| -> Option<FixedType> { FixedType::parse(v[k]["type"].as_str()?).ok() };
+    Ok(ProjectInfo {
+        name: v["name"].as_str().ok_or_else(bad)?.to_string(),
+        input_shape: shape("input").ok_or_else(bad)?,
+        input_type: ty("input").ok_or_else(bad)?,
+        output_shape: shape("output").ok_or_else(bad)?,
+        output_type: ty("output").ok_or_else(bad)?,
+    })
+}
+
+fn newest_mtime(dir: &Path) -> std::time::SystemTime {
+    let mut newest = std::time::UNIX_EPOCH;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
+                newest = newest.max(m);
+            }
+        }
+    }
+    newest
+}
+
+/// Builds (if sources changed) and returns the testbench executable.
+pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
+    let info = read_info(dir)?;
+    let exe = dir.join("build").join("csim");
+    let sources_time = newest_mtime(&dir.join("firmware")).max(newest_mtime(&dir.join("tb")));
+    let fresh = exe
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= sources_time);
+    if fresh {
+        return Ok(exe);
+    }
+    std::fs::create_dir_all(exe.parent().unwrap())
+        .map_err(|e| Error::io(dir, "create build/", e))?;
+    let out = Command::new(std::env::var("CXX").unwrap_or_else(|_| "g++".into()))
+        .current_dir(dir)
+        .args(["-std=c++14", "-O1", "-w"])
+        .arg(format!("-I{}", ap_types.display()))
+        .arg("-Ifirmware")
+        .arg(format!("tb/{}_test.cpp", info.name))
+        .arg(format!("firmware/{}.cpp", info.name))
+        .arg("-o")
+        .arg("build/csim")
+        .output()
+        .map_err(|e| Error::internal(format!("cannot run g++: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("error"))
+            .take(20)
+            .collect();
+        return Err(Error::internal(format!(
+            "g++ failed to build the C-simulation of {}:\n{}",
+            dir.display(),
+            lines.join("\n")
+        )));
+    }
+    Ok(exe)
+}
+
+/// Runs the C-simulation on samples; returns the outputs as floats (exact values of the bits).
+pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec<i128>>)> {
+    let info = read_info(dir)?;
+    let want: usize = info.input_shape.iter().product();
+    if input.row_len() != want {
+        return Err(Error::input(format!(
+            "samples have {} values; the design's input has {want} (shape {:?})",
+            input.row_len(),
+            info.input_shape
+        )));
+    }
+    let exe = build(dir, ap_types)?;
+    let mut text = String::new();
+    for r in 0..input.rows() {
+        let bits: Vec<String> = input
+            .row(r)
+            .iter()
+            .map(|&v| info.input_type.quantize_f64(v).map(|b| b.to_string()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::input(format!("sample {r}: {e}")))?;
+        text.push_str(&bits.join(" "));
+        text.push('\n');
+    }
+    let build_dir = dir.join("build");
+    let in_path = build_dir.join(format!("csim_in_{}.dat", std::process::id()));
+    let out_path = build_dir.join(format!("csim_out_{}.dat", std::process::id()));
+    std::fs::write(&in_path, text).map_err(|e| Error::io(&in_path, "write", e))?;
+    let status = Command::new(&exe)
+        .current_dir(dir)
+        .arg(&in_path)
+        .arg(&out_path)
+        .output()
+        .map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
+    let _ = std::fs::remove_file(&in_path);
+    if !status.status.success() {
+        return Err(Error::internal(format!(
+            "C-simulation failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        )));
+    }
+    let out = std::fs::read_to_string(&out_path).map_err(|e| Error::io(&out_path, "read", e))?;
+    let _ = std::fs::remove_file(&out_path);
+    let bits: Vec<Vec<i128>> = out
+        .lines()
+        .map(|l| {
+            l.split_whitespace()
+                .map(|v| v.parse::<i128>().unwrap_or(0))
+                .collect()
+        })
+        .collect();
+    let rows: Vec<Vec<f64>> = bits
+        .iter()
+        .map(|r| r.iter().map(|&b| info.output_type.to_f64(b)).collect())
+        .collect();
+    Ok((Array::from_rows(&info.output_shape, &rows), bits))
+}

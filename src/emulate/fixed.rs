@@ -1,0 +1,169 @@
+//! Bit-accurate emulation of the generated design: executes the kernel plans with ap_fixed
+//! semantics, in the same order as the hls_lib kernels. Its output must equal the C-simulation's
+//! bit for bit.
+
+use crate::error::{Error, Result};
+use crate::ir::{Exact, FixedType, Model};
+use crate::kernels::{Kernel, LayerPlan};
+use std::collections::HashMap;
+
+/// The plans of a model, ready to run many samples.
+pub struct Emulator<'m> {
+    model: &'m Model,
+    plans: Vec<LayerPlan>,
+}
+
+impl<'m> Emulator<'m> {
+    pub fn new(model: &'m Model) -> Result<Emulator<'m>> {
+        Ok(Emulator {
+            model,
+            plans: crate::kernels::plan_model(model)?,
+        })
+    }
+
+    pub fn input_type(&self) -> FixedType {
+        self.model.node(self.model.input).precision.result
+    }
+    pub fn output_type(&self) -> FixedType {
+        self.model.node(self.model.output).precision.result
+    }
+
+    /// Quantizes a float sample into the input type's bits (as the testbench's input is made).
+    pub fn quantize_input(&self, x: &[f64]) -> Result<Vec<i128>> {
+        let t = self.input_type();
+        x.iter()
+            .map(|&v| {
+                t.quantize_f64(v)
+                    .map_err(|e| Error::input(format!("input value: {e}")))
+            })
+            .collect()
+    }
+
+    /// Runs one sample given as input bits; returns the output bits.
+    pub fn run_raw(&self, input: &[i128]) -> Vec<i128> {
+        let mut vals: HashMap<_, Vec<i128>> = HashMap::new();
+        for p in &self.plans {
+            let ins: Vec<&Vec<i128>> = self.model.inputs(p.node).iter().map(|i| &vals[i]).collect();
+            let out = run_layer(p, &ins, input);
+            vals.insert(p.node, out);
+        }
+        vals.remove(&self.model.output).expect("output computed")
+    }
+
+    /// Runs one float sample; returns the output as floats (exact values of the output bits).
+    pub fn run(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let raw = self.run_raw(&self.quantize_input(x)?);
+        let t = self.output_type();
+        Ok(raw.iter().map(|&r| t.to_f64(r)).collect())
+    }
+}
+
+fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
+    let res = p.result;
+    let x = |k: usize, i: usize| p.input_types[k].exact(ins[k][i]);
+    match &p.kernel {
+        Kernel::Input => input.to_vec(),
+        Kernel::Dense(d) => {
+            let mut acc: Vec<i128> = d
+                .bias
+                .raw
+                .iter()
+                .map(|&b| d.accum.cast(d.bias.ty.exact(b)))
+                .collect();
+            for (i, j, k) in d.schedule() {
+                let w = d.weights.raw[k];
+                if w == 0 {
+                    continue; // the kernel skips zero weights; adding 0 changes nothing anyway
+                }
+                let prod = x(0, i).mul(d.weights.ty.exact(w));
+                acc[j] = d.accum.cast(d.accum.exact(acc[j]).add(prod));
+            }
+            acc.iter().map(|&a| res.cast(d.accum.exact(a))).collect()
+        }
+        Kernel::ScaleShift {
+            channels,
+            scale,
+            shift,
+        } => (0..p.size)
+            .map(|i| {
+                let c = i % channels;
+                let v = x(0, i)
+                    .mul(scale.ty.exact(scale.raw[c]))
+                    .add(shift.ty.exact(shift.raw[c]));
+                res.cast(v)
+            })
+            .collect(),
+        Kernel::Relu => (0..p.size)
+            .map(|i| {
+                let v = x(0, i);
+                res.cast(if v.raw > 0 { v } else { Exact::zero() })
+            })
+            .collect(),
+        Kernel::LeakyRelu { alpha } => (0..p.size)
+            .map(|i| {
+                let v = x(0, i);
+                res.cast(if v.raw > 0 {
+                    v
+                } else {
+                    v.mul(alpha.ty.exact(alpha.raw[0]))
+                })
+            })
+            .collect(),
+        Kernel::HardSigmoid { alpha, beta } => (0..p.size)
+            .map(|i| {
+                let t = x(0, i)
+                    .mul(alpha.ty.exact(alpha.raw[0]))
+                    .add(beta.ty.exact(beta.raw[0]));
+                let one = Exact::new(1, 0);
+                let v = if t.raw < 0 {
+                    Exact::zero()
+                } else if t.cmp_value(one).is_gt() {
+                    one
+                } else {
+                    t
+                };
+                res.cast(v)
+            })
+            .collect(),
+        Kernel::Clip { min, max } => (0..p.size)
+            .map(|i| {
+                let v = x(0, i);
+                let lo = min.as_ref().map(|c| c.ty.exact(c.raw[0]));
+                let hi = max.as_ref().map(|c| c.ty.exact(c.raw[0]));
+                res.cast(match (lo, hi) {
+                    (Some(lo), _) if v.cmp_value(lo).is_lt() => lo,
+                    (_, Some(hi)) if v.cmp_value(hi).is_gt() => hi,
+                    _ => v,
+                })
+            })
+            .collect(),
+        Kernel::Table(t) => (0..p.size)
+            .map(|i| res.cast(t.table.ty.exact(t.table.raw[t.index(ins[0][i])])))
+            .collect(),
+        Kernel::Softmax(s) => {
+            let mut out = Vec::with_capacity(p.size);
+            for r in 0..s.rows {
+                let row = &ins[0][r * s.n..(r + 1) * s.n];
+                let max = *row.iter().max().expect("softmax row is not empty");
+                let e: Vec<i128> = row
+                    .iter()
+                    .map(|&v| s.exp_table.raw[s.exp_index(max - v)])
+                    .collect();
+                let et = s.exp_table.ty;
+                let mut sum = 0i128;
+                for &v in &e {
+                    sum = s.sum.cast(s.sum.exact(sum).add(et.exact(v)));
+                }
+                let inv = s.inv_table.raw[s.inv_index(sum)];
+                for &v in &e {
+                    out.push(res.cast(et.exact(v).mul(s.inv_table.ty.exact(inv))));
+                }
+            }
+            out
+        }
+        Kernel::Add => (0..p.size)
+            .map(|i| res.cast(x(0, i).add(x(1, i))))
+            .collect(),
+        Kernel::Gather { index } => index.iter().map(|&k| res.cast(x(0, k))).collect(),
+    }
+}

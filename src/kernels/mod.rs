@@ -1,0 +1,170 @@
+//! Per-layer numeric plans: quantized constants, lookup tables, index shifts and loop orders.
+//!
+//! This is the one place where a layer's arithmetic is decided. The emulator executes a plan; the
+//! Vitis backend writes the same constants and shifts into the C++ whose kernels (hls_lib/) loop
+//! in the same order. Nothing here depends on the backend or the emulator.
+
+pub mod activation;
+pub mod dense;
+pub mod softmax;
+
+use crate::error::{Error, Result};
+use crate::ir::tensor::transpose_gather;
+use crate::ir::{FixedType, Model, Op, Overflow, Quant, Strategy};
+use petgraph::stable_graph::NodeIndex;
+
+/// Constants quantized into a type: the bits the design stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consts {
+    pub ty: FixedType,
+    pub raw: Vec<i128>,
+}
+
+impl Consts {
+    /// Quantizes constants (weights, biases, scales, tables): rounded to nearest (ties to even)
+    /// and saturated, whatever the type's own modes. Those modes govern casts at run time, and no
+    /// value is ever cast into a constant at run time; rounding halves the error of truncation
+    /// and removes its bias.
+    pub fn quantize(ty: FixedType, values: impl IntoIterator<Item = f64>) -> Result<Consts> {
+        let q = ty.with_modes(Quant::RndConv, Overflow::Sat);
+        let raw = values
+            .into_iter()
+            .map(|v| q.quantize_f64(v).map_err(|e| Error::input(e.0)))
+            .collect::<Result<_>>()?;
+        Ok(Consts { ty, raw })
+    }
+    /// How many constants did not fit the type (saturated or wrapped): a lint for the user.
+    pub fn count_out_of_range(ty: FixedType, values: &[f64]) -> usize {
+        values
+            .iter()
+            .filter(|&&v| v > ty.max_value() + ty.lsb() || v < ty.min_value() - ty.lsb())
+            .count()
+    }
+}
+
+/// A scalar parameter (alpha, beta, clip bound) in an 18-bit type with just enough integer bits.
+pub fn param_type(v: f64) -> FixedType {
+    let mag = v.abs().max(1e-30);
+    let int = (mag.log2().floor() as i32 + 2).clamp(-2, 17);
+    FixedType::fixed(18, int)
+}
+
+pub fn param(v: f64) -> Result<Consts> {
+    Consts::quantize(param_type(v), [v])
+}
+
+/// What the kernel of one layer computes, with all constants decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kernel {
+    Input,
+    Dense(dense::DensePlan),
+    /// y = x * scale[c] + shift[c], channel c = index % channels.
+    ScaleShift {
+        channels: usize,
+        scale: Consts,
+        shift: Consts,
+    },
+    Relu,
+    LeakyRelu {
+        alpha: Consts,
+    },
+    HardSigmoid {
+        alpha: Consts,
+        beta: Consts,
+    },
+    Clip {
+        min: Option<Consts>,
+        max: Option<Consts>,
+    },
+    Table(activation::TablePlan),
+    Softmax(softmax::SoftmaxPlan),
+    Add,
+    /// y[i] = x[index[i]]: a transpose or reshape, wiring only.
+    Gather {
+        index: Vec<usize>,
+    },
+}
+
+/// A layer ready to run or to write: its kernel, its inputs' types and its result type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerPlan {
+    pub node: NodeIndex,
+    pub kernel: Kernel,
+    pub input_types: Vec<FixedType>,
+    pub result: FixedType,
+    pub size: usize,
+}
+
+/// Plans every layer, in topological order.
+pub fn plan_model(model: &Model) -> Result<Vec<LayerPlan>> {
+    model
+        .topo_order()
+        .into_iter()
+        .map(|n| plan_layer(model, n).map_err(|e| e.at_node(&model.node(n).name)))
+        .collect()
+}
+
+fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
+    let node = model.node(n);
+    let p = &node.precision;
+    let inputs = model.inputs(n);
+    let input_types: Vec<FixedType> = inputs
+        .iter()
+        .map(|&i| model.node(i).precision.result)
+        .collect();
+    let kernel = match &node.op {
+        Op::Input => Kernel::Input,
+        Op::Dense { weights, bias } => Kernel::Dense(dense::plan(
+            weights,
+            bias,
+            p,
+            node.hardware.reuse,
+            node.hardware.strategy,
+        )?),
+        Op::ScaleShift { scale, shift } => Kernel::ScaleShift {
+            channels: scale.len(),
+            scale: Consts::quantize(p.weight, scale.data.iter().copied())?,
+            shift: Consts::quantize(p.bias, shift.data.iter().copied())?,
+        },
+        Op::Relu => Kernel::Relu,
+        Op::LeakyRelu { alpha } => Kernel::LeakyRelu {
+            alpha: param(*alpha)?,
+        },
+        Op::HardSigmoid { alpha, beta } => Kernel::HardSigmoid {
+            alpha: param(*alpha)?,
+            beta: param(*beta)?,
+        },
+        Op::Clip { min, max } => Kernel::Clip {
+            min: min.map(param).transpose()?,
+            max: max.map(param).transpose()?,
+        },
+        Op::Sigmoid | Op::Tanh => {
+            Kernel::Table(activation::table_plan(&node.op, input_types[0], p)?)
+        }
+        Op::Softmax => Kernel::Softmax(softmax::plan(
+            input_types[0],
+            *node.shape.last().unwrap(),
+            node.size(),
+            p,
+        )?),
+        Op::Add => Kernel::Add,
+        Op::Reshape => Kernel::Gather {
+            index: (0..node.size()).collect(),
+        },
+        Op::Transpose { perm } => Kernel::Gather {
+            index: transpose_gather(&model.node(inputs[0]).shape, perm),
+        },
+    };
+    Ok(LayerPlan {
+        node: n,
+        kernel,
+        input_types,
+        result: p.result,
+        size: node.size(),
+    })
+}
+
+/// The strategy names the hls_lib kernels use.
+pub fn strategy_name(s: Strategy) -> &'static str {
+    s.name()
+}

@@ -1,0 +1,33 @@
+//! Removes Reshape nodes: data is a flat row-major array in the design, so a reshape moves
+//! nothing. Every op but Transpose reads its input as a flat array (the node's own shape says how
+//! it groups values), so only reshapes feeding a Transpose stay. The model keeps its declared
+//! output shape for the user.
+
+use super::{Pass, PassContext};
+use crate::error::Result;
+use crate::ir::{Model, Op};
+
+pub struct DropReshape;
+
+impl Pass for DropReshape {
+    fn name(&self) -> &'static str {
+        "drop_reshape"
+    }
+    fn run(&self, model: &mut Model, _cx: &mut PassContext) -> Result<()> {
+        let reshapes: Vec<_> = model
+            .topo_order()
+            .into_iter()
+            .filter(|&n| matches!(model.node(n).op, Op::Reshape))
+            .filter(|&n| {
+                model
+                    .consumers(n)
+                    .iter()
+                    .all(|&(c, _)| !matches!(model.node(c).op, Op::Transpose { .. }))
+            })
+            .collect();
+        for n in reshapes {
+            model.bypass(n);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! Passes over the IR, composed into one pipeline in code. Each pass is one file; the verifier runs
+//! after every pass in debug builds and tests.
+
+mod apply_config;
+mod drop_reshape;
+mod fuse_batchnorm;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ir::Model;
+
+pub use apply_config::ApplyConfig;
+pub use drop_reshape::DropReshape;
+pub use fuse_batchnorm::FuseBatchNorm;
+
+/// What passes read and report.
+pub struct PassContext<'c> {
+    pub config: &'c Config,
+    /// Messages for the compile summary (e.g. layers whose reuse factor was adjusted).
+    pub notes: Vec<String>,
+}
+
+/// One transformation of the model.
+pub trait Pass {
+    /// The name `--dump-after` takes.
+    fn name(&self) -> &'static str;
+    fn run(&self, model: &mut Model, cx: &mut PassContext) -> Result<()>;
+}
+
+/// The pipeline, in order: canonicalise, then hardware configuration.
+pub fn pipeline() -> Vec<Box<dyn Pass>> {
+    vec![
+        Box::new(DropReshape),
+        Box::new(FuseBatchNorm),
+        Box::new(ApplyConfig),
+    ]
+}
+
+/// Names of the passes, in order.
+pub fn pass_names() -> Vec<&'static str> {
+    pipeline().iter().map(|p| p.name()).collect()
+}
+
+/// Runs the pipeline. With `stop_after`, stops after that pass (for `--dump-after`).
+pub fn run(model: &mut Model, config: &Config, stop_after: Option<&str>) -> Result<Vec<String>> {
+    if let Some(name) = stop_after {
+        if !pass_names().contains(&name) {
+            return Err(Error::input(format!(
+                "unknown pass '{name}'; passes are: {}",
+                pass_names().join(", ")
+            )));
+        }
+    }
+    let mut cx = PassContext {
+        config,
+        notes: Vec::new(),
+    };
+    for pass in pipeline() {
+        pass.run(model, &mut cx)?;
+        if cfg!(debug_assertions) {
+            crate::ir::verify(model).map_err(|e| {
+                Error::internal(format!("IR invalid after pass {}: {e}", pass.name()))
+            })?;
+        }
+        if stop_after == Some(pass.name()) {
+            break;
+        }
+    }
+    Ok(cx.notes)
+}

@@ -1,0 +1,52 @@
+//! Leg 3 of correctness: at default settings (ap_fixed<16,6>, 1024-entry tables) the fixed-point
+//! design agrees with float on argmax for at least 99% of each classifier's test inputs, and
+//! stays close to float on every model. The error is printed for the issue notes.
+
+mod common;
+
+use hlsrs::{Config, predict, prepare};
+
+#[test]
+fn default_precision_agrees_with_float() {
+    let mut failures = Vec::new();
+    for case in common::cases() {
+        let p = prepare(&case.model(), &Config::default(), None).unwrap();
+        let x = case.input();
+        let fixed = predict(&p, &x, false).unwrap();
+        let float = predict(&p, &x, true).unwrap();
+        let n = x.rows();
+        let mut agree = 0;
+        let mut max_err = 0.0f64;
+        let mut sum_err = 0.0f64;
+        for r in 0..n {
+            let (a, b) = (fixed.row(r), float.row(r));
+            if common::argmax(a) == common::argmax(b) {
+                agree += 1;
+            }
+            for (u, v) in a.iter().zip(b) {
+                max_err = max_err.max((u - v).abs());
+                sum_err += (u - v).abs();
+            }
+        }
+        let agreement = agree as f64 / n as f64;
+        let mean_err = sum_err / (n * fixed.row_len()) as f64;
+        println!(
+            "{:28} argmax agreement {:6.2}%  mean |fixed - float| {mean_err:.2e}  max {max_err:.2e}{}",
+            case.name,
+            100.0 * agreement,
+            if case.classifier {
+                ""
+            } else {
+                "  (regression)"
+            }
+        );
+        if case.classifier && agreement < 0.99 {
+            failures.push(format!("{}: {:.2}%", case.name, 100.0 * agreement));
+        }
+        // Regressions: outputs within a few result LSBs of float, typically.
+        if !case.classifier && mean_err > 0.05 {
+            failures.push(format!("{}: mean error {mean_err}", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "fidelity below target: {failures:?}");
+}
