@@ -102,14 +102,14 @@ fn parse_csv(bytes: &[u8]) -> Result<Array> {
                     .map_err(|_| Error::input(format!("line {}: '{s}' is not a number", ln + 1)))
             })
             .collect::<Result<_>>()?;
-        if let Some(first) = rows.first().map(|r: &Vec<f64>| r.len()) {
-            if row.len() != first {
-                return Err(Error::input(format!(
-                    "line {}: {} values, previous rows have {first}",
-                    ln + 1,
-                    row.len()
-                )));
-            }
+        if let Some(first) = rows.first().map(|r: &Vec<f64>| r.len())
+            && row.len() != first
+        {
+            return Err(Error::input(format!(
+                "line {}: {} values, previous rows have {first}",
+                ln + 1,
+                row.len()
+            )));
         }
         rows.push(row);
     }

@@ -171,7 +171,7 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
         c.io = config::parse_io(io)?;
     }
     if let Some(ns) = a.clock {
-        if !(ns > 0.0) {
+        if ns.is_nan() || ns <= 0.0 {
             return Err(Error::input("--clock must be a positive number of ns"));
         }
         c.clock = ns;

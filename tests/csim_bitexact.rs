@@ -27,9 +27,11 @@ fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
                     // Narrow saturating accumulator: the multiply-accumulate order matters.
                     lc.result = Some(rnd_sat(8, 3));
                     lc.weight = Some(rnd_sat(8, 2));
-                    lc.accum = Some(FixedType::fixed(14, 5).with_modes(Quant::RndConv, Overflow::Sat));
+                    lc.accum =
+                        Some(FixedType::fixed(14, 5).with_modes(Quant::RndConv, Overflow::Sat));
                 } else {
-                    lc.result = Some(FixedType::fixed(12, 5).with_modes(Quant::RndZero, Overflow::SatSym));
+                    lc.result =
+                        Some(FixedType::fixed(12, 5).with_modes(Quant::RndZero, Overflow::SatSym));
                 }
             }
             Op::Relu | Op::LeakyRelu { .. } | Op::Tanh => {
@@ -38,7 +40,9 @@ fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
                     lc.result = Some(FixedType::fixed(9, 1).with_modes(Quant::Rnd, Overflow::Sat));
                 }
             }
-            Op::Softmax => lc.result = Some(FixedType::ufixed(10, 1).with_modes(Quant::Rnd, Overflow::Sat)),
+            Op::Softmax => {
+                lc.result = Some(FixedType::ufixed(10, 1).with_modes(Quant::Rnd, Overflow::Sat))
+            }
             _ => continue,
         }
         c.layers.insert(node.name.clone(), lc);
@@ -85,14 +89,20 @@ fn check_case(name: &str) {
                 .map(|n| n.hardware.reuse)
                 .max()
                 .unwrap();
-            assert!(max_reuse > 1, "{name} {label}: no layer has a reuse factor above 1");
+            assert!(
+                max_reuse > 1,
+                "{name} {label}: no layer has a reuse factor above 1"
+            );
         }
         let dir = common::tempdir();
         let out = dir.path().join("prj");
         hlsrs::compile(&prepared, &out, false, Some(&x)).unwrap();
         // The testbench's own check against the emulator's golden bits (as vitis_hls csim runs it).
         let exe = hlsrs::csim::build(&out, &ap).unwrap();
-        let status = std::process::Command::new(&exe).current_dir(&out).output().unwrap();
+        let status = std::process::Command::new(&exe)
+            .current_dir(&out)
+            .output()
+            .unwrap();
         assert!(
             status.status.success(),
             "{name} {label}: testbench reports mismatches:\n{}",
@@ -102,9 +112,9 @@ fn check_case(name: &str) {
         let (csim, bits) = hlsrs::csim::run(&out, &x, &ap).unwrap();
         let emu = hlsrs::emulate::Emulator::new(&prepared.model).unwrap();
         assert_eq!(bits.len(), x.rows());
-        for r in 0..x.rows() {
+        for (r, got) in bits.iter().enumerate() {
             let want = emu.run_raw(&emu.quantize_input(x.row(r)).unwrap());
-            assert_eq!(bits[r], want, "{name} {label}: sample {r} differs");
+            assert_eq!(got, &want, "{name} {label}: sample {r} differs");
         }
         let predicted = hlsrs::predict(&prepared, &x, false).unwrap();
         assert_eq!(csim, predicted, "{name} {label}: float views differ");
@@ -115,7 +125,10 @@ fn check_case(name: &str) {
             .zip(&float.data)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        println!("{name:28} {label:28} {} samples bit-exact; max |fixed - float| {max_err:.3e}", x.rows());
+        println!(
+            "{name:28} {label:28} {} samples bit-exact; max |fixed - float| {max_err:.3e}",
+            x.rows()
+        );
     }
 }
 
@@ -136,6 +149,8 @@ macro_rules! cases {
 cases!(
     batchnorm,
     batchnorm_opset15,
+    external_data,
+    json_every_op,
     gemm_transb0_alpha_beta,
     gemm_transb1_alpha_beta,
     matmul_add,

@@ -38,5 +38,10 @@ fn float_matches_golden_for_every_case() {
         let model = hlsrs::frontend::load(&case.model(), "m").unwrap();
         hlsrs::ir::verify(&model).unwrap();
         check(&case, &model, "frontend");
+        // After the passes (BatchNormalization folded, reshapes dropped, types assigned) the
+        // float meaning must not change.
+        let prepared = hlsrs::prepare(&case.model(), &hlsrs::Config::default(), None).unwrap();
+        hlsrs::ir::verify(&prepared.model).unwrap();
+        check(&case, &prepared.model, "passes");
     }
 }

@@ -233,12 +233,11 @@ pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<
         let node = model.node(n);
         let mut v = serde_json::to_value(&node.op).map_err(|e| Error::internal(e.to_string()))?;
         let m = v.as_object_mut().expect("ops serialize to objects");
-        if npy.is_some() {
+        if let Some((_, stem)) = npy {
             for (key, t) in m.iter_mut() {
                 if let Some(shape) = t.get("shape").cloned().filter(|_| t.get("data").is_some()) {
                     let file = format!(
-                        "{}.{}.{key}.npy",
-                        npy.unwrap().1,
+                        "{stem}.{}.{key}.npy",
                         crate::backend::c_identifier(&node.name)
                     );
                     let data: Vec<f64> = serde_json::from_value(t["data"].clone())

@@ -93,6 +93,8 @@ pub struct Exact {
     pub frac: i32,
 }
 
+// Named methods rather than operator traits: call sites read as explicit exact arithmetic.
+#[allow(clippy::should_implement_trait)]
 impl Exact {
     pub fn new(raw: i128, frac: i32) -> Exact {
         Exact { raw, frac }
@@ -385,10 +387,10 @@ impl FixedType {
             }
             None => Overflow::Wrap,
         };
-        if let Some(n) = rest.get(2) {
-            if n.parse::<u32>() != Ok(0) {
-                return Err(err("saturation bits other than 0 are not supported"));
-            }
+        if let Some(n) = rest.get(2)
+            && n.parse::<u32>() != Ok(0)
+        {
+            return Err(err("saturation bits other than 0 are not supported"));
         }
         if int > width as i32 {
             // ap_types asserts when rounding into such types; they are never needed.

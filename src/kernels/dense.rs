@@ -57,7 +57,7 @@ pub fn valid_reuse_factors(n_in: usize, n_out: usize) -> Vec<usize> {
     (1..=total)
         .filter(|&rf| {
             let mult_limit = total.div_ceil(rf.min(n_in));
-            total % rf == 0
+            total.is_multiple_of(rf)
                 && (mult_limit % n_out == 0 || rf >= n_in)
                 && (rf % n_in == 0 || rf < n_in)
         })

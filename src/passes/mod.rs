@@ -43,13 +43,13 @@ pub fn pass_names() -> Vec<&'static str> {
 
 /// Runs the pipeline. With `stop_after`, stops after that pass (for `--dump-after`).
 pub fn run(model: &mut Model, config: &Config, stop_after: Option<&str>) -> Result<Vec<String>> {
-    if let Some(name) = stop_after {
-        if !pass_names().contains(&name) {
-            return Err(Error::input(format!(
-                "unknown pass '{name}'; passes are: {}",
-                pass_names().join(", ")
-            )));
-        }
+    if let Some(name) = stop_after
+        && !pass_names().contains(&name)
+    {
+        return Err(Error::input(format!(
+            "unknown pass '{name}'; passes are: {}",
+            pass_names().join(", ")
+        )));
     }
     let mut cx = PassContext {
         config,

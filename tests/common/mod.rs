@@ -16,8 +16,17 @@ pub struct Case {
 }
 
 impl Case {
+    /// model.onnx, or model.json for cases written in the JSON format.
     pub fn model(&self) -> PathBuf {
-        self.dir.join("model.onnx")
+        let onnx = self.dir.join("model.onnx");
+        if onnx.exists() {
+            onnx
+        } else {
+            self.dir.join("model.json")
+        }
+    }
+    pub fn is_onnx(&self) -> bool {
+        self.dir.join("model.onnx").exists()
     }
     pub fn input(&self) -> Array {
         arrays::read(&self.dir.join("input.npy")).unwrap()
@@ -27,7 +36,7 @@ impl Case {
     }
 }
 
-/// Every ONNX case in testdata/ (folders with a case.json).
+/// Every case in testdata/ (folders with a case.json and a model).
 pub fn cases() -> Vec<Case> {
     let mut v: Vec<Case> = std::fs::read_dir(root().join("testdata"))
         .unwrap()
@@ -35,7 +44,7 @@ pub fn cases() -> Vec<Case> {
             let dir = e.unwrap().path();
             let meta = std::fs::read_to_string(dir.join("case.json")).ok()?;
             let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
-            dir.join("model.onnx").exists().then(|| Case {
+            (dir.join("model.onnx").exists() || dir.join("model.json").exists()).then(|| Case {
                 name: dir.file_name().unwrap().to_string_lossy().into_owned(),
                 classifier: meta["classifier"].as_bool().unwrap(),
                 dir,

@@ -1,0 +1,459 @@
+//! The command-line interface as firmware Makefiles and CI scripts call it: commands, flags,
+//! outputs, exit codes (0 ok, 2 bad input or config, 1 internal) and error messages that name the
+//! file, the node and what was expected.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hlsrs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hlsrs"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn expect_user_error(o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "expected exit 2, got {:?}: {err}",
+        o.status
+    );
+    for n in needles {
+        assert!(err.contains(n), "error message lacks '{n}':\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+fn s(p: &Path) -> String {
+    common::path_str(p)
+}
+
+#[test]
+fn compile_predict_csim_round_trip_through_the_cli() {
+    let case = common::case("three_layer_keras");
+    let dir = common::tempdir();
+    let prj = dir.path().join("jet_tagger");
+    let o = hlsrs(&[
+        "compile",
+        &s(&case.model()),
+        "--part",
+        "xcvu9p",
+        "-o",
+        &s(&prj),
+        "--name",
+        "jet_tagger",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        summary.contains("xcvu9p-flga2104-2-e") && summary.contains("Softmax"),
+        "{summary}"
+    );
+    for f in [
+        "firmware/jet_tagger.cpp",
+        "firmware/defines.h",
+        "firmware/parameters.h",
+        "tb/jet_tagger_test.cpp",
+        "tb_data/tb_input_bits.dat",
+        "build_prj.tcl",
+        "hls_config.cfg",
+        "Makefile",
+        "hlsrs.json",
+        "firmware/hls_lib/hlsrs_dense.h",
+    ] {
+        assert!(prj.join(f).is_file(), "missing {f}");
+    }
+    let x = case.dir.join("input.npy");
+    let (y, yc, yf) = (
+        dir.path().join("y.npy"),
+        dir.path().join("y_csim.npy"),
+        dir.path().join("y_float.npy"),
+    );
+    let ap = s(&common::ap_types());
+    assert!(
+        hlsrs(&[
+            "predict",
+            &s(&case.model()),
+            "--input",
+            &s(&x),
+            "--output",
+            &s(&y)
+        ])
+        .status
+        .success()
+    );
+    let o = hlsrs(&[
+        "csim",
+        &s(&prj),
+        "--input",
+        &s(&x),
+        "--output",
+        &s(&yc),
+        "--ap-types",
+        &ap,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&y).unwrap(),
+        std::fs::read(&yc).unwrap(),
+        "predict and csim files differ"
+    );
+    assert!(
+        hlsrs(&[
+            "predict",
+            &s(&case.model()),
+            "--input",
+            &s(&x),
+            "--output",
+            &s(&yf),
+            "--float"
+        ])
+        .status
+        .success()
+    );
+    let (fixed, float) = (
+        hlsrs::arrays::read(&y).unwrap(),
+        hlsrs::arrays::read(&yf).unwrap(),
+    );
+    assert_eq!(fixed.shape, vec![500, 5]);
+    assert_ne!(fixed.data, float.data);
+    // CSV in and out too.
+    let csv_in = dir.path().join("x.csv");
+    let xa = hlsrs::arrays::read(&x).unwrap();
+    hlsrs::arrays::write(
+        &csv_in,
+        &hlsrs::arrays::Array {
+            shape: vec![3, 16],
+            data: xa.data[..48].to_vec(),
+        },
+    )
+    .unwrap();
+    let csv_out = dir.path().join("y.csv");
+    assert!(
+        hlsrs(&[
+            "predict",
+            &s(&case.model()),
+            "--input",
+            &s(&csv_in),
+            "--output",
+            &s(&csv_out)
+        ])
+        .status
+        .success()
+    );
+    let rows: Vec<Vec<f64>> = std::fs::read_to_string(&csv_out)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1], fixed.row(1));
+}
+
+#[test]
+fn default_output_dir_and_name_come_from_the_model_file() {
+    let dir = common::tempdir();
+    let model = dir.path().join("my-model.v2.onnx");
+    std::fs::copy(common::case("two_layer_keras").model(), &model).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hlsrs"))
+        .current_dir(dir.path())
+        .args(["compile", "my-model.v2.onnx"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        dir.path()
+            .join("hls_my_model_v2/firmware/my_model_v2.cpp")
+            .is_file()
+    );
+}
+
+#[test]
+fn unsupported_ops_are_all_listed_with_their_nodes() {
+    let m = common::root().join("testdata/errors/unsupported_ops.onnx");
+    let o = hlsrs(&[
+        "compile",
+        &s(&m),
+        "-o",
+        &s(&common::tempdir().path().join("p")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "unsupported_ops.onnx",
+            "3 unsupported op(s)",
+            "node 'erf_node': Erf",
+            "node 'topk_node': TopK",
+            "node 'custom_node': MyCustomOp, domain com.example",
+        ],
+    );
+}
+
+#[test]
+fn truncated_protobuf_is_a_clear_error() {
+    let dir = common::tempdir();
+    let bytes = std::fs::read(common::case("three_layer_keras").model()).unwrap();
+    let m = dir.path().join("truncated.onnx");
+    std::fs::write(&m, &bytes[..bytes.len() / 2]).unwrap();
+    let o = hlsrs(&["compile", &s(&m), "-o", &s(&dir.path().join("p"))]);
+    expect_user_error(&o, &["truncated.onnx", "not a valid ONNX protobuf"]);
+    assert!(
+        !dir.path().join("p").exists(),
+        "no output directory after an error"
+    );
+    let garbage = dir.path().join("garbage.onnx");
+    std::fs::write(&garbage, b"\xff\xff\xff\xff not onnx").unwrap();
+    expect_user_error(
+        &hlsrs(&[
+            "predict",
+            &s(&garbage),
+            "--input",
+            "x.npy",
+            "--output",
+            "y.npy",
+        ]),
+        &["garbage.onnx"],
+    );
+}
+
+#[test]
+fn invalid_graph_names_the_node_and_expectation() {
+    let m = common::root().join("testdata/errors/bn_wrong_channels.onnx");
+    let o = hlsrs(&[
+        "compile",
+        &s(&m),
+        "-o",
+        &s(&common::tempdir().path().join("p")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "bn_wrong_channels.onnx",
+            "node 'bn_bad'",
+            "has 6 values but the channel dimension",
+        ],
+    );
+}
+
+#[test]
+fn external_data_outside_the_model_folder_is_refused() {
+    let m = common::root().join("testdata/errors/external_escape.onnx");
+    let o = hlsrs(&[
+        "compile",
+        &s(&m),
+        "-o",
+        &s(&common::tempdir().path().join("p")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "external_escape.onnx",
+            "'../escape.bin' leaves the model's folder",
+        ],
+    );
+}
+
+#[test]
+fn unknown_config_key_suggests_the_nearest() {
+    let dir = common::tempdir();
+    let cfg = dir.path().join("hls.toml");
+    std::fs::write(&cfg, "precision = \"ap_fixed<16,6>\"\nreuse_factor = 4\n").unwrap();
+    let m = s(&common::case("three_layer_keras").model());
+    let o = hlsrs(&[
+        "compile",
+        &m,
+        "-c",
+        &s(&cfg),
+        "-o",
+        &s(&dir.path().join("p")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "hls.toml",
+            "unknown key 'reuse_factor'",
+            "did you mean 'reuse'",
+        ],
+    );
+    std::fs::write(&cfg, "[layers.Relu]\nresutl = \"ap_fixed<8,3>\"\n").unwrap();
+    expect_user_error(
+        &hlsrs(&["compile", &m, "-c", &s(&cfg)]),
+        &["[layers.Relu]", "did you mean 'result'"],
+    );
+    std::fs::write(&cfg, "[layers.Relu2x]\nresult = \"ap_fixed<8,3>\"\n").unwrap();
+    expect_user_error(
+        &hlsrs(&["compile", &m, "-c", &s(&cfg)]),
+        &["no layer 'Relu2x'", "did you mean 'Relu2'"],
+    );
+    std::fs::write(&cfg, "precision = \"ap_fixd<16,6>\"\n").unwrap();
+    expect_user_error(
+        &hlsrs(&["compile", &m, "-c", &s(&cfg)]),
+        &["invalid precision 'ap_fixd<16,6>'"],
+    );
+}
+
+#[test]
+fn invalid_reuse_factor_lists_the_valid_ones() {
+    let dir = common::tempdir();
+    let cfg = dir.path().join("hls.toml");
+    std::fs::write(
+        &cfg,
+        "[layers._class__keras_layers_core_Dense__]\nreuse = 3\n",
+    )
+    .unwrap();
+    let m = s(&common::case("three_layer_keras").model());
+    let o = hlsrs(&[
+        "compile",
+        &m,
+        "-c",
+        &s(&cfg),
+        "-o",
+        &s(&dir.path().join("p")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "reuse factor 3 is not valid for this 16x64 dense layer",
+            "valid: 1, 2, 4, 8, 16, 32",
+        ],
+    );
+    // The model-wide value is adjusted per layer, and the summary says which layers differ.
+    let o = hlsrs(&[
+        "compile",
+        &m,
+        "--reuse",
+        "3",
+        "--strategy",
+        "resource",
+        "-o",
+        &s(&dir.path().join("q")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("reuse factor 3 is not valid, using 2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn output_directory_with_foreign_files_needs_force() {
+    let dir = common::tempdir();
+    let prj = dir.path().join("prj");
+    std::fs::create_dir(&prj).unwrap();
+    std::fs::write(prj.join("notes.txt"), "mine").unwrap();
+    let m = s(&common::case("two_layer_keras").model());
+    let o = hlsrs(&["compile", &m, "-o", &s(&prj)]);
+    expect_user_error(
+        &o,
+        &[
+            "prj",
+            "1 file(s) hlsrs did not write (notes.txt)",
+            "--force",
+        ],
+    );
+    assert!(
+        !prj.join("hlsrs.json").exists(),
+        "nothing written after the refusal"
+    );
+    let o = hlsrs(&["compile", &m, "-o", &s(&prj), "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(prj.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // Its own earlier output is not foreign: without the user's file, no --force is needed.
+    std::fs::remove_file(prj.join("notes.txt")).unwrap();
+    assert!(hlsrs(&["compile", &m, "-o", &s(&prj)]).status.success());
+}
+
+#[test]
+fn unwritable_output_and_bad_arguments_exit_2() {
+    let m = s(&common::case("two_layer_keras").model());
+    expect_user_error(
+        &hlsrs(&["compile", &m, "-o", "/proc/hlsrs_cannot_write_here"]),
+        &["hlsrs_cannot_write_here"],
+    );
+    expect_user_error(
+        &hlsrs(&["compile", &m, "--part", "xcvu9"]),
+        &["unknown part 'xcvu9'", "did you mean 'xcvu9p'"],
+    );
+    expect_user_error(
+        &hlsrs(&["compile", &m, "--strategy", "fast"]),
+        &["strategy 'fast'"],
+    );
+    expect_user_error(&hlsrs(&["compile", "missing.onnx"]), &["missing.onnx"]);
+    expect_user_error(
+        &hlsrs(&["compile", &m, "--table-size", "1000"]),
+        &["power of two"],
+    );
+    let x = common::case("three_layer_keras").dir.join("input.npy");
+    expect_user_error(
+        &hlsrs(&["predict", &m, "--input", &s(&x), "--output", "/tmp/y.npy"]),
+        &["input.npy", "does not match the model: expected [N, 10]"],
+    );
+    assert_eq!(
+        hlsrs(&["compile"]).status.code(),
+        Some(2),
+        "clap usage errors are exit 2 too"
+    );
+    expect_user_error(
+        &hlsrs(&[
+            "csim",
+            "/nonexistent_project",
+            "--input",
+            &s(&x),
+            "--output",
+            "y.npy",
+            "--ap-types",
+            &s(&common::ap_types()),
+        ]),
+        &["not an hlsrs project"],
+    );
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let o = hlsrs(&["compile", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    for flag in [
+        "--config",
+        "--part",
+        "--output",
+        "--name",
+        "--precision",
+        "--reuse",
+        "--strategy",
+        "--io",
+        "--clock",
+        "--force",
+        "--accum",
+        "--table-size",
+        "--table-precision",
+        "--tb-input",
+        "--dump-after",
+    ] {
+        assert!(help.contains(flag), "compile --help lacks {flag}");
+    }
+}
+
+#[test]
+fn dump_after_prints_the_ir() {
+    let m = s(&common::case("three_layer_bn_keras").model());
+    let o = hlsrs(&["compile", &m, "--dump-after", "fuse_batchnorm"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ir = String::from_utf8_lossy(&o.stdout);
+    assert!(ir.contains("fused=[\"BatchNormalization__\"]"), "{ir}");
+    expect_user_error(
+        &hlsrs(&["compile", &m, "--dump-after", "fuse_bn"]),
+        &["unknown pass 'fuse_bn'"],
+    );
+}
