@@ -149,6 +149,7 @@ macro_rules! cases {
 cases!(
     batchnorm,
     batchnorm_opset15,
+    batchnorm_opset28,
     external_data,
     json_every_op,
     gemm_transb0_alpha_beta,
@@ -161,6 +162,7 @@ cases!(
     mlp_relu_opset7,
     mlp_sigmoid_opset9,
     mlp_tanh_opset13,
+    opset6_float_data,
     shape_ops,
     shape_ops_opset13,
     three_layer_bn_keras,
