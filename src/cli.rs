@@ -228,11 +228,17 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
         p.config.clock,
         out.display()
     );
+    let plans = crate::kernels::plan_model(m).unwrap_or_default();
+    let w = plans
+        .iter()
+        .map(|pl| m.node(pl.node).name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     println!(
-        "  {:<24} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
+        "  {:<w$} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
         "layer", "op", "values", "result type", "reuse", "strategy", "mults"
     );
-    let plans = crate::kernels::plan_model(m).unwrap_or_default();
     for plan in plans {
         let n = m.node(plan.node);
         let (reuse, strategy, mults) = match &plan.kernel {
@@ -244,7 +250,7 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
             _ => (String::new(), String::new(), String::new()),
         };
         println!(
-            "  {:<24} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
+            "  {:<w$} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
             n.name,
             n.op.kind(),
             n.size(),

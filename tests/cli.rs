@@ -457,3 +457,67 @@ fn dump_after_prints_the_ir() {
         &["unknown pass 'fuse_bn'"],
     );
 }
+
+#[test]
+fn export_json_then_compile_gives_the_same_project() {
+    let case = common::case("three_layer_bn_keras");
+    let dir = common::tempdir();
+    let json = dir.path().join("model.json");
+    let o = hlsrs(&["export-json", &s(&case.model()), "-o", &s(&json)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    assert!(
+        hlsrs(&["compile", &s(&case.model()), "-o", &s(&a)])
+            .status
+            .success()
+    );
+    assert!(
+        hlsrs(&["compile", &s(&json), "-o", &s(&b)])
+            .status
+            .success()
+    );
+    for f in [
+        "firmware/model.cpp",
+        "firmware/parameters.h",
+        "firmware/weights/w1.h",
+        "hlsrs.json",
+        "tb_data/tb_output_bits.dat",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn testbench_exits_nonzero_when_the_design_disagrees_with_the_emulator() {
+    let case = common::case("two_layer_keras");
+    let dir = common::tempdir();
+    let prj = dir.path().join("p");
+    assert!(
+        hlsrs(&["compile", &s(&case.model()), "-o", &s(&prj)])
+            .status
+            .success()
+    );
+    let exe = hlsrs::csim::build(&prj, &common::ap_types()).unwrap();
+    let run = || Command::new(&exe).current_dir(&prj).output().unwrap();
+    let ok = run();
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("16 samples, 0 mismatching outputs"));
+    // One flipped expected bit must be caught.
+    let golden = prj.join("tb_data/tb_output_bits.dat");
+    let text = std::fs::read_to_string(&golden).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let v: i64 = lines[3].split(' ').next().unwrap().parse().unwrap();
+    lines[3] = lines[3].replacen(&v.to_string(), &(v ^ 1).to_string(), 1);
+    std::fs::write(&golden, lines.join("\n") + "\n").unwrap();
+    let bad = run();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("sample 3 output 0"),
+        "{}",
+        stderr(&bad)
+    );
+}
