@@ -1,0 +1,74 @@
+// Activations. Constants (alpha, beta, bounds, tables) are decided by the compiler and passed as
+// bit patterns; emulated by src/emulate/fixed.rs.
+#ifndef HLSRS_ACTIVATION_H_
+#define HLSRS_ACTIVATION_H_
+
+#include "hlsrs_common.h"
+
+namespace hlsrs {
+
+template <class data_T, class res_T, typename CONFIG_T>
+void relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (data[i] > 0) res[i] = data[i];
+        else res[i] = 0;
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void leaky_relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    const typename CONFIG_T::alpha_t alpha = from_bits<typename CONFIG_T::alpha_t>(CONFIG_T::alpha_bits);
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (data[i] > 0) res[i] = data[i];
+        else res[i] = data[i] * alpha;
+    }
+}
+
+// max(0, min(1, alpha * x + beta)), computed exactly before the one cast to res_T.
+template <class data_T, class res_T, typename CONFIG_T>
+void hard_sigmoid(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    const typename CONFIG_T::alpha_t alpha = from_bits<typename CONFIG_T::alpha_t>(CONFIG_T::alpha_bits);
+    const typename CONFIG_T::beta_t beta = from_bits<typename CONFIG_T::beta_t>(CONFIG_T::beta_bits);
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        const auto t = data[i] * alpha + beta;
+        if (t < 0) res[i] = 0;
+        else if (t > 1) res[i] = 1;
+        else res[i] = t;
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void clip(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    const typename CONFIG_T::min_t lo = from_bits<typename CONFIG_T::min_t>(CONFIG_T::min_bits);
+    const typename CONFIG_T::max_t hi = from_bits<typename CONFIG_T::max_t>(CONFIG_T::max_bits);
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (CONFIG_T::has_min && data[i] < lo) res[i] = lo;
+        else if (CONFIG_T::has_max && data[i] > hi) res[i] = hi;
+        else res[i] = data[i];
+    }
+}
+
+// Sigmoid, tanh: index = floor(x / step) + size/2 from x's bits by one shift, clamped.
+template <class data_T, class res_T, typename CONFIG_T>
+void table_activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+                      const typename CONFIG_T::table_bits_t table[CONFIG_T::table_size]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        const int idx = clamp_index<CONFIG_T::table_size>(
+            shift_floor<CONFIG_T::index_shift>(to_raw(data[i])) + CONFIG_T::table_size / 2);
+        res[i] = from_bits<typename CONFIG_T::table_t>(table[idx]);
+    }
+}
+
+} // namespace hlsrs
+
+#endif

@@ -1,0 +1,55 @@
+// hlsrs common helpers: bit-level conversions shared by every kernel.
+// The Rust emulator (src/emulate/fixed.rs) implements the same operations; keep them in step.
+#ifndef HLSRS_COMMON_H_
+#define HLSRS_COMMON_H_
+
+#include "ap_fixed.h"
+#include "ap_int.h"
+
+namespace hlsrs {
+
+// A value of fixed-point type T from its two's complement bit pattern. Weights and tables are
+// stored as plain C integers (fast for g++, constant ROMs for synthesis) and reinterpreted here.
+template <class T> inline T from_bits(long long bits) {
+#pragma HLS INLINE
+    T v;
+    v.range(T::width - 1, 0) = ap_int<T::width>(bits);
+    return v;
+}
+
+// The bit pattern of a fixed-point value as a (sign-extended) integer.
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+inline long long to_raw(const ap_fixed<W, I, Q, O, N> &x) {
+#pragma HLS INLINE
+    ap_int<W> r = x.range(W - 1, 0);
+    return r.to_int64();
+}
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+inline long long to_raw(const ap_ufixed<W, I, Q, O, N> &x) {
+#pragma HLS INLINE
+    ap_uint<W> r = x.range(W - 1, 0);
+    return (long long)r.to_uint64();
+}
+
+// floor(x * 2^-shift): arithmetic right shift, or left shift for a negative shift.
+template <int SHIFT> inline long long shift_floor(long long x) {
+#pragma HLS INLINE
+    return SHIFT >= 0 ? (x >> (SHIFT >= 0 ? SHIFT : 0)) : (x << (SHIFT < 0 ? -SHIFT : 0));
+}
+
+// ceil(x * 2^-shift) for x >= 0.
+template <int SHIFT> inline long long shift_ceil(long long x) {
+#pragma HLS INLINE
+    return SHIFT > 0 ? ((x + (1LL << (SHIFT > 0 ? SHIFT : 0)) - 1) >> (SHIFT > 0 ? SHIFT : 0))
+                     : (x << (SHIFT < 0 ? -SHIFT : 0));
+}
+
+// Clamps a table index to [0, n-1].
+template <int N> inline int clamp_index(long long i) {
+#pragma HLS INLINE
+    return i < 0 ? 0 : (i > N - 1 ? N - 1 : (int)i);
+}
+
+} // namespace hlsrs
+
+#endif

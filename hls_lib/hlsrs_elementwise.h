@@ -1,0 +1,44 @@
+// Elementwise layers: scale-and-shift (folded BatchNormalization), add of two branches, and data
+// movement (transpose). Each result is computed exactly and cast once to res_T.
+#ifndef HLSRS_ELEMENTWISE_H_
+#define HLSRS_ELEMENTWISE_H_
+
+#include "hlsrs_common.h"
+
+namespace hlsrs {
+
+template <class data_T, class res_T, typename CONFIG_T>
+void scale_shift(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+                 const typename CONFIG_T::scale_bits_t scale[CONFIG_T::n_channels],
+                 const typename CONFIG_T::shift_bits_t shift[CONFIG_T::n_channels]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        const unsigned c = i % CONFIG_T::n_channels;
+        res[i] = data[i] * from_bits<typename CONFIG_T::scale_t>(scale[c]) +
+                 from_bits<typename CONFIG_T::shift_t>(shift[c]);
+    }
+}
+
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void add(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        res[i] = a[i] + b[i];
+    }
+}
+
+// res[i] = data[gather[i]]: a transpose, wiring only.
+template <class data_T, class res_T, typename CONFIG_T>
+void gather(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in], const int index[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        res[i] = data[index[i]];
+    }
+}
+
+} // namespace hlsrs
+
+#endif
