@@ -4,6 +4,7 @@
 
 #include "hlsrs_activation.h"
 #include "hlsrs_common.h"
+#include "hlsrs_conv.h"
 #include "hlsrs_dense.h"
 #include "hlsrs_elementwise.h"
 #include "hlsrs_softmax.h"

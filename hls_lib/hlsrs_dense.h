@@ -11,11 +11,11 @@ namespace hlsrs {
 enum dense_strategy { latency = 0, resource = 1 };
 
 // Fully parallel: every product has its own multiplier (products by a zero weight are not
-// emitted at all). Weights are laid out [n_in][n_out].
+// emitted at all). Weights are laid out [n_in][n_out], from w_off (a convolution's group).
 template <class data_T, class res_T, typename CONFIG_T>
 void dense_latency(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
-                   const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
-                   const typename CONFIG_T::bias_bits_t biases[CONFIG_T::n_out]) {
+                   const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases,
+                   unsigned w_off = 0, unsigned b_off = 0) {
 #pragma HLS INLINE
 #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
@@ -23,14 +23,14 @@ void dense_latency(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out]
 InitAccum:
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
 #pragma HLS UNROLL
-        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[j]);
+        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[b_off + j]);
     }
 Product:
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
 #pragma HLS UNROLL
         for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
 #pragma HLS UNROLL
-            const long long wb = weights[i * CONFIG_T::n_out + j];
+            const long long wb = weights[w_off + i * CONFIG_T::n_out + j];
             if (wb == 0) continue;
             acc[j] = acc[j] + data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
         }
@@ -47,8 +47,8 @@ Result:
 // reads one wide word.
 template <class data_T, class res_T, typename CONFIG_T>
 void dense_resource(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
-                    const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
-                    const typename CONFIG_T::bias_bits_t biases[CONFIG_T::n_out]) {
+                    const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases,
+                    unsigned w_off = 0, unsigned b_off = 0) {
     // A module of its own, so that a pipelined caller does not unroll ReuseLoop.
 #pragma HLS INLINE off
     const unsigned rf = CONFIG_T::reuse_factor;
@@ -59,7 +59,7 @@ void dense_resource(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out
 InitAccum:
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
 #pragma HLS UNROLL
-        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[j]);
+        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[b_off + j]);
     }
 ReuseLoop:
     for (unsigned ir = 0; ir < rf; ir++) {
@@ -68,7 +68,7 @@ ReuseLoop:
         for (unsigned b = 0; b < block; b++) {
 #pragma HLS UNROLL
             const unsigned k = ir + rf * b;
-            const long long wb = weights[k];
+            const long long wb = weights[w_off + k];
             if (wb == 0) continue;
             acc[k / CONFIG_T::n_in] =
                 acc[k / CONFIG_T::n_in] + data[k % CONFIG_T::n_in] * from_bits<typename CONFIG_T::weight_t>(wb);

@@ -29,6 +29,36 @@ void add(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[CON
     }
 }
 
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void sub(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        res[i] = a[i] - b[i];
+    }
+}
+
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void mul(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        res[i] = a[i] * b[i];
+    }
+}
+
+// res[i] = (from_b[i] ? b : a)[index[i]]: a concatenation, wiring only.
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void concat(const a_T a[CONFIG_T::n_a], const b_T b[CONFIG_T::n_b], res_T res[CONFIG_T::n_in],
+            const unsigned char from_b[CONFIG_T::n_in], const int index[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (from_b[i]) res[i] = b[index[i]];
+        else res[i] = a[index[i]];
+    }
+}
+
 // res[i] = data[gather[i]]: a transpose, wiring only.
 template <class data_T, class res_T, typename CONFIG_T>
 void gather(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in], const int index[CONFIG_T::n_in]) {

@@ -21,7 +21,7 @@ fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
         let node = names.model.node(n);
         let mut lc = LayerConfig::default();
         match node.op {
-            Op::Dense { .. } => {
+            Op::Dense { .. } | Op::Conv { .. } => {
                 dense_seen += 1;
                 if dense_seen % 2 == 1 {
                     // Narrow saturating accumulator: the multiply-accumulate order matters.
@@ -150,6 +150,12 @@ cases!(
     batchnorm,
     batchnorm_opset15,
     batchnorm_opset28,
+    conv1d_nchw,
+    conv1d_small_keras,
+    conv2d_channels_last,
+    conv2d_flatten_concat,
+    conv2d_nchw,
+    conv2d_small_keras,
     external_data,
     json_every_op,
     gemm_transb0_alpha_beta,
@@ -163,6 +169,7 @@ cases!(
     mlp_sigmoid_opset9,
     mlp_tanh_opset13,
     opset6_float_data,
+    residual_block,
     shape_ops,
     shape_ops_opset13,
     three_layer_bn_keras,

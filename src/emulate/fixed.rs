@@ -3,7 +3,9 @@
 //! bit for bit.
 
 use crate::error::{Error, Result};
+use crate::ir::ops::PoolKind;
 use crate::ir::{Exact, FixedType, Model};
+use crate::kernels::dense::DensePlan;
 use crate::kernels::{Kernel, LayerPlan};
 use std::collections::HashMap;
 
@@ -58,28 +60,98 @@ impl<'m> Emulator<'m> {
     }
 }
 
+/// One dense block in the kernel's multiply-accumulate order: accumulators (raw, accum type) for
+/// inputs `x(i)`, weights from `w_off` and biases from `b_off` (conv groups).
+fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, w_off: usize, b_off: usize) -> Vec<i128> {
+    let mut acc: Vec<i128> = d.bias.raw[b_off..b_off + d.n_out]
+        .iter()
+        .map(|&b| d.accum.cast(d.bias.ty.exact(b)))
+        .collect();
+    for (i, j, k) in d.schedule() {
+        let w = d.weights.raw[w_off + k];
+        if w == 0 {
+            continue; // the kernel skips zero weights; adding 0 changes nothing anyway
+        }
+        let prod = x(i).mul(d.weights.ty.exact(w));
+        acc[j] = d.accum.cast(d.accum.exact(acc[j]).add(prod));
+    }
+    acc
+}
+
 fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
     let res = p.result;
     let x = |k: usize, i: usize| p.input_types[k].exact(ins[k][i]);
     match &p.kernel {
         Kernel::Input => input.to_vec(),
-        Kernel::Dense(d) => {
-            let mut acc: Vec<i128> = d
-                .bias
-                .raw
-                .iter()
-                .map(|&b| d.accum.cast(d.bias.ty.exact(b)))
-                .collect();
-            for (i, j, k) in d.schedule() {
-                let w = d.weights.raw[k];
-                if w == 0 {
-                    continue; // the kernel skips zero weights; adding 0 changes nothing anyway
+        Kernel::Dense(d) => dense_block(d, |i| x(0, i), 0, 0)
+            .iter()
+            .map(|&a| res.cast(d.accum.exact(a)))
+            .collect(),
+        Kernel::Conv(c) => {
+            let d = &c.dense;
+            let (cg, og) = (c.channels_per_group(), d.n_out);
+            let ksize = c.window.size();
+            let mut out = Vec::with_capacity(p.size);
+            for taps in c.window.taps(&c.in_spatial) {
+                for g in 0..c.groups {
+                    // The patch, in weight-row order (kernel position, then channel); zero in padding.
+                    let patch: Vec<Exact> = (0..ksize * cg)
+                        .map(|k| match taps[k / cg] {
+                            Some(pos) => x(0, pos * c.in_channels + g * cg + k % cg),
+                            None => Exact::zero(),
+                        })
+                        .collect();
+                    let acc = dense_block(d, |i| patch[i], g * d.n_in * og, g * og);
+                    out.extend(acc.iter().map(|&a| res.cast(d.accum.exact(a))));
                 }
-                let prod = x(0, i).mul(d.weights.ty.exact(w));
-                acc[j] = d.accum.cast(d.accum.exact(acc[j]).add(prod));
             }
-            acc.iter().map(|&a| res.cast(d.accum.exact(a))).collect()
+            out
         }
+        Kernel::Pool(pl) => {
+            let c = pl.channels;
+            let mut out = Vec::with_capacity(p.size);
+            for taps in pl.window.taps(&pl.in_spatial) {
+                for ch in 0..c {
+                    let vals: Vec<i128> = taps
+                        .iter()
+                        .flatten()
+                        .map(|&pos| ins[0][pos * c + ch])
+                        .collect();
+                    let t = p.input_types[0];
+                    out.push(match pl.kind {
+                        PoolKind::Max => match vals.iter().max() {
+                            Some(&m) => res.cast(t.exact(m)),
+                            None => res.cast(Exact::zero()),
+                        },
+                        PoolKind::Average => {
+                            let mut sum = 0i128;
+                            for &v in &vals {
+                                sum = pl.sum.cast(pl.sum.exact(sum).add(t.exact(v)));
+                            }
+                            let count = if pl.count_include_pad {
+                                taps.len()
+                            } else {
+                                vals.len()
+                            };
+                            if count == 0 {
+                                res.cast(Exact::zero())
+                            } else {
+                                let r = pl.recip.ty.exact(pl.recip.raw[count - 1]);
+                                res.cast(pl.sum.exact(sum).mul(r))
+                            }
+                        }
+                    });
+                }
+            }
+            out
+        }
+        Kernel::Concat { sources } => sources.iter().map(|&(k, i)| res.cast(x(k, i))).collect(),
+        Kernel::Sub => (0..p.size)
+            .map(|i| res.cast(x(0, i).sub(x(1, i))))
+            .collect(),
+        Kernel::Mul => (0..p.size)
+            .map(|i| res.cast(x(0, i).mul(x(1, i))))
+            .collect(),
         Kernel::ScaleShift {
             channels,
             scale,

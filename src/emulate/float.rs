@@ -1,6 +1,7 @@
 //! Reference semantics in f64: what the source model computes, before any quantization. Checked
 //! against ONNX Runtime's golden outputs.
 
+use crate::ir::ops::{PoolKind, concat_sources};
 use crate::ir::tensor::transpose_gather;
 use crate::ir::{Model, Op};
 use std::collections::HashMap;
@@ -63,6 +64,85 @@ pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
                 .zip(ins[1].iter())
                 .map(|(a, b)| a + b)
                 .collect(),
+            Op::Sub => ins[0]
+                .iter()
+                .zip(ins[1].iter())
+                .map(|(a, b)| a - b)
+                .collect(),
+            Op::Mul => ins[0]
+                .iter()
+                .zip(ins[1].iter())
+                .map(|(a, b)| a * b)
+                .collect(),
+            Op::Conv {
+                window,
+                groups,
+                weights,
+                bias,
+            } => {
+                let in_shape = &model.node(model.inputs(n)[0]).shape;
+                let sr = window.kernel.len();
+                let cin = in_shape[sr];
+                let cout = node.shape[sr];
+                let (cg, og) = (cin / groups, cout / groups);
+                let ksize = window.size();
+                let mut y = Vec::with_capacity(node.size());
+                for taps in window.taps(&in_shape[..sr]) {
+                    for g in 0..*groups {
+                        for j in 0..og {
+                            let mut acc = bias.data[g * og + j];
+                            for (kk, tap) in taps.iter().enumerate() {
+                                let Some(p) = tap else { continue };
+                                for ci in 0..cg {
+                                    let w = weights.data[((g * ksize + kk) * cg + ci) * og + j];
+                                    acc += ins[0][p * cin + g * cg + ci] * w;
+                                }
+                            }
+                            y.push(acc);
+                        }
+                    }
+                }
+                y
+            }
+            Op::Pool {
+                kind,
+                window,
+                count_include_pad,
+            } => {
+                let in_shape = &model.node(model.inputs(n)[0]).shape;
+                let sr = window.kernel.len();
+                let c = in_shape[sr];
+                let mut y = Vec::with_capacity(node.size());
+                for taps in window.taps(&in_shape[..sr]) {
+                    for ch in 0..c {
+                        let vals: Vec<f64> =
+                            taps.iter().flatten().map(|&p| ins[0][p * c + ch]).collect();
+                        y.push(match kind {
+                            PoolKind::Max => vals.iter().cloned().fold(f64::MIN, f64::max),
+                            PoolKind::Average => {
+                                let count = if *count_include_pad {
+                                    taps.len()
+                                } else {
+                                    vals.len()
+                                };
+                                vals.iter().sum::<f64>() / count as f64
+                            }
+                        });
+                    }
+                }
+                y
+            }
+            Op::Concat { axis } => {
+                let shapes: Vec<Vec<usize>> = model
+                    .inputs(n)
+                    .iter()
+                    .map(|&i| model.node(i).shape.clone())
+                    .collect();
+                concat_sources(&shapes, *axis)
+                    .into_iter()
+                    .map(|(k, i)| ins[k][i])
+                    .collect()
+            }
             Op::Reshape => ins[0].clone(),
             Op::Transpose { perm } => {
                 let in_shape = &model.node(model.inputs(n)[0]).shape;

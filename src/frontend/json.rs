@@ -206,6 +206,43 @@ fn convert_layer(
             }
             Some(perm.iter().map(|&p| in_shape[p]).collect())
         }
+        Op::Conv { window, bias, .. } => {
+            let sr = window.kernel.len();
+            if in_shape.len() != sr + 1 {
+                return Err(Error::input(format!(
+                    "a {sr}D conv needs [spatial..., channels] input, got {in_shape:?}"
+                )));
+            }
+            let mut s = window
+                .output(&in_shape[..sr])
+                .ok_or_else(|| Error::input("the window does not fit the input"))?;
+            s.push(bias.len());
+            Some(s)
+        }
+        Op::Pool { window, .. } => {
+            let sr = window.kernel.len();
+            if in_shape.len() != sr + 1 {
+                return Err(Error::input(format!(
+                    "a {sr}D pool needs [spatial..., channels] input, got {in_shape:?}"
+                )));
+            }
+            let mut s = window
+                .output(&in_shape[..sr])
+                .ok_or_else(|| Error::input("the window does not fit the input"))?;
+            s.push(in_shape[sr]);
+            Some(s)
+        }
+        Op::Concat { axis } => {
+            let other = &model.node(inputs[1]).shape;
+            if *axis >= in_shape.len() || other.len() != in_shape.len() {
+                return Err(Error::input(format!(
+                    "cannot concatenate {in_shape:?} and {other:?} on axis {axis}"
+                )));
+            }
+            let mut s = in_shape.clone();
+            s[*axis] += other[*axis];
+            Some(s)
+        }
         _ => Some(in_shape.clone()),
     };
     let shape = match (shape, inferred) {

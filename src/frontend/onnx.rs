@@ -3,9 +3,15 @@
 //! Guarantees: every unsupported op is reported in one error with its node name; the batch
 //! dimension (dim 0, any value or symbol) is dropped; constant inputs (initializers, Constant nodes,
 //! shape-only ops on constants) are folded here, so the IR holds only data-carrying layers.
+//!
+//! Layout: the IR is channels-last while ONNX convolutions are channels-first. Each data value
+//! carries a [`Layout`] (which ONNX axis each IR axis holds); ONNX Transposes only change the
+//! layout, so pairs that undo each other cost nothing, and a Transpose node is added to the IR only
+//! where an op needs another layout than the one its input has.
 //! Converters are registered by op type in one table ([`CONVERTERS`]).
 
 use crate::error::{Error, Result};
+use crate::ir::ops::{PoolKind, Window};
 use crate::ir::tensor::transpose_gather;
 use crate::ir::{Model, Node, Op, Tensor};
 use onnx_protobuf::{Message, ModelProto, NodeProto, TensorProto};
@@ -39,6 +45,15 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Gemm",
     "MatMul",
     "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "GlobalMaxPool",
+    "GlobalAveragePool",
+    "Concat",
     "Relu",
     "Sigmoid",
     "Tanh",
@@ -57,11 +72,23 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Constant",
 ];
 
+/// For each IR axis, the ONNX axis (batch excluded) it holds: IR shape[k] = ONNX shape[layout[k]].
+type Layout = Vec<usize>;
+
+fn identity(rank: usize) -> Layout {
+    (0..rank).collect()
+}
+
+/// ONNX [C, spatial...] stored as IR [spatial..., C].
+fn channels_last(rank: usize) -> Layout {
+    (1..rank).chain(std::iter::once(0)).collect()
+}
+
 /// What an ONNX tensor name refers to during conversion.
 #[derive(Clone)]
 enum Value {
-    /// Output of an IR node.
-    Node(NodeIndex),
+    /// Output of an IR node, in a layout.
+    Node(NodeIndex, Layout),
     /// A constant (initializer, Constant node, or folded).
     Const(Tensor),
 }
@@ -77,6 +104,8 @@ struct Converter<'a> {
     keras_bn_transposes: HashSet<usize>,
     /// Index of the node being converted (for the pattern check).
     current: usize,
+    /// Transposes already inserted to give a node another layout.
+    relayouts: HashMap<(NodeIndex, Layout), NodeIndex>,
 }
 
 fn attr<'p>(node: &'p NodeProto, name: &str) -> Option<&'p onnx_protobuf::AttributeProto> {
@@ -372,7 +401,8 @@ impl<'a> Converter<'a> {
         }
         let mut model = Model::new(name, Node::new(input.name.clone(), Op::Input, shape));
         let input_idx = model.input;
-        values.insert(input.name.clone(), Value::Node(input_idx));
+        let rank = model.node(input_idx).shape.len();
+        values.insert(input.name.clone(), Value::Node(input_idx, identity(rank)));
         let mut names = HashSet::new();
         names.insert(input.name.clone());
         model.name = name.to_string();
@@ -386,6 +416,7 @@ impl<'a> Converter<'a> {
             names,
             keras_bn_transposes,
             current: 0,
+            relayouts: HashMap::new(),
         })
     }
 
@@ -403,10 +434,12 @@ impl<'a> Converter<'a> {
             )));
         }
         let out = &graph.output[0].name;
-        match self.values.get(out) {
-            Some(Value::Node(n)) => {
-                self.model.output = *n;
-                self.model.output_shape = self.model.node(*n).shape.clone();
+        match self.values.get(out).cloned() {
+            Some(Value::Node(n, layout)) => {
+                // The user sees the output in ONNX order.
+                let n = self.relayout(n, &layout, &identity(layout.len()), out);
+                self.model.output = n;
+                self.model.output_shape = self.model.node(n).shape.clone();
             }
             Some(Value::Const(_)) => {
                 return Err(Error::input(format!("graph output '{out}' is a constant")));
@@ -424,7 +457,12 @@ impl<'a> Converter<'a> {
         match node.op_type.as_str() {
             "Gemm" => self.gemm(node, name),
             "MatMul" => self.matmul(node, name),
-            "Add" => self.add(node, name),
+            "Add" | "Sub" | "Mul" | "Div" => self.arith(node, name),
+            "Conv" => self.conv(node, name),
+            "MaxPool" | "AveragePool" | "GlobalMaxPool" | "GlobalAveragePool" => {
+                self.pool(node, name)
+            }
+            "Concat" => self.concat(node, name),
             "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "HardSigmoid" => self.simple(node, name),
             "Softmax" => self.softmax(node, name),
             "Clip" => self.clip(node, name),
@@ -471,10 +509,17 @@ impl<'a> Converter<'a> {
         node.input.get(k).is_some_and(|s| !s.is_empty())
     }
 
-    /// A data-carrying (non-constant) input.
-    fn data(&self, node: &NodeProto, k: usize) -> Result<NodeIndex> {
+    /// A data-carrying (non-constant) input in ONNX's own axis order.
+    fn data(&mut self, node: &NodeProto, k: usize) -> Result<NodeIndex> {
+        let (n, layout) = self.data_any(node, k)?;
+        let rank = layout.len();
+        Ok(self.relayout(n, &layout, &identity(rank), &node.input[k]))
+    }
+
+    /// A data-carrying input in whatever layout it has.
+    fn data_any(&self, node: &NodeProto, k: usize) -> Result<(NodeIndex, Layout)> {
         match self.value(node, k)? {
-            Value::Node(n) => Ok(*n),
+            Value::Node(n, l) => Ok((*n, l.clone())),
             Value::Const(_) => Err(Error::input(format!(
                 "{} input {k} ('{}') is a constant; expected the data flowing through the network",
                 node.op_type, node.input[k]
@@ -482,10 +527,53 @@ impl<'a> Converter<'a> {
         }
     }
 
+    /// A data-carrying input in a given layout.
+    fn data_in(&mut self, node: &NodeProto, k: usize, want: &Layout) -> Result<NodeIndex> {
+        let (n, layout) = self.data_any(node, k)?;
+        Ok(self.relayout(n, &layout, want, &node.input[k]))
+    }
+
+    /// The node holding `n`'s values in layout `to` (a Transpose added once where needed).
+    fn relayout(&mut self, n: NodeIndex, from: &Layout, to: &Layout, tensor: &str) -> NodeIndex {
+        if from == to {
+            return n;
+        }
+        if let Some(&t) = self.relayouts.get(&(n, to.clone())) {
+            return t;
+        }
+        // IR output axis k holds ONNX axis to[k], which the input holds at axis perm[k].
+        let perm: Vec<usize> = to
+            .iter()
+            .map(|a| {
+                from.iter()
+                    .position(|b| b == a)
+                    .expect("layouts are permutations")
+            })
+            .collect();
+        let in_shape = self.shape(n);
+        let shape = perm.iter().map(|&p| in_shape[p]).collect();
+        let name = self.unique_name(&format!("{tensor}_to_layout"));
+        let t = self
+            .model
+            .add(Node::new(name, Op::Transpose { perm }, shape), &[n]);
+        self.relayouts.insert((n, to.clone()), t);
+        t
+    }
+
+    /// ONNX shape (batch excluded) of a value in a layout.
+    fn onnx_shape(&self, n: NodeIndex, layout: &Layout) -> Vec<usize> {
+        let ir = self.shape(n);
+        let mut s = vec![0; ir.len()];
+        for (k, &a) in layout.iter().enumerate() {
+            s[a] = ir[k];
+        }
+        s
+    }
+
     fn constant(&self, node: &NodeProto, k: usize) -> Result<Tensor> {
         match self.value(node, k)? {
             Value::Const(t) => Ok(t.clone()),
-            Value::Node(_) => Err(Error::input(format!(
+            Value::Node(..) => Err(Error::input(format!(
                 "{} input {k} ('{}') must be a constant (initializer or Constant node)",
                 node.op_type, node.input[k]
             ))),
@@ -510,8 +598,22 @@ impl<'a> Converter<'a> {
         shape: Vec<usize>,
         inputs: &[NodeIndex],
     ) {
+        let rank = shape.len();
+        self.add_node_in(node, name, op, shape, inputs, identity(rank));
+    }
+
+    /// Adds a node whose output is in `layout` (its IR shape is already permuted).
+    fn add_node_in(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        op: Op,
+        shape: Vec<usize>,
+        inputs: &[NodeIndex],
+        layout: Layout,
+    ) {
         let n = self.model.add(Node::new(name, op, shape), inputs);
-        self.set_output(node, Value::Node(n));
+        self.set_output(node, Value::Node(n, layout));
     }
 
     /// Refuses nodes whose secondary outputs (Dropout mask, BatchNormalization running stats) are
@@ -627,52 +729,134 @@ impl<'a> Converter<'a> {
         Ok(())
     }
 
-    fn add(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+    /// Add, Sub, Mul, Div: between two branches, or with a constant (a scale_shift layer).
+    fn arith(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let op = node.op_type.as_str();
         let a = self.value(node, 0)?.clone();
         let b = self.value(node, 1)?.clone();
         match (a, b) {
-            (Value::Node(x), Value::Node(y)) => {
+            (Value::Node(x, lx), Value::Node(_, _)) => {
+                let y = self.data_in(node, 1, &lx)?;
                 let (xs, ys) = (self.shape(x), self.shape(y));
                 if xs != ys {
                     return Err(Error::input(format!(
-                        "Add of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
-                        shape_str(&xs),
-                        shape_str(&ys)
+                        "{op} of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
+                        shape_str(&self.onnx_shape(x, &lx)),
+                        shape_str(&self.onnx_shape(y, &lx))
                     )));
                 }
-                self.add_node(node, name, Op::Add, xs, &[x, y]);
-            }
-            (Value::Node(x), Value::Const(c)) | (Value::Const(c), Value::Node(x)) => {
-                let xs = self.shape(x);
-                let ch = *xs.last().unwrap();
-                let shift = broadcast_channels(&c, ch).ok_or_else(|| {
-                    Error::input(format!(
-                        "Add of a constant of shape {:?} to data of shape {}: expected a scalar or one value per channel ({ch})",
-                        c.shape,
-                        shape_str(&xs)
-                    ))
-                })?;
-                let op = Op::ScaleShift {
-                    scale: Tensor::filled(vec![ch], 1.0),
-                    shift: Tensor::new(vec![ch], shift),
+                let ir = match op {
+                    "Add" => Op::Add,
+                    "Sub" => Op::Sub,
+                    "Mul" => Op::Mul,
+                    _ => {
+                        return Err(Error::input(
+                            "Div of two tensors is not supported; expected a constant divisor",
+                        ));
+                    }
                 };
-                self.add_node(node, name, op, xs, &[x]);
+                self.add_node_in(node, name, ir, xs, &[x, y], lx);
+            }
+            (Value::Node(_, _), Value::Const(c)) => {
+                self.scale_shift_const(node, name, 0, c, false)?
+            }
+            (Value::Const(c), Value::Node(_, _)) => {
+                self.scale_shift_const(node, name, 1, c, true)?
             }
             (Value::Const(a), Value::Const(b)) => {
                 if a.shape != b.shape {
-                    return Err(Error::input(
-                        "Add of two constants with different shapes is not supported",
-                    ));
+                    return Err(Error::input(format!(
+                        "{op} of two constants with different shapes is not supported"
+                    )));
                 }
-                let data = a.data.iter().zip(&b.data).map(|(x, y)| x + y).collect();
+                let f = |x: f64, y: f64| match op {
+                    "Add" => x + y,
+                    "Sub" => x - y,
+                    "Mul" => x * y,
+                    _ => x / y,
+                };
+                let data = a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect();
                 self.set_output(node, Value::Const(Tensor::new(a.shape, data)));
             }
         }
         Ok(())
     }
 
+    /// data (op) constant, as y = x * scale + shift per channel. `const_first`: the constant is
+    /// the left operand (c - x, c + x, c * x).
+    fn scale_shift_const(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        k: usize,
+        c: Tensor,
+        const_first: bool,
+    ) -> Result<()> {
+        let op = node.op_type.as_str();
+        let (_, layout) = self.data_any(node, k)?;
+        let (x0, _) = self.data_any(node, k)?;
+        let onnx = self.onnx_shape(x0, &layout);
+        // The constant broadcasts against [N, onnx...]: which ONNX axis (if any) does it vary on?
+        let rank = onnx.len() + 1;
+        if c.shape.len() > rank {
+            return Err(Error::input(format!(
+                "constant of shape {:?} has more axes than the data",
+                c.shape
+            )));
+        }
+        let padded: Vec<usize> = std::iter::repeat_n(1, rank - c.shape.len())
+            .chain(c.shape.iter().copied())
+            .collect();
+        let varying: Vec<usize> = (1..rank).filter(|&a| padded[a] != 1).collect();
+        if padded[0] != 1 || varying.len() > 1 || varying.iter().any(|&a| padded[a] != onnx[a - 1])
+        {
+            return Err(Error::input(format!(
+                "{op} with a constant of shape {:?} on data {}: expected a scalar or one value per entry of a single axis",
+                c.shape,
+                shape_str(&onnx)
+            )));
+        }
+        // Put the varying axis last (channels), keep the layout otherwise.
+        let (x, layout) = match varying.first() {
+            None => (self.data_in(node, k, &layout)?, layout),
+            Some(&a) => {
+                let mut l: Layout = layout.iter().copied().filter(|&b| b != a - 1).collect();
+                l.push(a - 1);
+                (self.data_in(node, k, &l)?, l)
+            }
+        };
+        let xs = self.shape(x);
+        let ch = *xs.last().unwrap();
+        let vals: Vec<f64> = if c.len() == 1 {
+            vec![c.data[0]; ch]
+        } else {
+            c.data.clone()
+        };
+        let (scale, shift): (Vec<f64>, Vec<f64>) = match (op, const_first) {
+            ("Add", _) => (vec![1.0; ch], vals),
+            ("Sub", false) => (vec![1.0; ch], vals.iter().map(|v| -v).collect()),
+            ("Sub", true) => (vec![-1.0; ch], vals),
+            ("Mul", _) => (vals, vec![0.0; ch]),
+            ("Div", false) => (vals.iter().map(|v| 1.0 / v).collect(), vec![0.0; ch]),
+            _ => {
+                return Err(Error::input(
+                    "Div of a constant by data is not supported; expected a constant divisor",
+                ));
+            }
+        };
+        if scale.iter().any(|v| !v.is_finite()) {
+            return Err(Error::input("division by a zero constant"));
+        }
+        let op = Op::ScaleShift {
+            scale: Tensor::new(vec![ch], scale),
+            shift: Tensor::new(vec![ch], shift),
+        };
+        self.add_node_in(node, name, op, xs, &[x], layout);
+        Ok(())
+    }
+
     fn simple(&mut self, node: &NodeProto, name: &str) -> Result<()> {
-        let x = self.data(node, 0)?;
+        let (x, layout) = self.data_any(node, 0)?;
         let op = match node.op_type.as_str() {
             "Relu" => Op::Relu,
             "Sigmoid" => Op::Sigmoid,
@@ -687,7 +871,7 @@ impl<'a> Converter<'a> {
             other => return Err(Error::internal(format!("no simple converter for {other}"))),
         };
         let s = self.shape(x);
-        self.add_node(node, name, op, s, &[x]);
+        self.add_node_in(node, name, op, s, &[x], layout);
         Ok(())
     }
 
@@ -712,7 +896,7 @@ impl<'a> Converter<'a> {
     }
 
     fn clip(&mut self, node: &NodeProto, name: &str) -> Result<()> {
-        let x = self.data(node, 0)?;
+        let (x, layout) = self.data_any(node, 0)?;
         // f32 lowest / max are the spec's "no bound" defaults.
         let bound = |v: f64| (v.abs() < 3.0e38).then_some(v);
         let (min, max) = if self.opset < 11 {
@@ -737,7 +921,7 @@ impl<'a> Converter<'a> {
             (get(1)?, get(2)?)
         };
         let s = self.shape(x);
-        self.add_node(node, name, Op::Clip { min, max }, s, &[x]);
+        self.add_node_in(node, name, Op::Clip { min, max }, s, &[x], layout);
         Ok(())
     }
 
@@ -748,14 +932,14 @@ impl<'a> Converter<'a> {
                 "BatchNormalization with training_mode=1 is not supported; expected inference mode",
             ));
         }
-        let x = self.data(node, 0)?;
-        let xs = self.shape(x);
+        let (x0, layout) = self.data_any(node, 0)?;
+        let onnx = self.onnx_shape(x0, &layout);
         let params: Vec<Tensor> = (1..5)
             .map(|k| self.constant(node, k))
             .collect::<Result<_>>()?;
         let eps = attr_f(node, "epsilon", 1e-5);
         // ONNX normalises over dim 1, the first after the batch.
-        let c = xs[0];
+        let c = onnx[0];
         for (k, p) in params.iter().enumerate() {
             if p.len() != c {
                 return Err(Error::input(format!(
@@ -763,16 +947,13 @@ impl<'a> Converter<'a> {
                      the graph is invalid",
                     node.input[k + 1],
                     p.len(),
-                    shape_str(&xs)
+                    shape_str(&onnx)
                 )));
             }
         }
-        if xs.len() != 1 {
-            return Err(Error::input(format!(
-                "BatchNormalization on data of shape {} is not supported yet; expected [N, features]",
-                shape_str(&xs)
-            )));
-        }
+        // Channels last: the layout conv layers produce anyway.
+        let cl = channels_last(onnx.len());
+        let x = self.data_in(node, 0, &cl)?;
         let (gamma, beta, mean, var) = (&params[0], &params[1], &params[2], &params[3]);
         let scale: Vec<f64> = (0..c)
             .map(|i| gamma.data[i] / (var.data[i] + eps).sqrt())
@@ -784,7 +965,297 @@ impl<'a> Converter<'a> {
             scale: Tensor::new(vec![c], scale),
             shift: Tensor::new(vec![c], shift),
         };
-        self.add_node(node, name, op, xs, &[x]);
+        let xs = self.shape(x);
+        self.add_node_in(node, name, op, xs, &[x], cl);
+        Ok(())
+    }
+
+    /// The geometry of Conv / MaxPool / AveragePool for spatial input sizes `input`.
+    fn window(
+        &self,
+        node: &NodeProto,
+        input: &[usize],
+        kernel: Vec<usize>,
+    ) -> Result<(Window, Vec<usize>)> {
+        let sr = input.len();
+        let list = |key: &str, default: usize| -> Result<Vec<usize>> {
+            match attr_ints(node, key) {
+                Some(v) if v.len() == sr && v.iter().all(|&x| x >= 1) => {
+                    Ok(v.iter().map(|&x| x as usize).collect())
+                }
+                Some(v) => Err(Error::input(format!(
+                    "'{key}' {v:?} must hold {sr} positive values"
+                ))),
+                None => Ok(vec![default; sr]),
+            }
+        };
+        let strides = list("strides", 1)?;
+        let dilations = list("dilations", 1)?;
+        let auto_pad = attr(node, "auto_pad")
+            .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+            .unwrap_or_else(|| "NOTSET".into());
+        let ceil_mode = attr_i(node, "ceil_mode", 0) != 0;
+        let span = |a: usize| (kernel[a] - 1) * dilations[a] + 1;
+        let (mut pb, mut pe) = (vec![0; sr], vec![0; sr]);
+        match auto_pad.as_str() {
+            "NOTSET" => {
+                if let Some(p) = attr_ints(node, "pads") {
+                    if p.len() != 2 * sr || p.iter().any(|&v| v < 0) {
+                        return Err(Error::input(format!(
+                            "'pads' {p:?} must hold {} non-negative values",
+                            2 * sr
+                        )));
+                    }
+                    pb = p[..sr].iter().map(|&v| v as usize).collect();
+                    pe = p[sr..].iter().map(|&v| v as usize).collect();
+                }
+            }
+            "VALID" => {}
+            "SAME_UPPER" | "SAME_LOWER" => {
+                for a in 0..sr {
+                    let out = input[a].div_ceil(strides[a]);
+                    let total = ((out - 1) * strides[a] + span(a)).saturating_sub(input[a]);
+                    let small = total / 2;
+                    let (b, e) = if auto_pad == "SAME_UPPER" {
+                        (small, total - small)
+                    } else {
+                        (total - small, small)
+                    };
+                    pb[a] = b;
+                    pe[a] = e;
+                }
+            }
+            other => {
+                return Err(Error::input(format!(
+                    "auto_pad '{other}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID"
+                )));
+            }
+        }
+        if ceil_mode {
+            // Extra end padding so the last partial window counts, as ceil_mode does (the window
+            // must still start inside the input or its begin padding).
+            for a in 0..sr {
+                let padded = input[a] + pb[a] + pe[a];
+                if padded >= span(a) {
+                    let rem = (padded - span(a)) % strides[a];
+                    if rem != 0 {
+                        let out_ceil = (padded - span(a)).div_ceil(strides[a]) + 1;
+                        if (out_ceil - 1) * strides[a] < input[a] + pb[a] {
+                            pe[a] += strides[a] - rem;
+                        }
+                    }
+                }
+            }
+        }
+        let w = Window {
+            kernel,
+            strides,
+            dilations,
+            pads_begin: pb,
+            pads_end: pe,
+        };
+        let out = w.output(input).ok_or_else(|| {
+            Error::input(format!(
+                "the window {:?} does not fit the input {input:?}",
+                w.kernel
+            ))
+        })?;
+        Ok((w, out))
+    }
+
+    fn conv(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let w = self.constant(node, 1)?;
+        let sr = w.shape.len().saturating_sub(2);
+        if !(1..=2).contains(&sr) {
+            return Err(Error::input(format!(
+                "Conv weight '{}' of shape {:?}: only 1D and 2D convolutions are supported",
+                node.input[1], w.shape
+            )));
+        }
+        let (x0, layout) = self.data_any(node, 0)?;
+        if layout.len() != sr + 1 {
+            return Err(Error::input(format!(
+                "Conv with a {sr}D kernel on data {}: expected [N, C, {}]",
+                shape_str(&self.onnx_shape(x0, &layout)),
+                if sr == 1 { "L" } else { "H, W" }
+            )));
+        }
+        let cl = channels_last(sr + 1);
+        let x = self.data_in(node, 0, &cl)?;
+        let xs = self.shape(x);
+        let c = xs[sr];
+        let (m, cg) = (w.shape[0], w.shape[1]);
+        let group = attr_i(node, "group", 1).max(1) as usize;
+        let kernel: Vec<usize> = w.shape[2..].to_vec();
+        if let Some(k) = attr_ints(node, "kernel_shape")
+            && k.iter().map(|&v| v as usize).collect::<Vec<_>>() != kernel
+        {
+            return Err(Error::input(format!(
+                "kernel_shape {k:?} does not match weight shape {:?}",
+                w.shape
+            )));
+        }
+        let ok = if group == 1 {
+            cg == c
+        } else {
+            group == c && cg == 1 && m % c == 0
+        };
+        if !ok {
+            return Err(Error::input(format!(
+                "Conv with group={group}, weight {:?} on {c} input channels: supported are group=1 and depthwise (group = channels)",
+                w.shape
+            )));
+        }
+        let (window, out) = self.window(node, &xs[..sr], kernel.clone())?;
+        let cout_g = m / group;
+        let ksize: usize = kernel.iter().product();
+        // ONNX W[g*cout_g + j][ci][k...] -> IR [g][k...][ci][j]
+        let mut data = vec![0.0; group * ksize * cg * cout_g];
+        for g in 0..group {
+            for kk in 0..ksize {
+                for ci in 0..cg {
+                    for j in 0..cout_g {
+                        data[((g * ksize + kk) * cg + ci) * cout_g + j] =
+                            w.data[((g * cout_g + j) * cg + ci) * ksize + kk];
+                    }
+                }
+            }
+        }
+        let mut wshape = vec![group];
+        wshape.extend(&kernel);
+        wshape.extend([cg, cout_g]);
+        let bias = if self.has_input(node, 2) {
+            let b = self.constant(node, 2)?;
+            if b.len() != m {
+                return Err(Error::input(format!(
+                    "bias '{}' has {} values, expected {m}",
+                    node.input[2],
+                    b.len()
+                )));
+            }
+            b.data
+        } else {
+            vec![0.0; m]
+        };
+        let mut shape = out;
+        shape.push(m);
+        let op = Op::Conv {
+            window,
+            groups: group,
+            weights: Tensor::new(wshape, data),
+            bias: Tensor::new(vec![m], bias),
+        };
+        self.add_node_in(node, name, op, shape, &[x], cl);
+        Ok(())
+    }
+
+    fn pool(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.only_first_output_used(node)?;
+        let (x0, layout) = self.data_any(node, 0)?;
+        let sr = layout.len() - 1;
+        if !(1..=2).contains(&sr) {
+            return Err(Error::input(format!(
+                "{} on data {}: only 1D and 2D pooling is supported",
+                node.op_type,
+                shape_str(&self.onnx_shape(x0, &layout))
+            )));
+        }
+        let cl = channels_last(sr + 1);
+        let x = self.data_in(node, 0, &cl)?;
+        let xs = self.shape(x);
+        let global = node.op_type.starts_with("Global");
+        let (window, out) = if global {
+            let w = Window {
+                kernel: xs[..sr].to_vec(),
+                strides: vec![1; sr],
+                dilations: vec![1; sr],
+                pads_begin: vec![0; sr],
+                pads_end: vec![0; sr],
+            };
+            (w, vec![1; sr])
+        } else {
+            let k = attr_ints(node, "kernel_shape")
+                .ok_or_else(|| Error::input(format!("{} needs kernel_shape", node.op_type)))?;
+            if k.len() != sr || k.iter().any(|&v| v < 1) {
+                return Err(Error::input(format!(
+                    "kernel_shape {k:?} must hold {sr} positive values"
+                )));
+            }
+            self.window(node, &xs[..sr], k.iter().map(|&v| v as usize).collect())?
+        };
+        let kind = if node.op_type.contains("Max") {
+            PoolKind::Max
+        } else {
+            PoolKind::Average
+        };
+        if attr_i(node, "storage_order", 0) != 0 {
+            return Err(Error::input("MaxPool storage_order=1 is not supported"));
+        }
+        let count_include_pad = attr_i(node, "count_include_pad", 0) != 0;
+        let mut shape = out;
+        shape.push(xs[sr]);
+        self.add_node_in(
+            node,
+            name,
+            Op::Pool {
+                kind,
+                window,
+                count_include_pad,
+            },
+            shape,
+            &[x],
+            cl,
+        );
+        Ok(())
+    }
+
+    fn concat(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (_, layout) = self.data_any(node, 0)?;
+        let rank = layout.len() + 1;
+        let axis = norm_axis(attr_i(node, "axis", 1), rank)?;
+        if axis == 0 {
+            return Err(Error::input(
+                "Concat along axis 0 would join batches; expected an axis after the batch",
+            ));
+        }
+        let mut inputs = Vec::new();
+        for k in 0..node.input.len() {
+            inputs.push(self.data_in(node, k, &layout)?);
+        }
+        let ir_axis = layout.iter().position(|&a| a == axis - 1).unwrap();
+        let mut shape = self.shape(inputs[0]);
+        for &i in &inputs[1..] {
+            let s = self.shape(i);
+            if s.len() != shape.len() || (0..s.len()).any(|a| a != ir_axis && s[a] != shape[a]) {
+                return Err(Error::input(format!(
+                    "Concat inputs {} and {} differ outside axis {axis}",
+                    shape_str(&self.onnx_shape(inputs[0], &layout)),
+                    shape_str(&self.onnx_shape(i, &layout))
+                )));
+            }
+            shape[ir_axis] += s[ir_axis];
+        }
+        if inputs.len() == 1 {
+            self.set_output(node, Value::Node(inputs[0], layout));
+            return Ok(());
+        }
+        // The kernel joins two inputs: more are joined pairwise, left to right.
+        let mut acc = inputs[0];
+        let mut acc_shape = self.shape(acc);
+        for (k, &i) in inputs.iter().enumerate().skip(1) {
+            acc_shape[ir_axis] += self.shape(i)[ir_axis];
+            let n = if k + 1 == inputs.len() {
+                name.to_string()
+            } else {
+                self.unique_name(&format!("{name}_part{k}"))
+            };
+            acc = self.model.add(
+                Node::new(n, Op::Concat { axis: ir_axis }, acc_shape.clone()),
+                &[acc, i],
+            );
+        }
+        debug_assert_eq!(acc_shape, shape);
+        self.set_output(node, Value::Node(acc, layout));
         Ok(())
     }
 
@@ -794,7 +1265,8 @@ impl<'a> Converter<'a> {
             Value::Const(t) => {
                 self.set_output(node, Value::Const(Tensor::new(out, t.data)));
             }
-            Value::Node(x) => {
+            Value::Node(..) => {
+                let x = self.data(node, 0)?;
                 if out.is_empty() {
                     return Err(Error::input(
                         "the result keeps no dimension after the batch",
@@ -809,9 +1281,9 @@ impl<'a> Converter<'a> {
     /// The ONNX shape of input 0 with the batch (batch 1 for data, as stored for constants).
     fn full_shape(&self, node: &NodeProto) -> Result<(Vec<usize>, bool)> {
         Ok(match self.value(node, 0)? {
-            Value::Node(n) => {
+            Value::Node(n, layout) => {
                 let mut s = vec![1];
-                s.extend(self.shape(*n));
+                s.extend(self.onnx_shape(*n, layout));
                 (s, true)
             }
             Value::Const(t) => (t.shape.clone(), false),
@@ -836,10 +1308,15 @@ impl<'a> Converter<'a> {
 
     fn flatten(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let (s, is_data) = self.full_shape(node)?;
-        let axis = norm_axis(attr_i(node, "axis", 1), s.len() + 1)?;
+        let mut axis = norm_axis(attr_i(node, "axis", 1), s.len() + 1)?;
+        if is_data && axis == 0 {
+            // keras2onnx writes axis 0 for a batch of one: [1, everything]. The design handles
+            // one sample, which is the same as axis 1.
+            axis = 1;
+        }
         if is_data && axis != 1 {
             return Err(Error::input(format!(
-                "Flatten with axis {axis} would merge the batch dimension; expected axis 1"
+                "Flatten with axis {axis} would split the sample across the batch dimension; expected axis 0 or 1"
             )));
         }
         let new = vec![s[..axis].iter().product(), s[axis..].iter().product()];
@@ -967,7 +1444,7 @@ impl<'a> Converter<'a> {
         self.reshape_to(node, name, out)
     }
 
-    fn transpose(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+    fn transpose(&mut self, node: &NodeProto, _name: &str) -> Result<()> {
         let (s, _) = self.full_shape(node)?;
         let perm: Vec<usize> = match attr_ints(node, "perm") {
             Some(p) => p
@@ -991,13 +1468,13 @@ impl<'a> Converter<'a> {
                 let shape = perm.iter().map(|&p| t.shape[p]).collect();
                 self.set_output(node, Value::Const(Tensor::new(shape, data)));
             }
-            Value::Node(x) => {
+            Value::Node(x, layout) => {
                 if perm[0] != 0 {
                     if self.keras_bn_transposes.contains(&self.current) && s.len() == 2 {
                         // keras2onnx's [N,C] -> [C,N] around BatchNormalization: with the batch
                         // ignored the data is unchanged, and the BatchNormalization between the
                         // pair is per feature, as its authors meant.
-                        self.set_output(node, Value::Node(x));
+                        self.set_output(node, Value::Node(x, layout));
                         return Ok(());
                     }
                     return Err(Error::input(format!(
@@ -1005,13 +1482,13 @@ impl<'a> Converter<'a> {
                          (only keras2onnx's Transpose-BatchNormalization-Transpose pattern may do so)"
                     )));
                 }
+                // ONNX output axis j is ONNX input axis inner[j]; only the layout changes.
                 let inner: Vec<usize> = perm[1..].iter().map(|p| p - 1).collect();
-                if inner.iter().enumerate().all(|(k, &p)| k == p) {
-                    self.set_output(node, Value::Node(x));
-                    return Ok(());
-                }
-                let shape = inner.iter().map(|&p| s[p + 1]).collect();
-                self.add_node(node, name, Op::Transpose { perm: inner }, shape, &[x]);
+                let new_layout: Layout = layout
+                    .iter()
+                    .map(|a| inner.iter().position(|b| b == a).unwrap())
+                    .collect();
+                self.set_output(node, Value::Node(x, new_layout));
             }
         }
         Ok(())

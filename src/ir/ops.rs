@@ -41,14 +41,135 @@ pub enum Op {
     },
     /// Softmax over the last axis.
     Softmax,
-    /// Elementwise sum of two inputs of the same shape.
+    /// Elementwise sum of two inputs of the same size.
     Add,
+    /// Elementwise difference a - b.
+    Sub,
+    /// Elementwise product.
+    Mul,
+    /// Convolution over 1 or 2 spatial axes of channels-last data ([L, C] or [H, W, C]).
+    /// `weights` is [groups, kernel..., in_channels / groups, out_channels / groups]; groups is 1
+    /// or the number of input channels (depthwise). Output channel g * (out/groups) + j.
+    Conv {
+        window: Window,
+        groups: usize,
+        weights: Tensor,
+        bias: Tensor,
+    },
+    /// Max or average over windows of each channel; padding never wins a max, and counts in an
+    /// average only with `count_include_pad`.
+    Pool {
+        kind: PoolKind,
+        window: Window,
+        #[serde(default)]
+        count_include_pad: bool,
+    },
+    /// Joins two inputs along an axis (IR axis of the channels-last data).
+    Concat {
+        axis: usize,
+    },
     /// Same data, new shape (the node's shape).
     Reshape,
     /// Output axis k is input axis perm[k].
     Transpose {
         perm: Vec<usize>,
     },
+}
+
+/// The geometry of a sliding window over the spatial axes (all but the last, channel axis).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub kernel: Vec<usize>,
+    pub strides: Vec<usize>,
+    pub dilations: Vec<usize>,
+    pub pads_begin: Vec<usize>,
+    pub pads_end: Vec<usize>,
+}
+
+impl Window {
+    /// Output size of each spatial axis for input sizes `input`.
+    pub fn output(&self, input: &[usize]) -> Option<Vec<usize>> {
+        input
+            .iter()
+            .enumerate()
+            .map(|(a, &n)| {
+                let span = (self.kernel[a] - 1) * self.dilations[a] + 1;
+                let padded = n + self.pads_begin[a] + self.pads_end[a];
+                (padded >= span && self.strides[a] > 0)
+                    .then(|| (padded - span) / self.strides[a] + 1)
+            })
+            .collect()
+    }
+    /// Number of kernel positions.
+    pub fn size(&self) -> usize {
+        self.kernel.iter().product()
+    }
+
+    /// For each output position (row-major over the spatial axes) and each kernel position
+    /// (row-major), the input position it reads (row-major spatial index), or None in padding.
+    pub fn taps(&self, input: &[usize]) -> Vec<Vec<Option<usize>>> {
+        let out = self.output(input).unwrap_or_default();
+        let sr = input.len();
+        let n_out: usize = out.iter().product();
+        let n_k = self.size();
+        (0..n_out)
+            .map(|o| {
+                let opos = unflatten(o, &out);
+                (0..n_k)
+                    .map(|k| {
+                        let kpos = unflatten(k, &self.kernel);
+                        let mut idx = 0;
+                        for a in 0..sr {
+                            let p = (opos[a] * self.strides[a] + kpos[a] * self.dilations[a])
+                                as isize
+                                - self.pads_begin[a] as isize;
+                            if p < 0 || p >= input[a] as isize {
+                                return None;
+                            }
+                            idx = idx * input[a] + p as usize;
+                        }
+                        Some(idx)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Row-major coordinates of a flat index.
+pub fn unflatten(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut c = vec![0; shape.len()];
+    for a in (0..shape.len()).rev() {
+        c[a] = i % shape[a];
+        i /= shape[a];
+    }
+    c
+}
+
+/// For a concatenation of `shapes` along `axis`: (input, flat index in it) of each output value.
+pub fn concat_sources(shapes: &[Vec<usize>], axis: usize) -> Vec<(usize, usize)> {
+    let mut out_shape = shapes[0].clone();
+    out_shape[axis] = shapes.iter().map(|s| s[axis]).sum();
+    let n: usize = out_shape.iter().product();
+    (0..n)
+        .map(|o| {
+            let mut c = unflatten(o, &out_shape);
+            let mut k = 0;
+            while c[axis] >= shapes[k][axis] {
+                c[axis] -= shapes[k][axis];
+                k += 1;
+            }
+            let flat = c.iter().zip(&shapes[k]).fold(0, |acc, (x, d)| acc * d + x);
+            (k, flat)
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolKind {
+    Max,
+    Average,
 }
 
 impl Op {
@@ -66,6 +187,15 @@ impl Op {
             Op::Clip { .. } => "clip",
             Op::Softmax => "softmax",
             Op::Add => "add",
+            Op::Sub => "sub",
+            Op::Mul => "mul",
+            Op::Conv { .. } => "conv",
+            Op::Pool {
+                kind: PoolKind::Max,
+                ..
+            } => "max_pool",
+            Op::Pool { .. } => "average_pool",
+            Op::Concat { .. } => "concat",
             Op::Reshape => "reshape",
             Op::Transpose { .. } => "transpose",
         }
@@ -75,7 +205,7 @@ impl Op {
     pub fn arity(&self) -> usize {
         match self {
             Op::Input => 0,
-            Op::Add => 2,
+            Op::Add | Op::Sub | Op::Mul | Op::Concat { .. } => 2,
             _ => 1,
         }
     }
@@ -92,6 +222,6 @@ impl Op {
 
     /// Ops with a reuse factor (multiplications that can be folded onto fewer multipliers).
     pub fn has_reuse(&self) -> bool {
-        matches!(self, Op::Dense { .. })
+        matches!(self, Op::Dense { .. } | Op::Conv { .. })
     }
 }

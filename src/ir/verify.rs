@@ -60,7 +60,70 @@ pub fn verify(model: &Model) -> Result<(), String> {
                     return Err(at("scale/shift must have one entry per channel".into()));
                 }
             }
-            Op::Add => {
+            Op::Conv {
+                window,
+                groups,
+                weights,
+                bias,
+            } => {
+                let x = in_shapes[0];
+                let sr = window.kernel.len();
+                if x.len() != sr + 1 || node.shape.len() != sr + 1 || !(1..=2).contains(&sr) {
+                    return Err(at(format!(
+                        "conv over {sr} spatial axes needs [spatial..., C] data, got {x:?}"
+                    )));
+                }
+                let (cin, cout) = (x[sr], node.shape[sr]);
+                let mut ws = vec![*groups];
+                ws.extend(&window.kernel);
+                ws.extend([cin / groups, cout / groups]);
+                if *groups == 0
+                    || cin % groups != 0
+                    || cout % groups != 0
+                    || weights.shape != ws
+                    || bias.shape != [cout]
+                {
+                    return Err(at(format!(
+                        "weights {:?} / bias {:?} do not fit {cin} -> {cout} channels in {groups} groups",
+                        weights.shape, bias.shape
+                    )));
+                }
+                if window.output(&x[..sr]).as_deref() != Some(&node.shape[..sr]) {
+                    return Err(at("output size does not follow from the window".into()));
+                }
+            }
+            Op::Pool { window, .. } => {
+                let x = in_shapes[0];
+                let sr = window.kernel.len();
+                if x.len() != sr + 1
+                    || node.shape.len() != sr + 1
+                    || x[sr] != node.shape[sr]
+                    || window.output(&x[..sr]).as_deref() != Some(&node.shape[..sr])
+                {
+                    return Err(at(format!(
+                        "pool output {:?} does not follow from input {x:?}",
+                        node.shape
+                    )));
+                }
+            }
+            Op::Concat { axis } => {
+                let mut total = 0;
+                for s in &in_shapes {
+                    if s.len() != node.shape.len()
+                        || *axis >= s.len()
+                        || (0..s.len()).any(|a| a != *axis && s[a] != node.shape[a])
+                    {
+                        return Err(at(format!(
+                            "cannot concatenate {in_shapes:?} on axis {axis}"
+                        )));
+                    }
+                    total += s[*axis];
+                }
+                if total != node.shape[*axis] {
+                    return Err(at("concat output size".into()));
+                }
+            }
+            Op::Add | Op::Sub | Op::Mul => {
                 if in_size(0) != size || in_size(1) != size {
                     return Err(at("add inputs and output must have the same size".into()));
                 }

@@ -5,7 +5,9 @@
 //! in the same order. Nothing here depends on the backend or the emulator.
 
 pub mod activation;
+pub mod conv;
 pub mod dense;
+pub mod pool;
 pub mod softmax;
 
 use crate::error::{Error, Result};
@@ -79,6 +81,14 @@ pub enum Kernel {
     Table(activation::TablePlan),
     Softmax(softmax::SoftmaxPlan),
     Add,
+    Sub,
+    Mul,
+    Conv(conv::ConvPlan),
+    Pool(pool::PoolPlan),
+    /// y[i] = input sources[i].0 at flat index sources[i].1
+    Concat {
+        sources: Vec<(usize, usize)>,
+    },
     /// y[i] = x[index[i]]: a transpose or reshape, wiring only.
     Gather {
         index: Vec<usize>,
@@ -148,6 +158,45 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             p,
         )?),
         Op::Add => Kernel::Add,
+        Op::Sub => Kernel::Sub,
+        Op::Mul => Kernel::Mul,
+        Op::Conv {
+            window,
+            groups,
+            weights,
+            bias,
+        } => Kernel::Conv(conv::plan(
+            window,
+            &model.node(inputs[0]).shape,
+            &node.shape,
+            *groups,
+            weights,
+            bias,
+            p,
+            node.hardware.reuse,
+            node.hardware.strategy,
+        )?),
+        Op::Pool {
+            kind,
+            window,
+            count_include_pad,
+        } => Kernel::Pool(pool::plan(
+            *kind,
+            window,
+            *count_include_pad,
+            &model.node(inputs[0]).shape,
+            &node.shape,
+            input_types[0],
+        )?),
+        Op::Concat { axis } => {
+            let shapes: Vec<Vec<usize>> = inputs
+                .iter()
+                .map(|&i| model.node(i).shape.clone())
+                .collect();
+            Kernel::Concat {
+                sources: crate::ir::ops::concat_sources(&shapes, *axis),
+            }
+        }
         Op::Reshape => Kernel::Gather {
             index: (0..node.size()).collect(),
         },

@@ -72,6 +72,10 @@ impl Pass for ApplyConfig {
                 (None, Op::Dense { weights, .. }, Some(x)) => {
                     exact_accumulator(x, weight, bias, weights.shape[0])
                 }
+                (None, Op::Conv { weights, .. }, Some(x)) => {
+                    let s = &weights.shape;
+                    exact_accumulator(x, weight, bias, s[1..s.len() - 1].iter().product())
+                }
                 (None, _, _) => base,
             };
             let mut p = Precision {
@@ -87,14 +91,22 @@ impl Pass for ApplyConfig {
             }
             let strategy = lc.strategy.unwrap_or(c.strategy);
             let reuse = match &node.op {
-                Op::Dense { weights, .. } => {
-                    let (n_in, n_out) = (weights.shape[0], weights.shape[1]);
+                Op::Dense { .. } | Op::Conv { .. } => {
+                    let (n_in, n_out) = match &node.op {
+                        Op::Dense { weights, .. } => (weights.shape[0], weights.shape[1]),
+                        Op::Conv { weights, .. } => {
+                            let s = &weights.shape;
+                            (s[1..s.len() - 1].iter().product(), s[s.len() - 1])
+                        }
+                        _ => unreachable!(),
+                    };
                     let valid = valid_reuse_factors(n_in, n_out);
                     match lc.reuse {
                         Some(r) if !valid.contains(&r) => {
                             return Err(Error::input(format!(
-                                "[layers.{}]: reuse factor {r} is not valid for this {n_in}x{n_out} dense layer; valid: {}",
+                                "[layers.{}]: reuse factor {r} is not valid for this {n_in}x{n_out} {} layer; valid: {}",
                                 node.name,
+                                node.op.kind(),
                                 valid
                                     .iter()
                                     .map(|v| v.to_string())

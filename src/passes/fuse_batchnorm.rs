@@ -1,5 +1,6 @@
-//! Folds a ScaleShift (BatchNormalization, or an Add/Mul by constants) into the Dense layer before
-//! it: w'[i][j] = w[i][j] * s[j], b'[j] = b[j] * s[j] + t[j]. Exact in f64 up to rounding of the
+//! Folds a ScaleShift (BatchNormalization, or an Add/Sub/Mul/Div by constants) into the layer
+//! before it when that is a Dense, a Conv or another ScaleShift: per output channel j,
+//! w'[..][j] = w[..][j] * s[j], b'[j] = b[j] * s[j] + t[j]. Exact in f64 up to rounding of the
 //! products; the float outputs stay within golden tolerance (tested).
 
 use super::{Pass, PassContext};
@@ -23,15 +24,38 @@ impl Pass for FuseBatchNorm {
                 continue;
             }
             let src_node = model.node_mut(src);
-            let Op::Dense { weights, bias } = &mut src_node.op else {
-                continue;
+            let groups = match src_node.op {
+                Op::Conv { groups, .. } => Some(groups),
+                _ => None,
             };
-            let n_out = bias.len();
-            for (k, w) in weights.data.iter_mut().enumerate() {
-                *w *= scale.data[k % n_out];
+            let (w, b): (&mut Vec<f64>, &mut Vec<f64>) = match &mut src_node.op {
+                Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
+                    (&mut weights.data, &mut bias.data)
+                }
+                Op::ScaleShift { scale, shift } => (&mut scale.data, &mut shift.data),
+                _ => continue,
+            };
+            let channels = scale.len();
+            if b.len() != channels {
+                continue;
             }
-            for j in 0..n_out {
-                bias.data[j] = bias.data[j] * scale.data[j] + shift.data[j];
+            match groups {
+                Some(groups) => {
+                    // Weights [groups, k..., cin_g, out_g]: output channel g * out_g + j.
+                    let og = channels / groups;
+                    let per_group = w.len() / groups;
+                    for (k, v) in w.iter_mut().enumerate() {
+                        *v *= scale.data[(k / per_group) * og + k % og];
+                    }
+                }
+                _ => {
+                    for (k, v) in w.iter_mut().enumerate() {
+                        *v *= scale.data[k % channels];
+                    }
+                }
+            }
+            for j in 0..channels {
+                b[j] = b[j] * scale.data[j] + shift.data[j];
             }
             let fused = model.node(n).name.clone();
             let mut also = model.node(n).fused.clone();

@@ -3,6 +3,7 @@
 
 mod apply_config;
 mod drop_reshape;
+mod fold_transpose_into_dense;
 mod fuse_batchnorm;
 
 use crate::config::Config;
@@ -11,6 +12,7 @@ use crate::ir::Model;
 
 pub use apply_config::ApplyConfig;
 pub use drop_reshape::DropReshape;
+pub use fold_transpose_into_dense::FoldTransposeIntoDense;
 pub use fuse_batchnorm::FuseBatchNorm;
 
 /// What passes read and report.
@@ -31,6 +33,7 @@ pub trait Pass {
 pub fn pipeline() -> Vec<Box<dyn Pass>> {
     vec![
         Box::new(DropReshape),
+        Box::new(FoldTransposeIntoDense),
         Box::new(FuseBatchNorm),
         Box::new(ApplyConfig),
     ]

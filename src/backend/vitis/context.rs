@@ -53,6 +53,28 @@ fn format_data<I: Iterator<Item = i128>>(values: I) -> String {
     s
 }
 
+/// Window geometry as the C++ kernels take it: 2D, a 1D window being 1 x L.
+fn geometry(w: &crate::ir::ops::Window, input: &[usize], output: &[usize]) -> Value {
+    let two = |v: &[usize], one: usize| -> (usize, usize) {
+        if v.len() == 2 {
+            (v[0], v[1])
+        } else {
+            (one, v[0])
+        }
+    };
+    let (in_h, in_w) = two(input, 1);
+    let (out_h, out_w) = two(output, 1);
+    let (kernel_h, kernel_w) = two(&w.kernel, 1);
+    let (stride_h, stride_w) = two(&w.strides, 1);
+    let (dilation_h, dilation_w) = two(&w.dilations, 1);
+    let (pad_top, pad_left) = two(&w.pads_begin, 0);
+    json!({
+        "in_h": in_h, "in_w": in_w, "out_h": out_h, "out_w": out_w,
+        "kernel_h": kernel_h, "kernel_w": kernel_w, "stride_h": stride_h, "stride_w": stride_w,
+        "dilation_h": dilation_h, "dilation_w": dilation_w, "pad_top": pad_top, "pad_left": pad_left,
+    })
+}
+
 pub struct Builder<'m> {
     model: &'m Model,
     pub layers: Vec<LayerCtx>,
@@ -245,6 +267,104 @@ impl<'m> Builder<'m> {
                 )
             }
             Kernel::Add => ("add", format!("add, {size} values"), json!({})),
+            Kernel::Sub => ("sub", format!("subtract, {size} values"), json!({})),
+            Kernel::Mul => ("mul", format!("multiply, {size} values"), json!({})),
+            Kernel::Conv(c) => {
+                let d = &c.dense;
+                td("weight", d.weights.ty);
+                td("bias", d.bias.ty);
+                td("accum", d.accum);
+                let w = self.weight(format!("w{index}"), &name, "weights", &d.weights);
+                let b = self.weight(format!("b{index}"), &name, "biases", &d.bias);
+                let g = geometry(&c.window, &c.in_spatial, &c.out_spatial);
+                let strategy = d.strategy.name();
+                (
+                    "conv",
+                    format!(
+                        "conv {:?} -> {:?}, kernel {:?}, {} group(s), {} -> {} channels, {strategy}, reuse {}, {} multiplications per position",
+                        c.in_spatial,
+                        c.out_spatial,
+                        c.window.kernel,
+                        c.groups,
+                        c.in_channels,
+                        c.out_channels(),
+                        d.reuse,
+                        d.multiplications
+                    ),
+                    json!({
+                        "g": g, "in_c": c.in_channels, "out_c": c.out_channels(), "groups": c.groups,
+                        "n_in": d.n_in, "n_out": d.n_out, "reuse": d.reuse,
+                        "block_factor": d.block_factor(),
+                        "multiplier_limit": (d.multiplications / c.groups).div_ceil(d.reuse).max(1),
+                        "strategy": strategy,
+                        "weight_bits_t": d.weights.ty.c_bits_type(),
+                        "bias_bits_t": d.bias.ty.c_bits_type(),
+                        "weights": w, "bias": b,
+                    }),
+                )
+            }
+            Kernel::Pool(pl) => {
+                td("sum", pl.sum);
+                td("recip", pl.recip.ty);
+                let r = self.weight(
+                    format!("recip{index}"),
+                    &name,
+                    "reciprocals of window counts",
+                    &pl.recip,
+                );
+                let g = geometry(&pl.window, &pl.in_spatial, &pl.out_spatial);
+                let what = match pl.kind {
+                    crate::ir::ops::PoolKind::Max => "max",
+                    crate::ir::ops::PoolKind::Average => "average",
+                };
+                (
+                    "pool",
+                    format!(
+                        "{what} pool {:?} -> {:?}, kernel {:?}, {} channels",
+                        pl.in_spatial, pl.out_spatial, pl.window.kernel, pl.channels
+                    ),
+                    json!({
+                        "g": g, "in_c": pl.channels,
+                        "is_max": matches!(pl.kind, crate::ir::ops::PoolKind::Max),
+                        "count_include_pad": pl.count_include_pad,
+                        "recip_bits_t": pl.recip.ty.c_bits_type(), "recip": r,
+                    }),
+                )
+            }
+            Kernel::Concat { sources } => {
+                let n_a = sources.iter().filter(|s| s.0 == 0).count();
+                let from = format!("from_b{index}");
+                let idx = format!("index{index}");
+                for (var, c_type, data, what) in [
+                    (
+                        &from,
+                        "unsigned char",
+                        format_data(sources.iter().map(|s| s.0 as i128)),
+                        "1 where an output comes from the second input",
+                    ),
+                    (
+                        &idx,
+                        "int",
+                        format_data(sources.iter().map(|s| s.1 as i128)),
+                        "source index of each output",
+                    ),
+                ] {
+                    self.weights.push(WeightCtx {
+                        guard: format!("HLSRS_{}_H_", var.to_uppercase()),
+                        c_type: c_type.into(),
+                        cpp_type: c_type.into(),
+                        count: sources.len(),
+                        comment: format!("{name}: {what}"),
+                        data,
+                        var: var.clone(),
+                    });
+                }
+                (
+                    "concat",
+                    format!("concatenate, {size} values"),
+                    json!({ "n_a": n_a, "n_b": size - n_a, "from_b": from, "index": idx }),
+                )
+            }
             Kernel::Gather { index: g } => {
                 let var = format!("index{index}");
                 self.weights.push(WeightCtx {

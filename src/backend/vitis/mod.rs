@@ -57,6 +57,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         .iter()
         .map(|p| match &p.kernel {
             Kernel::Dense(d) => d.reuse,
+            Kernel::Conv(c) => c.dense.reuse,
             _ => 1,
         })
         .max()
@@ -182,6 +183,17 @@ fn manifest(
                     layer["valid_reuse"] =
                         json!(crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out));
                     layer["multiplications"] = json!(d.multiplications);
+                }
+                Kernel::Conv(c) => {
+                    let d = &c.dense;
+                    types.insert("weight".into(), json!(d.weights.ty));
+                    types.insert("bias".into(), json!(d.bias.ty));
+                    types.insert("accum".into(), json!(d.accum));
+                    layer["reuse"] = json!(d.reuse);
+                    layer["strategy"] = json!(d.strategy);
+                    layer["valid_reuse"] =
+                        json!(crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out));
+                    layer["multiplications_per_position"] = json!(d.multiplications);
                 }
                 Kernel::ScaleShift { scale, shift, .. } => {
                     types.insert("weight".into(), json!(scale.ty));

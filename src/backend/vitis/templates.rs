@@ -54,6 +54,10 @@ pub const HLS_LIB: &[(&str, &str)] = &[
         include_str!("../../../hls_lib/hlsrs_dense.h"),
     ),
     (
+        "hlsrs_conv.h",
+        include_str!("../../../hls_lib/hlsrs_conv.h"),
+    ),
+    (
         "hlsrs_activation.h",
         include_str!("../../../hls_lib/hlsrs_activation.h"),
     ),
@@ -66,3 +70,18 @@ pub const HLS_LIB: &[(&str, &str)] = &[
         include_str!("../../../hls_lib/hlsrs_elementwise.h"),
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_hls_lib_header_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hls_lib");
+        for e in std::fs::read_dir(dir).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            assert!(
+                super::HLS_LIB.iter().any(|(f, _)| *f == name),
+                "hls_lib/{name} is not in HLS_LIB"
+            );
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Convolutions as a dense layer per output position and group: the patch (kernel positions x
+//! channels of the group, zero in padding) times a [n_in, n_out] weight block. The dense plan's
+//! schedule is the multiply-accumulate order of each position, so a convolution inherits the
+//! latency and resource strategies and their reuse factors.
+
+use super::Consts;
+use super::dense::{self, DensePlan};
+use crate::error::Result;
+use crate::ir::ops::Window;
+use crate::ir::{Precision, Strategy, Tensor};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvPlan {
+    pub window: Window,
+    /// Input spatial sizes and channels.
+    pub in_spatial: Vec<usize>,
+    pub in_channels: usize,
+    pub out_spatial: Vec<usize>,
+    pub groups: usize,
+    /// One group's dense layer; `dense.weights` holds every group's block, group-major, and
+    /// `dense.bias` every output channel.
+    pub dense: DensePlan,
+}
+
+impl ConvPlan {
+    pub fn out_channels(&self) -> usize {
+        self.groups * self.dense.n_out
+    }
+    pub fn channels_per_group(&self) -> usize {
+        self.in_channels / self.groups
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn plan(
+    window: &Window,
+    in_shape: &[usize],
+    out_shape: &[usize],
+    groups: usize,
+    weights: &Tensor,
+    bias: &Tensor,
+    p: &Precision,
+    reuse: usize,
+    strategy: Strategy,
+) -> Result<ConvPlan> {
+    let sr = window.kernel.len();
+    let cin = in_shape[sr];
+    let og = out_shape[sr] / groups;
+    let n_in = window.size() * (cin / groups);
+    let mut raw_w = Vec::new();
+    let mut raw_b = Vec::new();
+    let mut mults = 0;
+    let mut first: Option<DensePlan> = None;
+    for g in 0..groups {
+        let block = Tensor::new(
+            vec![n_in, og],
+            weights.data[g * n_in * og..(g + 1) * n_in * og].to_vec(),
+        );
+        let b = Tensor::new(vec![og], bias.data[g * og..(g + 1) * og].to_vec());
+        let d = dense::plan(&block, &b, p, reuse, strategy)?;
+        raw_w.extend_from_slice(&d.weights.raw);
+        raw_b.extend_from_slice(&d.bias.raw);
+        mults += d.multiplications;
+        first.get_or_insert(d);
+    }
+    let mut dense = first.expect("at least one group");
+    dense.weights = Consts {
+        ty: dense.weights.ty,
+        raw: raw_w,
+    };
+    dense.bias = Consts {
+        ty: dense.bias.ty,
+        raw: raw_b,
+    };
+    dense.multiplications = mults;
+    Ok(ConvPlan {
+        window: window.clone(),
+        in_spatial: in_shape[..sr].to_vec(),
+        in_channels: cin,
+        out_spatial: out_shape[..sr].to_vec(),
+        groups,
+        dense,
+    })
+}
