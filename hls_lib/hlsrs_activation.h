@@ -56,16 +56,40 @@ void clip(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
     }
 }
 
-// Sigmoid, tanh: index = floor(x / step) + size/2 from x's bits by one shift, clamped.
+// Sigmoid, tanh, softsign, elu, selu, softplus: index = floor(x / step) + size/2 from x's bits by
+// one shift, clamped. mode 1: x > 0 passes (elu); 2: x > 0 gives gamma * x (selu); 3: x >= range
+// passes (softplus).
 template <class data_T, class res_T, typename CONFIG_T>
 void table_activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
                       const typename CONFIG_T::table_bits_t table[CONFIG_T::table_size]) {
 #pragma HLS INLINE
+    const typename CONFIG_T::gamma_t gamma = from_bits<typename CONFIG_T::gamma_t>(CONFIG_T::gamma_bits);
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
 #pragma HLS UNROLL
-        const int idx = clamp_index<CONFIG_T::table_size>(
-            shift_floor<CONFIG_T::index_shift>(to_raw(data[i])) + CONFIG_T::table_size / 2);
-        res[i] = from_bits<typename CONFIG_T::table_t>(table[idx]);
+        const data_T x = data[i];
+        if (CONFIG_T::mode == 1 && x > 0) {
+            res[i] = x;
+        } else if (CONFIG_T::mode == 2 && x > 0) {
+            res[i] = x * gamma;
+        } else if (CONFIG_T::mode == 3 && x >= CONFIG_T::range) {
+            res[i] = x;
+        } else {
+            const int idx = clamp_index<CONFIG_T::table_size>(
+                shift_floor<CONFIG_T::index_shift>(to_raw(x)) + CONFIG_T::table_size / 2);
+            res[i] = from_bits<typename CONFIG_T::table_t>(table[idx]);
+        }
+    }
+}
+
+// x > 0 ? x : slope * x, one slope per channel (the last axis) or one for all.
+template <class data_T, class res_T, typename CONFIG_T>
+void prelu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+           const typename CONFIG_T::slope_bits_t slope[CONFIG_T::n_slopes]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (data[i] > 0) res[i] = data[i];
+        else res[i] = data[i] * from_bits<typename CONFIG_T::slope_t>(slope[i % CONFIG_T::n_slopes]);
     }
 }
 

@@ -59,13 +59,15 @@ void concat(const a_T a[CONFIG_T::n_a], const b_T b[CONFIG_T::n_b], res_T res[CO
     }
 }
 
-// res[i] = data[gather[i]]: a transpose, wiring only.
+// res[i] = data[index[i]], or the fill value where index[i] < 0: transpose, pad, nearest resize.
+// Wiring only.
 template <class data_T, class res_T, typename CONFIG_T>
-void gather(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in], const int index[CONFIG_T::n_in]) {
+void gather(const data_T *data, res_T res[CONFIG_T::n_in], const int index[CONFIG_T::n_in]) {
 #pragma HLS INLINE
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
 #pragma HLS UNROLL
-        res[i] = data[index[i]];
+        if (index[i] < 0) res[i] = from_bits<res_T>(CONFIG_T::fill_bits);
+        else res[i] = data[index[i]];
     }
 }
 

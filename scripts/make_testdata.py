@@ -433,6 +433,58 @@ def conv_cases(rng):
     conv_model("residual_block", rng, [3, 8, 8], c5, what="residual block: Add of a skip connection, Sub and Mul between branches, GlobalMaxPool")
 
 
+def conv_cases_2(rng):
+    def conv(nodes, add_init, x, out, cout, cin_g, k, group=1, **attrs):
+        w, b = conv_weights(rng, cout, cin_g, k)
+        nodes.append(helper.make_node("Conv", [x, add_init(w), add_init(b)], [out], name=out, group=group, **attrs))
+        return out
+
+    # Every remaining activation after convolutions; PRelu with one slope per channel.
+    def act(x, add_init, nodes):
+        h = conv(nodes, add_init, x, "conv1", 4, 2, [3, 3], pads=[1, 1, 1, 1])
+        nodes.append(helper.make_node("Elu", [h], ["elu"], name="elu", alpha=0.8))
+        h = conv(nodes, add_init, "elu", "conv2", 4, 4, [3, 3], pads=[1, 1, 1, 1])
+        nodes.append(helper.make_node("Selu", [h], ["selu"], name="selu"))
+        nodes.append(helper.make_node("PRelu", ["selu", add_init(rng.uniform(0.05, 0.4, (4, 1, 1)))], ["prelu"], name="prelu"))
+        h = conv(nodes, add_init, "prelu", "conv3", 4, 4, [3, 3], pads=[1, 1, 1, 1])
+        nodes.append(helper.make_node("Softsign", [h], ["softsign"], name="softsign"))
+        h = conv(nodes, add_init, "softsign", "conv4", 3, 4, [3, 3])
+        nodes.append(helper.make_node("Softplus", [h], ["softplus"], name="softplus"))
+        return head("softplus", 3 * 5 * 6, 4, add_init, nodes, rng, "head")
+    conv_model("conv2d_activations", rng, [2, 7, 8], act, what="Elu, Selu, PRelu (per channel), Softsign, Softplus after convolutions")
+
+    # A small U-Net-like encoder/decoder: MaxPool down, Resize (nearest, scale 2) up, Concat with
+    # the skip connection, Pad before a valid convolution.
+    def unet(x, add_init, nodes):
+        e1 = conv(nodes, add_init, x, "enc1", 4, 1, [3, 3], pads=[1, 1, 1, 1])
+        nodes.append(helper.make_node("Relu", [e1], ["e1r"], name="enc1_relu"))
+        nodes.append(helper.make_node("MaxPool", ["e1r"], ["down"], name="down", kernel_shape=[2, 2], strides=[2, 2]))
+        b = conv(nodes, add_init, "down", "bottleneck", 6, 4, [3, 3], pads=[1, 1, 1, 1])
+        nodes.append(helper.make_node("Relu", [b], ["br"], name="bottleneck_relu"))
+        nodes.append(helper.make_node("Resize", ["br", "", add_init(np.array([1, 1, 2, 2], dtype=np.float32))], ["up"],
+                                      name="up", mode="nearest"))
+        nodes.append(helper.make_node("Concat", ["up", "e1r"], ["cat"], name="skip_concat", axis=1))
+        nodes.append(helper.make_node("Pad", ["cat", add_init(np.array([0, 0, 1, 0, 0, 0, 0, 1], dtype=np.int64), np.int64),
+                                              add_init(np.float32(0.25))], ["padded"], name="pad"))
+        d = conv(nodes, add_init, "padded", "dec1", 3, 10, [2, 2])
+        nodes.append(helper.make_node("Relu", [d], ["dr"], name="dec1_relu"))
+        return head("dr", 3 * 8 * 10, 2, add_init, nodes, rng, "head")
+    conv_model("unet_small", rng, [1, 8, 10], unet, what="U-Net-like: MaxPool, Resize nearest x2 (half_pixel, round_prefer_floor), Concat with the skip, Pad (constant 0.25), regression-free classifier head")
+
+    # The same kind of network from a Keras-style export at opset 9: NHWC input, Upsample, Pad
+    # with attributes, sizes-free scales.
+    def unet9(x, add_init, nodes):
+        nodes.append(helper.make_node("Transpose", [x], ["xt"], name="to_nchw", perm=[0, 3, 1, 2]))
+        e1 = conv(nodes, add_init, "xt", "enc1", 3, 2, [3, 3], pads=[1, 1, 1, 1])
+        nodes.append(helper.make_node("MaxPool", [e1], ["down"], name="down", kernel_shape=[2, 2], strides=[2, 2]))
+        nodes.append(helper.make_node("Upsample", ["down", add_init(np.array([1, 1, 2, 3], dtype=np.float32))], ["up"],
+                                      name="up", mode="nearest"))
+        nodes.append(helper.make_node("Pad", ["up"], ["padded"], name="pad", pads=[0, 0, 0, 1, 0, 0, 0, 2], value=0.0))
+        nodes.append(helper.make_node("Transpose", ["padded"], ["back"], name="to_nhwc", perm=[0, 2, 3, 1]))
+        return head("back", 3 * 6 * 9, 3, add_init, nodes, rng, "head")
+    conv_model("upsample_pad_opset9", rng, [6, 4, 2], unet9, opset=9, what="Keras-layout opset 9: Upsample (nearest, scales 2x3), Pad with attributes, Transposes around")
+
+
 def json_every_op_case(rng):
     """A model written directly in the hlsrs JSON format (docs/json-format.md) using every op the IR
     has, weights partly inline and partly in .npy files. Golden output from numpy (float64)."""
@@ -566,6 +618,7 @@ def main():
     opset6_case(rng)
     # Later case groups draw from their own generators, so adding one does not change the others.
     conv_cases(np.random.default_rng(3))
+    conv_cases_2(np.random.default_rng(4))
     newest = onnx.defs.onnx_opset_version()
     generated_case(f"batchnorm_opset{newest}", batchnorm_case(rng, newest), 8, True, rng,
                    f"as batchnorm, at the newest opset onnx {onnx.__version__} knows ({newest})")

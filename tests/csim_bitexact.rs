@@ -151,6 +151,7 @@ cases!(
     batchnorm_opset15,
     batchnorm_opset28,
     conv1d_nchw,
+    conv2d_activations,
     conv1d_small_keras,
     conv2d_channels_last,
     conv2d_flatten_concat,
@@ -177,4 +178,6 @@ cases!(
     three_layer_pytorch,
     two_layer_keras,
     two_layer_pytorch,
+    unet_small,
+    upsample_pad_opset9,
 );

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::ir::ops::PoolKind;
 use crate::ir::{Exact, FixedType, Model};
+use crate::kernels::activation::TableMode;
 use crate::kernels::dense::DensePlan;
 use crate::kernels::{Kernel, LayerPlan};
 use std::collections::HashMap;
@@ -210,7 +211,26 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
             })
             .collect(),
         Kernel::Table(t) => (0..p.size)
-            .map(|i| res.cast(t.table.ty.exact(t.table.raw[t.index(ins[0][i])])))
+            .map(|i| {
+                let v = x(0, i);
+                let looked_up = t.table.ty.exact(t.table.raw[t.index(ins[0][i])]);
+                let range = Exact::new(1, -t.range_log2);
+                res.cast(match t.mode {
+                    TableMode::PositivePass if v.raw > 0 => v,
+                    TableMode::PositiveScale if v.raw > 0 => {
+                        v.mul(t.gamma.ty.exact(t.gamma.raw[0]))
+                    }
+                    TableMode::AbovePass if !v.cmp_value(range).is_lt() => v,
+                    _ => looked_up,
+                })
+            })
+            .collect(),
+        Kernel::PRelu { slope } => (0..p.size)
+            .map(|i| {
+                let v = x(0, i);
+                let s = slope.ty.exact(slope.raw[i % slope.raw.len()]);
+                res.cast(if v.raw > 0 { v } else { v.mul(s) })
+            })
             .collect(),
         Kernel::Softmax(s) => {
             let mut out = Vec::with_capacity(p.size);
@@ -236,6 +256,15 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
         Kernel::Add => (0..p.size)
             .map(|i| res.cast(x(0, i).add(x(1, i))))
             .collect(),
-        Kernel::Gather { index } => index.iter().map(|&k| res.cast(x(0, k))).collect(),
+        Kernel::Gather { index, fill } => index
+            .iter()
+            .map(|&k| {
+                if k < 0 {
+                    *fill
+                } else {
+                    res.cast(x(0, k as usize))
+                }
+            })
+            .collect(),
     }
 }

@@ -39,6 +39,31 @@ pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
                 .collect(),
             Op::Sigmoid => ins[0].iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect(),
             Op::Tanh => ins[0].iter().map(|&x| x.tanh()).collect(),
+            Op::Elu { alpha } => ins[0]
+                .iter()
+                .map(|&x| if x > 0.0 { x } else { alpha * (x.exp() - 1.0) })
+                .collect(),
+            Op::Selu { alpha, gamma } => ins[0]
+                .iter()
+                .map(|&x| gamma * if x > 0.0 { x } else { alpha * (x.exp() - 1.0) })
+                .collect(),
+            Op::Softsign => ins[0].iter().map(|&x| x / (1.0 + x.abs())).collect(),
+            Op::Softplus => ins[0].iter().map(|&x| x.exp().ln_1p()).collect(),
+            Op::PRelu { slope } => ins[0]
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| {
+                    if x >= 0.0 {
+                        x
+                    } else {
+                        x * slope.data[i % slope.len()]
+                    }
+                })
+                .collect(),
+            Op::Gather { index, fill } => index
+                .iter()
+                .map(|&i| if i < 0 { *fill } else { ins[0][i as usize] })
+                .collect(),
             Op::HardSigmoid { alpha, beta } => ins[0]
                 .iter()
                 .map(|&x| (alpha * x + beta).clamp(0.0, 1.0))

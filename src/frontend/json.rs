@@ -197,7 +197,7 @@ fn convert_layer(
     let in_shape = &model.node(inputs[0]).shape;
     let inferred = match &op {
         Op::Dense { bias, .. } => Some(vec![bias.len()]),
-        Op::Reshape => None,
+        Op::Reshape | Op::Gather { .. } => None,
         Op::Transpose { perm } => {
             if perm.iter().any(|&p| p >= in_shape.len()) {
                 return Err(Error::input(format!(
@@ -253,7 +253,12 @@ fn convert_layer(
         }
         (_, Some(i)) => i,
         (Some(s), None) => s,
-        (None, None) => return Err(Error::input("a reshape layer needs \"shape\"")),
+        (None, None) => {
+            return Err(Error::input(format!(
+                "a {} layer needs \"shape\"",
+                op.kind()
+            )));
+        }
     };
     let node = Node::new(name, op, shape);
     Ok((node, inputs))

@@ -27,6 +27,28 @@ pub enum Op {
     },
     Sigmoid,
     Tanh,
+    /// x > 0 ? x : alpha (exp(x) - 1)
+    Elu {
+        alpha: f64,
+    },
+    /// gamma (x > 0 ? x : alpha (exp(x) - 1))
+    Selu {
+        alpha: f64,
+        gamma: f64,
+    },
+    /// x / (1 + |x|)
+    Softsign,
+    /// ln(1 + exp(x))
+    Softplus,
+    /// x > 0 ? x : slope[c] x, per channel (last axis) or one slope.
+    PRelu {
+        slope: Tensor,
+    },
+    /// y[i] = x[index[i]], or `fill` where index[i] < 0: Pad and nearest Resize, wiring only.
+    Gather {
+        index: Vec<i64>,
+        fill: f64,
+    },
     /// max(0, min(1, alpha * x + beta))
     HardSigmoid {
         alpha: f64,
@@ -183,6 +205,12 @@ impl Op {
             Op::LeakyRelu { .. } => "leaky_relu",
             Op::Sigmoid => "sigmoid",
             Op::Tanh => "tanh",
+            Op::Elu { .. } => "elu",
+            Op::Selu { .. } => "selu",
+            Op::Softsign => "softsign",
+            Op::Softplus => "softplus",
+            Op::PRelu { .. } => "prelu",
+            Op::Gather { .. } => "gather",
             Op::HardSigmoid { .. } => "hard_sigmoid",
             Op::Clip { .. } => "clip",
             Op::Softmax => "softmax",
@@ -212,12 +240,21 @@ impl Op {
 
     /// Ops that only move data: their result type is their input's type.
     pub fn moves_data_only(&self) -> bool {
-        matches!(self, Op::Reshape | Op::Transpose { .. })
+        matches!(self, Op::Reshape | Op::Transpose { .. } | Op::Gather { .. })
     }
 
     /// Ops whose kernel reads a lookup table.
     pub fn uses_table(&self) -> bool {
-        matches!(self, Op::Sigmoid | Op::Tanh | Op::Softmax)
+        matches!(
+            self,
+            Op::Sigmoid
+                | Op::Tanh
+                | Op::Softmax
+                | Op::Elu { .. }
+                | Op::Selu { .. }
+                | Op::Softsign
+                | Op::Softplus
+        )
     }
 
     /// Ops with a reuse factor (multiplications that can be folded onto fewer multipliers).

@@ -128,6 +128,18 @@ pub fn verify(model: &Model) -> Result<(), String> {
                     return Err(at("add inputs and output must have the same size".into()));
                 }
             }
+            Op::Gather { index, .. } => {
+                if index.len() != size || index.iter().any(|&i| i >= in_size(0) as i64) {
+                    return Err(at("gather indices do not fit".into()));
+                }
+            }
+            Op::PRelu { slope } => {
+                if in_size(0) != size
+                    || !(slope.len() == 1 || slope.len() == *node.shape.last().unwrap())
+                {
+                    return Err(at("prelu slope must be one value or one per channel".into()));
+                }
+            }
             Op::Reshape => {
                 if in_size(0) != size {
                     return Err(at("reshape changes the number of values".into()));

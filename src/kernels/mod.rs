@@ -83,15 +83,21 @@ pub enum Kernel {
     Add,
     Sub,
     Mul,
+    /// x > 0 ? x : x * slope[i % slope.len()]
+    PRelu {
+        slope: Consts,
+    },
     Conv(conv::ConvPlan),
     Pool(pool::PoolPlan),
     /// y[i] = input sources[i].0 at flat index sources[i].1
     Concat {
         sources: Vec<(usize, usize)>,
     },
-    /// y[i] = x[index[i]]: a transpose or reshape, wiring only.
+    /// y[i] = x[index[i]], or the fill value (raw, result type) where index[i] < 0: transpose,
+    /// reshape, pad, nearest resize. Wiring only.
     Gather {
-        index: Vec<usize>,
+        index: Vec<i64>,
+        fill: i128,
     },
 }
 
@@ -148,7 +154,7 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             min: min.map(param).transpose()?,
             max: max.map(param).transpose()?,
         },
-        Op::Sigmoid | Op::Tanh => {
+        Op::Sigmoid | Op::Tanh | Op::Elu { .. } | Op::Selu { .. } | Op::Softsign | Op::Softplus => {
             Kernel::Table(activation::table_plan(&node.op, input_types[0], p)?)
         }
         Op::Softmax => Kernel::Softmax(softmax::plan(
@@ -198,11 +204,26 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             }
         }
         Op::Reshape => Kernel::Gather {
-            index: (0..node.size()).collect(),
+            index: (0..node.size() as i64).collect(),
+            fill: 0,
         },
         Op::Transpose { perm } => Kernel::Gather {
-            index: transpose_gather(&model.node(inputs[0]).shape, perm),
+            index: transpose_gather(&model.node(inputs[0]).shape, perm)
+                .into_iter()
+                .map(|i| i as i64)
+                .collect(),
+            fill: 0,
         },
+        Op::Gather { index, fill } => Kernel::Gather {
+            index: index.clone(),
+            fill: Consts::quantize(p.result, [*fill])?.raw[0],
+        },
+        Op::PRelu { slope } => {
+            let max = slope.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            Kernel::PRelu {
+                slope: Consts::quantize(param_type(max), slope.data.iter().copied())?,
+            }
+        }
     };
     Ok(LayerPlan {
         node: n,

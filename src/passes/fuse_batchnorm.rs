@@ -54,8 +54,8 @@ impl Pass for FuseBatchNorm {
                     }
                 }
             }
-            for j in 0..channels {
-                b[j] = b[j] * scale.data[j] + shift.data[j];
+            for (j, bj) in b.iter_mut().enumerate() {
+                *bj = *bj * scale.data[j] + shift.data[j];
             }
             let fused = model.node(n).name.clone();
             let mut also = model.node(n).fused.clone();

@@ -221,6 +221,7 @@ impl<'m> Builder<'m> {
             }
             Kernel::Table(t) => {
                 td("table", t.table.ty);
+                td("gamma", t.gamma.ty);
                 let var = self.weight(
                     format!("table{index}"),
                     &name,
@@ -233,6 +234,8 @@ impl<'m> Builder<'m> {
                     json!({
                         "table_size": t.size(), "index_shift": t.index_shift,
                         "table_bits_t": t.table.ty.c_bits_type(), "table": var,
+                        "mode": t.mode as u8, "range": 1i64 << t.range_log2,
+                        "gamma_bits": t.gamma.raw[0].to_string(),
                     }),
                 )
             }
@@ -365,21 +368,30 @@ impl<'m> Builder<'m> {
                     json!({ "n_a": n_a, "n_b": size - n_a, "from_b": from, "index": idx }),
                 )
             }
-            Kernel::Gather { index: g } => {
+            Kernel::Gather { index: g, fill } => {
                 let var = format!("index{index}");
                 self.weights.push(WeightCtx {
                     guard: format!("HLSRS_{}_H_", var.to_uppercase()),
                     c_type: "int".into(),
                     cpp_type: "int".into(),
                     count: g.len(),
-                    comment: format!("{name}: source index of each output"),
+                    comment: format!("{name}: source index of each output (-1: the fill value)"),
                     data: format_data(g.iter().map(|&v| v as i128)),
                     var: var.clone(),
                 });
                 (
                     "gather",
                     format!("data movement, {size} values"),
-                    json!({ "index": var }),
+                    json!({ "index": var, "fill_bits": fill.to_string() }),
+                )
+            }
+            Kernel::PRelu { slope } => {
+                td("slope", slope.ty);
+                let var = self.weight(format!("slope{index}"), &name, "slopes", slope);
+                (
+                    "prelu",
+                    format!("prelu, {size} values, {} slope(s)", slope.raw.len()),
+                    json!({ "n_slopes": slope.raw.len(), "slope_bits_t": slope.ty.c_bits_type(), "slope": var }),
                 )
             }
         };
