@@ -13,6 +13,8 @@ use std::path::Path;
 pub enum IoType {
     /// Arrays, fully partitioned into registers.
     Parallel,
+    /// hls::stream FIFOs of pixels between DATAFLOW processes; line buffers for windows.
+    Stream,
 }
 
 /// Per-layer overrides, keyed by node name in `[layers.<name>]`.
@@ -150,10 +152,10 @@ pub fn parse_strategy(s: &str) -> Result<Strategy> {
 pub fn parse_io(s: &str) -> Result<IoType> {
     match s {
         "parallel" | "io_parallel" => Ok(IoType::Parallel),
-        "stream" | "io_stream" => Err(Error::input(
-            "io 'stream' is not supported yet; expected 'parallel'",
-        )),
-        _ => Err(Error::input(format!("io '{s}' is not one of: parallel"))),
+        "stream" | "io_stream" => Ok(IoType::Stream),
+        _ => Err(Error::input(format!(
+            "io '{s}' is not one of: parallel, stream"
+        ))),
     }
 }
 

@@ -1,11 +1,12 @@
 //! Leg 2 of correctness: for every test case, `hlsrs predict` (the emulator) equals the
 //! C-simulation of the generated project (g++ with the real ap_types headers) bit for bit, on all
 //! of the case's inputs (500), in latency and resource strategy (reuse factors > 1), at
-//! ap_fixed<16,6> and at a narrow mixed precision with AP_RND/AP_SAT/AP_SAT_SYM on some layers.
+//! ap_fixed<16,6> and at a narrow mixed precision with AP_RND/AP_SAT/AP_SAT_SYM on some layers,
+//! in io parallel and io stream.
 
 mod common;
 
-use hlsrs::config::LayerConfig;
+use hlsrs::config::{IoType, LayerConfig};
 use hlsrs::ir::{FixedType, Op, Overflow, Quant, Strategy};
 use hlsrs::{Config, Prepared};
 
@@ -66,11 +67,17 @@ fn settings(case: &common::Case) -> Vec<(&'static str, Config)> {
         },
         &case.model(),
     );
+    let stream = |c: &Config| Config {
+        io: IoType::Stream,
+        ..c.clone()
+    };
     vec![
-        ("latency ap_fixed<16,6>", latency),
-        ("resource R=4 ap_fixed<16,6>", resource),
-        ("latency narrow mixed", narrow_latency),
-        ("resource R=8 narrow mixed", narrow_resource),
+        ("latency ap_fixed<16,6>", latency.clone()),
+        ("resource R=4 ap_fixed<16,6>", resource.clone()),
+        ("latency narrow mixed", narrow_latency.clone()),
+        ("resource R=8 narrow mixed", narrow_resource.clone()),
+        ("stream latency ap_fixed<16,6>", stream(&latency)),
+        ("stream resource R=8 narrow mixed", stream(&narrow_resource)),
     ]
 }
 

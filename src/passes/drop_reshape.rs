@@ -13,7 +13,11 @@ impl Pass for DropReshape {
     fn name(&self) -> &'static str {
         "drop_reshape"
     }
-    fn run(&self, model: &mut Model, _cx: &mut PassContext) -> Result<()> {
+    fn run(&self, model: &mut Model, cx: &mut PassContext) -> Result<()> {
+        // In a stream design a reshape changes how values are grouped into pixels: keep it.
+        if cx.config.io == crate::config::IoType::Stream {
+            return Ok(());
+        }
         let reshapes: Vec<_> = model
             .topo_order()
             .into_iter()

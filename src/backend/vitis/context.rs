@@ -20,6 +20,14 @@ pub struct LayerCtx {
     pub kind: &'static str,
     pub summary: String,
     pub size: usize,
+    /// Values the kernel's config calls n_in: the whole tensor, or one pixel in a stream design
+    /// for per-pixel layers.
+    pub n: usize,
+    /// Values per pixel (the last axis) and pixels, of the output and of the first input.
+    pub width: usize,
+    pub pixels: usize,
+    pub in_width: usize,
+    pub in_pixels: usize,
     pub is_output: bool,
     pub in_vars: Vec<String>,
     pub in_types: Vec<String>,
@@ -77,15 +85,17 @@ fn geometry(w: &crate::ir::ops::Window, input: &[usize], output: &[usize]) -> Va
 
 pub struct Builder<'m> {
     model: &'m Model,
+    stream: bool,
     pub layers: Vec<LayerCtx>,
     pub weights: Vec<WeightCtx>,
     var_of: HashMap<petgraph::stable_graph::NodeIndex, (String, String)>,
 }
 
 impl<'m> Builder<'m> {
-    pub fn new(model: &'m Model) -> Builder<'m> {
+    pub fn new(model: &'m Model, stream: bool) -> Builder<'m> {
         Builder {
             model,
+            stream,
             layers: Vec::new(),
             weights: Vec::new(),
             var_of: HashMap::new(),
@@ -335,6 +345,23 @@ impl<'m> Builder<'m> {
                 )
             }
             Kernel::Concat { sources } => {
+                // A stream design joins pixels: the tables describe one pixel.
+                let per_pixel: Vec<(usize, usize)>;
+                let sources = if self.stream {
+                    let wa = *self
+                        .model
+                        .node(self.model.inputs(plan.node)[0])
+                        .shape
+                        .last()
+                        .unwrap();
+                    let w = *node.shape.last().unwrap();
+                    per_pixel = (0..w)
+                        .map(|c| if c < wa { (0, c) } else { (1, c - wa) })
+                        .collect();
+                    &per_pixel
+                } else {
+                    sources
+                };
                 let n_a = sources.iter().filter(|s| s.0 == 0).count();
                 let from = format!("from_b{index}");
                 let idx = format!("index{index}");
@@ -365,7 +392,7 @@ impl<'m> Builder<'m> {
                 (
                     "concat",
                     format!("concatenate, {size} values"),
-                    json!({ "n_a": n_a, "n_b": size - n_a, "from_b": from, "index": idx }),
+                    json!({ "n_a": n_a, "n_b": sources.len() - n_a, "from_b": from, "index": idx }),
                 )
             }
             Kernel::Gather { index: g, fill } => {
@@ -395,12 +422,26 @@ impl<'m> Builder<'m> {
                 )
             }
         };
+        let width = *node.shape.last().unwrap();
+        let in_shape = &self.model.node(self.model.inputs(plan.node)[0]).shape;
+        let in_width = *in_shape.last().unwrap();
+        let in_size: usize = in_shape.iter().product();
+        let per_pixel = self.stream && !matches!(kind, "dense" | "gather" | "conv" | "pool");
+        let mut p = p;
+        if per_pixel && kind == "softmax" {
+            p["rows"] = json!(1);
+        }
         self.layers.push(LayerCtx {
             index,
             name,
             kind,
             summary,
             size,
+            n: if per_pixel { width } else { size },
+            width,
+            pixels: size / width,
+            in_width,
+            in_pixels: in_size / in_width,
             is_output,
             in_vars,
             in_types,

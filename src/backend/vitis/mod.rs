@@ -2,6 +2,7 @@
 //! first (a failure writes nothing); the files are byte-for-byte deterministic.
 
 mod context;
+mod stream;
 mod templates;
 
 use crate::config::Config;
@@ -49,9 +50,24 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     }
     let name = &model.name;
     let plans = plan_model(model)?;
-    let mut builder = context::Builder::new(model);
+    let stream = opts.config.io == crate::config::IoType::Stream;
+    let mut builder = context::Builder::new(model, stream);
     for (k, p) in plans.iter().enumerate() {
         builder.add(k, p);
+        if stream {
+            if let Kernel::Concat { .. } = p.kernel {
+                let node = model.node(p.node);
+                if let crate::ir::Op::Concat { axis } = node.op {
+                    if axis + 1 != node.shape.len() {
+                        return Err(Error::input(format!(
+                            "io stream joins pixels, so Concat must be along the channels (last) axis; this one is along axis {axis} of {:?}",
+                            node.shape
+                        ))
+                        .at_node(&node.name));
+                    }
+                }
+            }
+        }
     }
     let ii = plans
         .iter()
@@ -63,7 +79,20 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         .max()
         .unwrap_or(1);
     let emu = Emulator::new(model)?;
+    let shape_px = |n: petgraph::stable_graph::NodeIndex| {
+        let s = &model.node(n).shape;
+        (
+            *s.last().unwrap(),
+            s.iter().product::<usize>() / s.last().unwrap(),
+        )
+    };
+    let (in_width, in_pixels) = shape_px(model.input);
+    let (out_width, out_pixels) = shape_px(model.output);
     let project = json!({
+        "stream": stream,
+        "in_width": in_width, "in_pixels": in_pixels,
+        "out_width": out_width, "out_pixels": out_pixels,
+        "output_index": plans.iter().position(|p| p.node == model.output),
         "name": name,
         "guard": name.to_uppercase(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -71,7 +100,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         "output_size": model.node(model.output).size(),
         "input_type": emu.input_type().to_cpp(),
         "output_type": emu.output_type().to_cpp(),
-        "io": "parallel",
+        "io": if stream { "stream" } else { "parallel" },
         "part": opts.part.full,
         "clock": format_clock(opts.config.clock),
         "ii": ii,
@@ -80,10 +109,27 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     cx.insert("project", &project);
     cx.insert("layers", &builder.layers);
     cx.insert("weights", &builder.weights);
+    if stream {
+        let index_of = plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
+        let mut wiring = stream::wire(model, &index_of);
+        for pr in &mut wiring.processes {
+            if pr.kind == "layer" {
+                let l = builder
+                    .layers
+                    .iter()
+                    .find(|l| l.index == pr.layer)
+                    .expect("every layer has a context");
+                pr.l = Some(serde_json::to_value(l).map_err(|e| Error::internal(e.to_string()))?);
+            }
+        }
+        cx.insert("streams", &wiring.streams);
+        cx.insert("processes", &wiring.processes);
+    }
     let t = tera()?;
     let mut files = Files::new();
     let fw = "firmware";
-    files.insert(format!("{fw}/{name}.cpp"), render(&t, "top.cpp", &cx)?);
+    let top = if stream { "top_stream.cpp" } else { "top.cpp" };
+    files.insert(format!("{fw}/{name}.cpp"), render(&t, top, &cx)?);
     files.insert(format!("{fw}/{name}.h"), render(&t, "top.h", &cx)?);
     files.insert(format!("{fw}/defines.h"), render(&t, "defines.h", &cx)?);
     files.insert(

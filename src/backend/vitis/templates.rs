@@ -24,6 +24,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/firmware/top.cpp.tera"),
     ),
     (
+        "top_stream.cpp",
+        include_str!("../../../templates/firmware/top_stream.cpp.tera"),
+    ),
+    (
         "test.cpp",
         include_str!("../../../templates/tb/test.cpp.tera"),
     ),
@@ -68,6 +72,10 @@ pub const HLS_LIB: &[(&str, &str)] = &[
     (
         "hlsrs_elementwise.h",
         include_str!("../../../hls_lib/hlsrs_elementwise.h"),
+    ),
+    (
+        "hlsrs_stream.h",
+        include_str!("../../../hls_lib/hlsrs_stream.h"),
     ),
 ];
 

@@ -1,0 +1,163 @@
+// io_stream: layers as DATAFLOW processes exchanging pixels (all channels of one position,
+// channels-last order) through hls::stream FIFOs. Every process computes with the same kernels as
+// io_parallel, so the numbers are the same bits; only the schedule differs. Convolution and pooling
+// keep a line buffer of the rows their windows span, not the whole input.
+#ifndef HLSRS_STREAM_H_
+#define HLSRS_STREAM_H_
+
+#include "hls_stream.h"
+#include "hlsrs_activation.h"
+#include "hlsrs_common.h"
+#include "hlsrs_conv.h"
+#include "hlsrs_dense.h"
+#include "hlsrs_elementwise.h"
+#include "hlsrs_softmax.h"
+
+namespace hlsrs {
+
+// One stream element: the N values of one position.
+template <class T, unsigned N> struct pixel {
+    typedef T value_type;
+    static const unsigned size = N;
+    T data[N];
+};
+
+// A per-pixel layer: CONFIG_T describes one pixel (n_in = channels); Args are its constant tables.
+#define HLSRS_PIXELWISE_STREAM(kernel)                                                                 \
+    template <class data_T, class res_T, typename CONFIG_T, typename... Args>                         \
+    void kernel##_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const Args &...args) {    \
+        for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {                                           \
+            const data_T x = in.read();                                                               \
+            res_T y;                                                                                  \
+            kernel<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x.data, y.data, \
+                                                                                      args...);       \
+            out.write(y);                                                                             \
+        }                                                                                             \
+    }
+HLSRS_PIXELWISE_STREAM(relu)
+HLSRS_PIXELWISE_STREAM(leaky_relu)
+HLSRS_PIXELWISE_STREAM(hard_sigmoid)
+HLSRS_PIXELWISE_STREAM(clip)
+HLSRS_PIXELWISE_STREAM(table_activation)
+HLSRS_PIXELWISE_STREAM(prelu)
+HLSRS_PIXELWISE_STREAM(scale_shift)
+HLSRS_PIXELWISE_STREAM(softmax)
+#undef HLSRS_PIXELWISE_STREAM
+
+#define HLSRS_BINARY_STREAM(kernel)                                                                    \
+    template <class a_T, class b_T, class res_T, typename CONFIG_T, typename... Args>                \
+    void kernel##_stream(hls::stream<a_T> &a, hls::stream<b_T> &b, hls::stream<res_T> &out,          \
+                         const Args &...args) {                                                       \
+        for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {                                           \
+            const a_T x = a.read();                                                                   \
+            const b_T y = b.read();                                                                   \
+            res_T z;                                                                                  \
+            kernel<typename a_T::value_type, typename b_T::value_type, typename res_T::value_type,    \
+                   CONFIG_T>(x.data, y.data, z.data, args...);                                        \
+            out.write(z);                                                                             \
+        }                                                                                             \
+    }
+HLSRS_BINARY_STREAM(add)
+HLSRS_BINARY_STREAM(sub)
+HLSRS_BINARY_STREAM(mul)
+HLSRS_BINARY_STREAM(concat)
+#undef HLSRS_BINARY_STREAM
+
+// A layer that needs its whole input (dense, data movement): collects every pixel, runs the
+// parallel kernel, emits the result pixel by pixel.
+#define HLSRS_WHOLE_STREAM(kernel)                                                                     \
+    template <class data_T, class res_T, typename CONFIG_T, typename... Args>                         \
+    void kernel##_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const Args &...args) {    \
+        typename data_T::value_type x[CONFIG_T::in_pixels * data_T::size];                            \
+        typename res_T::value_type y[CONFIG_T::out_pixels * res_T::size];                             \
+        for (unsigned p = 0; p < CONFIG_T::in_pixels; p++) {                                          \
+            const data_T v = in.read();                                                               \
+            for (unsigned c = 0; c < data_T::size; c++) x[p * data_T::size + c] = v.data[c];          \
+        }                                                                                             \
+        kernel<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x, y, args...);     \
+        for (unsigned p = 0; p < CONFIG_T::out_pixels; p++) {                                         \
+            res_T v;                                                                                  \
+            for (unsigned c = 0; c < res_T::size; c++) v.data[c] = y[p * res_T::size + c];            \
+            out.write(v);                                                                             \
+        }                                                                                             \
+    }
+HLSRS_WHOLE_STREAM(dense)
+HLSRS_WHOLE_STREAM(gather)
+#undef HLSRS_WHOLE_STREAM
+
+// Copies each pixel to two consumers (a value used by two layers).
+template <class data_T, unsigned N_PIXELS>
+void clone_stream(hls::stream<data_T> &in, hls::stream<data_T> &out1, hls::stream<data_T> &out2) {
+    for (unsigned p = 0; p < N_PIXELS; p++) {
+        const data_T v = in.read();
+        out1.write(v);
+        out2.write(v);
+    }
+}
+
+// The last input row output row `oh` needs (rows are read in order).
+template <typename CONFIG_T> inline int last_row_needed(unsigned oh) {
+    const int r = (int)(oh * CONFIG_T::stride_h + (CONFIG_T::kernel_h - 1) * CONFIG_T::dilation_h) -
+                  (int)CONFIG_T::pad_top;
+    return r < (int)CONFIG_T::in_h - 1 ? r : (int)CONFIG_T::in_h - 1;
+}
+
+// Convolution (IS_POOL false) or pooling (true) over a stream: keeps the `span_h` most recent input
+// rows; after each input row, emits every output row whose window is complete. The arithmetic of
+// each output position is the parallel kernel's.
+// What a window layer computes at one position.
+template <class T, class R, typename CONFIG_T> struct conv_op {
+    const typename CONFIG_T::weight_bits_t *weights;
+    const typename CONFIG_T::bias_bits_t *biases;
+    template <class SRC> void operator()(const SRC &src, unsigned oh, unsigned ow, R *out) const {
+        conv_position<T, R, CONFIG_T>(src, oh, ow, out, weights, biases);
+    }
+};
+template <class T, class R, typename CONFIG_T> struct pool_op {
+    const typename CONFIG_T::recip_bits_t *recip;
+    template <class SRC> void operator()(const SRC &src, unsigned oh, unsigned ow, R *out) const {
+        pool_position<T, R, CONFIG_T>(src, oh, ow, out, recip);
+    }
+};
+
+// Keeps the `span` most recent input rows; after each input row, emits every output row whose
+// window is complete.
+template <class data_T, class res_T, typename CONFIG_T, class OP>
+void window_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const OP &op) {
+    typedef typename data_T::value_type T;
+    const unsigned span = (CONFIG_T::kernel_h - 1) * CONFIG_T::dilation_h + 1;
+    T rows[span][CONFIG_T::in_w * CONFIG_T::in_c];
+    const row_source<T, CONFIG_T, span> src = {rows};
+    unsigned oh = 0;
+    for (unsigned r = 0; r < CONFIG_T::in_h; r++) {
+        for (unsigned w = 0; w < CONFIG_T::in_w; w++) {
+            const data_T v = in.read();
+            for (unsigned c = 0; c < CONFIG_T::in_c; c++) rows[r % span][w * CONFIG_T::in_c + c] = v.data[c];
+        }
+        while (oh < CONFIG_T::out_h && last_row_needed<CONFIG_T>(oh) <= (int)r) {
+            for (unsigned ow = 0; ow < CONFIG_T::out_w; ow++) {
+                res_T px;
+                op(src, oh, ow, px.data);
+                out.write(px);
+            }
+            oh++;
+        }
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv_stream(hls::stream<data_T> &in, hls::stream<res_T> &out,
+                 const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases) {
+    const conv_op<typename data_T::value_type, typename res_T::value_type, CONFIG_T> op = {weights, biases};
+    window_stream<data_T, res_T, CONFIG_T>(in, out, op);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void pool_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const typename CONFIG_T::recip_bits_t *recip) {
+    const pool_op<typename data_T::value_type, typename res_T::value_type, CONFIG_T> op = {recip};
+    window_stream<data_T, res_T, CONFIG_T>(in, out, op);
+}
+
+} // namespace hlsrs
+
+#endif

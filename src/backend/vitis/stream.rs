@@ -1,0 +1,296 @@
+//! io_stream wiring: one FIFO per producer-consumer edge (values used twice go through clone
+//! processes), and FIFO depths from a token-level simulation of the layers' schedules: each process
+//! runs its read/write pattern (per pixel, whole tensor, or row by row for windows) with unbounded
+//! FIFOs, and each FIFO's depth is the most pixels it ever held, plus one.
+
+use crate::ir::{Model, Op};
+use petgraph::stable_graph::NodeIndex;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Serialize, Clone)]
+pub struct StreamCtx {
+    pub var: String,
+    /// The pixel type name (e.g. layer3_px).
+    pub px: String,
+    pub depth: usize,
+}
+
+#[derive(Serialize)]
+pub struct ProcessCtx {
+    /// "layer" or "clone".
+    pub kind: &'static str,
+    /// Layer index in the generated code (layer processes).
+    pub layer: usize,
+    /// The layer's template context, filled in by the backend.
+    pub l: Option<serde_json::Value>,
+    pub inputs: Vec<String>,
+    /// Pixel types of the inputs.
+    pub in_px: Vec<String>,
+    pub outputs: Vec<String>,
+    pub px: String,
+    pub pixels: usize,
+}
+
+/// How a process moves tokens, for the depth simulation.
+enum Pattern {
+    /// Per pixel: read one from each input, write one.
+    PerPixel(usize),
+    /// Read every input pixel, then write every output pixel.
+    Whole { read: usize, write: usize },
+    /// Row by row: after reading input row r (in_w pixels), write the output rows whose window ends
+    /// at or before r.
+    Window {
+        in_w: usize,
+        rows_done_at: Vec<usize>,
+        out_w: usize,
+    },
+}
+
+pub struct Wiring {
+    pub streams: Vec<StreamCtx>,
+    pub processes: Vec<ProcessCtx>,
+}
+
+/// `index_of[node]` = layer index in the generated code; `var_of[node]` = output stream name.
+pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
+    let var = |n: NodeIndex| -> String {
+        if n == model.input {
+            "input".into()
+        } else if n == model.output {
+            "output".into()
+        } else {
+            format!("layer{}_out", index_of[&n])
+        }
+    };
+    let px = |n: NodeIndex| -> String {
+        if n == model.input {
+            "input_px".into()
+        } else {
+            format!("layer{}_px", index_of[&n])
+        }
+    };
+    let pixels = |n: NodeIndex| -> usize {
+        let s = &model.node(n).shape;
+        s.iter().product::<usize>() / s.last().unwrap()
+    };
+    let mut streams: Vec<StreamCtx> = Vec::new();
+    let mut processes = Vec::new();
+    let mut patterns: Vec<Pattern> = Vec::new();
+    // The stream each consumer edge reads, filled as producers are wired.
+    let mut edge_stream: HashMap<(NodeIndex, NodeIndex, usize), String> = HashMap::new();
+    for n in model.topo_order() {
+        if n != model.input {
+            let inputs: Vec<String> = model
+                .inputs(n)
+                .iter()
+                .enumerate()
+                .map(|(slot, &i)| edge_stream[&(i, n, slot)].clone())
+                .collect();
+            let in_px = model.inputs(n).iter().map(|&i| px(i)).collect();
+            processes.push(ProcessCtx {
+                kind: "layer",
+                layer: index_of[&n],
+                l: None,
+                inputs,
+                in_px,
+                outputs: vec![var(n)],
+                px: px(n),
+                pixels: pixels(n),
+            });
+            patterns.push(pattern(model, n));
+        }
+        let consumers = model.consumers(n);
+        if n != model.output && n != model.input {
+            streams.push(StreamCtx {
+                var: var(n),
+                px: px(n),
+                depth: 0,
+            });
+        }
+        match consumers.len() {
+            0 => {}
+            1 => {
+                let (c, slot) = consumers[0];
+                edge_stream.insert((n, c, slot), var(n));
+            }
+            k => {
+                // A chain of clones: each passes one copy on to the next.
+                let mut source = var(n);
+                for (j, &(c, slot)) in consumers.iter().enumerate().take(k - 1) {
+                    let first = format!("{}_c{j}", var(n));
+                    let rest = if j + 2 == k {
+                        format!("{}_c{}", var(n), j + 1)
+                    } else {
+                        format!("{}_t{j}", var(n))
+                    };
+                    for s in [&first, &rest] {
+                        streams.push(StreamCtx {
+                            var: s.clone(),
+                            px: px(n),
+                            depth: 0,
+                        });
+                    }
+                    processes.push(ProcessCtx {
+                        kind: "clone",
+                        layer: 0,
+                        l: None,
+                        inputs: vec![source.clone()],
+                        in_px: vec![px(n)],
+                        outputs: vec![first.clone(), rest.clone()],
+                        px: px(n),
+                        pixels: pixels(n),
+                    });
+                    patterns.push(Pattern::PerPixel(pixels(n)));
+                    edge_stream.insert((n, c, slot), first);
+                    source = rest;
+                }
+                let (c, slot) = consumers[k - 1];
+                edge_stream.insert((n, c, slot), source);
+            }
+        }
+    }
+    let input_pixels = pixels(model.input);
+    let depths = simulate(&processes, &patterns, input_pixels);
+    for s in &mut streams {
+        s.depth = depths.get(&s.var).copied().unwrap_or(0).max(1) + 1;
+    }
+    Wiring { streams, processes }
+}
+
+fn pattern(model: &Model, n: NodeIndex) -> Pattern {
+    let node = model.node(n);
+    let src = model.inputs(n)[0];
+    let in_shape = &model.node(src).shape;
+    let px = |s: &[usize]| s.iter().product::<usize>() / s.last().unwrap();
+    match &node.op {
+        Op::Dense { .. } | Op::Gather { .. } | Op::Transpose { .. } | Op::Reshape => {
+            Pattern::Whole {
+                read: px(in_shape),
+                write: px(&node.shape),
+            }
+        }
+        Op::Conv { window, .. } | Op::Pool { window, .. } => {
+            let two = |v: &[usize], one: usize| {
+                if v.len() == 2 {
+                    (v[0], v[1])
+                } else {
+                    (one, v[0])
+                }
+            };
+            let (in_h, in_w) = two(&in_shape[..in_shape.len() - 1], 1);
+            let (out_h, out_w) = two(&node.shape[..node.shape.len() - 1], 1);
+            let (kh, _) = two(&window.kernel, 1);
+            let (sh, _) = two(&window.strides, 1);
+            let (dh, _) = two(&window.dilations, 1);
+            let (pt, _) = two(&window.pads_begin, 0);
+            // Output rows completed after each input row.
+            let mut done = vec![0; in_h];
+            let mut oh = 0;
+            for (r, d) in done.iter_mut().enumerate() {
+                while oh < out_h
+                    && ((oh * sh + (kh - 1) * dh) as isize - pt as isize).min(in_h as isize - 1)
+                        <= r as isize
+                {
+                    oh += 1;
+                }
+                *d = oh;
+            }
+            Pattern::Window {
+                in_w,
+                rows_done_at: done,
+                out_w,
+            }
+        }
+        _ => Pattern::PerPixel(px(&node.shape)),
+    }
+}
+
+/// Token-level simulation; returns the most pixels each stream ever held.
+fn simulate(
+    processes: &[ProcessCtx],
+    patterns: &[Pattern],
+    input_pixels: usize,
+) -> HashMap<String, usize> {
+    // Expand every process into a list of actions: Read(input slot) / Write.
+    #[derive(Clone, Copy)]
+    enum Act {
+        Read(usize),
+        Write,
+    }
+    let programs: Vec<Vec<Act>> = processes
+        .iter()
+        .zip(patterns)
+        .map(|(p, pat)| {
+            let reads = |v: &mut Vec<Act>| (0..p.inputs.len()).for_each(|k| v.push(Act::Read(k)));
+            let mut v = Vec::new();
+            match pat {
+                Pattern::PerPixel(n) => {
+                    for _ in 0..*n {
+                        reads(&mut v);
+                        v.push(Act::Write);
+                    }
+                }
+                Pattern::Whole { read, write } => {
+                    for _ in 0..*read {
+                        reads(&mut v);
+                    }
+                    v.extend(std::iter::repeat_n(Act::Write, *write));
+                }
+                Pattern::Window {
+                    in_w,
+                    rows_done_at,
+                    out_w,
+                } => {
+                    let mut emitted = 0;
+                    for &done in rows_done_at {
+                        for _ in 0..*in_w {
+                            reads(&mut v);
+                        }
+                        while emitted < done {
+                            v.extend(std::iter::repeat_n(Act::Write, *out_w));
+                            emitted += 1;
+                        }
+                    }
+                }
+            }
+            v
+        })
+        .collect();
+    let mut level: HashMap<String, usize> = HashMap::new();
+    let mut peak: HashMap<String, usize> = HashMap::new();
+    level.insert("input".into(), input_pixels);
+    let mut pc = vec![0usize; processes.len()];
+    loop {
+        let mut progressed = false;
+        for (k, p) in processes.iter().enumerate() {
+            // One action per process per step: reads wait for data, writes always go through.
+            let Some(&act) = programs[k].get(pc[k]) else {
+                continue;
+            };
+            match act {
+                Act::Read(slot) => {
+                    let l = level.entry(p.inputs[slot].clone()).or_insert(0);
+                    if *l == 0 {
+                        continue;
+                    }
+                    *l -= 1;
+                }
+                Act::Write => {
+                    for o in &p.outputs {
+                        let l = level.entry(o.clone()).or_insert(0);
+                        *l += 1;
+                        let pk = peak.entry(o.clone()).or_insert(0);
+                        *pk = (*pk).max(*l);
+                    }
+                }
+            }
+            pc[k] += 1;
+            progressed = true;
+        }
+        if !progressed {
+            break;
+        }
+    }
+    peak
+}
