@@ -54,18 +54,16 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     let mut builder = context::Builder::new(model, stream);
     for (k, p) in plans.iter().enumerate() {
         builder.add(k, p);
-        if stream {
-            if let Kernel::Concat { .. } = p.kernel {
-                let node = model.node(p.node);
-                if let crate::ir::Op::Concat { axis } = node.op {
-                    if axis + 1 != node.shape.len() {
-                        return Err(Error::input(format!(
+        if stream && let Kernel::Concat { .. } = p.kernel {
+            let node = model.node(p.node);
+            if let crate::ir::Op::Concat { axis } = node.op
+                && axis + 1 != node.shape.len()
+            {
+                return Err(Error::input(format!(
                             "io stream joins pixels, so Concat must be along the channels (last) axis; this one is along axis {axis} of {:?}",
                             node.shape
                         ))
                         .at_node(&node.name));
-                    }
-                }
             }
         }
     }
