@@ -315,8 +315,27 @@ def conv_weights(rng, cout, cin_g, k):
     return w.astype(np.float32), rng.uniform(-0.2, 0.2, cout).astype(np.float32)
 
 
-def conv_model(name, rng, in_shape, build, opset=13, classifier=True, what=""):
-    """build(x, add_init, nodes) -> output tensor name and its shape; wraps a graph around it."""
+# Set while building the channels-last twin of a model (see conv_model).
+NHWC = {"on": False}
+
+
+def conv_model(name, rng, in_shape, build, opset=13, classifier=True, what="", twin=True):
+    """build(x, add_init, nodes) -> output tensor name and its shape; wraps a graph around it.
+    With `twin`, also writes <name>_nhwc: the same network as Keras exports it (NHWC input, a
+    Transpose to NCHW first, a Transpose back to NHWC before the Flatten)."""
+    conv_model_one(name, rng, in_shape, build, opset, classifier, what, nhwc=False)
+    if twin:
+        NHWC["on"] = True
+        NHWC["rank"] = len(in_shape) + 1
+        try:
+            nhwc_shape = list(in_shape[1:]) + [in_shape[0]]
+            conv_model_one(name + "_nhwc", rng, nhwc_shape, build, opset, classifier,
+                           what + " (channels-last twin: NHWC input and Transposes, as keras2onnx writes)", nhwc=True)
+        finally:
+            NHWC["on"] = False
+
+
+def conv_model_one(name, rng, in_shape, build, opset, classifier, what, nhwc):
     inits, nodes = [], []
     counter = [0]
 
@@ -326,7 +345,12 @@ def conv_model(name, rng, in_shape, build, opset=13, classifier=True, what=""):
         inits.append(numpy_helper.from_array(np.asarray(arr, dtype=dtype), n))
         return n
 
-    out, out_shape = build("x", add_init, nodes)
+    if nhwc:
+        nodes.append(helper.make_node("Transpose", ["x"], ["x_nchw"], name="to_nchw",
+                                      perm=[0, len(in_shape)] + list(range(1, len(in_shape)))))
+        out, out_shape = build("x_nchw", add_init, nodes)
+    else:
+        out, out_shape = build("x", add_init, nodes)
     g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"] + list(in_shape))],
                           [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["N"] + list(out_shape))],
                           initializer=inits)
@@ -347,8 +371,13 @@ def conv_model(name, rng, in_shape, build, opset=13, classifier=True, what=""):
 
 
 def head(x, n_in, n_out, add_init, nodes, rng, tag):
-    """Flatten -> Gemm -> Softmax."""
+    """Flatten -> Gemm -> Softmax (after a Transpose back to channels-last in an NHWC twin)."""
     w, b = dense_weights(rng, n_in, n_out)
+    if NHWC["on"]:
+        rank = NHWC["rank"]
+        nodes.append(helper.make_node("Transpose", [x], [tag + "_nhwc"], name=tag + "_to_nhwc",
+                                      perm=[0] + list(range(2, rank)) + [1]))
+        x = tag + "_nhwc"
     nodes.append(helper.make_node("Flatten", [x], [tag + "_flat"], name=tag + "_flatten", axis=1))
     nodes.append(helper.make_node("Gemm", [tag + "_flat", add_init(w), add_init(b)], [tag + "_logits"], name=tag + "_fc"))
     nodes.append(helper.make_node("Softmax", [tag + "_logits"], ["y"], name=tag + "_softmax", axis=-1))
@@ -402,7 +431,7 @@ def conv_cases(rng):
         nodes.append(helper.make_node("MaxPool", ["r1"], ["mp"], name="maxpool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1))  # 3x3
         nodes.append(helper.make_node("Transpose", ["mp"], ["back"], name="to_nhwc", perm=[0, 2, 3, 1]))
         return head("back", 36, 5, add_init, nodes, rng, "head")
-    conv_model("conv2d_channels_last", rng, [10, 12, 2], c3, what="Keras-layout Conv2D: NHWC input in Transposes, SAME_LOWER stride 2, MaxPool ceil_mode, Flatten after the transpose back")
+    conv_model("conv2d_channels_last", rng, [10, 12, 2], c3, twin=False, what="Keras-layout Conv2D: NHWC input in Transposes, SAME_LOWER stride 2, MaxPool ceil_mode, Flatten after the transpose back")
 
     # 2D, PyTorch layout, Flatten straight after a convolution (the next Dense's weights are
     # permuted), GlobalMaxPool in a side branch, Concat on channels, constant Sub/Mul/Div.
@@ -414,9 +443,9 @@ def conv_cases(rng):
         nodes.append(helper.make_node("Relu", ["d"], ["r"], name="relu1"))
         b = conv(nodes, add_init, x, "conv_side", 2, 2, [1, 1])
         nodes.append(helper.make_node("Concat", ["r", b], ["cat"], name="concat", axis=1))     # 6 channels
-        h = conv(nodes, add_init, "cat", "conv2", 3, 6, [2, 2], strides=[2, 2])                # 6x7 -> 3x3
+        h = conv(nodes, add_init, "cat", "conv2", 3, 6, [2, 2], strides=[2, 2], auto_pad="VALID")  # 6x7 -> 3x3
         return head(h, 27, 3, add_init, nodes, rng, "head")
-    conv_model("conv2d_flatten_concat", rng, [2, 6, 7], c4, what="Flatten right after a PyTorch-layout conv (Dense weights permuted), constant Mul/Sub (per channel)/Div, Concat of two conv branches on channels")
+    conv_model("conv2d_flatten_concat", rng, [2, 6, 7], c4, what="Flatten right after a PyTorch-layout conv (Dense weights permuted), constant Mul/Sub (per channel)/Div, Concat of two conv branches on channels, auto_pad VALID")
 
     # Residual block with elementwise Add, Sub and Mul between branches, GlobalMaxPool.
     def c5(x, add_init, nodes):
@@ -482,7 +511,7 @@ def conv_cases_2(rng):
         nodes.append(helper.make_node("Pad", ["up"], ["padded"], name="pad", pads=[0, 0, 0, 1, 0, 0, 0, 2], value=0.0))
         nodes.append(helper.make_node("Transpose", ["padded"], ["back"], name="to_nhwc", perm=[0, 2, 3, 1]))
         return head("back", 3 * 6 * 9, 3, add_init, nodes, rng, "head")
-    conv_model("upsample_pad_opset9", rng, [6, 4, 2], unet9, opset=9, what="Keras-layout opset 9: Upsample (nearest, scales 2x3), Pad with attributes, Transposes around")
+    conv_model("upsample_pad_opset9", rng, [6, 4, 2], unet9, opset=9, twin=False, what="Keras-layout opset 9: Upsample (nearest, scales 2x3), Pad with attributes, Transposes around")
 
 
 def json_every_op_case(rng):

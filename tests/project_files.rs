@@ -182,4 +182,19 @@ fn snapshots_of_ir_and_generated_files() {
             insta::assert_snapshot!(format!("{name}_{}", file.replace(['/', '.'], "_")), text);
         }
     }
+    // A stream design with a branch (clones, FIFO depths).
+    let case = common::case("residual_block_nhwc");
+    let config = Config {
+        name: Some("residual".into()),
+        io: hlsrs::config::IoType::Stream,
+        ..Config::default()
+    };
+    let p = prepare(&case.model(), &config, None).unwrap();
+    let dir = common::tempdir();
+    compile(&p, &dir.path().join("prj"), false, None).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("prj/firmware/residual.cpp")).unwrap();
+    insta::assert_snapshot!(
+        "residual_stream_top",
+        text.replace(env!("CARGO_PKG_VERSION"), "<version>")
+    );
 }
