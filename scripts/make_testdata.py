@@ -514,6 +514,106 @@ def conv_cases_2(rng):
     conv_model("upsample_pad_opset9", rng, [6, 4, 2], unet9, opset=9, twin=False, what="Keras-layout opset 9: Upsample (nearest, scales 2x3), Pad with attributes, Transposes around")
 
 
+def recurrent_cases(rng):
+    """LSTM / GRU / RNN in layout 1 ([batch, seq, features]); under testdata/recurrent/ while the
+    fixed-point backends do not cover them (float leg only). ONNX Runtime implements only layout 0,
+    so each golden output comes from ORT on a twin graph: the same layer in layout 0 between
+    Transposes (the specification defines layout 1 as exactly that)."""
+    seq, feat = 20, 6
+
+    def rec_model(name, op, hidden, head, direction="forward", attrs=None, states=False, peep=False,
+                  stack=False, what=""):
+        dirs = 2 if direction == "bidirectional" else 1
+        g = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+        sc = 1 / np.sqrt(hidden)
+        params = []
+        for k in range(2 if stack else 1):
+            n_in = feat if k == 0 else hidden
+            params.append({
+                "W": rng.uniform(-sc, sc, (dirs, g * hidden, n_in)),
+                "R": rng.uniform(-sc, sc, (dirs, g * hidden, hidden)),
+                "B": rng.uniform(-0.1, 0.1, (dirs, 2 * g * hidden)),
+                "h0": rng.uniform(-0.5, 0.5, (dirs, hidden)) if states else None,
+                "c0": rng.uniform(-0.5, 0.5, (dirs, hidden)) if states and op == "LSTM" else None,
+                "P": rng.uniform(-0.3, 0.3, (dirs, 3 * hidden)) if peep else None,
+            })
+        hw, hb = dense_weights(rng, (seq if head == "seq" else 1) * dirs * hidden, 5)
+
+        def build(layout):
+            inits, nodes = [], []
+
+            def add(n, a, dt=np.float32):
+                inits.append(numpy_helper.from_array(np.asarray(a, dtype=dt), n))
+                return n
+
+            def layer(x, tag, prm):
+                if layout == 0:
+                    nodes.append(helper.make_node("Transpose", [x], [tag + "_xt"], name=tag + "_to_seq_first", perm=[1, 0, 2]))
+                    x = tag + "_xt"
+                state = lambda a: a.reshape(1, dirs, hidden) if layout == 1 else a.reshape(dirs, 1, hidden)
+                ins = [x, add(tag + "_W", prm["W"]), add(tag + "_R", prm["R"]), add(tag + "_B", prm["B"]), ""]
+                ins.append(add(tag + "_h0", state(prm["h0"])) if prm["h0"] is not None else "")
+                if op == "LSTM":
+                    ins.append(add(tag + "_c0", state(prm["c0"])) if prm["c0"] is not None else "")
+                    ins.append(add(tag + "_P", prm["P"]) if prm["P"] is not None else "")
+                while ins and ins[-1] == "":
+                    ins.pop()
+                a = {"hidden_size": hidden, "direction": direction}
+                if layout == 1:
+                    a["layout"] = 1
+                a.update(attrs or {})
+                outs = [tag + "_Y", tag + "_Yh"] + ([tag + "_Yc"] if op == "LSTM" else [])
+                nodes.append(helper.make_node(op, ins, outs, name=tag, **a))
+                y, yh = outs[0], outs[1]
+                if layout == 0:
+                    nodes.append(helper.make_node("Transpose", [y], [y + "_b"], name=tag + "_y_batch_first", perm=[2, 0, 1, 3]))
+                    nodes.append(helper.make_node("Transpose", [yh], [yh + "_b"], name=tag + "_yh_batch_first", perm=[1, 0, 2]))
+                    y, yh = y + "_b", yh + "_b"
+                return y, yh
+
+            y, yh = layer("x", "rec1", params[0])
+            if stack:
+                nodes.append(helper.make_node("Reshape", [y, add("seq_shape", np.array([0, seq, hidden]), np.int64)], ["y1"], name="to_seq"))
+                y, yh = layer("y1", "rec2", params[1])
+            nodes.append(helper.make_node("Flatten", [y if head == "seq" else yh], ["flat"], name="flatten", axis=1))
+            nodes.append(helper.make_node("Gemm", ["flat", add("fc_w", hw), add("fc_b", hb)], ["logits"], name="fc"))
+            nodes.append(helper.make_node("Softmax", ["logits"], ["y"], name="softmax", axis=-1))
+            batch = 1 if states else "N"
+            gph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, seq, feat])],
+                                    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 5])], initializer=inits)
+            m = helper.make_model(gph, opset_imports=[helper.make_opsetid("", 14)], producer_name="hlsrs-testdata")
+            m.ir_version = 8
+            onnx.checker.check_model(m)
+            return m
+
+        model, twin = build(1), build(0)
+        x = rng.standard_normal((N_SAMPLES, seq, feat)).astype(np.float32)
+        y = ort_run(twin, x)
+        d = os.path.join(TESTDATA, "recurrent", name)
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(d, "model.onnx"))
+        np.save(os.path.join(d, "input.npy"), x)
+        np.save(os.path.join(d, "golden.npy"), y.astype(np.float32))
+        with open(os.path.join(d, "case.json"), "w") as f:
+            json.dump({"source": "generated by scripts/make_testdata.py (seeded)", "what": what,
+                       "golden": "onnxruntime " + ort.__version__ + " on the layout-0 twin (ORT has no layout 1)",
+                       "classifier": True, "input": "standard normal, seeded", "opset": 14}, f, indent=2, sort_keys=True)
+            f.write("\n")
+
+    rec_model("lstm_jet_tagger", "LSTM", 16, "last", what="LSTM (seq 20, 6 features, hidden 16) -> Dense 5 -> Softmax, the seed paper's shape")
+    rec_model("gru_lbr0", "GRU", 12, "last", what="GRU linear_before_reset=0")
+    rec_model("gru_lbr1", "GRU", 12, "last", attrs={"linear_before_reset": 1}, what="GRU linear_before_reset=1")
+    rec_model("lstm_bidirectional", "LSTM", 8, "seq", direction="bidirectional", what="bidirectional LSTM, full sequence to the Dense")
+    rec_model("lstm_stacked", "LSTM", 10, "last", stack=True, what="two stacked LSTMs with the full sequence between them")
+    rec_model("rnn_tanh", "RNN", 16, "last", what="RNN with tanh")
+    rec_model("rnn_relu", "RNN", 16, "last", attrs={"activations": ["Relu"]}, what="RNN with relu")
+    rec_model("lstm_reverse_peephole_clip", "LSTM", 8, "last", direction="reverse", states=True, peep=True,
+              attrs={"clip": 2.5, "activations": ["HardSigmoid", "Tanh", "Tanh"], "activation_alpha": [0.3], "activation_beta": [0.45]},
+              what="reverse LSTM with peepholes, clip, HardSigmoid(alpha, beta) gates, initial_h and initial_c")
+    rec_model("gru_bidirectional_states", "GRU", 6, "last", direction="bidirectional", states=True,
+              what="bidirectional GRU with initial_h")
+
+
 def json_every_op_case(rng):
     """A model written directly in the hlsrs JSON format (docs/json-format.md) using every op the IR
     has, weights partly inline and partly in .npy files. Golden output from numpy (float64)."""
@@ -652,6 +752,7 @@ def main():
     generated_case(f"batchnorm_opset{newest}", batchnorm_case(rng, newest), 8, True, rng,
                    f"as batchnorm, at the newest opset onnx {onnx.__version__} knows ({newest})")
     json_every_op_case(rng)
+    recurrent_cases(np.random.default_rng(5))
     error_models(rng)
     print("testdata written", file=sys.stderr)
 

@@ -169,6 +169,7 @@ pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
                     .collect()
             }
             Op::Reshape => ins[0].clone(),
+            Op::Recurrent(r) => r.run_f64(ins[0]),
             Op::Transpose { perm } => {
                 let in_shape = &model.node(model.inputs(n)[0]).shape;
                 transpose_gather(in_shape, perm)

@@ -232,6 +232,16 @@ fn convert_layer(
             s.push(in_shape[sr]);
             Some(s)
         }
+        Op::Recurrent(r) => {
+            let n: usize = in_shape.iter().product();
+            if r.w.shape.len() != 3 || r.w.shape[2] == 0 || !n.is_multiple_of(r.w.shape[2]) {
+                return Err(Error::input(format!(
+                    "a recurrent layer with {:?} input weights cannot read input {in_shape:?}",
+                    r.w.shape
+                )));
+            }
+            Some(r.output_shape(n / r.w.shape[2]))
+        }
         Op::Concat { axis } => {
             let other = &model.node(inputs[1]).shape;
             if *axis >= in_shape.len() || other.len() != in_shape.len() {

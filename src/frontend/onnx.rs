@@ -54,6 +54,9 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "GlobalMaxPool",
     "GlobalAveragePool",
     "Concat",
+    "LSTM",
+    "GRU",
+    "RNN",
     "Pad",
     "Resize",
     "Upsample",
@@ -471,6 +474,7 @@ impl<'a> Converter<'a> {
                 self.pool(node, name)
             }
             "Concat" => self.concat(node, name),
+            "LSTM" | "GRU" | "RNN" => self.recurrent(node, name),
             "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "HardSigmoid" | "Elu" | "Selu"
             | "Softsign" | "Softplus" => self.simple(node, name),
             "PRelu" => self.prelu(node, name),
@@ -1086,6 +1090,228 @@ impl<'a> Converter<'a> {
         self.gather_node(node, name, out_shape, 0.0, move |c| {
             Some(c.iter().enumerate().map(|(a, &v)| maps[a][v]).collect())
         })
+    }
+
+    fn recurrent(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        use crate::ir::recurrent::{Activation, Cell, Direction, Recurrent, RecurrentOutput};
+        let op = node.op_type.as_str();
+        if attr_i(node, "layout", 0) != 1 {
+            return Err(Error::input(format!(
+                "{op} with layout 0 (sequence first, batch second) is not supported yet; expected layout 1 ([batch, seq, features])"
+            )));
+        }
+        let x = self.data(node, 0)?;
+        let xs = self.shape(x);
+        if xs.len() != 2 {
+            return Err(Error::input(format!(
+                "{op} input {}: expected [N, seq, features]",
+                shape_str(&xs)
+            )));
+        }
+        let (w, r) = (self.constant(node, 1)?, self.constant(node, 2)?);
+        let hidden = attr_i(node, "hidden_size", 0) as usize;
+        let direction = match attr(node, "direction")
+            .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+            .as_deref()
+        {
+            None | Some("forward") => Direction::Forward,
+            Some("reverse") => Direction::Reverse,
+            Some("bidirectional") => Direction::Bidirectional,
+            Some(other) => {
+                return Err(Error::input(format!(
+                    "direction '{other}' is not forward, reverse or bidirectional"
+                )));
+            }
+        };
+        let cell = match op {
+            "LSTM" => Cell::Lstm {
+                input_forget: attr_i(node, "input_forget", 0) != 0,
+            },
+            "GRU" => Cell::Gru {
+                linear_before_reset: attr_i(node, "linear_before_reset", 0) != 0,
+            },
+            _ => Cell::Rnn,
+        };
+        let (dirs, g) = (direction.count(), cell.gates());
+        if hidden == 0
+            || w.shape != [dirs, g * hidden, xs[1]]
+            || r.shape != [dirs, g * hidden, hidden]
+        {
+            return Err(Error::input(format!(
+                "{op} weights W {:?} / R {:?} do not fit hidden_size {hidden}, {dirs} direction(s), {} input features",
+                w.shape, r.shape, xs[1]
+            )));
+        }
+        let opt = |k: usize| -> Result<Option<Tensor>> {
+            if self.has_input(node, k) {
+                Ok(Some(self.constant(node, k)?))
+            } else {
+                Ok(None)
+            }
+        };
+        let b = opt(3)?.unwrap_or_else(|| Tensor::filled(vec![dirs, 2 * g * hidden], 0.0));
+        if b.len() != dirs * 2 * g * hidden {
+            return Err(Error::input(format!(
+                "{op} bias B has {} values, expected {}",
+                b.len(),
+                dirs * 2 * g * hidden
+            )));
+        }
+        let b = Tensor::new(vec![dirs, 2 * g * hidden], b.data);
+        if self.has_input(node, 4) {
+            let lens = self.constant(node, 4)?;
+            if lens.data.iter().any(|&l| l as usize != xs[0]) {
+                return Err(Error::input(format!(
+                    "sequence_lens {:?} differ from the sequence length {}; only full-length sequences are supported",
+                    lens.data, xs[0]
+                )));
+            }
+        }
+        let state = |t: Option<Tensor>| t.map(|t| Tensor::new(vec![dirs, hidden], t.data));
+        let (initial_h, initial_c) = (
+            state(opt(5)?),
+            state(if op == "LSTM" { opt(6)? } else { None }),
+        );
+        let p = if op == "LSTM" {
+            opt(7)?.map(|t| Tensor::new(vec![dirs, 3 * hidden], t.data))
+        } else {
+            None
+        };
+        for s in [&initial_h, &initial_c].into_iter().flatten() {
+            if s.len() != dirs * hidden {
+                return Err(Error::input(format!(
+                    "{op} initial state has {} values, expected {}",
+                    s.len(),
+                    dirs * hidden
+                )));
+            }
+        }
+        // Activations: names with alpha/beta consumed in order for those that take them.
+        let names: Vec<String> = attr(node, "activations")
+            .map(|a| {
+                a.strings
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let defaults: &[&str] = match op {
+            "LSTM" => &["Sigmoid", "Tanh", "Tanh"],
+            "GRU" => &["Sigmoid", "Tanh"],
+            _ => &["Tanh"],
+        };
+        let names: Vec<String> = if names.is_empty() {
+            (0..dirs)
+                .flat_map(|_| defaults.iter().map(|s| s.to_string()))
+                .collect()
+        } else {
+            names
+        };
+        let alphas: Vec<f64> = attr(node, "activation_alpha")
+            .map(|a| a.floats.iter().map(|&v| v as f64).collect())
+            .unwrap_or_default();
+        let betas: Vec<f64> = attr(node, "activation_beta")
+            .map(|a| a.floats.iter().map(|&v| v as f64).collect())
+            .unwrap_or_default();
+        let (mut ai, mut bi) = (0, 0);
+        let mut activations = Vec::new();
+        for n in &names {
+            let mut alpha = |d: f64| {
+                let v = alphas.get(ai).copied().unwrap_or(d);
+                ai += 1;
+                v
+            };
+            let a = match n.to_ascii_lowercase().as_str() {
+                "sigmoid" => Activation::Sigmoid,
+                "tanh" => Activation::Tanh,
+                "relu" => Activation::Relu,
+                "hardsigmoid" => {
+                    let a = alpha(0.2);
+                    let b = betas.get(bi).copied().unwrap_or(0.5);
+                    bi += 1;
+                    Activation::HardSigmoid { alpha: a, beta: b }
+                }
+                "leakyrelu" => Activation::LeakyRelu { alpha: alpha(0.01) },
+                "thresholdedrelu" => Activation::ThresholdedRelu { alpha: alpha(1.0) },
+                "scaledtanh" => {
+                    let a = alpha(1.0);
+                    let b = betas.get(bi).copied().unwrap_or(1.0);
+                    bi += 1;
+                    Activation::ScaledTanh { alpha: a, beta: b }
+                }
+                "affine" => {
+                    let a = alpha(1.0);
+                    let b = betas.get(bi).copied().unwrap_or(0.0);
+                    bi += 1;
+                    Activation::Affine { alpha: a, beta: b }
+                }
+                "elu" => Activation::Elu { alpha: alpha(1.0) },
+                "softsign" => Activation::Softsign,
+                "softplus" => Activation::Softplus,
+                other => {
+                    return Err(Error::input(format!(
+                        "{op} activation '{other}' is not one the specification lists"
+                    )));
+                }
+            };
+            activations.push(a);
+        }
+        if activations.len() != dirs * cell.activation_count() {
+            return Err(Error::input(format!(
+                "{op} has {} activations, expected {}",
+                activations.len(),
+                dirs * cell.activation_count()
+            )));
+        }
+        let clip = attr(node, "clip").map(|a| a.f as f64);
+        let graph = self.proto.graph.as_ref().unwrap();
+        let used = |k: usize| {
+            node.output
+                .get(k)
+                .filter(|o| !o.is_empty())
+                .is_some_and(|o| {
+                    graph.node.iter().any(|n| n.input.contains(o))
+                        || graph.output.iter().any(|g| &g.name == o)
+                })
+        };
+        let outputs = [
+            RecurrentOutput::Sequence,
+            RecurrentOutput::LastHidden,
+            RecurrentOutput::LastCell,
+        ];
+        for (k, out) in outputs.into_iter().enumerate() {
+            if !used(k) {
+                continue;
+            }
+            let rec = Recurrent {
+                cell: cell.clone(),
+                direction,
+                hidden,
+                activations: activations.clone(),
+                clip,
+                w: w.clone(),
+                r: r.clone(),
+                b: b.clone(),
+                p: p.clone(),
+                initial_h: initial_h.clone(),
+                initial_c: initial_c.clone(),
+                output: out,
+            };
+            let shape = rec.output_shape(xs[0]);
+            let n = if k == 0 {
+                name.to_string()
+            } else {
+                self.unique_name(&format!("{name}_{}", ["y", "y_h", "y_c"][k]))
+            };
+            let idx = self.model.add(
+                Node::new(n, Op::Recurrent(Box::new(rec)), shape.clone()),
+                &[x],
+            );
+            let rank = shape.len();
+            self.values
+                .insert(node.output[k].clone(), Value::Node(idx, identity(rank)));
+        }
+        Ok(())
     }
 
     /// data (op) constant, as y = x * scale + shift per channel. `const_first`: the constant is

@@ -5,6 +5,7 @@ pub mod dump;
 pub mod fixed;
 pub mod graph;
 pub mod ops;
+pub mod recurrent;
 pub mod tensor;
 pub mod verify;
 

@@ -86,6 +86,8 @@ pub enum Op {
         #[serde(default)]
         count_include_pad: bool,
     },
+    /// LSTM, GRU or RNN over a sequence [seq, input] (see ir::recurrent).
+    Recurrent(Box<super::recurrent::Recurrent>),
     /// Joins two inputs along an axis (IR axis of the channels-last data).
     Concat {
         axis: usize,
@@ -224,6 +226,11 @@ impl Op {
             } => "max_pool",
             Op::Pool { .. } => "average_pool",
             Op::Concat { .. } => "concat",
+            Op::Recurrent(r) => match r.cell {
+                super::recurrent::Cell::Lstm { .. } => "lstm",
+                super::recurrent::Cell::Gru { .. } => "gru",
+                super::recurrent::Cell::Rnn => "rnn",
+            },
             Op::Reshape => "reshape",
             Op::Transpose { .. } => "transpose",
         }

@@ -140,6 +140,25 @@ pub fn verify(model: &Model) -> Result<(), String> {
                     return Err(at("prelu slope must be one value or one per channel".into()));
                 }
             }
+            Op::Recurrent(r) => {
+                // The input is read flat as [seq, input] (a reshape before it may have been dropped).
+                let x = in_shapes[0];
+                let (dirs, g, hs) = (r.direction.count(), r.cell.gates(), r.hidden);
+                let n_in = r.w.shape.get(2).copied().unwrap_or(0);
+                let ok = n_in > 0
+                    && in_size(0) % n_in == 0
+                    && r.w.shape == [dirs, g * hs, n_in]
+                    && r.r.shape == [dirs, g * hs, hs]
+                    && r.b.shape == [dirs, 2 * g * hs]
+                    && r.activations.len() == dirs * r.cell.activation_count()
+                    && node.shape == r.output_shape(in_size(0) / n_in);
+                if !ok {
+                    return Err(at(format!(
+                        "recurrent parameters do not fit input {x:?} and output {:?}",
+                        node.shape
+                    )));
+                }
+            }
             Op::Reshape => {
                 if in_size(0) != size {
                     return Err(at("reshape changes the number of values".into()));

@@ -203,6 +203,12 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
                 sources: crate::ir::ops::concat_sources(&shapes, *axis),
             }
         }
+        Op::Recurrent(_) => {
+            return Err(Error::input(format!(
+                "{} layers are not supported by the fixed-point backends yet (float evaluation only)",
+                node.op.kind()
+            )));
+        }
         Op::Reshape => Kernel::Gather {
             index: (0..node.size() as i64).collect(),
             fill: 0,

@@ -1,0 +1,278 @@
+//! Recurrent layers as the ONNX specification defines them (LSTM, GRU, RNN): cell kinds,
+//! directions, gate activations, and their float semantics (the reference the fixed-point kernels
+//! will be checked against).
+//!
+//! Weights stay in ONNX's own layout: W [dirs, gates*hidden, input], R [dirs, gates*hidden,
+//! hidden], B [dirs, 2*gates*hidden] (input biases then recurrent biases), gate order iofc for
+//! LSTM, zrh for GRU.
+
+use super::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cell {
+    Lstm {
+        #[serde(default)]
+        input_forget: bool,
+    },
+    Gru {
+        #[serde(default)]
+        linear_before_reset: bool,
+    },
+    Rnn,
+}
+
+impl Cell {
+    pub fn gates(&self) -> usize {
+        match self {
+            Cell::Lstm { .. } => 4,
+            Cell::Gru { .. } => 3,
+            Cell::Rnn => 1,
+        }
+    }
+    /// Activations per direction (f, g, h).
+    pub fn activation_count(&self) -> usize {
+        match self {
+            Cell::Lstm { .. } => 3,
+            Cell::Gru { .. } => 2,
+            Cell::Rnn => 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Forward,
+    Reverse,
+    Bidirectional,
+}
+
+impl Direction {
+    pub fn count(self) -> usize {
+        if self == Direction::Bidirectional {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// The activation functions the ONNX recurrent operators accept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fn", rename_all = "snake_case")]
+pub enum Activation {
+    Sigmoid,
+    Tanh,
+    Relu,
+    HardSigmoid { alpha: f64, beta: f64 },
+    LeakyRelu { alpha: f64 },
+    ThresholdedRelu { alpha: f64 },
+    ScaledTanh { alpha: f64, beta: f64 },
+    Affine { alpha: f64, beta: f64 },
+    Elu { alpha: f64 },
+    Softsign,
+    Softplus,
+}
+
+impl Activation {
+    pub fn apply(&self, x: f64) -> f64 {
+        match *self {
+            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Activation::Tanh => x.tanh(),
+            Activation::Relu => x.max(0.0),
+            Activation::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
+            Activation::LeakyRelu { alpha } => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    alpha * x
+                }
+            }
+            Activation::ThresholdedRelu { alpha } => {
+                if x > alpha {
+                    x
+                } else {
+                    0.0
+                }
+            }
+            Activation::ScaledTanh { alpha, beta } => alpha * (beta * x).tanh(),
+            Activation::Affine { alpha, beta } => alpha * x + beta,
+            Activation::Elu { alpha } => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    alpha * x.exp_m1()
+                }
+            }
+            Activation::Softsign => x / (1.0 + x.abs()),
+            Activation::Softplus => x.exp().ln_1p(),
+        }
+    }
+}
+
+/// Which of the operator's outputs a node gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecurrentOutput {
+    /// Y: every step, [seq, dirs, hidden].
+    Sequence,
+    /// Y_h: the last hidden state of each direction, [dirs, hidden].
+    LastHidden,
+    /// Y_c: the last cell state of each direction (LSTM), [dirs, hidden].
+    LastCell,
+}
+
+/// A recurrent layer's parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recurrent {
+    pub cell: Cell,
+    pub direction: Direction,
+    pub hidden: usize,
+    /// `cell.activation_count()` per direction, forward's first.
+    pub activations: Vec<Activation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<f64>,
+    pub w: Tensor,
+    pub r: Tensor,
+    pub b: Tensor,
+    /// LSTM peepholes [dirs, 3*hidden] (i, o, f).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<Tensor>,
+    /// [dirs, hidden]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_h: Option<Tensor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_c: Option<Tensor>,
+    pub output: RecurrentOutput,
+}
+
+impl Recurrent {
+    pub fn input_size(&self) -> usize {
+        self.w.shape[2]
+    }
+
+    /// Output shape for a sequence of `seq` steps.
+    pub fn output_shape(&self, seq: usize) -> Vec<usize> {
+        let dirs = self.direction.count();
+        match self.output {
+            RecurrentOutput::Sequence => vec![seq, dirs, self.hidden],
+            _ => vec![dirs, self.hidden],
+        }
+    }
+
+    /// Float evaluation of x [seq, input] (row-major).
+    pub fn run_f64(&self, x: &[f64]) -> Vec<f64> {
+        let (n_in, hs) = (self.input_size(), self.hidden);
+        let seq = x.len() / n_in;
+        let dirs = self.direction.count();
+        let g = self.cell.gates();
+        let mut y = vec![0.0; seq * dirs * hs];
+        let (mut last_h, mut last_c) = (vec![0.0; dirs * hs], vec![0.0; dirs * hs]);
+        for d in 0..dirs {
+            let reverse = self.direction == Direction::Reverse || d == 1;
+            let acts = &self.activations[d * self.cell.activation_count()..];
+            let w = &self.w.data[d * g * hs * n_in..];
+            let r = &self.r.data[d * g * hs * hs..];
+            let b = &self.b.data[d * 2 * g * hs..];
+            let mut h: Vec<f64> = self
+                .initial_h
+                .as_ref()
+                .map_or(vec![0.0; hs], |t| t.data[d * hs..(d + 1) * hs].to_vec());
+            let mut c: Vec<f64> = self
+                .initial_c
+                .as_ref()
+                .map_or(vec![0.0; hs], |t| t.data[d * hs..(d + 1) * hs].to_vec());
+            let clip = |v: f64| match self.clip {
+                Some(cl) => v.clamp(-cl, cl),
+                None => v,
+            };
+            // gate k, unit j: Wb + Rb + x W^T (+ h R^T unless `no_r`)
+            let pre = |k: usize, j: usize, xt: &[f64], h: &[f64], with_r: bool| {
+                let row = k * hs + j;
+                let mut s = b[row] + if with_r { b[g * hs + row] } else { 0.0 };
+                s += (0..n_in).map(|i| xt[i] * w[row * n_in + i]).sum::<f64>();
+                if with_r {
+                    s += (0..hs).map(|i| h[i] * r[row * hs + i]).sum::<f64>();
+                }
+                s
+            };
+            for step in 0..seq {
+                let t = if reverse { seq - 1 - step } else { step };
+                let xt = &x[t * n_in..(t + 1) * n_in];
+                let new_h: Vec<f64> = match &self.cell {
+                    Cell::Rnn => (0..hs)
+                        .map(|j| acts[0].apply(clip(pre(0, j, xt, &h, true))))
+                        .collect(),
+                    Cell::Lstm { input_forget } => {
+                        let p = self
+                            .p
+                            .as_ref()
+                            .map(|p| &p.data[d * 3 * hs..(d + 1) * 3 * hs]);
+                        let peep =
+                            |k: usize, j: usize, cv: f64| p.map_or(0.0, |p| p[k * hs + j] * cv);
+                        let mut nh = vec![0.0; hs];
+                        let mut nc = vec![0.0; hs];
+                        for j in 0..hs {
+                            let i_g =
+                                acts[0].apply(clip(pre(0, j, xt, &h, true) + peep(0, j, c[j])));
+                            let f_g = if *input_forget {
+                                1.0 - i_g
+                            } else {
+                                acts[0].apply(clip(pre(2, j, xt, &h, true) + peep(2, j, c[j])))
+                            };
+                            let c_g = acts[1].apply(clip(pre(3, j, xt, &h, true)));
+                            nc[j] = f_g * c[j] + i_g * c_g;
+                            let o_g =
+                                acts[0].apply(clip(pre(1, j, xt, &h, true) + peep(1, j, nc[j])));
+                            nh[j] = o_g * acts[2].apply(nc[j]);
+                        }
+                        c = nc;
+                        nh
+                    }
+                    Cell::Gru {
+                        linear_before_reset,
+                    } => {
+                        let z: Vec<f64> = (0..hs)
+                            .map(|j| acts[0].apply(clip(pre(0, j, xt, &h, true))))
+                            .collect();
+                        let rg: Vec<f64> = (0..hs)
+                            .map(|j| acts[0].apply(clip(pre(1, j, xt, &h, true))))
+                            .collect();
+                        (0..hs)
+                            .map(|j| {
+                                let row = 2 * hs + j;
+                                let xw: f64 = b[row]
+                                    + (0..n_in).map(|i| xt[i] * w[row * n_in + i]).sum::<f64>();
+                                let hr = if *linear_before_reset {
+                                    rg[j]
+                                        * (b[g * hs + row]
+                                            + (0..hs).map(|i| h[i] * r[row * hs + i]).sum::<f64>())
+                                } else {
+                                    b[g * hs + row]
+                                        + (0..hs)
+                                            .map(|i| rg[i] * h[i] * r[row * hs + i])
+                                            .sum::<f64>()
+                                };
+                                let hh = acts[1].apply(clip(xw + hr));
+                                (1.0 - z[j]) * hh + z[j] * h[j]
+                            })
+                            .collect()
+                    }
+                };
+                h = new_h;
+                for j in 0..hs {
+                    y[(t * dirs + d) * hs + j] = h[j];
+                }
+            }
+            last_h[d * hs..(d + 1) * hs].copy_from_slice(&h);
+            last_c[d * hs..(d + 1) * hs].copy_from_slice(&c);
+        }
+        match self.output {
+            RecurrentOutput::Sequence => y,
+            RecurrentOutput::LastHidden => last_h,
+            RecurrentOutput::LastCell => last_c,
+        }
+    }
+}
