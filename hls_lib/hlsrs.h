@@ -7,6 +7,7 @@
 #include "hlsrs_conv.h"
 #include "hlsrs_dense.h"
 #include "hlsrs_elementwise.h"
+#include "hlsrs_recurrent.h"
 #include "hlsrs_softmax.h"
 
 #endif

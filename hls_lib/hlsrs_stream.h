@@ -11,6 +11,7 @@
 #include "hlsrs_conv.h"
 #include "hlsrs_dense.h"
 #include "hlsrs_elementwise.h"
+#include "hlsrs_recurrent.h"
 #include "hlsrs_softmax.h"
 
 namespace hlsrs {
@@ -83,6 +84,7 @@ HLSRS_BINARY_STREAM(concat)
     }
 HLSRS_WHOLE_STREAM(dense)
 HLSRS_WHOLE_STREAM(gather)
+HLSRS_WHOLE_STREAM(recurrent)
 #undef HLSRS_WHOLE_STREAM
 
 // Copies each pixel to two consumers (a value used by two layers).

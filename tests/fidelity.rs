@@ -34,13 +34,15 @@ fn default_precision_agrees_with_float() {
             "{:28} argmax agreement {:6.2}%  mean |fixed - float| {mean_err:.2e}  max {max_err:.2e}{}",
             case.name,
             100.0 * agreement,
-            if case.classifier {
-                ""
-            } else {
+            if !case.classifier {
                 "  (regression)"
+            } else if !case.argmax_target {
+                "  (printed only: issue 4 targets the jet-tagger shape)"
+            } else {
+                ""
             }
         );
-        if case.classifier && agreement < 0.99 {
+        if case.classifier && case.argmax_target && agreement < 0.99 {
             failures.push(format!("{}: {:.2}%", case.name, 100.0 * agreement));
         }
         // Regressions: outputs within a few result LSBs of float, typically.

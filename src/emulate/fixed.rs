@@ -4,9 +4,11 @@
 
 use crate::error::{Error, Result};
 use crate::ir::ops::PoolKind;
+use crate::ir::recurrent::{Cell, Direction, RecurrentOutput};
 use crate::ir::{Exact, FixedType, Model};
 use crate::kernels::activation::TableMode;
 use crate::kernels::dense::DensePlan;
+use crate::kernels::recurrent::{GateAct, RecurrentPlan};
 use crate::kernels::{Kernel, LayerPlan};
 use std::collections::HashMap;
 
@@ -79,6 +81,178 @@ fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, w_off: usize, b_off: u
     acc
 }
 
+/// A gate activation: the value (raw in `ty`) to a raw value of the gate type.
+fn gate_act(ga: &GateAct, raw: i128, ty: FixedType, gt: FixedType) -> i128 {
+    match ga {
+        GateAct::Table(t) => gt.cast(t.table.ty.exact(t.table.raw[t.index(raw)])),
+        GateAct::Relu => gt.cast(if raw > 0 {
+            ty.exact(raw)
+        } else {
+            Exact::zero()
+        }),
+        GateAct::HardSigmoid { alpha, beta } => {
+            let t = ty
+                .exact(raw)
+                .mul(alpha.ty.exact(alpha.raw[0]))
+                .add(beta.ty.exact(beta.raw[0]));
+            let one = Exact::new(1, 0);
+            gt.cast(if t.raw < 0 {
+                Exact::zero()
+            } else if t.cmp_value(one).is_gt() {
+                one
+            } else {
+                t
+            })
+        }
+    }
+}
+
+/// LSTM / GRU / RNN in the order of hls_lib/hlsrs_recurrent.h.
+fn run_recurrent(rp: &RecurrentPlan, x: &[i128], xt: FixedType, res: FixedType) -> Vec<i128> {
+    let rec = &rp.rec;
+    let (dirs, g, hs, n_in, seq) = (
+        rec.direction.count(),
+        rec.cell.gates(),
+        rec.hidden,
+        rp.n_in,
+        rp.seq,
+    );
+    let (a, st, gt) = (rp.accum, rp.state, rp.gate_type);
+    let per_dir = rec.cell.activation_count();
+    let one = Exact::new(1, 0);
+    let clipf = |acc: i128| -> i128 {
+        match &rp.clip {
+            None => acc,
+            Some(c) => {
+                let cl = c.ty.exact(c.raw[0]);
+                let v = a.exact(acc);
+                if v.cmp_value(cl.neg()).is_lt() {
+                    a.cast(cl.neg())
+                } else if v.cmp_value(cl).is_gt() {
+                    a.cast(cl)
+                } else {
+                    acc
+                }
+            }
+        }
+    };
+    let mut y = vec![0i128; seq * dirs * hs];
+    let (mut last_h, mut last_c) = (vec![0i128; dirs * hs], vec![0i128; dirs * hs]);
+    for d in 0..dirs {
+        let reverse = rec.direction == Direction::Reverse || d == 1;
+        let acts = &rp.acts[d * per_dir..(d + 1) * per_dir];
+        let mut h: Vec<i128> = rp.h0.raw[d * hs..(d + 1) * hs].to_vec();
+        let mut c: Vec<i128> = rp.c0.raw[d * hs..(d + 1) * hs].to_vec();
+        for step in 0..seq {
+            let t = if reverse { seq - 1 - step } else { step };
+            let xr = &x[t * n_in..(t + 1) * n_in];
+            // bias, then x products, then (optionally) h products, each added in the accumulator.
+            let input_sum = |row: usize, bias: Exact| -> i128 {
+                let mut acc = a.cast(bias);
+                for (i, &xv) in xr.iter().enumerate() {
+                    let w = rp.w.ty.exact(rp.w.raw[row * n_in + i]);
+                    acc = a.cast(a.exact(acc).add(xt.exact(xv).mul(w)));
+                }
+                acc
+            };
+            let with_h = |mut acc: i128, row: usize, h: &[i128]| -> i128 {
+                for (i, &hv) in h.iter().enumerate() {
+                    let r = rp.r.ty.exact(rp.r.raw[row * hs + i]);
+                    acc = a.cast(a.exact(acc).add(st.exact(hv).mul(r)));
+                }
+                acc
+            };
+            let bias = |row: usize| rp.bias.ty.exact(rp.bias.raw[row]);
+            let gate = |k: usize, j: usize| -> i128 {
+                let row = d * g * hs + k * hs + j;
+                with_h(input_sum(row, bias(row)), row, &h)
+            };
+            let mut nh = vec![0i128; hs];
+            match &rec.cell {
+                Cell::Rnn => {
+                    for (j, v) in nh.iter_mut().enumerate() {
+                        *v = st.cast(gt.exact(gate_act(&acts[0], clipf(gate(0, j)), a, gt)));
+                    }
+                }
+                Cell::Lstm { input_forget } => {
+                    let peep = |acc: i128, k: usize, j: usize, cv: i128| -> i128 {
+                        match &rp.p {
+                            None => acc,
+                            Some(p) => {
+                                let pw = p.ty.exact(p.raw[d * 3 * hs + k * hs + j]);
+                                a.cast(a.exact(acc).add(pw.mul(st.exact(cv))))
+                            }
+                        }
+                    };
+                    let mut nc = vec![0i128; hs];
+                    for j in 0..hs {
+                        let i_g = gate_act(&acts[0], clipf(peep(gate(0, j), 0, j, c[j])), a, gt);
+                        let f_g = if *input_forget {
+                            gt.cast(one.sub(gt.exact(i_g)))
+                        } else {
+                            gate_act(&acts[0], clipf(peep(gate(2, j), 2, j, c[j])), a, gt)
+                        };
+                        let c_g = gate_act(&acts[1], clipf(gate(3, j)), a, gt);
+                        nc[j] = st.cast(
+                            gt.exact(f_g)
+                                .mul(st.exact(c[j]))
+                                .add(gt.exact(i_g).mul(gt.exact(c_g))),
+                        );
+                        let o_g = gate_act(&acts[0], clipf(peep(gate(1, j), 1, j, nc[j])), a, gt);
+                        let hc = gate_act(&acts[2], nc[j], st, gt);
+                        nh[j] = st.cast(gt.exact(o_g).mul(gt.exact(hc)));
+                    }
+                    c = nc;
+                }
+                Cell::Gru {
+                    linear_before_reset,
+                } => {
+                    let z: Vec<i128> = (0..hs)
+                        .map(|j| gate_act(&acts[0], clipf(gate(0, j)), a, gt))
+                        .collect();
+                    let r: Vec<i128> = (0..hs)
+                        .map(|j| gate_act(&acts[0], clipf(gate(1, j)), a, gt))
+                        .collect();
+                    for j in 0..hs {
+                        let row = d * g * hs + 2 * hs + j;
+                        let pre = if *linear_before_reset {
+                            let ax = input_sum(row, bias(row));
+                            let ah =
+                                with_h(a.cast(rp.rb_h.ty.exact(rp.rb_h.raw[d * hs + j])), row, &h);
+                            a.cast(a.exact(ax).add(gt.exact(r[j]).mul(a.exact(ah))))
+                        } else {
+                            let mut acc = input_sum(row, bias(row));
+                            for i in 0..hs {
+                                let w = rp.r.ty.exact(rp.r.raw[row * hs + i]);
+                                acc = a.cast(
+                                    a.exact(acc).add(gt.exact(r[i]).mul(st.exact(h[i])).mul(w)),
+                                );
+                            }
+                            acc
+                        };
+                        let hh = gate_act(&acts[1], clipf(pre), a, gt);
+                        let zj = gt.exact(z[j]);
+                        nh[j] = st.cast(one.sub(zj).mul(gt.exact(hh)).add(zj.mul(st.exact(h[j]))));
+                    }
+                }
+            }
+            h = nh;
+            for j in 0..hs {
+                y[(t * dirs + d) * hs + j] = res.cast(st.exact(h[j]));
+            }
+        }
+        for j in 0..hs {
+            last_h[d * hs + j] = res.cast(st.exact(h[j]));
+            last_c[d * hs + j] = res.cast(st.exact(c[j]));
+        }
+    }
+    match rec.output {
+        RecurrentOutput::Sequence => y,
+        RecurrentOutput::LastHidden => last_h,
+        RecurrentOutput::LastCell => last_c,
+    }
+}
+
 fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
     let res = p.result;
     let x = |k: usize, i: usize| p.input_types[k].exact(ins[k][i]);
@@ -146,6 +320,7 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
             }
             out
         }
+        Kernel::Recurrent(rp) => run_recurrent(rp, ins[0], p.input_types[0], res),
         Kernel::Concat { sources } => sources.iter().map(|&(k, i)| res.cast(x(k, i))).collect(),
         Kernel::Sub => (0..p.size)
             .map(|i| res.cast(x(0, i).sub(x(1, i))))

@@ -8,6 +8,7 @@ pub mod activation;
 pub mod conv;
 pub mod dense;
 pub mod pool;
+pub mod recurrent;
 pub mod softmax;
 
 use crate::error::{Error, Result};
@@ -88,6 +89,7 @@ pub enum Kernel {
         slope: Consts,
     },
     Conv(conv::ConvPlan),
+    Recurrent(Box<recurrent::RecurrentPlan>),
     Pool(pool::PoolPlan),
     /// y[i] = input sources[i].0 at flat index sources[i].1
     Concat {
@@ -203,12 +205,11 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
                 sources: crate::ir::ops::concat_sources(&shapes, *axis),
             }
         }
-        Op::Recurrent(_) => {
-            return Err(Error::input(format!(
-                "{} layers are not supported by the fixed-point backends yet (float evaluation only)",
-                node.op.kind()
-            )));
-        }
+        Op::Recurrent(r) => Kernel::Recurrent(Box::new(recurrent::plan(
+            r,
+            model.node(inputs[0]).size(),
+            p,
+        )?)),
         Op::Reshape => Kernel::Gather {
             index: (0..node.size() as i64).collect(),
             fill: 0,

@@ -72,6 +72,21 @@ impl Pass for ApplyConfig {
                 (None, Op::Dense { weights, .. }, Some(x)) => {
                     exact_accumulator(x, weight, bias, weights.shape[0])
                 }
+                (None, Op::Recurrent(r), Some(x)) => {
+                    let p = Precision {
+                        result: lc.result.unwrap_or(base),
+                        weight,
+                        bias,
+                        accum: base,
+                        table: lc.table.unwrap_or(c.table_precision),
+                        table_size: 0,
+                    };
+                    crate::kernels::recurrent::exact_gate_accumulator(
+                        x,
+                        &p,
+                        r.w.shape[2] + r.hidden,
+                    )
+                }
                 (None, Op::Conv { weights, .. }, Some(x)) => {
                     let s = &weights.shape;
                     exact_accumulator(x, weight, bias, s[1..s.len() - 1].iter().product())

@@ -13,6 +13,8 @@ pub struct Case {
     pub name: String,
     pub dir: PathBuf,
     pub classifier: bool,
+    /// Whether the 99% argmax agreement target applies (else agreement is only printed).
+    pub argmax_target: bool,
 }
 
 impl Case {
@@ -47,6 +49,7 @@ pub fn cases() -> Vec<Case> {
             (dir.join("model.onnx").exists() || dir.join("model.json").exists()).then(|| Case {
                 name: dir.file_name().unwrap().to_string_lossy().into_owned(),
                 classifier: meta["classifier"].as_bool().unwrap(),
+                argmax_target: meta["argmax_target"].as_bool().unwrap_or(true),
                 dir,
             })
         })

@@ -279,6 +279,175 @@ impl<'m> Builder<'m> {
                     }),
                 )
             }
+            Kernel::Recurrent(rp) => {
+                use crate::kernels::recurrent::GateAct;
+                let rec = &rp.rec;
+                td("weight", rp.w.ty);
+                td("bias", rp.bias.ty);
+                td("accum", rp.accum);
+                td("state", rp.state);
+                td("gate", rp.gate_type);
+                td("param", rp.param);
+                let table_ty = rp
+                    .acts
+                    .iter()
+                    .find_map(|a| {
+                        if let GateAct::Table(t) = a {
+                            Some(t.table.ty)
+                        } else {
+                            None
+                        }
+                    })
+                    .unwrap_or(rp.gate_type);
+                td("table", table_ty);
+                let size = rp
+                    .acts
+                    .iter()
+                    .find_map(|a| {
+                        if let GateAct::Table(t) = a {
+                            Some(t.size())
+                        } else {
+                            None
+                        }
+                    })
+                    .unwrap_or(16);
+                let nonempty = |c: &Consts| {
+                    if c.raw.is_empty() {
+                        Consts {
+                            ty: c.ty,
+                            raw: vec![0],
+                        }
+                    } else {
+                        c.clone()
+                    }
+                };
+                let w = self.weight(format!("w{index}"), &name, "input weights W", &rp.w);
+                let r = self.weight(format!("r{index}"), &name, "recurrent weights R", &rp.r);
+                let b = self.weight(format!("b{index}"), &name, "gate biases", &rp.bias);
+                let rb = self.weight(
+                    format!("rbh{index}"),
+                    &name,
+                    "GRU h-gate recurrent bias",
+                    &nonempty(&rp.rb_h),
+                );
+                let peep = rp.p.clone().unwrap_or(Consts {
+                    ty: rp.w.ty,
+                    raw: vec![0],
+                });
+                let pv = self.weight(format!("peep{index}"), &name, "peepholes", &peep);
+                let h0 = self.weight(format!("h0_{index}"), &name, "initial hidden state", &rp.h0);
+                let c0 = self.weight(format!("c0_{index}"), &name, "initial cell state", &rp.c0);
+                let mut tables = Vec::new();
+                let (mut kinds, mut shifts, mut alphas, mut betas) =
+                    (vec![], vec![], vec![], vec![]);
+                for a in &rp.acts {
+                    match a {
+                        GateAct::Table(t) => {
+                            tables.extend_from_slice(&t.table.raw);
+                            kinds.push(0);
+                            shifts.push(t.index_shift as i128);
+                            alphas.push(0);
+                            betas.push(0);
+                        }
+                        GateAct::Relu => {
+                            tables.extend(std::iter::repeat_n(0, size));
+                            kinds.push(1);
+                            shifts.push(0);
+                            alphas.push(0);
+                            betas.push(0);
+                        }
+                        GateAct::HardSigmoid { alpha, beta } => {
+                            tables.extend(std::iter::repeat_n(0, size));
+                            kinds.push(2);
+                            shifts.push(0);
+                            alphas.push(alpha.raw[0]);
+                            betas.push(beta.raw[0]);
+                        }
+                    }
+                }
+                let tv = self.weight(
+                    format!("tables{index}"),
+                    &name,
+                    "gate activation tables",
+                    &Consts {
+                        ty: table_ty,
+                        raw: tables,
+                    },
+                );
+                let mut int_array = |var: String, c_type: &str, vals: Vec<i128>, what: &str| {
+                    self.weights.push(WeightCtx {
+                        guard: format!("HLSRS_{}_H_", var.to_uppercase()),
+                        c_type: c_type.into(),
+                        cpp_type: c_type.into(),
+                        count: vals.len(),
+                        comment: format!("{name}: {what}"),
+                        data: format_data(vals.into_iter()),
+                        var: var.clone(),
+                    });
+                    var
+                };
+                let kv = int_array(
+                    format!("act_kind{index}"),
+                    "int",
+                    kinds,
+                    "gate activation kinds",
+                );
+                let sv = int_array(
+                    format!("act_shift{index}"),
+                    "int",
+                    shifts,
+                    "table index shifts",
+                );
+                let av = int_array(
+                    format!("act_alpha{index}"),
+                    "long long",
+                    alphas,
+                    "hard sigmoid alpha bits",
+                );
+                let bv = int_array(
+                    format!("act_beta{index}"),
+                    "long long",
+                    betas,
+                    "hard sigmoid beta bits",
+                );
+                use crate::ir::recurrent::{Cell, Direction, RecurrentOutput};
+                let (cell, lbr, input_forget) = match rec.cell {
+                    Cell::Rnn => (0, false, false),
+                    Cell::Lstm { input_forget } => (1, false, input_forget),
+                    Cell::Gru {
+                        linear_before_reset,
+                    } => (2, linear_before_reset, false),
+                };
+                let output = match rec.output {
+                    RecurrentOutput::Sequence => 0,
+                    RecurrentOutput::LastHidden => 1,
+                    RecurrentOutput::LastCell => 2,
+                };
+                (
+                    "recurrent",
+                    format!(
+                        "{} {:?}, {} steps of {} -> hidden {}",
+                        self.model.node(plan.node).op.kind(),
+                        rec.direction,
+                        rp.seq,
+                        rp.n_in,
+                        rec.hidden
+                    ),
+                    json!({
+                        "seq": rp.seq, "n_in": rp.n_in, "hidden": rec.hidden, "gates": rec.cell.gates(),
+                        "dirs": rec.direction.count(), "reverse": rec.direction == Direction::Reverse,
+                        "acts_per_dir": rec.cell.activation_count(), "table_size": size,
+                        "cell": cell, "linear_before_reset": lbr, "input_forget": input_forget,
+                        "has_peep": rp.p.is_some(), "has_clip": rp.clip.is_some(),
+                        "clip_bits": rp.clip.as_ref().map_or(0, |c| c.raw[0]).to_string(),
+                        "output": output,
+                        "weight_bits_t": rp.w.ty.c_bits_type(), "bias_bits_t": rp.bias.ty.c_bits_type(),
+                        "state_bits_t": rp.state.c_bits_type(), "table_bits_t": table_ty.c_bits_type(),
+                        "w": w, "r": r, "bias": b, "rb_h": rb, "peep": pv, "h0": h0, "c0": c0,
+                        "tables": tv, "act_kind": kv, "act_shift": sv, "act_alpha": av, "act_beta": bv,
+                    }),
+                )
+            }
             Kernel::Add => ("add", format!("add, {size} values"), json!({})),
             Kernel::Sub => ("sub", format!("subtract, {size} values"), json!({})),
             Kernel::Mul => ("mul", format!("multiply, {size} values"), json!({})),
@@ -426,7 +595,8 @@ impl<'m> Builder<'m> {
         let in_shape = &self.model.node(self.model.inputs(plan.node)[0]).shape;
         let in_width = *in_shape.last().unwrap();
         let in_size: usize = in_shape.iter().product();
-        let per_pixel = self.stream && !matches!(kind, "dense" | "gather" | "conv" | "pool");
+        let per_pixel =
+            self.stream && !matches!(kind, "dense" | "gather" | "conv" | "pool" | "recurrent");
         let mut p = p;
         if per_pixel && kind == "softmax" {
             p["rows"] = json!(1);

@@ -164,12 +164,14 @@ fn pattern(model: &Model, n: NodeIndex) -> Pattern {
     let in_shape = &model.node(src).shape;
     let px = |s: &[usize]| s.iter().product::<usize>() / s.last().unwrap();
     match &node.op {
-        Op::Dense { .. } | Op::Gather { .. } | Op::Transpose { .. } | Op::Reshape => {
-            Pattern::Whole {
-                read: px(in_shape),
-                write: px(&node.shape),
-            }
-        }
+        Op::Dense { .. }
+        | Op::Gather { .. }
+        | Op::Transpose { .. }
+        | Op::Reshape
+        | Op::Recurrent(_) => Pattern::Whole {
+            read: px(in_shape),
+            write: px(&node.shape),
+        },
         Op::Conv { window, .. } | Op::Pool { window, .. } => {
             let two = |v: &[usize], one: usize| {
                 if v.len() == 2 {

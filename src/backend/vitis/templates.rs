@@ -74,6 +74,10 @@ pub const HLS_LIB: &[(&str, &str)] = &[
         include_str!("../../../hls_lib/hlsrs_elementwise.h"),
     ),
     (
+        "hlsrs_recurrent.h",
+        include_str!("../../../hls_lib/hlsrs_recurrent.h"),
+    ),
+    (
         "hlsrs_stream.h",
         include_str!("../../../hls_lib/hlsrs_stream.h"),
     ),
