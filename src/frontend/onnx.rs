@@ -54,6 +54,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "GlobalMaxPool",
     "GlobalAveragePool",
     "Concat",
+    "Gather",
+    "Slice",
     "LSTM",
     "GRU",
     "RNN",
@@ -117,6 +119,9 @@ struct Converter<'a> {
     current: usize,
     /// Transposes already inserted to give a node another layout.
     relayouts: HashMap<(NodeIndex, Layout), NodeIndex>,
+    /// Where the (size-1) batch axis sits in a data tensor's ONNX shape, where not first
+    /// (PyTorch's sequence-first recurrent layers move it).
+    batch_pos: HashMap<String, usize>,
 }
 
 fn attr<'p>(node: &'p NodeProto, name: &str) -> Option<&'p onnx_protobuf::AttributeProto> {
@@ -428,6 +433,7 @@ impl<'a> Converter<'a> {
             keras_bn_transposes,
             current: 0,
             relayouts: HashMap::new(),
+            batch_pos: HashMap::new(),
         })
     }
 
@@ -475,6 +481,8 @@ impl<'a> Converter<'a> {
             }
             "Concat" => self.concat(node, name),
             "LSTM" | "GRU" | "RNN" => self.recurrent(node, name),
+            "Gather" => self.gather(node, name),
+            "Slice" => self.slice(node, name),
             "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "HardSigmoid" | "Elu" | "Selu"
             | "Softsign" | "Softplus" => self.simple(node, name),
             "PRelu" => self.prelu(node, name),
@@ -602,8 +610,30 @@ impl<'a> Converter<'a> {
 
     fn set_output(&mut self, node: &NodeProto, v: Value) {
         if let Some(o) = node.output.first() {
+            // By default the batch stays where the first input had it.
+            let b = node.input.first().map_or(0, |i| self.batch_of(i));
+            self.batch_pos.insert(o.clone(), b);
             self.values.insert(o.clone(), v);
         }
+    }
+
+    /// ONNX axis of the batch in a tensor (0 unless an op moved it).
+    fn batch_of(&self, tensor: &str) -> usize {
+        self.batch_pos.get(tensor).copied().unwrap_or(0)
+    }
+
+    /// Ops that read ONNX axes as [batch, ...] need the batch first.
+    fn require_batch_first(&self, node: &NodeProto) -> Result<()> {
+        for i in &node.input {
+            if matches!(self.values.get(i), Some(Value::Node(..))) && self.batch_of(i) != 0 {
+                return Err(Error::input(format!(
+                    "{} input '{i}' has its batch dimension at axis {}; expected it first (transpose it back first)",
+                    node.op_type,
+                    self.batch_of(i)
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn add_node(
@@ -649,6 +679,7 @@ impl<'a> Converter<'a> {
     }
 
     fn gemm(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let x = self.data(node, 0)?;
         if attr_i(node, "transA", 0) != 0 {
             return Err(Error::input(
@@ -668,6 +699,7 @@ impl<'a> Converter<'a> {
     }
 
     fn matmul(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let x = self.data(node, 0)?;
         let b = self.constant(node, 1)?;
         self.dense(node, name, x, b, false, 1.0, None, 1.0)
@@ -831,6 +863,7 @@ impl<'a> Converter<'a> {
     }
 
     fn prelu(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let (x0, layout) = self.data_any(node, 0)?;
         let slope = self.constant(node, 1)?;
         let onnx = self.onnx_shape(x0, &layout);
@@ -883,6 +916,7 @@ impl<'a> Converter<'a> {
     }
 
     fn pad(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let (x0, layout) = self.data_any(node, 0)?;
         let onnx = self.onnx_shape(x0, &layout);
         let rank = onnx.len() + 1;
@@ -955,6 +989,7 @@ impl<'a> Converter<'a> {
     }
 
     fn resize(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let (x0, layout) = self.data_any(node, 0)?;
         let onnx = self.onnx_shape(x0, &layout);
         let rank = onnx.len() + 1;
@@ -1095,17 +1130,20 @@ impl<'a> Converter<'a> {
     fn recurrent(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         use crate::ir::recurrent::{Activation, Cell, Direction, Recurrent, RecurrentOutput};
         let op = node.op_type.as_str();
-        if attr_i(node, "layout", 0) != 1 {
+        let layout = attr_i(node, "layout", 0);
+        // Layout 0 is [seq, batch, features], layout 1 [batch, seq, features].
+        let want_b = if layout == 0 { 1 } else { 0 };
+        if self.batch_of(&node.input[0]) != want_b {
             return Err(Error::input(format!(
-                "{op} with layout 0 (sequence first, batch second) is not supported yet; expected layout 1 ([batch, seq, features])"
+                "{op} (layout {layout}) expects the batch at axis {want_b} of its input, found it at axis {}",
+                self.batch_of(&node.input[0])
             )));
         }
         let x = self.data(node, 0)?;
         let xs = self.shape(x);
         if xs.len() != 2 {
             return Err(Error::input(format!(
-                "{op} input {}: expected [N, seq, features]",
-                shape_str(&xs)
+                "{op} input: expected [seq, features] besides the batch, got {xs:?}"
             )));
         }
         let (w, r) = (self.constant(node, 1)?, self.constant(node, 2)?);
@@ -1310,6 +1348,15 @@ impl<'a> Converter<'a> {
             let rank = shape.len();
             self.values
                 .insert(node.output[k].clone(), Value::Node(idx, identity(rank)));
+            // Y is [seq, dirs, batch, hidden] in layout 0, Y_h / Y_c [dirs, batch, hidden].
+            let b = if layout == 1 {
+                0
+            } else if k == 0 {
+                2
+            } else {
+                1
+            };
+            self.batch_pos.insert(node.output[k].clone(), b);
         }
         Ok(())
     }
@@ -1324,6 +1371,7 @@ impl<'a> Converter<'a> {
         c: Tensor,
         const_first: bool,
     ) -> Result<()> {
+        self.require_batch_first(node)?;
         let op = node.op_type.as_str();
         let (_, layout) = self.data_any(node, k)?;
         let (x0, _) = self.data_any(node, k)?;
@@ -1417,6 +1465,7 @@ impl<'a> Converter<'a> {
     }
 
     fn softmax(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let x = self.data(node, 0)?;
         let s = self.shape(x);
         let rank = s.len() + 1;
@@ -1467,6 +1516,7 @@ impl<'a> Converter<'a> {
     }
 
     fn batchnorm(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         self.only_first_output_used(node)?;
         if attr_i(node, "training_mode", 0) != 0 {
             return Err(Error::input(
@@ -1605,6 +1655,7 @@ impl<'a> Converter<'a> {
     }
 
     fn conv(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let w = self.constant(node, 1)?;
         let sr = w.shape.len().saturating_sub(2);
         if !(1..=2).contains(&sr) {
@@ -1691,6 +1742,7 @@ impl<'a> Converter<'a> {
     }
 
     fn pool(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         self.only_first_output_used(node)?;
         let (x0, layout) = self.data_any(node, 0)?;
         let sr = layout.len() - 1;
@@ -1751,6 +1803,7 @@ impl<'a> Converter<'a> {
     }
 
     fn concat(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let (_, layout) = self.data_any(node, 0)?;
         let rank = layout.len() + 1;
         let axis = norm_axis(attr_i(node, "axis", 1), rank)?;
@@ -1823,8 +1876,8 @@ impl<'a> Converter<'a> {
     fn full_shape(&self, node: &NodeProto) -> Result<(Vec<usize>, bool)> {
         Ok(match self.value(node, 0)? {
             Value::Node(n, layout) => {
-                let mut s = vec![1];
-                s.extend(self.onnx_shape(*n, layout));
+                let mut s = self.onnx_shape(*n, layout);
+                s.insert(self.batch_of(&node.input[0]).min(s.len()), 1);
                 (s, true)
             }
             Value::Const(t) => (t.shape.clone(), false),
@@ -1848,6 +1901,7 @@ impl<'a> Converter<'a> {
     }
 
     fn flatten(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let (s, is_data) = self.full_shape(node)?;
         let mut axis = norm_axis(attr_i(node, "axis", 1), s.len() + 1)?;
         if is_data && axis == 0 {
@@ -1866,6 +1920,7 @@ impl<'a> Converter<'a> {
     }
 
     fn reshape(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
         let (s, is_data) = self.full_shape(node)?;
         let target = self.constant(node, 1)?;
         let allow_zero = attr_i(node, "allowzero", 0) != 0;
@@ -1928,19 +1983,22 @@ impl<'a> Converter<'a> {
 
     fn squeeze(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let (s, is_data) = self.full_shape(node)?;
+        let b = if is_data {
+            self.batch_of(&node.input[0])
+        } else {
+            usize::MAX
+        };
         let axes: Vec<usize> = match self.axes(node)? {
             Some(a) => a
                 .iter()
                 .map(|&x| norm_axis(x, s.len()))
                 .collect::<Result<_>>()?,
-            None => (usize::from(is_data)..s.len())
-                .filter(|&k| s[k] == 1)
-                .collect(),
+            None => (0..s.len()).filter(|&k| s[k] == 1 && k != b).collect(),
         };
-        if is_data && axes.contains(&0) {
-            return Err(Error::input(
-                "Squeeze of axis 0 would remove the batch dimension",
-            ));
+        if axes.contains(&b) {
+            return Err(Error::input(format!(
+                "Squeeze of axis {b} would remove the batch dimension"
+            )));
         }
         if let Some(&k) = axes.iter().find(|&&k| s[k] != 1) {
             return Err(Error::input(format!(
@@ -1952,8 +2010,11 @@ impl<'a> Converter<'a> {
             .filter(|k| !axes.contains(k))
             .map(|k| s[k])
             .collect();
-        let out = self.strip_batch(new, is_data, &s)?;
-        self.reshape_to(node, name, out)
+        if !is_data {
+            return self.reshape_to(node, name, new);
+        }
+        let nb = b - axes.iter().filter(|&&a| a < b).count();
+        self.reshape_keeping_batch(node, name, new, nb)
     }
 
     fn unsqueeze(&mut self, node: &NodeProto, name: &str) -> Result<()> {
@@ -1966,23 +2027,210 @@ impl<'a> Converter<'a> {
             .iter()
             .map(|&a| norm_axis(a, rank))
             .collect::<Result<_>>()?;
-        if is_data && axes.contains(&0) {
-            return Err(Error::input(
-                "Unsqueeze at axis 0 would move the batch dimension",
-            ));
-        }
-        let mut rest = s.iter();
+        let b = if is_data {
+            self.batch_of(&node.input[0])
+        } else {
+            usize::MAX
+        };
+        let mut rest = s.iter().enumerate();
+        let mut nb = usize::MAX;
         let new: Vec<usize> = (0..rank)
             .map(|k| {
                 if axes.contains(&k) {
                     1
                 } else {
-                    *rest.next().unwrap()
+                    let (i, &d) = rest.next().unwrap();
+                    if i == b {
+                        nb = k;
+                    }
+                    d
                 }
             })
             .collect();
-        let out = self.strip_batch(new, is_data, &s)?;
-        self.reshape_to(node, name, out)
+        if !is_data {
+            return self.reshape_to(node, name, new);
+        }
+        self.reshape_keeping_batch(node, name, new, nb)
+    }
+
+    /// A reshape of data whose new ONNX shape `full` holds the batch at `b`.
+    fn reshape_keeping_batch(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        full: Vec<usize>,
+        b: usize,
+    ) -> Result<()> {
+        let mut out = full;
+        out.remove(b);
+        if out.is_empty() {
+            return Err(Error::input(
+                "the result keeps no dimension besides the batch",
+            ));
+        }
+        let x = self.data(node, 0)?;
+        self.add_node(node, name, Op::Reshape, out, &[x]);
+        self.batch_pos.insert(node.output[0].clone(), b);
+        Ok(())
+    }
+
+    /// Gather with constant indices along a non-batch axis (e.g. the last step of a sequence).
+    fn gather(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        if !is_data {
+            return Err(Error::input("Gather on a constant is not supported"));
+        }
+        let b = self.batch_of(&node.input[0]);
+        let axis = norm_axis(attr_i(node, "axis", 0), s.len())?;
+        if axis == b {
+            return Err(Error::input(
+                "Gather along the batch dimension is not supported",
+            ));
+        }
+        let idx = self.constant(node, 1)?;
+        let n = s[axis] as i64;
+        let picks: Vec<usize> = idx
+            .data
+            .iter()
+            .map(|&v| {
+                let v = v as i64;
+                let v = if v < 0 { v + n } else { v };
+                usize::try_from(v).ok().filter(|&v| (v as i64) < n)
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "Gather indices {:?} out of range for size {n}",
+                    idx.data
+                ))
+            })?;
+        let scalar = idx.shape.is_empty();
+        if !scalar && idx.shape.len() != 1 {
+            return Err(Error::input("Gather indices must be a scalar or a list"));
+        }
+        // Non-batch axis numbering.
+        let a = axis - usize::from(axis > b);
+        let (x0, layout) = self.data_any(node, 0)?;
+        let onnx = self.onnx_shape(x0, &layout);
+        let mut out = onnx.clone();
+        out[a] = picks.len();
+        let picks2 = picks.clone();
+        self.gather_node(node, name, out.clone(), 0.0, move |c| {
+            let mut src = c.to_vec();
+            src[a] = picks2[c[a]];
+            Some(src)
+        })?;
+        if scalar {
+            // The axis disappears: a reshape to the shape without it.
+            let tensor = node.output[0].clone();
+            let Some(Value::Node(g, gl)) = self.values.get(&tensor).cloned() else {
+                unreachable!()
+            };
+            let g = self.relayout(g, &gl, &identity(gl.len()), &tensor);
+            let mut full: Vec<usize> = out.clone();
+            full.remove(a);
+            if full.is_empty() {
+                return Err(Error::input("Gather leaves no dimension besides the batch"));
+            }
+            let rname = self.unique_name(&format!("{name}_squeeze"));
+            let r = self
+                .model
+                .add(Node::new(rname, Op::Reshape, full.clone()), &[g]);
+            self.values
+                .insert(tensor.clone(), Value::Node(r, identity(full.len())));
+            self.batch_pos.insert(tensor, b - usize::from(axis < b));
+        }
+        Ok(())
+    }
+
+    /// Slice with constant starts/ends/axes/steps along non-batch axes.
+    fn slice(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        if !is_data {
+            return Err(Error::input("Slice on a constant is not supported"));
+        }
+        let b = self.batch_of(&node.input[0]);
+        let ints = |k: usize| -> Result<Option<Vec<i64>>> {
+            if self.has_input(node, k) {
+                Ok(Some(
+                    self.constant(node, k)?
+                        .data
+                        .iter()
+                        .map(|&v| v as i64)
+                        .collect(),
+                ))
+            } else {
+                Ok(None)
+            }
+        };
+        let (starts, ends, axes, steps) = if self.opset < 10 {
+            (
+                attr_ints(node, "starts").unwrap_or_default(),
+                attr_ints(node, "ends").unwrap_or_default(),
+                attr_ints(node, "axes"),
+                None,
+            )
+        } else {
+            (
+                ints(1)?.unwrap_or_default(),
+                ints(2)?.unwrap_or_default(),
+                ints(3)?,
+                ints(4)?,
+            )
+        };
+        let axes: Vec<usize> = match axes {
+            Some(a) => a
+                .iter()
+                .map(|&x| norm_axis(x, s.len()))
+                .collect::<Result<_>>()?,
+            None => (0..starts.len()).collect(),
+        };
+        if starts.len() != axes.len() || ends.len() != axes.len() {
+            return Err(Error::input("Slice starts, ends and axes differ in length"));
+        }
+        let mut picks: Vec<Vec<usize>> = s.iter().map(|&d| (0..d).collect()).collect();
+        for (k, &a) in axes.iter().enumerate() {
+            if a == b {
+                return Err(Error::input(
+                    "Slice along the batch dimension is not supported",
+                ));
+            }
+            let n = s[a] as i64;
+            let step = steps.as_ref().map_or(1, |st| st[k]);
+            if step == 0 {
+                return Err(Error::input("Slice step 0"));
+            }
+            let clampi = |v: i64, lo: i64, hi: i64| v.clamp(lo, hi);
+            let norm = |v: i64| if v < 0 { v + n } else { v };
+            let (mut i, end) = if step > 0 {
+                (clampi(norm(starts[k]), 0, n), clampi(norm(ends[k]), 0, n))
+            } else {
+                (
+                    clampi(norm(starts[k]), -1, n - 1),
+                    clampi(norm(ends[k]), -1, n - 1),
+                )
+            };
+            let mut v = Vec::new();
+            while (step > 0 && i < end) || (step < 0 && i > end) {
+                v.push(i as usize);
+                i += step;
+            }
+            if v.is_empty() {
+                return Err(Error::input(format!("Slice leaves axis {a} empty")));
+            }
+            picks[a] = v;
+        }
+        // Non-batch numbering.
+        let picks: Vec<Vec<usize>> = picks
+            .into_iter()
+            .enumerate()
+            .filter(|(a, _)| *a != b)
+            .map(|(_, p)| p)
+            .collect();
+        let out: Vec<usize> = picks.iter().map(Vec::len).collect();
+        self.gather_node(node, name, out, 0.0, move |c| {
+            Some(c.iter().enumerate().map(|(a, &v)| picks[a][v]).collect())
+        })
     }
 
     fn transpose(&mut self, node: &NodeProto, _name: &str) -> Result<()> {
@@ -2010,26 +2258,30 @@ impl<'a> Converter<'a> {
                 self.set_output(node, Value::Const(Tensor::new(shape, data)));
             }
             Value::Node(x, layout) => {
-                if perm[0] != 0 {
-                    if self.keras_bn_transposes.contains(&self.current) && s.len() == 2 {
+                let b = self.batch_of(&node.input[0]);
+                if perm[0] != b {
+                    if self.keras_bn_transposes.contains(&self.current) && s.len() == 2 && b == 0 {
                         // keras2onnx's [N,C] -> [C,N] around BatchNormalization: with the batch
                         // ignored the data is unchanged, and the BatchNormalization between the
                         // pair is per feature, as its authors meant.
                         self.set_output(node, Value::Node(x, layout));
                         return Ok(());
                     }
-                    return Err(Error::input(format!(
-                        "Transpose with perm {perm:?} moves the batch dimension; expected perm[0] = 0 \
-                         (only keras2onnx's Transpose-BatchNormalization-Transpose pattern may do so)"
-                    )));
                 }
-                // ONNX output axis j is ONNX input axis inner[j]; only the layout changes.
-                let inner: Vec<usize> = perm[1..].iter().map(|p| p - 1).collect();
+                // The batch (size 1) may move: only its position and the layout change. In
+                // non-batch numbering, output axis j is input axis inner[j].
+                let nb = perm.iter().position(|&p| p == b).unwrap();
+                let inner: Vec<usize> = perm
+                    .iter()
+                    .filter(|&&p| p != b)
+                    .map(|&p| p - usize::from(p > b))
+                    .collect();
                 let new_layout: Layout = layout
                     .iter()
-                    .map(|a| inner.iter().position(|b| b == a).unwrap())
+                    .map(|a| inner.iter().position(|q| q == a).unwrap())
                     .collect();
                 self.set_output(node, Value::Node(x, new_layout));
+                self.batch_pos.insert(node.output[0].clone(), nb);
             }
         }
         Ok(())
