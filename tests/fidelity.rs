@@ -52,3 +52,33 @@ fn default_precision_agrees_with_float() {
     }
     assert!(failures.is_empty(), "fidelity below target: {failures:?}");
 }
+
+/// Issue 4's fidelity target: the LSTM jet-tagger shape (sequence 20, 6 features, hidden 16) at
+/// ap_fixed<16,6> with 1024-entry tables, on 1000 seeded standard-normal sequences.
+#[test]
+fn lstm_jet_tagger_agrees_on_1000_sequences() {
+    let case = common::case("lstm_jet_tagger");
+    let p = prepare(&case.model(), &Config::default(), None).unwrap();
+    let mut rng = common::Rng(1000);
+    let mut normal = || {
+        // Box-Muller from two uniforms in (0, 1].
+        let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let v = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+        (-2.0 * (1.0 - u).ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    };
+    let data: Vec<f64> = (0..1000 * 20 * 6).map(|_| normal()).collect();
+    let x = hlsrs::arrays::Array {
+        shape: vec![1000, 20, 6],
+        data,
+    };
+    let fixed = predict(&p, &x, false).unwrap();
+    let float = predict(&p, &x, true).unwrap();
+    let agree = (0..1000)
+        .filter(|&r| common::argmax(fixed.row(r)) == common::argmax(float.row(r)))
+        .count();
+    println!(
+        "lstm_jet_tagger on 1000 sequences: argmax agreement {:.1}%",
+        agree as f64 / 10.0
+    );
+    assert!(agree >= 990, "{agree}/1000");
+}

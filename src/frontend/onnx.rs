@@ -2259,14 +2259,16 @@ impl<'a> Converter<'a> {
             }
             Value::Node(x, layout) => {
                 let b = self.batch_of(&node.input[0]);
-                if perm[0] != b {
-                    if self.keras_bn_transposes.contains(&self.current) && s.len() == 2 && b == 0 {
-                        // keras2onnx's [N,C] -> [C,N] around BatchNormalization: with the batch
-                        // ignored the data is unchanged, and the BatchNormalization between the
-                        // pair is per feature, as its authors meant.
-                        self.set_output(node, Value::Node(x, layout));
-                        return Ok(());
-                    }
+                if perm[0] != b
+                    && self.keras_bn_transposes.contains(&self.current)
+                    && s.len() == 2
+                    && b == 0
+                {
+                    // keras2onnx's [N,C] -> [C,N] around BatchNormalization: with the batch
+                    // ignored the data is unchanged, and the BatchNormalization between the
+                    // pair is per feature, as its authors meant.
+                    self.set_output(node, Value::Node(x, layout));
+                    return Ok(());
                 }
                 // The batch (size 1) may move: only its position and the layout change. In
                 // non-batch numbering, output axis j is input axis inner[j].
