@@ -160,6 +160,16 @@ impl Window {
     }
 }
 
+/// A per-spatial-axis list as (height, width): a 1D window is 1 x L (`fill` for the height).
+/// The C++ kernels see every window this way.
+pub fn as_hw(v: &[usize], fill: usize) -> (usize, usize) {
+    if v.len() == 2 {
+        (v[0], v[1])
+    } else {
+        (fill, v[0])
+    }
+}
+
 /// Row-major coordinates of a flat index.
 pub fn unflatten(mut i: usize, shape: &[usize]) -> Vec<usize> {
     let mut c = vec![0; shape.len()];

@@ -13,7 +13,7 @@ pub mod softmax;
 
 use crate::error::{Error, Result};
 use crate::ir::tensor::transpose_gather;
-use crate::ir::{FixedType, Model, Op, Overflow, Quant, Strategy};
+use crate::ir::{FixedType, Model, Op, Overflow, Quant};
 use petgraph::stable_graph::NodeIndex;
 
 /// Constants quantized into a type: the bits the design stores.
@@ -35,13 +35,6 @@ impl Consts {
             .map(|v| q.quantize_f64(v).map_err(|e| Error::input(e.0)))
             .collect::<Result<_>>()?;
         Ok(Consts { ty, raw })
-    }
-    /// How many constants did not fit the type (saturated or wrapped): a lint for the user.
-    pub fn count_out_of_range(ty: FixedType, values: &[f64]) -> usize {
-        values
-            .iter()
-            .filter(|&&v| v > ty.max_value() + ty.lsb() || v < ty.min_value() - ty.lsb())
-            .count()
     }
 }
 
@@ -239,9 +232,4 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
         result: p.result,
         size: node.size(),
     })
-}
-
-/// The strategy names the hls_lib kernels use.
-pub fn strategy_name(s: Strategy) -> &'static str {
-    s.name()
 }

@@ -63,13 +63,7 @@ fn format_data<I: Iterator<Item = i128>>(values: I) -> String {
 
 /// Window geometry as the C++ kernels take it: 2D, a 1D window being 1 x L.
 fn geometry(w: &crate::ir::ops::Window, input: &[usize], output: &[usize]) -> Value {
-    let two = |v: &[usize], one: usize| -> (usize, usize) {
-        if v.len() == 2 {
-            (v[0], v[1])
-        } else {
-            (one, v[0])
-        }
-    };
+    let two = crate::ir::ops::as_hw;
     let (in_h, in_w) = two(input, 1);
     let (out_h, out_w) = two(output, 1);
     let (kernel_h, kernel_w) = two(&w.kernel, 1);

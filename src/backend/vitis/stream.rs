@@ -173,13 +173,7 @@ fn pattern(model: &Model, n: NodeIndex) -> Pattern {
             write: px(&node.shape),
         },
         Op::Conv { window, .. } | Op::Pool { window, .. } => {
-            let two = |v: &[usize], one: usize| {
-                if v.len() == 2 {
-                    (v[0], v[1])
-                } else {
-                    (one, v[0])
-                }
-            };
+            let two = crate::ir::ops::as_hw;
             let (in_h, in_w) = two(&in_shape[..in_shape.len() - 1], 1);
             let (out_h, out_w) = two(&node.shape[..node.shape.len() - 1], 1);
             let (kh, _) = two(&window.kernel, 1);
