@@ -670,6 +670,40 @@ def pytorch_recurrent_cases(rng):
     model("pytorch_gru_slice", "GRU", 12, slice_last, "torch.onnx-style GRU: layout 0, Squeeze, Slice of the last step, Squeeze")
     model("pytorch_rnn_yh", "RNN", 16, y_h, "torch.onnx-style RNN: layout 0, Squeeze of Y_h")
 
+    # input_forget, with Y_h and Y_c both used (joined for the classifier).
+    hidden = 8
+    sc = 1 / np.sqrt(hidden)
+    inits = [numpy_helper.from_array(rng.uniform(-sc, sc, (1, 4 * hidden, feat)).astype(np.float32), "W"),
+             numpy_helper.from_array(rng.uniform(-sc, sc, (1, 4 * hidden, hidden)).astype(np.float32), "R"),
+             numpy_helper.from_array(rng.uniform(-0.1, 0.1, (1, 8 * hidden)).astype(np.float32), "B"),
+             numpy_helper.from_array(np.array([0], dtype=np.int64), "ax0")]
+    w, b = dense_weights(rng, 2 * hidden, 5)
+    inits += [numpy_helper.from_array(w, "fc_w"), numpy_helper.from_array(b, "fc_b")]
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xs"], name="to_seq_first", perm=[1, 0, 2]),
+        helper.make_node("LSTM", ["xs", "W", "R", "B"], ["", "Y_h", "Y_c"], name="lstm", hidden_size=hidden, input_forget=1),
+        helper.make_node("Squeeze", ["Y_h", "ax0"], ["h"], name="squeeze_h"),
+        helper.make_node("Squeeze", ["Y_c", "ax0"], ["c"], name="squeeze_c"),
+        helper.make_node("Concat", ["h", "c"], ["hc"], name="join", axis=1),
+        helper.make_node("Gemm", ["hc", "fc_w", "fc_b"], ["logits"], name="fc"),
+        helper.make_node("Softmax", ["logits"], ["y"], name="softmax", axis=-1),
+    ]
+    gph = helper.make_graph(nodes, "lstm_input_forget_yc", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", seq, feat])],
+                            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 5])], initializer=inits)
+    m = helper.make_model(gph, opset_imports=[helper.make_opsetid("", 14)], producer_name="hlsrs-testdata")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    generated_case("lstm_input_forget_yc", m, (seq, feat), True, rng, "LSTM with input_forget=1, Y_h and Y_c both used (joined)", argmax_target=False)
+
+    # sequence_lens shorter than the sequence: must be refused (error test, no golden).
+    inits2 = inits[:3] + [numpy_helper.from_array(np.array([seq - 3], dtype=np.int32), "lens")]
+    nodes2 = [helper.make_node("Transpose", ["x"], ["xs"], name="to_seq_first", perm=[1, 0, 2]),
+              helper.make_node("LSTM", ["xs", "W", "R", "B", "lens"], ["", "y"], name="lstm_short", hidden_size=hidden)]
+    gph2 = helper.make_graph(nodes2, "short", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, feat])],
+                             [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, hidden])], initializer=inits2)
+    onnx.save(helper.make_model(gph2, opset_imports=[helper.make_opsetid("", 14)]),
+              os.path.join(TESTDATA, "errors", "lstm_sequence_lens.onnx"))
+
 
 def json_every_op_case(rng):
     """A model written directly in the hlsrs JSON format (docs/json-format.md) using every op the IR

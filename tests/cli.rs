@@ -521,3 +521,22 @@ fn testbench_exits_nonzero_when_the_design_disagrees_with_the_emulator() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn recurrent_sequence_lens_shorter_than_the_sequence_is_refused() {
+    let m = common::root().join("testdata/errors/lstm_sequence_lens.onnx");
+    let o = hlsrs(&[
+        "compile",
+        &s(&m),
+        "-o",
+        &s(&common::tempdir().path().join("p")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "lstm_sequence_lens.onnx",
+            "node 'lstm_short'",
+            "sequence_lens [17.0] differ from the sequence length 20",
+        ],
+    );
+}

@@ -174,6 +174,7 @@ cases!(
     gru_lbr1,
     json_every_op,
     lstm_bidirectional,
+    lstm_input_forget_yc,
     lstm_jet_tagger,
     lstm_reverse_peephole_clip,
     lstm_stacked,

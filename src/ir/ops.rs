@@ -260,6 +260,15 @@ impl Op {
         matches!(self, Op::Reshape | Op::Transpose { .. } | Op::Gather { .. })
     }
 
+    /// Ops whose meaning depends on their input's shape, not only its flat values: a reshape
+    /// feeding one of them must stay.
+    pub fn reads_input_shape(&self) -> bool {
+        matches!(
+            self,
+            Op::Transpose { .. } | Op::Concat { .. } | Op::Conv { .. } | Op::Pool { .. }
+        )
+    }
+
     /// Ops whose kernel reads a lookup table.
     pub fn uses_table(&self) -> bool {
         matches!(

@@ -1,6 +1,7 @@
 //! Removes Reshape nodes: data is a flat row-major array in the design, so a reshape moves
-//! nothing. Every op but Transpose reads its input as a flat array (the node's own shape says how
-//! it groups values), so only reshapes feeding a Transpose stay. The model keeps its declared
+//! nothing. Most ops read their input as a flat array (the node's own shape says how it groups
+//! values); reshapes feeding one that reads its input's shape (transpose, concat, conv, pool)
+//! stay. The model keeps its declared
 //! output shape for the user.
 
 use super::{Pass, PassContext};
@@ -26,7 +27,7 @@ impl Pass for DropReshape {
                 model
                     .consumers(n)
                     .iter()
-                    .all(|&(c, _)| !matches!(model.node(c).op, Op::Transpose { .. }))
+                    .all(|&(c, _)| !model.node(c).op.reads_input_shape())
             })
             .collect();
         for n in reshapes {
