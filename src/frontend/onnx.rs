@@ -157,6 +157,23 @@ fn shape_str(batchless: &[usize]) -> String {
     format!("[{}]", dims.join(", "))
 }
 
+/// The most values one tensor may hold (weights or a layer's output): far beyond any FPGA design,
+/// small enough that a corrupted dimension is an error rather than an allocation failure.
+pub const MAX_VALUES: usize = 1 << 24;
+
+/// The number of values of a shape, or an error when it is absurd.
+fn checked_size(shape: &[usize], what: &str) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= MAX_VALUES)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{what} of shape {shape:?} holds more than {MAX_VALUES} values; the file may be corrupt"
+            ))
+        })
+}
+
 /// Reads a TensorProto into f64 values.
 fn tensor_from_proto(t: &TensorProto, dir: &Path) -> Result<Tensor> {
     let shape: Vec<usize> = t
@@ -165,7 +182,7 @@ fn tensor_from_proto(t: &TensorProto, dir: &Path) -> Result<Tensor> {
         .map(|&d| usize::try_from(d))
         .collect::<Result<_, _>>()
         .map_err(|_| Error::input(format!("tensor '{}' has a negative dimension", t.name)))?;
-    let n: usize = shape.iter().product();
+    let n = checked_size(&shape, &format!("tensor '{}'", t.name))?;
     let external;
     let raw: &[u8] = if t.data_location.value() == 1 {
         external = read_external(t, dir)?;
@@ -415,6 +432,7 @@ impl<'a> Converter<'a> {
                 }
             }
         }
+        checked_size(&shape, &format!("input '{}'", input.name))?;
         let mut model = Model::new(name, Node::new(input.name.clone(), Op::Input, shape));
         let input_idx = model.input;
         let rank = model.node(input_idx).shape.len();
@@ -471,6 +489,9 @@ impl<'a> Converter<'a> {
     }
 
     fn convert(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        if node.output.iter().all(String::is_empty) {
+            return Err(Error::input(format!("{} node has no output", node.op_type)));
+        }
         match node.op_type.as_str() {
             "Gemm" => self.gemm(node, name),
             "MatMul" => self.matmul(node, name),
@@ -660,6 +681,11 @@ impl<'a> Converter<'a> {
     ) {
         let n = self.model.add(Node::new(name, op, shape), inputs);
         self.set_output(node, Value::Node(n, layout));
+    }
+
+    /// Refuses absurd result shapes before anything is allocated for them.
+    fn check_result(&self, shape: &[usize]) -> Result<()> {
+        checked_size(shape, "the result").map(|_| ())
     }
 
     /// Refuses nodes whose secondary outputs (Dropout mask, BatchNormalization running stats) are
@@ -893,7 +919,7 @@ impl<'a> Converter<'a> {
         let (x, layout) = self.data_any(node, 0)?;
         let in_ir = self.shape(x);
         let out_ir: Vec<usize> = layout.iter().map(|&a| out_onnx[a]).collect();
-        let n: usize = out_ir.iter().product();
+        let n = checked_size(&out_ir, "the result")?;
         let index: Vec<i64> = (0..n)
             .map(|o| {
                 let c_ir = crate::ir::ops::unflatten(o, &out_ir);
@@ -1117,6 +1143,7 @@ impl<'a> Converter<'a> {
             };
             Ok(r.clamp(0.0, n_in - 1.0) as usize)
         };
+        self.check_result(&out)?;
         // Resolve every axis' map once (errors surface here, not inside the gather).
         let maps: Vec<Vec<usize>> = (0..onnx.len())
             .map(|a| (0..out[a]).map(|x| map_axis(a, x)).collect::<Result<_>>())
@@ -1699,6 +1726,9 @@ impl<'a> Converter<'a> {
             )));
         }
         let (window, out) = self.window(node, &xs[..sr], kernel.clone())?;
+        let mut check = out.clone();
+        check.push(m);
+        self.check_result(&check)?;
         let cout_g = m / group;
         let ksize: usize = kernel.iter().product();
         // ONNX W[g*cout_g + j][ci][k...] -> IR [g][k...][ci][j]
@@ -2365,15 +2395,21 @@ fn find_keras_bn_pattern(
         if !swaps(t1) {
             continue;
         }
-        let c1 = consumers(&t1.output[0]);
+        let Some(t1_out) = t1.output.first() else {
+            continue;
+        };
+        let c1 = consumers(t1_out);
         let [bn] = c1[..] else { continue };
         let Some(bn_node) = nodes.get(bn) else {
             continue;
         };
-        if bn_node.op_type != "BatchNormalization" || bn_node.input[0] != t1.output[0] {
+        if bn_node.op_type != "BatchNormalization" || bn_node.input.first() != Some(t1_out) {
             continue;
         }
-        let c2 = consumers(&bn_node.output[0]);
+        let Some(bn_out) = bn_node.output.first() else {
+            continue;
+        };
+        let c2 = consumers(bn_out);
         let [t2] = c2[..] else { continue };
         if nodes.get(t2).is_some_and(swaps) {
             found.insert(k);
