@@ -1400,35 +1400,14 @@ impl<'a> Converter<'a> {
     ) -> Result<()> {
         self.require_batch_first(node)?;
         let op = node.op_type.as_str();
-        let (_, layout) = self.data_any(node, k)?;
-        let (x0, _) = self.data_any(node, k)?;
+        let (x0, layout) = self.data_any(node, k)?;
         let onnx = self.onnx_shape(x0, &layout);
-        // The constant broadcasts against [N, onnx...]: which ONNX axis (if any) does it vary on?
-        let rank = onnx.len() + 1;
-        if c.shape.len() > rank {
-            return Err(Error::input(format!(
-                "constant of shape {:?} has more axes than the data",
-                c.shape
-            )));
-        }
-        let padded: Vec<usize> = std::iter::repeat_n(1, rank - c.shape.len())
-            .chain(c.shape.iter().copied())
-            .collect();
-        let varying: Vec<usize> = (1..rank).filter(|&a| padded[a] != 1).collect();
-        if padded[0] != 1 || varying.len() > 1 || varying.iter().any(|&a| padded[a] != onnx[a - 1])
-        {
-            return Err(Error::input(format!(
-                "{op} with a constant of shape {:?} on data {}: expected a scalar or one value per entry of a single axis",
-                c.shape,
-                shape_str(&onnx)
-            )));
-        }
-        // Put the varying axis last (channels), keep the layout otherwise.
-        let (x, layout) = match varying.first() {
+        // The constant broadcasts against [N, onnx...]; the axis it varies along goes last
+        // (channels), the layout is kept otherwise.
+        let (x, layout) = match self.varying_axis(&format!("{op} with a constant"), &c, &onnx)? {
             None => (self.data_in(node, k, &layout)?, layout),
-            Some(&a) => {
-                let mut l: Layout = layout.iter().copied().filter(|&b| b != a - 1).collect();
-                l.push(a - 1);
+            Some(a) => {
+                let l = Self::with_last(&layout, a);
                 (self.data_in(node, k, &l)?, l)
             }
         };

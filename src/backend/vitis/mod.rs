@@ -218,7 +218,13 @@ fn manifest(
                 layer["fused"] = json!(node.fused);
             }
             match &p.kernel {
-                Kernel::Dense(d) => {
+                Kernel::Dense(_) | Kernel::Conv(_) => {
+                    // A convolution is a dense block per output position: the same facts.
+                    let (d, mults_key) = match &p.kernel {
+                        Kernel::Conv(c) => (&c.dense, "multiplications_per_position"),
+                        Kernel::Dense(d) => (d, "multiplications"),
+                        _ => unreachable!(),
+                    };
                     types.insert("weight".into(), json!(d.weights.ty));
                     types.insert("bias".into(), json!(d.bias.ty));
                     types.insert("accum".into(), json!(d.accum));
@@ -226,18 +232,7 @@ fn manifest(
                     layer["strategy"] = json!(d.strategy);
                     layer["valid_reuse"] =
                         json!(crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out));
-                    layer["multiplications"] = json!(d.multiplications);
-                }
-                Kernel::Conv(c) => {
-                    let d = &c.dense;
-                    types.insert("weight".into(), json!(d.weights.ty));
-                    types.insert("bias".into(), json!(d.bias.ty));
-                    types.insert("accum".into(), json!(d.accum));
-                    layer["reuse"] = json!(d.reuse);
-                    layer["strategy"] = json!(d.strategy);
-                    layer["valid_reuse"] =
-                        json!(crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out));
-                    layer["multiplications_per_position"] = json!(d.multiplications);
+                    layer[mults_key] = json!(d.multiplications);
                 }
                 Kernel::ScaleShift { scale, shift, .. } => {
                     types.insert("weight".into(), json!(scale.ty));
