@@ -81,6 +81,18 @@ Result:
     }
 }
 
+// The strategy's kernel on weights and biases from an offset (a direction of a recurrent layer).
+template <class data_T, class res_T, typename CONFIG_T>
+void dense_at(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *weights,
+              const typename CONFIG_T::bias_bits_t *biases, unsigned w_off, unsigned b_off) {
+#pragma HLS INLINE
+    if (CONFIG_T::strategy == latency) {
+        dense_latency<data_T, res_T, CONFIG_T>(data, res, weights, biases, w_off, b_off);
+    } else {
+        dense_resource<data_T, res_T, CONFIG_T>(data, res, weights, biases, w_off, b_off);
+    }
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
            const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_in * CONFIG_T::n_out],

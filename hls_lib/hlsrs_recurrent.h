@@ -1,12 +1,14 @@
-// LSTM, GRU and RNN over a whole sequence (non-static), as the ONNX specification defines them.
-// Each gate sum is accumulated in accum_t in a fixed order (bias, input products, recurrent
-// products, peepholes), optionally clipped, then activated (tables for sigmoid/tanh, exact relu
-// and hard sigmoid) into gate_t; states are state_t. Emulated by src/emulate/fixed.rs
-// (run_recurrent) with the plan of src/kernels/recurrent.rs.
+// LSTM, GRU and RNN as the ONNX specification defines them: over a whole sequence per call
+// (non-static) or one step per call with the state kept between calls (static). Each gate sum is
+// the sum of an input product and a recurrent product (dense kernels) in accum_t, plus
+// peepholes, optionally clipped, then activated (tables for sigmoid/tanh, exact relu and hard
+// sigmoid) into gate_t; states are state_t. Emulated by src/emulate/fixed.rs (run_recurrent) with
+// the plan of src/kernels/recurrent.rs.
 #ifndef HLSRS_RECURRENT_H_
 #define HLSRS_RECURRENT_H_
 
 #include "hlsrs_common.h"
+#include "hlsrs_dense.h"
 
 namespace hlsrs {
 
@@ -50,117 +52,165 @@ template <typename CONFIG_T> inline typename CONFIG_T::accum_t clip_gate(typenam
     return acc;
 }
 
-// x: [seq][n_in]; res: Y [seq][dirs][hidden], or the last h / c [dirs][hidden].
-template <class data_T, class res_T, typename CONFIG_T>
-void recurrent(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
-               const typename CONFIG_T::weight_bits_t *w, const typename CONFIG_T::weight_bits_t *r,
-               const typename CONFIG_T::bias_bits_t *bias, const typename CONFIG_T::bias_bits_t *rb_h,
-               const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::state_bits_t *h0,
-               const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
-               const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
+// One time step of direction d: h and c (the state) are read and replaced. The input product
+// x W^T + (Wb + Rb) and the recurrent product h R^T are dense kernels (wx_config, rh_config:
+// each its own reuse factor); a gate's sum is their sum in accum_t.
+template <class data_T, typename CONFIG_T>
+void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[CONFIG_T::hidden],
+                    typename CONFIG_T::state_t c[CONFIG_T::hidden], const typename CONFIG_T::weight_bits_t *wx_w,
+                    const typename CONFIG_T::bias_bits_t *wx_b, const typename CONFIG_T::weight_bits_t *rh_w,
+                    const typename CONFIG_T::bias_bits_t *rh_b, const typename CONFIG_T::weight_bits_t *rhh_w,
+                    const typename CONFIG_T::bias_bits_t *rhh_b, const typename CONFIG_T::weight_bits_t *peep,
+                    const typename CONFIG_T::table_bits_t *tables, const int act_kind[], const int act_shift[],
+                    const long long act_alpha[], const long long act_beta[]) {
+#pragma HLS INLINE
     typedef typename CONFIG_T::accum_t A;
     typedef typename CONFIG_T::state_t S;
     typedef typename CONFIG_T::gate_t G;
     typedef typename CONFIG_T::weight_t W;
-    typedef typename CONFIG_T::bias_t B;
-    const unsigned hs = CONFIG_T::hidden, n_in = CONFIG_T::n_in, g = CONFIG_T::gates, per = CONFIG_T::acts_per_dir;
-    const unsigned ts = CONFIG_T::table_size;
+    typedef typename CONFIG_T::wx_config WX;
+    typedef typename CONFIG_T::rh_config RH;
+    typedef typename CONFIG_T::rhh_config RHH;
+    const unsigned hs = CONFIG_T::hidden, ts = CONFIG_T::table_size;
+    const unsigned a0 = d * CONFIG_T::acts_per_dir;
+    A wx[WX::n_out], rh[RH::n_out];
+#pragma HLS ARRAY_PARTITION variable=wx complete
+#pragma HLS ARRAY_PARTITION variable=rh complete
+    dense_at<data_T, A, WX>(xr, wx, wx_w, wx_b, d * WX::n_in * WX::n_out, d * WX::n_out);
+    dense_at<S, A, RH>(h, rh, rh_w, rh_b, d * RH::n_in * RH::n_out, d * RH::n_out);
+    S nh[CONFIG_T::hidden];
+#pragma HLS ARRAY_PARTITION variable=nh complete
+    if (CONFIG_T::cell == 0) { // RNN
+        for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+            A acc = wx[j] + rh[j];
+            const G v = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(acc), act_kind[a0], act_shift[a0], &tables[a0 * ts],
+                                           act_alpha[a0], act_beta[a0]);
+            nh[j] = v;
+        }
+    } else if (CONFIG_T::cell == 1) { // LSTM, gates i o f c
+        S nc[CONFIG_T::hidden];
+#pragma HLS ARRAY_PARTITION variable=nc complete
+        for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+            A sum[4];
+            for (unsigned k = 0; k < 4; k++) sum[k] = wx[k * hs + j] + rh[k * hs + j];
+            if (CONFIG_T::has_peep) {
+                sum[0] = sum[0] + from_bits<W>(peep[d * 3 * hs + 0 * hs + j]) * c[j];
+                sum[2] = sum[2] + from_bits<W>(peep[d * 3 * hs + 2 * hs + j]) * c[j];
+            }
+            const G ig = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[0]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
+                                            act_alpha[a0], act_beta[a0]);
+            G fg;
+            if (CONFIG_T::input_forget) {
+                fg = 1 - ig;
+            } else {
+                fg = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[2]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
+                                        act_alpha[a0], act_beta[a0]);
+            }
+            const G cg = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[3]), act_kind[a0 + 1], act_shift[a0 + 1],
+                                            &tables[(a0 + 1) * ts], act_alpha[a0 + 1], act_beta[a0 + 1]);
+            nc[j] = fg * c[j] + ig * cg;
+            if (CONFIG_T::has_peep) sum[1] = sum[1] + from_bits<W>(peep[d * 3 * hs + 1 * hs + j]) * nc[j];
+            const G og = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[1]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
+                                            act_alpha[a0], act_beta[a0]);
+            const G hc = gate_act<CONFIG_T>(nc[j], act_kind[a0 + 2], act_shift[a0 + 2], &tables[(a0 + 2) * ts],
+                                            act_alpha[a0 + 2], act_beta[a0 + 2]);
+            nh[j] = og * hc;
+        }
+        for (unsigned j = 0; j < hs; j++) c[j] = nc[j];
+    } else { // GRU, gates z r h
+        G zr[CONFIG_T::hidden], rr[CONFIG_T::hidden];
+        for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+            A az = wx[j] + rh[j];
+            A ar = wx[hs + j] + rh[hs + j];
+            zr[j] = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(az), act_kind[a0], act_shift[a0], &tables[a0 * ts], act_alpha[a0],
+                                       act_beta[a0]);
+            rr[j] = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(ar), act_kind[a0], act_shift[a0], &tables[a0 * ts], act_alpha[a0],
+                                       act_beta[a0]);
+        }
+        A rhh[RHH::n_out];
+#pragma HLS ARRAY_PARTITION variable=rhh complete
+        if (!CONFIG_T::linear_before_reset) {
+            // R_h multiplies r * h, rounded to the state type.
+            S rh_in[CONFIG_T::hidden];
+            for (unsigned i = 0; i < hs; i++) rh_in[i] = rr[i] * h[i];
+            dense_at<S, A, RHH>(rh_in, rhh, rhh_w, rhh_b, d * RHH::n_in * RHH::n_out, d * RHH::n_out);
+        }
+        for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+            A pre;
+            if (CONFIG_T::linear_before_reset) pre = wx[2 * hs + j] + rr[j] * rh[2 * hs + j];
+            else pre = wx[2 * hs + j] + rhh[j];
+            const G hh = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(pre), act_kind[a0 + 1], act_shift[a0 + 1],
+                                            &tables[(a0 + 1) * ts], act_alpha[a0 + 1], act_beta[a0 + 1]);
+            nh[j] = (1 - zr[j]) * hh + zr[j] * h[j];
+        }
+    }
+    for (unsigned j = 0; j < hs; j++) h[j] = nh[j];
+}
+
+// Non-static: the whole sequence per call. x: [seq][n_in]; res: Y [seq][dirs][hidden], or the last
+// h / c [dirs][hidden].
+template <class data_T, class res_T, typename CONFIG_T>
+void recurrent(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
+               const typename CONFIG_T::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
+               const typename CONFIG_T::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
+               const typename CONFIG_T::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
+               const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::state_bits_t *h0,
+               const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
+               const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
+    typedef typename CONFIG_T::state_t S;
+    const unsigned hs = CONFIG_T::hidden, n_in = CONFIG_T::n_in;
     for (unsigned d = 0; d < CONFIG_T::dirs; d++) {
         const bool reverse = CONFIG_T::reverse || d == 1;
-        const unsigned a0 = d * per;
-        S h[CONFIG_T::hidden], c[CONFIG_T::hidden], nh[CONFIG_T::hidden], nc[CONFIG_T::hidden];
+        S h[CONFIG_T::hidden], c[CONFIG_T::hidden];
+#pragma HLS ARRAY_PARTITION variable=h complete
+#pragma HLS ARRAY_PARTITION variable=c complete
         for (unsigned j = 0; j < hs; j++) {
             h[j] = from_bits<S>(h0[d * hs + j]);
             c[j] = from_bits<S>(c0[d * hs + j]);
         }
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
             const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
-            const data_T *xr = &x[t * n_in];
-            G zr[CONFIG_T::hidden], rr[CONFIG_T::hidden];
-            for (unsigned j = 0; j < hs; j++) {
-                // The gate sums this cell needs for unit j, in the emulator's order.
-                if (CONFIG_T::cell == 0) { // RNN
-                    const unsigned row = d * g * hs + j;
-                    A acc = from_bits<B>(bias[row]);
-                    for (unsigned i = 0; i < n_in; i++) acc = acc + xr[i] * from_bits<W>(w[row * n_in + i]);
-                    for (unsigned i = 0; i < hs; i++) acc = acc + h[i] * from_bits<W>(r[row * hs + i]);
-                    const G v = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(acc), act_kind[a0], act_shift[a0], &tables[a0 * ts],
-                                                   act_alpha[a0], act_beta[a0]);
-                    nh[j] = v;
-                } else if (CONFIG_T::cell == 1) { // LSTM
-                    A sum[4];
-                    for (unsigned k = 0; k < 4; k++) {
-                        const unsigned row = d * g * hs + k * hs + j;
-                        A acc = from_bits<B>(bias[row]);
-                        for (unsigned i = 0; i < n_in; i++) acc = acc + xr[i] * from_bits<W>(w[row * n_in + i]);
-                        for (unsigned i = 0; i < hs; i++) acc = acc + h[i] * from_bits<W>(r[row * hs + i]);
-                        sum[k] = acc;
-                    }
-                    if (CONFIG_T::has_peep) {
-                        sum[0] = sum[0] + from_bits<W>(peep[d * 3 * hs + 0 * hs + j]) * c[j];
-                        sum[2] = sum[2] + from_bits<W>(peep[d * 3 * hs + 2 * hs + j]) * c[j];
-                    }
-                    const G ig = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[0]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
-                                                    act_alpha[a0], act_beta[a0]);
-                    G fg;
-                    if (CONFIG_T::input_forget) {
-                        fg = 1 - ig;
-                    } else {
-                        fg = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[2]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
-                                                act_alpha[a0], act_beta[a0]);
-                    }
-                    const G cg = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[3]), act_kind[a0 + 1], act_shift[a0 + 1],
-                                                    &tables[(a0 + 1) * ts], act_alpha[a0 + 1], act_beta[a0 + 1]);
-                    nc[j] = fg * c[j] + ig * cg;
-                    if (CONFIG_T::has_peep) sum[1] = sum[1] + from_bits<W>(peep[d * 3 * hs + 1 * hs + j]) * nc[j];
-                    const G og = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[1]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
-                                                    act_alpha[a0], act_beta[a0]);
-                    const G hc = gate_act<CONFIG_T>(nc[j], act_kind[a0 + 2], act_shift[a0 + 2], &tables[(a0 + 2) * ts],
-                                                    act_alpha[a0 + 2], act_beta[a0 + 2]);
-                    nh[j] = og * hc;
-                } else { // GRU: z and r first, for every unit
-                    for (unsigned k = 0; k < 2; k++) {
-                        const unsigned row = d * g * hs + k * hs + j;
-                        A acc = from_bits<B>(bias[row]);
-                        for (unsigned i = 0; i < n_in; i++) acc = acc + xr[i] * from_bits<W>(w[row * n_in + i]);
-                        for (unsigned i = 0; i < hs; i++) acc = acc + h[i] * from_bits<W>(r[row * hs + i]);
-                        const G v = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(acc), act_kind[a0], act_shift[a0], &tables[a0 * ts],
-                                                       act_alpha[a0], act_beta[a0]);
-                        if (k == 0) zr[j] = v;
-                        else rr[j] = v;
-                    }
-                }
-            }
-            if (CONFIG_T::cell == 2) {
-                for (unsigned j = 0; j < hs; j++) {
-                    const unsigned row = d * g * hs + 2 * hs + j;
-                    A ax = from_bits<B>(bias[row]);
-                    for (unsigned i = 0; i < n_in; i++) ax = ax + xr[i] * from_bits<W>(w[row * n_in + i]);
-                    A pre;
-                    if (CONFIG_T::linear_before_reset) {
-                        A ah = from_bits<B>(rb_h[d * hs + j]);
-                        for (unsigned i = 0; i < hs; i++) ah = ah + h[i] * from_bits<W>(r[row * hs + i]);
-                        pre = ax + rr[j] * ah;
-                    } else {
-                        for (unsigned i = 0; i < hs; i++) ax = ax + (rr[i] * h[i]) * from_bits<W>(r[row * hs + i]);
-                        pre = ax;
-                    }
-                    const G hh = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(pre), act_kind[a0 + 1], act_shift[a0 + 1],
-                                                    &tables[(a0 + 1) * ts], act_alpha[a0 + 1], act_beta[a0 + 1]);
-                    nh[j] = (1 - zr[j]) * hh + zr[j] * h[j];
-                }
-            }
-            for (unsigned j = 0; j < hs; j++) {
-                h[j] = nh[j];
-                if (CONFIG_T::cell == 1) c[j] = nc[j];
-                if (CONFIG_T::output == 0) res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
-            }
+            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
+                                             act_kind, act_shift, act_alpha, act_beta);
+            if (CONFIG_T::output == 0)
+                for (unsigned j = 0; j < hs; j++) res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
         }
         for (unsigned j = 0; j < hs; j++) {
             if (CONFIG_T::output == 1) res[d * hs + j] = h[j];
             if (CONFIG_T::output == 2) res[d * hs + j] = c[j];
         }
     }
+}
+
+// Static: one time step per call (forward direction only); h and c stay in registers between
+// calls. `reset` loads the initial state before this step (the first step of a sequence). res: h
+// (Y or Y_h of this step) or c (Y_c).
+template <class data_T, class res_T, typename CONFIG_T>
+void recurrent_static(const data_T x[CONFIG_T::n_in], res_T *res, bool reset,
+                      const typename CONFIG_T::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
+                      const typename CONFIG_T::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
+                      const typename CONFIG_T::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
+                      const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::state_bits_t *h0,
+                      const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
+                      const int act_kind[], const int act_shift[], const long long act_alpha[],
+                      const long long act_beta[]) {
+    typedef typename CONFIG_T::state_t S;
+    static S h[CONFIG_T::hidden], c[CONFIG_T::hidden];
+#pragma HLS ARRAY_PARTITION variable=h complete
+#pragma HLS ARRAY_PARTITION variable=c complete
+    if (reset) {
+        for (unsigned j = 0; j < CONFIG_T::hidden; j++) {
+            h[j] = from_bits<S>(h0[j]);
+            c[j] = from_bits<S>(c0[j]);
+        }
+    }
+    recurrent_step<data_T, CONFIG_T>(x, 0, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables, act_kind,
+                                     act_shift, act_alpha, act_beta);
+    for (unsigned j = 0; j < CONFIG_T::hidden; j++) res[j] = CONFIG_T::output == 2 ? c[j] : h[j];
 }
 
 } // namespace hlsrs

@@ -85,6 +85,7 @@ HLSRS_BINARY_STREAM(concat)
 HLSRS_WHOLE_STREAM(dense)
 HLSRS_WHOLE_STREAM(gather)
 HLSRS_WHOLE_STREAM(recurrent)
+HLSRS_WHOLE_STREAM(recurrent_static)
 #undef HLSRS_WHOLE_STREAM
 
 // Copies each pixel to two consumers (a value used by two layers).

@@ -73,6 +73,10 @@ pub struct ModelArgs {
     /// Type of lookup-table entries. Default ap_fixed<18,2>.
     #[arg(long)]
     pub table_precision: Option<String>,
+    /// Recurrent layers take one time step per call and keep their state between calls (a
+    /// `reset` argument restarts the sequence). Per layer: `static = true` in [layers.<name>].
+    #[arg(long = "static")]
+    pub static_state: bool,
 }
 
 #[derive(Args)]
@@ -175,6 +179,9 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
             return Err(Error::input("--clock must be a positive number of ns"));
         }
         c.clock = ns;
+    }
+    if a.static_state {
+        c.static_state = true;
     }
     if let Some(n) = a.table_size {
         c.table_size = config::parse_table_size(n)?;

@@ -30,6 +30,12 @@ pub struct LayerConfig {
     pub strategy: Option<Strategy>,
     pub table_size: Option<usize>,
     pub table: Option<FixedType>,
+    /// Recurrent layers: hidden and cell state type (defaults to the result type).
+    pub state: Option<FixedType>,
+    /// Recurrent layers: reuse factor of the recurrent product (defaults to `reuse`).
+    pub recurrent_reuse: Option<usize>,
+    /// Recurrent layers: one time step per call, state kept between calls (`static = true`).
+    pub static_state: Option<bool>,
 }
 
 /// The whole configuration.
@@ -47,6 +53,8 @@ pub struct Config {
     pub io: IoType,
     pub table_size: usize,
     pub table_precision: FixedType,
+    /// Every recurrent layer static (one time step per call) unless its layer table says otherwise.
+    pub static_state: bool,
     pub layers: BTreeMap<String, LayerConfig>,
 }
 
@@ -63,6 +71,7 @@ impl Default for Config {
             io: IoType::Parallel,
             table_size: 1024,
             table_precision: FixedType::fixed(18, 2),
+            static_state: false,
             layers: BTreeMap::new(),
         }
     }
@@ -80,6 +89,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "io",
     "table_size",
     "table_precision",
+    "static",
     "layers",
 ];
 /// Keys of a `[layers.<name>]` table.
@@ -93,6 +103,9 @@ pub const LAYER_KEYS: &[&str] = &[
     "strategy",
     "table_size",
     "table",
+    "state",
+    "recurrent_reuse",
+    "static",
 ];
 
 /// Edit distance, for "did you mean" suggestions.
@@ -159,6 +172,11 @@ pub fn parse_io(s: &str) -> Result<IoType> {
     }
 }
 
+fn parse_bool(v: &toml::Value, key: &str) -> Result<bool> {
+    v.as_bool()
+        .ok_or_else(|| Error::input(format!("'{key}' must be true or false")))
+}
+
 fn parse_str<'v>(v: &'v toml::Value, key: &str) -> Result<&'v str> {
     v.as_str()
         .ok_or_else(|| Error::input(format!("'{key}' must be a string")))
@@ -200,6 +218,7 @@ impl Config {
                 "io" => c.io = parse_io(parse_str(v, key)?)?,
                 "table_size" => c.table_size = parse_table_size(parse_usize(v, key)?)?,
                 "table_precision" => c.table_precision = parse_type(v, key)?,
+                "static" => c.static_state = parse_bool(v, key)?,
                 "layers" => {
                     let layers = v.as_table().ok_or_else(|| {
                         Error::input("'layers' must be a table of [layers.<name>]")
@@ -250,6 +269,9 @@ fn parse_layer(name: &str, t: &toml::Table) -> Result<LayerConfig> {
                     Some(parse_table_size(parse_usize(v, key).map_err(ctx)?).map_err(ctx)?)
             }
             "table" => l.table = Some(parse_type(v, key).map_err(ctx)?),
+            "state" => l.state = Some(parse_type(v, key).map_err(ctx)?),
+            "recurrent_reuse" => l.recurrent_reuse = Some(parse_usize(v, key).map_err(ctx)?),
+            "static" => l.static_state = Some(parse_bool(v, key).map_err(ctx)?),
             _ => return Err(unknown_key(key, &section, LAYER_KEYS)),
         }
     }

@@ -8,6 +8,7 @@ mod common;
 
 use hlsrs::config::{IoType, LayerConfig};
 use hlsrs::ir::{FixedType, Op, Overflow, Quant, Strategy};
+use hlsrs::kernels::dense::valid_reuse_factors;
 use hlsrs::{Config, Prepared};
 
 fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
@@ -43,6 +44,28 @@ fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
             }
             Op::Softmax => {
                 lc.result = Some(FixedType::ufixed(10, 1).with_modes(Quant::Rnd, Overflow::Sat))
+            }
+            Op::Recurrent(_) => {
+                // Saturating gate sums (the order of both products matters), a state type of
+                // its own, and a recurrent reuse factor different from the input one.
+                lc.accum = Some(FixedType::fixed(14, 5).with_modes(Quant::RndConv, Overflow::Sat));
+                lc.state = Some(FixedType::fixed(12, 3).with_modes(Quant::Rnd, Overflow::Sat));
+                if base.strategy == Strategy::Resource {
+                    let products = node.op.matrix_products();
+                    let valid = |p: &[(usize, usize)]| {
+                        let mut v = valid_reuse_factors(p[0].0, p[0].1);
+                        for &(i, o) in &p[1..] {
+                            let w = valid_reuse_factors(i, o);
+                            v.retain(|r| w.contains(r));
+                        }
+                        v
+                    };
+                    let pick = |v: Vec<usize>, target: usize| {
+                        *v.iter().rev().find(|&&r| r <= target).unwrap()
+                    };
+                    lc.reuse = Some(pick(valid(&products[..1]), base.reuse));
+                    lc.recurrent_reuse = Some(pick(valid(&products[1..]), base.reuse / 2));
+                }
             }
             _ => continue,
         }

@@ -107,16 +107,34 @@ fn gate_act(ga: &GateAct, raw: i128, ty: FixedType, gt: FixedType) -> i128 {
     }
 }
 
-/// LSTM / GRU / RNN in the order of hls_lib/hlsrs_recurrent.h.
-fn run_recurrent(rp: &RecurrentPlan, x: &[i128], xt: FixedType, res: FixedType) -> Vec<i128> {
+/// The hidden and cell states of a static recurrent layer between calls: raw values of the
+/// state type, [dirs * hidden] each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecurrentState {
+    pub h: Vec<i128>,
+    pub c: Vec<i128>,
+}
+
+impl RecurrentState {
+    pub fn initial(rp: &RecurrentPlan) -> RecurrentState {
+        RecurrentState {
+            h: rp.h0.raw.clone(),
+            c: rp.c0.raw.clone(),
+        }
+    }
+}
+
+/// LSTM / GRU / RNN in the order of hls_lib/hlsrs_recurrent.h. With `state`, the steps start from
+/// it and leave their final state in it (static layers); without, from the initial state.
+fn run_recurrent(
+    rp: &RecurrentPlan,
+    x: &[i128],
+    xt: FixedType,
+    res: FixedType,
+    mut state: Option<&mut RecurrentState>,
+) -> Vec<i128> {
     let rec = &rp.rec;
-    let (dirs, g, hs, n_in, seq) = (
-        rec.direction.count(),
-        rec.cell.gates(),
-        rec.hidden,
-        rp.n_in,
-        rp.seq,
-    );
+    let (dirs, hs, n_in, seq) = (rec.direction.count(), rec.hidden, rp.n_in, rp.seq);
     let (a, st, gt) = (rp.accum, rp.state, rp.gate_type);
     let per_dir = rec.cell.activation_count();
     let one = Exact::new(1, 0);
@@ -141,37 +159,24 @@ fn run_recurrent(rp: &RecurrentPlan, x: &[i128], xt: FixedType, res: FixedType) 
     for d in 0..dirs {
         let reverse = rec.direction == Direction::Reverse || d == 1;
         let acts = &rp.acts[d * per_dir..(d + 1) * per_dir];
-        let mut h: Vec<i128> = rp.h0.raw[d * hs..(d + 1) * hs].to_vec();
-        let mut c: Vec<i128> = rp.c0.raw[d * hs..(d + 1) * hs].to_vec();
+        let (h0, c0) = match state.as_deref() {
+            Some(s) => (&s.h, &s.c),
+            None => (&rp.h0.raw, &rp.c0.raw),
+        };
+        let mut h: Vec<i128> = h0[d * hs..(d + 1) * hs].to_vec();
+        let mut c: Vec<i128> = c0[d * hs..(d + 1) * hs].to_vec();
         for step in 0..seq {
             let t = if reverse { seq - 1 - step } else { step };
             let xr = &x[t * n_in..(t + 1) * n_in];
-            // bias, then x products, then (optionally) h products, each added in the accumulator.
-            let input_sum = |row: usize, bias: Exact| -> i128 {
-                let mut acc = a.cast(bias);
-                for (i, &xv) in xr.iter().enumerate() {
-                    let w = rp.w.ty.exact(rp.w.raw[row * n_in + i]);
-                    acc = a.cast(a.exact(acc).add(xt.exact(xv).mul(w)));
-                }
-                acc
-            };
-            let with_h = |mut acc: i128, row: usize, h: &[i128]| -> i128 {
-                for (i, &hv) in h.iter().enumerate() {
-                    let r = rp.r.ty.exact(rp.r.raw[row * hs + i]);
-                    acc = a.cast(a.exact(acc).add(st.exact(hv).mul(r)));
-                }
-                acc
-            };
-            let bias = |row: usize| rp.bias.ty.exact(rp.bias.raw[row]);
-            let gate = |k: usize, j: usize| -> i128 {
-                let row = d * g * hs + k * hs + j;
-                with_h(input_sum(row, bias(row)), row, &h)
-            };
+            // The two products, each in its dense kernel's order, then their sum per gate row.
+            let wx = dense_block(&rp.wx[d], |i| xt.exact(xr[i]), 0, 0);
+            let rh = dense_block(&rp.rh[d], |i| st.exact(h[i]), 0, 0);
+            let sum = |row: usize| a.cast(a.exact(wx[row]).add(a.exact(rh[row])));
             let mut nh = vec![0i128; hs];
             match &rec.cell {
                 Cell::Rnn => {
                     for (j, v) in nh.iter_mut().enumerate() {
-                        *v = st.cast(gt.exact(gate_act(&acts[0], clipf(gate(0, j)), a, gt)));
+                        *v = st.cast(gt.exact(gate_act(&acts[0], clipf(sum(j)), a, gt)));
                     }
                 }
                 Cell::Lstm { input_forget } => {
@@ -184,6 +189,7 @@ fn run_recurrent(rp: &RecurrentPlan, x: &[i128], xt: FixedType, res: FixedType) 
                             }
                         }
                     };
+                    let gate = |k: usize, j: usize| sum(k * hs + j);
                     let mut nc = vec![0i128; hs];
                     for j in 0..hs {
                         let i_g = gate_act(&acts[0], clipf(peep(gate(0, j), 0, j, c[j])), a, gt);
@@ -208,27 +214,25 @@ fn run_recurrent(rp: &RecurrentPlan, x: &[i128], xt: FixedType, res: FixedType) 
                     linear_before_reset,
                 } => {
                     let z: Vec<i128> = (0..hs)
-                        .map(|j| gate_act(&acts[0], clipf(gate(0, j)), a, gt))
+                        .map(|j| gate_act(&acts[0], clipf(sum(j)), a, gt))
                         .collect();
                     let r: Vec<i128> = (0..hs)
-                        .map(|j| gate_act(&acts[0], clipf(gate(1, j)), a, gt))
+                        .map(|j| gate_act(&acts[0], clipf(sum(hs + j)), a, gt))
                         .collect();
+                    let rhh = if *linear_before_reset {
+                        Vec::new()
+                    } else {
+                        let rh_in: Vec<i128> = (0..hs)
+                            .map(|i| st.cast(gt.exact(r[i]).mul(st.exact(h[i]))))
+                            .collect();
+                        dense_block(&rp.rhh[d], |i| st.exact(rh_in[i]), 0, 0)
+                    };
                     for j in 0..hs {
-                        let row = d * g * hs + 2 * hs + j;
+                        let ax = a.exact(wx[2 * hs + j]);
                         let pre = if *linear_before_reset {
-                            let ax = input_sum(row, bias(row));
-                            let ah =
-                                with_h(a.cast(rp.rb_h.ty.exact(rp.rb_h.raw[d * hs + j])), row, &h);
-                            a.cast(a.exact(ax).add(gt.exact(r[j]).mul(a.exact(ah))))
+                            a.cast(ax.add(gt.exact(r[j]).mul(a.exact(rh[2 * hs + j]))))
                         } else {
-                            let mut acc = input_sum(row, bias(row));
-                            for i in 0..hs {
-                                let w = rp.r.ty.exact(rp.r.raw[row * hs + i]);
-                                acc = a.cast(
-                                    a.exact(acc).add(gt.exact(r[i]).mul(st.exact(h[i])).mul(w)),
-                                );
-                            }
-                            acc
+                            a.cast(ax.add(a.exact(rhh[j])))
                         };
                         let hh = gate_act(&acts[1], clipf(pre), a, gt);
                         let zj = gt.exact(z[j]);
@@ -244,6 +248,10 @@ fn run_recurrent(rp: &RecurrentPlan, x: &[i128], xt: FixedType, res: FixedType) 
         for j in 0..hs {
             last_h[d * hs + j] = res.cast(st.exact(h[j]));
             last_c[d * hs + j] = res.cast(st.exact(c[j]));
+        }
+        if let Some(s) = state.as_deref_mut() {
+            s.h[d * hs..(d + 1) * hs].copy_from_slice(&h);
+            s.c[d * hs..(d + 1) * hs].copy_from_slice(&c);
         }
     }
     match rec.output {
@@ -320,7 +328,7 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
             }
             out
         }
-        Kernel::Recurrent(rp) => run_recurrent(rp, ins[0], p.input_types[0], res),
+        Kernel::Recurrent(rp) => run_recurrent(rp, ins[0], p.input_types[0], res, None),
         Kernel::Concat { sources } => sources.iter().map(|&(k, i)| res.cast(x(k, i))).collect(),
         Kernel::Sub => (0..p.size)
             .map(|i| res.cast(x(0, i).sub(x(1, i))))

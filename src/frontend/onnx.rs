@@ -1361,6 +1361,7 @@ impl<'a> Converter<'a> {
                 initial_h: initial_h.clone(),
                 initial_c: initial_c.clone(),
                 output: out,
+                stateful: false,
             };
             let shape = rec.output_shape(xs[0]);
             let n = if k == 0 {

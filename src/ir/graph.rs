@@ -42,6 +42,8 @@ pub struct Precision {
     pub weight: FixedType,
     pub bias: FixedType,
     pub accum: FixedType,
+    /// Hidden and cell states of recurrent layers (defaults to the result type).
+    pub state: FixedType,
     /// Entries of a lookup table (sigmoid, tanh, softmax exp and inverse).
     pub table: FixedType,
     pub table_size: usize,
@@ -55,6 +57,7 @@ impl Default for Precision {
             weight: t,
             bias: t,
             accum: t,
+            state: t,
             table: FixedType::fixed(18, 8),
             table_size: 1024,
         }
@@ -64,7 +67,10 @@ impl Default for Precision {
 /// Hardware choices of a layer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hardware {
+    /// Multipliers fold this many times (recurrent layers: the input product).
     pub reuse: usize,
+    /// Recurrent layers: the reuse factor of the recurrent (hidden-state) product.
+    pub recurrent_reuse: usize,
     pub strategy: Strategy,
 }
 
@@ -72,6 +78,7 @@ impl Default for Hardware {
     fn default() -> Self {
         Hardware {
             reuse: 1,
+            recurrent_reuse: 1,
             strategy: Strategy::Latency,
         }
     }

@@ -285,6 +285,30 @@ impl Op {
 
     /// Ops with a reuse factor (multiplications that can be folded onto fewer multipliers).
     pub fn has_reuse(&self) -> bool {
-        matches!(self, Op::Dense { .. } | Op::Conv { .. })
+        !self.matrix_products().is_empty()
+    }
+
+    /// The matrix products (n_in x n_out) a layer computes per output position or time step, in
+    /// the order the reuse factors apply: a recurrent layer's input product first, then its
+    /// recurrent products (which share the recurrent reuse factor).
+    pub fn matrix_products(&self) -> Vec<(usize, usize)> {
+        match self {
+            Op::Dense { weights, .. } => vec![(weights.shape[0], weights.shape[1])],
+            Op::Conv { weights, .. } => {
+                let s = &weights.shape;
+                vec![(s[1..s.len() - 1].iter().product(), s[s.len() - 1])]
+            }
+            Op::Recurrent(r) => {
+                use super::recurrent::Cell;
+                let (g, hs) = (r.cell.gates(), r.hidden);
+                match r.cell {
+                    Cell::Gru {
+                        linear_before_reset: false,
+                    } => vec![(r.input_size(), g * hs), (hs, 2 * hs), (hs, hs)],
+                    _ => vec![(r.input_size(), g * hs), (hs, g * hs)],
+                }
+            }
+            _ => vec![],
+        }
     }
 }

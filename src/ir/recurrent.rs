@@ -146,6 +146,10 @@ pub struct Recurrent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_c: Option<Tensor>,
     pub output: RecurrentOutput,
+    /// Static: one time step per call, the state kept between calls (set by the
+    /// step_recurrent pass from the configuration, never read from a model file).
+    #[serde(skip)]
+    pub stateful: bool,
 }
 
 impl Recurrent {

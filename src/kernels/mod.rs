@@ -202,6 +202,7 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             r,
             model.node(inputs[0]).size(),
             p,
+            &node.hardware,
         )?)),
         Op::Reshape => Kernel::Gather {
             index: (0..node.size() as i64).collect(),

@@ -1,14 +1,17 @@
-//! Recurrent layers in fixed point. Per step and direction, each gate's pre-activation is summed in
-//! the accumulator type in a fixed order (bias, then input products in input order, then recurrent
-//! products in hidden order, then peepholes), optionally clipped, then activated: sigmoid and tanh
-//! through compiler tables indexed by the accumulator's bits, relu and hard sigmoid exactly. Gate
-//! values are in the table type; the hidden and cell states in the layer's result type.
+//! Recurrent layers in fixed point. Per step and direction, two dense products give each gate's
+//! partial sums in the accumulator type: the input product x W^T + (Wb + Rb) and the recurrent
+//! product h R^T (each a dense kernel with its own reuse factor and multiply-accumulate order);
+//! their sum (plus peepholes) is optionally clipped, then activated: sigmoid and tanh through
+//! compiler tables indexed by the accumulator's bits, relu and hard sigmoid exactly. Gate values
+//! are in the table type; the hidden and cell states in the layer's state type. GRU's h gate
+//! without linear_before_reset multiplies R_h by r*h, rounded to the state type first.
 
 use super::Consts;
 use super::activation::TablePlan;
+use super::dense::DensePlan;
 use crate::error::{Error, Result};
 use crate::ir::recurrent::{Activation, Cell, Recurrent};
-use crate::ir::{FixedType, Op, Precision};
+use crate::ir::{FixedType, Hardware, Op, Precision, Tensor};
 
 /// A gate activation in fixed point.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,13 +26,14 @@ pub struct RecurrentPlan {
     pub rec: Recurrent,
     pub n_in: usize,
     pub seq: usize,
-    /// W [dirs, gates*hidden, n_in], R [dirs, gates*hidden, hidden] as weights.
-    pub w: Consts,
-    pub r: Consts,
-    /// Per gate row: Wb + Rb, except GRU's h gate with linear_before_reset (Wb only; Rb in rb_h).
-    pub bias: Consts,
-    /// GRU linear_before_reset: Rb of the h gate [dirs, hidden].
-    pub rb_h: Consts,
+    /// Per direction: x -> every gate row; biases Wb + Rb (GRU's h gate with linear_before_reset:
+    /// Wb only).
+    pub wx: Vec<DensePlan>,
+    /// Per direction: h -> gate rows (all of them; GRU without linear_before_reset: z and r only).
+    /// Biases zero, except GRU's h gate with linear_before_reset: its Rb.
+    pub rh: Vec<DensePlan>,
+    /// GRU without linear_before_reset, per direction: r*h -> h-gate rows.
+    pub rhh: Vec<DensePlan>,
     pub p: Option<Consts>,
     pub clip: Option<Consts>,
     /// The one type of every scalar parameter (hard sigmoid alpha/beta, clip).
@@ -68,7 +72,27 @@ fn gate_act(
     })
 }
 
-pub fn plan(rec: &Recurrent, in_size: usize, p: &Precision) -> Result<RecurrentPlan> {
+/// Rows `rows` of one direction's [gates*hidden, n] matrix as a dense layer's [n, rows] weights.
+fn dense_rows(m: &Tensor, d: usize, rows: std::ops::Range<usize>, bias: Vec<f64>) -> (Tensor, Tensor) {
+    let (gh, n) = (m.shape[1], m.shape[2]);
+    let base = d * gh * n;
+    let n_out = rows.len();
+    let data = (0..n)
+        .flat_map(|i| rows.clone().map(move |row| (row, i)))
+        .map(|(row, i)| m.data[base + row * n + i])
+        .collect();
+    (
+        Tensor::new(vec![n, n_out], data),
+        Tensor::new(vec![n_out], bias),
+    )
+}
+
+pub fn plan(
+    rec: &Recurrent,
+    in_size: usize,
+    p: &Precision,
+    hw: &Hardware,
+) -> Result<RecurrentPlan> {
     let n_in = rec.w.shape[2];
     let (dirs, g, hs) = (rec.direction.count(), rec.cell.gates(), rec.hidden);
     let lbr = matches!(
@@ -77,23 +101,36 @@ pub fn plan(rec: &Recurrent, in_size: usize, p: &Precision) -> Result<RecurrentP
             linear_before_reset: true
         }
     );
-    let mut bias = Vec::with_capacity(dirs * g * hs);
-    let mut rb_h = Vec::new();
+    let (mut wx, mut rh, mut rhh) = (Vec::new(), Vec::new(), Vec::new());
+    let (reuse, rreuse, strategy) = (hw.reuse, hw.recurrent_reuse, hw.strategy);
+    let dense = |(w, b): (Tensor, Tensor), reuse| super::dense::plan(&w, &b, p, reuse, strategy);
     for d in 0..dirs {
         let b = &rec.b.data[d * 2 * g * hs..(d + 1) * 2 * g * hs];
-        for row in 0..g * hs {
-            let h_gate = row >= 2 * hs && matches!(rec.cell, Cell::Gru { .. });
-            bias.push(if lbr && h_gate {
-                b[row]
-            } else {
-                b[row] + b[g * hs + row]
-            });
-            if lbr && h_gate {
-                rb_h.push(b[g * hs + row]);
-            }
+        let is_gru = matches!(rec.cell, Cell::Gru { .. });
+        let h_gate = |row: usize| is_gru && row >= 2 * hs;
+        let wx_bias = (0..g * hs)
+            .map(|row| {
+                if lbr && h_gate(row) {
+                    b[row]
+                } else {
+                    b[row] + b[g * hs + row]
+                }
+            })
+            .collect();
+        wx.push(dense(dense_rows(&rec.w, d, 0..g * hs, wx_bias), reuse)?);
+        let rh_rows = if is_gru && !lbr { 2 * hs } else { g * hs };
+        let rh_bias = (0..rh_rows)
+            .map(|row| if lbr && h_gate(row) { b[g * hs + row] } else { 0.0 })
+            .collect();
+        rh.push(dense(dense_rows(&rec.r, d, 0..rh_rows, rh_bias), rreuse)?);
+        if is_gru && !lbr {
+            rhh.push(dense(
+                dense_rows(&rec.r, d, 2 * hs..3 * hs, vec![0.0; hs]),
+                rreuse,
+            )?);
         }
     }
-    let state = p.result;
+    let state = p.state;
     // Gate sums: products of the input or the hidden state (or r*h for GRU) with weights.
     let accum = p.accum;
     let scalars = rec.activations.iter().flat_map(|a| match a {
@@ -118,10 +155,9 @@ pub fn plan(rec: &Recurrent, in_size: usize, p: &Precision) -> Result<RecurrentP
         rec: rec.clone(),
         n_in,
         seq: in_size / n_in,
-        w: Consts::quantize(p.weight, rec.w.data.iter().copied())?,
-        r: Consts::quantize(p.weight, rec.r.data.iter().copied())?,
-        bias: Consts::quantize(p.bias, bias)?,
-        rb_h: Consts::quantize(p.bias, rb_h)?,
+        wx,
+        rh,
+        rhh,
         p: rec
             .p
             .as_ref()
@@ -151,11 +187,12 @@ pub fn plan(rec: &Recurrent, in_size: usize, p: &Precision) -> Result<RecurrentP
     })
 }
 
-/// The accumulator that holds a gate's sum exactly: products of the input (x type), the hidden
-/// state (result type) or r*h (gate type x result type) with weights, plus biases and peepholes.
+/// The accumulator that holds a gate's sum exactly: products of the input (x type) or the hidden
+/// state (state type; GRU's r*h is rounded to it) with weights, plus biases and peepholes (state x
+/// weight), and GRU's r * (h-gate sum) with linear_before_reset.
 pub fn exact_gate_accumulator(x: FixedType, p: &Precision, n_terms: usize) -> FixedType {
-    let (res, w, t) = (p.result, p.weight, p.table);
-    let frac = x.frac().max(res.frac()).max(t.frac() + res.frac()) + w.frac();
+    let (res, w, t) = (p.state, p.weight, p.table);
+    let frac = x.frac().max(res.frac()) + w.frac();
     let frac = frac.max(p.bias.frac());
     let grow = (usize::BITS - (n_terms + 2).leading_zeros()) as i32;
     let int = (x.int.max(res.int).max(t.int + res.int) + w.int + grow).max(p.bias.int) + 1;

@@ -21,6 +21,50 @@ pub fn exact_accumulator(x: FixedType, w: FixedType, b: FixedType, n: usize) -> 
     FixedType::fixed(width as u32, int.min(width))
 }
 
+/// The reuse factor of a layer whose matrix products are `products` (n_in x n_out each; they share
+/// it): the layer's own value must suit all of them; the model-wide one is lowered to the nearest
+/// value that does.
+fn pick_reuse(
+    cx: &mut PassContext,
+    layer: &str,
+    kind: &str,
+    own: Option<usize>,
+    products: &[(usize, usize)],
+    what: &str,
+) -> Result<usize> {
+    let mut valid = valid_reuse_factors(products[0].0, products[0].1);
+    for &(i, o) in &products[1..] {
+        let v = valid_reuse_factors(i, o);
+        valid.retain(|r| v.contains(r));
+    }
+    let shapes = products
+        .iter()
+        .map(|(i, o)| format!("{i}x{o}"))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    match own {
+        Some(r) if !valid.contains(&r) => Err(Error::input(format!(
+            "[layers.{layer}]: {what}reuse factor {r} is not valid for this {shapes} {kind} layer; valid: {}",
+            valid
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        Some(r) => Ok(r),
+        None => {
+            let global = cx.config.reuse;
+            let r = *valid.iter().rev().find(|&&v| v <= global).unwrap_or(&1);
+            if r != global {
+                cx.notes.push(format!(
+                    "layer '{layer}' ({what}{shapes}): reuse factor {global} is not valid, using {r}"
+                ));
+            }
+            Ok(r)
+        }
+    }
+}
+
 impl Pass for ApplyConfig {
     fn name(&self) -> &'static str {
         "apply_config"
@@ -78,6 +122,7 @@ impl Pass for ApplyConfig {
                         weight,
                         bias,
                         accum: base,
+                        state: lc.state.or(lc.result).unwrap_or(base),
                         table: lc.table.unwrap_or(c.table_precision),
                         table_size: 0,
                     };
@@ -98,64 +143,58 @@ impl Pass for ApplyConfig {
                 weight,
                 bias,
                 accum,
+                state: lc.state.or(lc.result).unwrap_or(base),
                 table: lc.table.unwrap_or(c.table_precision),
                 table_size: lc.table_size.unwrap_or(c.table_size),
             };
+            if lc.state.is_some() && !matches!(node.op, Op::Recurrent(_)) {
+                return Err(Error::input(format!(
+                    "[layers.{}]: 'state' applies to recurrent layers; '{}' is a {} layer",
+                    node.name,
+                    node.name,
+                    node.op.kind()
+                )));
+            }
             if node.op.moves_data_only() {
                 p.result = input_type.expect("data movers have an input");
             }
             let strategy = lc.strategy.unwrap_or(c.strategy);
-            let reuse = match &node.op {
+            let products = node.op.matrix_products();
+            let kind = node.op.kind();
+            let (reuse, recurrent_reuse) = match &node.op {
                 Op::Dense { .. } | Op::Conv { .. } => {
-                    let (n_in, n_out) = match &node.op {
-                        Op::Dense { weights, .. } => (weights.shape[0], weights.shape[1]),
-                        Op::Conv { weights, .. } => {
-                            let s = &weights.shape;
-                            (s[1..s.len() - 1].iter().product(), s[s.len() - 1])
-                        }
-                        _ => unreachable!(),
-                    };
-                    let valid = valid_reuse_factors(n_in, n_out);
-                    match lc.reuse {
-                        Some(r) if !valid.contains(&r) => {
-                            return Err(Error::input(format!(
-                                "[layers.{}]: reuse factor {r} is not valid for this {n_in}x{n_out} {} layer; valid: {}",
-                                node.name,
-                                node.op.kind(),
-                                valid
-                                    .iter()
-                                    .map(|v| v.to_string())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )));
-                        }
-                        Some(r) => r,
-                        None => {
-                            let r = *valid.iter().rev().find(|&&v| v <= c.reuse).unwrap_or(&1);
-                            if r != c.reuse {
-                                cx.notes.push(format!(
-                                    "layer '{}' ({n_in}x{n_out}): reuse factor {} is not valid, using {r}",
-                                    node.name, c.reuse
-                                ));
-                            }
-                            r
-                        }
-                    }
+                    (pick_reuse(cx, &node.name, kind, lc.reuse, &products, "")?, 1)
+                }
+                Op::Recurrent(_) => {
+                    let input = pick_reuse(cx, &node.name, kind, lc.reuse, &products[..1], "input ")?;
+                    let rec = pick_reuse(
+                        cx,
+                        &node.name,
+                        kind,
+                        lc.recurrent_reuse.or(lc.reuse),
+                        &products[1..],
+                        "recurrent ",
+                    )?;
+                    (input, rec)
                 }
                 _ => {
-                    if let Some(r) = lc.reuse.filter(|&r| r != 1) {
+                    if let Some(r) = lc.reuse.or(lc.recurrent_reuse).filter(|&r| r != 1) {
                         return Err(Error::input(format!(
                             "[layers.{}]: a {} layer has no multiplications to fold; reuse factor {r} does not apply",
                             node.name,
                             node.op.kind()
                         )));
                     }
-                    1
+                    (1, 1)
                 }
             };
             let node = model.node_mut(n);
             node.precision = p;
-            node.hardware = Hardware { reuse, strategy };
+            node.hardware = Hardware {
+                reuse,
+                recurrent_reuse,
+                strategy,
+            };
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! every layer, taken from the kernel plans. No C++ is written here.
 
 use crate::ir::{FixedType, Model, Strategy};
+use crate::kernels::dense::DensePlan;
 use crate::kernels::{Consts, Kernel, LayerPlan};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -110,6 +111,16 @@ impl<'m> Builder<'m> {
     }
 
     pub fn add(&mut self, index: usize, plan: &LayerPlan) {
+        let nonempty = |c: &Consts| {
+            if c.raw.is_empty() {
+                Consts {
+                    ty: c.ty,
+                    raw: vec![0],
+                }
+            } else {
+                c.clone()
+            }
+        };
         let node = self.model.node(plan.node);
         let is_input = plan.node == self.model.input;
         let is_output = plan.node == self.model.output;
@@ -160,15 +171,7 @@ impl<'m> Builder<'m> {
                         "dense {} -> {}, {strategy}, reuse {}, {} multiplications",
                         d.n_in, d.n_out, d.reuse, d.multiplications
                     ),
-                    json!({
-                        "n_in": d.n_in, "n_out": d.n_out, "reuse": d.reuse,
-                        "block_factor": d.block_factor(),
-                        "multiplier_limit": d.multiplications.div_ceil(d.reuse).max(1),
-                        "strategy": strategy,
-                        "weight_bits_t": d.weights.ty.c_bits_type(),
-                        "bias_bits_t": d.bias.ty.c_bits_type(),
-                        "weights": w, "bias": b,
-                    }),
+                    with(dense_params(d, 1), json!({ "weights": w, "bias": b })),
                 )
             }
             Kernel::ScaleShift {
@@ -276,8 +279,9 @@ impl<'m> Builder<'m> {
             Kernel::Recurrent(rp) => {
                 use crate::kernels::recurrent::GateAct;
                 let rec = &rp.rec;
-                td("weight", rp.w.ty);
-                td("bias", rp.bias.ty);
+                let (w_ty, b_ty) = (rp.wx[0].weights.ty, rp.wx[0].bias.ty);
+                td("weight", w_ty);
+                td("bias", b_ty);
                 td("accum", rp.accum);
                 td("state", rp.state);
                 td("gate", rp.gate_type);
@@ -305,27 +309,35 @@ impl<'m> Builder<'m> {
                         }
                     })
                     .unwrap_or(16);
-                let nonempty = |c: &Consts| {
-                    if c.raw.is_empty() {
-                        Consts {
-                            ty: c.ty,
-                            raw: vec![0],
-                        }
-                    } else {
-                        c.clone()
-                    }
+                // One array per product, directions one after the other (the kernel's offsets).
+                let mut product = |tag: &str, what: &str, plans: &[DensePlan]| {
+                    let cat = |f: fn(&DensePlan) -> &Consts, ty| {
+                        let raw: Vec<i128> =
+                            plans.iter().flat_map(|d| f(d).raw.iter().copied()).collect();
+                        nonempty(&Consts { ty, raw })
+                    };
+                    let w = self.weight(
+                        format!("{tag}_w{index}"),
+                        &name,
+                        &format!("{what} weights"),
+                        &cat(|d| &d.weights, w_ty),
+                    );
+                    let b = self.weight(
+                        format!("{tag}_b{index}"),
+                        &name,
+                        &format!("{what} biases"),
+                        &cat(|d| &d.bias, b_ty),
+                    );
+                    (w, b)
                 };
-                let w = self.weight(format!("w{index}"), &name, "input weights W", &rp.w);
-                let r = self.weight(format!("r{index}"), &name, "recurrent weights R", &rp.r);
-                let b = self.weight(format!("b{index}"), &name, "gate biases", &rp.bias);
-                let rb = self.weight(
-                    format!("rbh{index}"),
-                    &name,
-                    "GRU h-gate recurrent bias",
-                    &nonempty(&rp.rb_h),
-                );
+                let (wx_w, wx_b) = product("wx", "input product (W, Wb + Rb)", &rp.wx);
+                let (rh_w, rh_b) = product("rh", "recurrent product (R)", &rp.rh);
+                let (rhh_w, rhh_b) = product("rhh", "GRU h-gate product of r*h", &rp.rhh);
+                let dense_cfg = |plans: &[DensePlan], fallback: &DensePlan| {
+                    dense_params(plans.first().unwrap_or(fallback), 1)
+                };
                 let peep = rp.p.clone().unwrap_or(Consts {
-                    ty: rp.w.ty,
+                    ty: w_ty,
                     raw: vec![0],
                 });
                 let pv = self.weight(format!("peep{index}"), &name, "peepholes", &peep);
@@ -435,9 +447,13 @@ impl<'m> Builder<'m> {
                         "has_peep": rp.p.is_some(), "has_clip": rp.clip.is_some(),
                         "clip_bits": rp.clip.as_ref().map_or(0, |c| c.raw[0]).to_string(),
                         "output": output,
-                        "weight_bits_t": rp.w.ty.c_bits_type(), "bias_bits_t": rp.bias.ty.c_bits_type(),
+                        "weight_bits_t": w_ty.c_bits_type(), "bias_bits_t": b_ty.c_bits_type(),
                         "state_bits_t": rp.state.c_bits_type(), "table_bits_t": table_ty.c_bits_type(),
-                        "w": w, "r": r, "bias": b, "rb_h": rb, "peep": pv, "h0": h0, "c0": c0,
+                        "wx": dense_cfg(&rp.wx, &rp.wx[0]), "rh": dense_cfg(&rp.rh, &rp.rh[0]),
+                        "rhh": dense_cfg(&rp.rhh, &rp.rh[0]),
+                        "static": rec.stateful,
+                        "wx_w": wx_w, "wx_b": wx_b, "rh_w": rh_w, "rh_b": rh_b, "rhh_w": rhh_w, "rhh_b": rhh_b,
+                        "peep": pv, "h0": h0, "c0": c0,
                         "tables": tv, "act_kind": kv, "act_shift": sv, "act_alpha": av, "act_beta": bv,
                     }),
                 )
@@ -467,16 +483,13 @@ impl<'m> Builder<'m> {
                         d.reuse,
                         d.multiplications
                     ),
-                    json!({
-                        "g": g, "in_c": c.in_channels, "out_c": c.out_channels(), "groups": c.groups,
-                        "n_in": d.n_in, "n_out": d.n_out, "reuse": d.reuse,
-                        "block_factor": d.block_factor(),
-                        "multiplier_limit": (d.multiplications / c.groups).div_ceil(d.reuse).max(1),
-                        "strategy": strategy,
-                        "weight_bits_t": d.weights.ty.c_bits_type(),
-                        "bias_bits_t": d.bias.ty.c_bits_type(),
-                        "weights": w, "bias": b,
-                    }),
+                    with(
+                        dense_params(d, c.groups),
+                        json!({
+                            "g": g, "in_c": c.in_channels, "out_c": c.out_channels(), "groups": c.groups,
+                            "weights": w, "bias": b,
+                        }),
+                    ),
                 )
             }
             Kernel::Pool(pl) => {
@@ -614,4 +627,25 @@ impl<'m> Builder<'m> {
             p,
         });
     }
+}
+
+/// What a dense kernel's config struct needs (a dense layer, a convolution's per-group block of
+/// `groups`, a recurrent layer's products).
+fn dense_params(d: &DensePlan, groups: usize) -> Value {
+    json!({
+        "n_in": d.n_in, "n_out": d.n_out, "reuse": d.reuse,
+        "block_factor": d.block_factor(),
+        "multiplier_limit": (d.multiplications / groups).div_ceil(d.reuse).max(1),
+        "strategy": d.strategy.name(),
+        "weight_bits_t": d.weights.ty.c_bits_type(),
+        "bias_bits_t": d.bias.ty.c_bits_type(),
+    })
+}
+
+/// `base` with the keys of `extra` added.
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+        b.extend(e);
+    }
+    base
 }
