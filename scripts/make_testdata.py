@@ -616,6 +616,21 @@ def recurrent_cases(rng):
               what="reverse LSTM with peepholes, clip, HardSigmoid(alpha, beta) gates, initial_h and initial_c")
     rec_model("gru_bidirectional_states", "GRU", 6, "last", direction="bidirectional", states=True,
               what="bidirectional GRU with initial_h")
+    # The other activations the specification lists, with their alpha / beta (consumed in order).
+    rec_model("lstm_activations", "LSTM", 8, "last",
+              attrs={"activations": ["Softsign", "ScaledTanh", "Elu"], "activation_alpha": [1.5, 0.8],
+                     "activation_beta": [0.7]},
+              what="LSTM with Softsign gates, ScaledTanh(1.5, 0.7) cell input, Elu(0.8) output activation")
+    rec_model("gru_activations", "GRU", 8, "last",
+              attrs={"activations": ["HardSigmoid", "Softplus"], "activation_alpha": [0.25], "activation_beta": [0.5]},
+              what="GRU with HardSigmoid(0.25, 0.5) gates and a Softplus candidate")
+    rec_model("rnn_activations", "RNN", 8, "last", direction="bidirectional",
+              attrs={"activations": ["LeakyRelu", "Affine"], "activation_alpha": [0.1, 0.6],
+                     "activation_beta": [0.05]},
+              what="bidirectional RNN: LeakyRelu(0.1) forward, Affine(0.6, 0.05) backward")
+    rec_model("rnn_thresholded_relu", "RNN", 8, "last",
+              attrs={"activations": ["ThresholdedRelu"], "activation_alpha": [0.2]},
+              what="RNN with ThresholdedRelu(0.2)")
 
 
 def pytorch_recurrent_cases(rng):
@@ -805,6 +820,26 @@ def error_models(rng):
             e.key, e.value = "location", "../escape.bin"
             t.ClearField("raw_data")
     onnx.save(model, os.path.join(d, "external_escape.onnx"))
+    # A recurrent layer left as a Loop over a cell (as tf2onnx exports Keras GRU and SimpleRNN):
+    # refused, with a message saying what to export instead.
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"], name="keep_going"),
+         helper.make_node("Tanh", ["h_in"], ["h_out"], name="cell")],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_in", TensorProto.FLOAT, ["N", 8])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h_out", TensorProto.FLOAT, ["N", 8])])
+    nodes = [helper.make_node("Loop", ["trips", "cond", "x"], ["y"], name="rnn_while_loop", body=body)]
+    graph = helper.make_graph(nodes, "loop",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])],
+                              initializer=[numpy_helper.from_array(np.array(20, dtype=np.int64), "trips"),
+                                           numpy_helper.from_array(np.array(True), "cond")])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(d, "recurrent_loop.onnx"))
 
 
 def main():

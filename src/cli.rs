@@ -213,7 +213,7 @@ fn compile(a: CompileArgs) -> Result<()> {
     let tb = match &a.tb_input {
         Some(p) => Some(arrays::read_samples(
             p,
-            &prepared.model.node(prepared.model.input).shape,
+            &prepared.model.sample_input_shape(),
         )?),
         None => None,
     };
@@ -254,6 +254,11 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
                 d.strategy.name().to_string(),
                 d.multiplications.to_string(),
             ),
+            crate::kernels::Kernel::Recurrent(r) => (
+                format!("{}/{}", r.wx[0].reuse, r.rh[0].reuse),
+                r.wx[0].strategy.name().to_string(),
+                r.multiplications_per_step().to_string(),
+            ),
             _ => (String::new(), String::new(), String::new()),
         };
         println!(
@@ -265,6 +270,12 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
             reuse,
             strategy,
             mults
+        );
+    }
+    if m.steps > 1 {
+        println!(
+            "  static: one time step per call ({} calls a sequence; `reset` starts one); recurrent reuse is input/recurrent, mults per step",
+            m.steps
         );
     }
     for note in &p.notes {
@@ -285,7 +296,7 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
 fn predict(a: PredictArgs) -> Result<()> {
     let config = resolve_config(&a.model)?;
     let prepared = crate::prepare(&a.model.model, &config, None)?;
-    let x = arrays::read_samples(&a.input, &prepared.model.node(prepared.model.input).shape)?;
+    let x = arrays::read_samples(&a.input, &prepared.model.sample_input_shape())?;
     let y = crate::predict(&prepared, &x, a.float).map_err(|e| e.in_file(&a.input))?;
     arrays::write(&a.output, &y)
 }

@@ -35,6 +35,7 @@ pub struct LayerConfig {
     /// Recurrent layers: reuse factor of the recurrent product (defaults to `reuse`).
     pub recurrent_reuse: Option<usize>,
     /// Recurrent layers: one time step per call, state kept between calls (`static = true`).
+    #[serde(rename = "static")]
     pub static_state: Option<bool>,
 }
 
@@ -54,6 +55,7 @@ pub struct Config {
     pub table_size: usize,
     pub table_precision: FixedType,
     /// Every recurrent layer static (one time step per call) unless its layer table says otherwise.
+    #[serde(rename = "static")]
     pub static_state: bool,
     pub layers: BTreeMap<String, LayerConfig>,
 }

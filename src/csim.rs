@@ -88,6 +88,8 @@ fn newest_mtime(dir: &Path) -> std::time::SystemTime {
 /// Builds (if sources changed) and returns the testbench executable.
 pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
     let info = read_info(dir)?;
+    let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
+    let ap_types = &std::path::absolute(ap_types).map_err(|e| Error::io(ap_types, "resolve", e))?;
     let exe = dir.join("build").join("csim");
     let sources_time = newest_mtime(&dir.join("firmware")).max(newest_mtime(&dir.join("tb")));
     let fresh = exe
@@ -129,6 +131,8 @@ pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
 /// Runs the C-simulation on samples; returns the outputs as floats (exact values of the bits).
 pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec<i128>>)> {
     let info = read_info(dir)?;
+    // The testbench runs inside the project; its paths must not depend on our working directory.
+    let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
     let want: usize = info.input_shape.iter().product();
     if input.row_len() != want {
         return Err(Error::input(format!(

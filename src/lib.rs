@@ -78,7 +78,7 @@ pub fn compile(
     force: bool,
     tb_inputs: Option<&Array>,
 ) -> Result<output::WriteReport> {
-    let sample = prepared.model.node(prepared.model.input).size();
+    let sample = prepared.model.sample_input_shape().iter().product();
     let rows: Vec<Vec<f64>> = match tb_inputs {
         Some(a) => (0..a.rows()).map(|r| a.row(r).to_vec()).collect(),
         None => default_tb_inputs(sample, 16),
@@ -111,5 +111,5 @@ pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array>
             })
             .collect::<Result<_>>()?
     };
-    Ok(Array::from_rows(&m.output_shape, &rows))
+    Ok(Array::from_rows(&m.sample_output_shape(), &rows))
 }

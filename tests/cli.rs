@@ -540,3 +540,96 @@ fn recurrent_sequence_lens_shorter_than_the_sequence_is_refused() {
         ],
     );
 }
+
+#[test]
+fn static_recurrent_design_through_the_cli() {
+    let dir = common::tempdir();
+    let case = common::case("lstm_jet_tagger");
+    let (m, x) = (case.model(), case.dir.join("input.npy"));
+    // A static design still takes whole sequences and answers once per time step.
+    let y = dir.path().join("y.npy");
+    let o = hlsrs(&[
+        "predict",
+        &s(&m),
+        "--static",
+        "--input",
+        &s(&x),
+        "--output",
+        &s(&y),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = hlsrs::arrays::read(&y).unwrap();
+    assert_eq!(y.shape, vec![500, 20, 5]);
+    // The compile summary and the generated top function say what static means.
+    let prj = dir.path().join("prj");
+    let o = hlsrs(&[
+        "compile",
+        &s(&m),
+        "--static",
+        "-o",
+        &s(&prj),
+        "--name",
+        "jet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("static: one time step per call (20 calls"),
+        "{out}"
+    );
+    let top = std::fs::read_to_string(prj.join("firmware/jet.h")).unwrap();
+    assert!(
+        top.contains("result_t output[N_OUTPUT], bool reset);"),
+        "{top}"
+    );
+    // A backwards layer cannot run one step per call: exit 2, the node named.
+    let bi = common::case("lstm_bidirectional").model();
+    let o = hlsrs(&[
+        "compile",
+        &s(&bi),
+        "--static",
+        "-o",
+        &s(&dir.path().join("bi")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "lstm_bidirectional",
+            "node 'rec1'",
+            "bidirectional",
+            "whole sequence",
+        ],
+    );
+    assert!(!dir.path().join("bi").exists(), "half-written output");
+    // The config key, per layer, on a layer that has no state.
+    let cfg = dir.path().join("hls.toml");
+    std::fs::write(&cfg, "[layers.fc]\nstatic = true\n").unwrap();
+    let o = hlsrs(&[
+        "compile",
+        &s(&m),
+        "-c",
+        &s(&cfg),
+        "-o",
+        &s(&dir.path().join("c")),
+    ]);
+    expect_user_error(&o, &["[layers.fc]", "'static' applies to recurrent layers"]);
+}
+
+#[test]
+fn recurrent_layer_left_as_a_loop_is_refused_with_what_to_export() {
+    let m = common::root().join("testdata/errors/recurrent_loop.onnx");
+    let o = hlsrs(&[
+        "compile",
+        &s(&m),
+        "-o",
+        &s(&common::tempdir().path().join("p")),
+    ]);
+    expect_user_error(
+        &o,
+        &[
+            "recurrent_loop.onnx",
+            "node 'rnn_while_loop': Loop",
+            "could not turn into an ONNX LSTM/GRU/RNN node",
+        ],
+    );
+}

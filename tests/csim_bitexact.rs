@@ -2,7 +2,8 @@
 //! C-simulation of the generated project (g++ with the real ap_types headers) bit for bit, on all
 //! of the case's inputs (500), in latency and resource strategy (reuse factors > 1), at
 //! ap_fixed<16,6> and at a narrow mixed precision with AP_RND/AP_SAT/AP_SAT_SYM on some layers,
-//! in io parallel and io stream.
+//! in io parallel and io stream; recurrent models also as static designs (one time step per
+//! call), or their refusal where a layer runs backwards.
 
 mod common;
 
@@ -94,14 +95,47 @@ fn settings(case: &common::Case) -> Vec<(&'static str, Config)> {
         io: IoType::Stream,
         ..c.clone()
     };
-    vec![
+    let mut v = vec![
         ("latency ap_fixed<16,6>", latency.clone()),
         ("resource R=4 ap_fixed<16,6>", resource.clone()),
         ("latency narrow mixed", narrow_latency.clone()),
         ("resource R=8 narrow mixed", narrow_resource.clone()),
         ("stream latency ap_fixed<16,6>", stream(&latency)),
         ("stream resource R=8 narrow mixed", stream(&narrow_resource)),
-    ]
+    ];
+    if is_recurrent(case) {
+        // Static designs: one time step per call, state kept between calls.
+        let stepped = |c: &Config| Config {
+            static_state: true,
+            ..c.clone()
+        };
+        v.extend([
+            ("static latency ap_fixed<16,6>", stepped(&latency)),
+            (
+                "static resource R=8 narrow mixed",
+                stepped(&narrow_resource),
+            ),
+            ("stream static resource R=4", stepped(&stream(&resource))),
+        ]);
+    }
+    v
+}
+
+fn is_recurrent(case: &common::Case) -> bool {
+    let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
+    p.model
+        .graph
+        .node_weights()
+        .any(|n| matches!(n.op, Op::Recurrent(_)))
+}
+
+/// Whether every recurrent layer runs forward (a static design cannot run backwards in time).
+fn forward_only(case: &common::Case) -> bool {
+    let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
+    p.model.graph.node_weights().all(|n| match &n.op {
+        Op::Recurrent(r) => r.direction == hlsrs::ir::recurrent::Direction::Forward,
+        _ => true,
+    })
 }
 
 fn check_case(name: &str) {
@@ -109,7 +143,25 @@ fn check_case(name: &str) {
     let ap = common::ap_types();
     let x = case.input();
     for (label, config) in settings(&case) {
+        if config.static_state && !forward_only(&case) {
+            // Not skipped: the refusal is the behaviour under test.
+            let err = hlsrs::prepare(&case.model(), &config, None)
+                .err()
+                .unwrap_or_else(|| panic!("{name} {label}: a static backwards layer compiled"));
+            assert!(
+                err.is_user_error() && err.to_string().contains("needs the whole sequence"),
+                "{name} {label}: {err}"
+            );
+            println!("{name:28} {label:28} refused: {err}");
+            continue;
+        }
         let prepared: Prepared = hlsrs::prepare(&case.model(), &config, None).unwrap();
+        if config.static_state {
+            assert!(
+                prepared.model.steps > 1,
+                "{name} {label}: not a step design"
+            );
+        }
         if config.strategy == Strategy::Resource {
             let max_reuse = prepared
                 .model
@@ -123,6 +175,16 @@ fn check_case(name: &str) {
                 max_reuse > 1,
                 "{name} {label}: no layer has a reuse factor above 1"
             );
+            for n in prepared.model.graph.node_weights() {
+                if matches!(n.op, Op::Recurrent(_)) {
+                    let hw = &n.hardware;
+                    assert!(
+                        hw.reuse > 1 && hw.recurrent_reuse > 1,
+                        "{name} {label}: recurrent layer '{}' folds nothing ({hw:?})",
+                        n.name
+                    );
+                }
+            }
         }
         let dir = common::tempdir();
         let out = dir.path().join("prj");
@@ -192,10 +254,14 @@ cases!(
     conv2d_nchw_nhwc,
     conv2d_small_keras,
     external_data,
+    gru_activations,
     gru_bidirectional_states,
     gru_lbr0,
     gru_lbr1,
     json_every_op,
+    keras_lstm,
+    keras_lstm_stacked,
+    lstm_activations,
     lstm_bidirectional,
     lstm_input_forget_yc,
     lstm_jet_tagger,
@@ -217,8 +283,10 @@ cases!(
     pytorch_rnn_yh,
     residual_block,
     residual_block_nhwc,
+    rnn_activations,
     rnn_relu,
     rnn_tanh,
+    rnn_thresholded_relu,
     shape_ops,
     shape_ops_opset13,
     three_layer_bn_keras,

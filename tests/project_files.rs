@@ -158,29 +158,51 @@ fn json_errors_name_the_layer_and_the_expectation() {
 
 /// Snapshots of the IR after the passes and of the generated files of a small model: a diff shows
 /// exactly what a change did to the output. (The numbers are proven by csim_bitexact, not here.)
+/// Snapshots of the IR after the passes and of `files` (`{name}` stands for the design's name).
+fn snapshot_project(case: &str, config: Config, files: &[&str]) {
+    let name = config.name.clone().unwrap();
+    let p = prepare(&common::case(case).model(), &config, None).unwrap();
+    insta::assert_snapshot!(format!("{name}_ir"), hlsrs::ir::dump(&p.model));
+    let dir = common::tempdir();
+    compile(&p, &dir.path().join("prj"), false, None).unwrap();
+    let tree = read_tree(&dir.path().join("prj"));
+    for file in files {
+        let file = file.replace("{name}", &name);
+        let text = String::from_utf8(tree[&file].clone()).unwrap();
+        let text = text.replace(env!("CARGO_PKG_VERSION"), "<version>");
+        insta::assert_snapshot!(format!("{name}_{}", file.replace(['/', '.'], "_")), text);
+    }
+}
+
 #[test]
 fn snapshots_of_ir_and_generated_files() {
     for name in ["two_layer_keras", "shape_ops", "batchnorm"] {
-        let case = common::case(name);
         let config = Config {
             name: Some(name.to_string()),
             ..Config::default()
         };
-        let p = prepare(&case.model(), &config, None).unwrap();
-        insta::assert_snapshot!(format!("{name}_ir"), hlsrs::ir::dump(&p.model));
-        let dir = common::tempdir();
-        compile(&p, &dir.path().join("prj"), false, None).unwrap();
-        let tree = read_tree(&dir.path().join("prj"));
-        for file in [
-            format!("firmware/{name}.cpp"),
-            "firmware/parameters.h".into(),
-            "firmware/defines.h".into(),
-            "hlsrs.json".into(),
-        ] {
-            let text = String::from_utf8(tree[&file].clone()).unwrap();
-            let text = text.replace(env!("CARGO_PKG_VERSION"), "<version>");
-            insta::assert_snapshot!(format!("{name}_{}", file.replace(['/', '.'], "_")), text);
-        }
+        let files = [
+            "firmware/{name}.cpp",
+            "firmware/parameters.h",
+            "firmware/defines.h",
+            "hlsrs.json",
+        ];
+        snapshot_project(name, config, &files);
+    }
+    // The LSTM jet tagger, whole sequence per call and static (one step per call, reset port).
+    for (name, static_state) in [("lstm", false), ("lstm_static", true)] {
+        let config = Config {
+            name: Some(name.to_string()),
+            static_state,
+            ..Config::default()
+        };
+        let files = [
+            "firmware/{name}.cpp",
+            "firmware/{name}.h",
+            "firmware/parameters.h",
+            "hlsrs.json",
+        ];
+        snapshot_project("lstm_jet_tagger", config, &files);
     }
     // A stream design with a branch (clones, FIFO depths).
     let case = common::case("residual_block_nhwc");

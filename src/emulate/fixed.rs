@@ -9,7 +9,8 @@ use crate::ir::{Exact, FixedType, Model};
 use crate::kernels::activation::TableMode;
 use crate::kernels::dense::DensePlan;
 use crate::kernels::recurrent::{GateAct, RecurrentPlan};
-use crate::kernels::{Kernel, LayerPlan};
+use crate::kernels::{Consts, Kernel, LayerPlan};
+use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
 
 /// The plans of a model, ready to run many samples.
@@ -44,12 +45,34 @@ impl<'m> Emulator<'m> {
             .collect()
     }
 
-    /// Runs one sample given as input bits; returns the output bits.
+    /// Runs one sample given as input bits; returns the output bits. A static design runs
+    /// `model.steps` calls (the testbench's loop), starting from the initial state.
     pub fn run_raw(&self, input: &[i128]) -> Vec<i128> {
+        let mut states = HashMap::new();
+        input
+            .chunks((input.len() / self.model.steps).max(1))
+            .flat_map(|x| self.run_call(x, &mut states))
+            .collect()
+    }
+
+    /// One call of the design; `states` holds static recurrent layers' states (absent: initial).
+    fn run_call(
+        &self,
+        input: &[i128],
+        states: &mut HashMap<NodeIndex, RecurrentState>,
+    ) -> Vec<i128> {
         let mut vals: HashMap<_, Vec<i128>> = HashMap::new();
         for p in &self.plans {
             let ins: Vec<&Vec<i128>> = self.model.inputs(p.node).iter().map(|i| &vals[i]).collect();
-            let out = run_layer(p, &ins, input);
+            let out = match &p.kernel {
+                Kernel::Recurrent(rp) if rp.rec.stateful => {
+                    let state = states
+                        .entry(p.node)
+                        .or_insert_with(|| RecurrentState::initial(rp));
+                    run_recurrent(rp, ins[0], p.input_types[0], p.result, Some(state))
+                }
+                _ => run_layer(p, &ins, input),
+            };
             vals.insert(p.node, out);
         }
         vals.remove(&self.model.output).expect("output computed")
@@ -83,18 +106,31 @@ fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, w_off: usize, b_off: u
 
 /// A gate activation: the value (raw in `ty`) to a raw value of the gate type.
 fn gate_act(ga: &GateAct, raw: i128, ty: FixedType, gt: FixedType) -> i128 {
+    let v = ty.exact(raw);
+    let c = |k: &Consts| k.ty.exact(k.raw[0]);
     match ga {
-        GateAct::Table(t) => gt.cast(t.table.ty.exact(t.table.raw[t.index(raw)])),
-        GateAct::Relu => gt.cast(if raw > 0 {
-            ty.exact(raw)
+        GateAct::Table(t) => {
+            let pass = match t.mode {
+                TableMode::PositivePass => raw > 0,
+                TableMode::AbovePass => t.unclamped_index(raw) >= t.size() as i128,
+                _ => false,
+            };
+            gt.cast(if pass {
+                v
+            } else {
+                t.table.ty.exact(t.table.raw[t.index(raw)])
+            })
+        }
+        GateAct::Relu => gt.cast(if raw > 0 { v } else { Exact::zero() }),
+        GateAct::LeakyRelu { alpha } => gt.cast(if raw > 0 { v } else { v.mul(c(alpha)) }),
+        GateAct::ThresholdedRelu { alpha } => gt.cast(if v.cmp_value(c(alpha)).is_gt() {
+            v
         } else {
             Exact::zero()
         }),
+        GateAct::Affine { alpha, beta } => gt.cast(v.mul(c(alpha)).add(c(beta))),
         GateAct::HardSigmoid { alpha, beta } => {
-            let t = ty
-                .exact(raw)
-                .mul(alpha.ty.exact(alpha.raw[0]))
-                .add(beta.ty.exact(beta.raw[0]));
+            let t = v.mul(c(alpha)).add(c(beta));
             let one = Exact::new(1, 0);
             gt.cast(if t.raw < 0 {
                 Exact::zero()

@@ -2,14 +2,32 @@
 //! against ONNX Runtime's golden outputs.
 
 use crate::ir::ops::{PoolKind, concat_sources};
+use crate::ir::recurrent::FloatState;
 use crate::ir::tensor::transpose_gather;
 use crate::ir::{Model, Op};
+use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
 
-/// Runs one sample (flattened model input) and returns the flattened output.
+/// Runs one sample (flattened model input) and returns the flattened output. A static design
+/// runs `model.steps` calls, its recurrent layers' states carried from one to the next.
 pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
+    let order = model.topo_order();
+    let mut states = HashMap::new();
+    input
+        .chunks((input.len() / model.steps).max(1))
+        .flat_map(|x| run_call(model, &order, x, &mut states))
+        .collect()
+}
+
+/// One call of the design; `states` holds static recurrent layers' states (absent: initial).
+fn run_call(
+    model: &Model,
+    order: &[NodeIndex],
+    input: &[f64],
+    states: &mut HashMap<NodeIndex, FloatState>,
+) -> Vec<f64> {
     let mut vals: HashMap<_, Vec<f64>> = HashMap::new();
-    for n in model.topo_order() {
+    for &n in order {
         let node = model.node(n);
         let ins: Vec<&Vec<f64>> = model.inputs(n).iter().map(|i| &vals[i]).collect();
         let out = match &node.op {
@@ -169,6 +187,10 @@ pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
                     .collect()
             }
             Op::Reshape => ins[0].clone(),
+            Op::Recurrent(r) if r.stateful => {
+                let state = states.entry(n).or_insert_with(|| r.initial_state_f64());
+                r.run_f64_from(ins[0], state)
+            }
             Op::Recurrent(r) => r.run_f64(ins[0]),
             Op::Transpose { perm } => {
                 let in_shape = &model.node(model.inputs(n)[0]).shape;

@@ -1,5 +1,6 @@
 //! Frontends: each reads one model format into the IR. No frontend knows about any backend.
 
+mod fold;
 pub mod json;
 pub mod onnx;
 

@@ -83,6 +83,9 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Identity",
     "Dropout",
     "Constant",
+    "Shape",
+    "Cast",
+    "Expand",
 ];
 
 /// For each IR axis, the ONNX axis (batch excluded) it holds: IR shape[k] = ONNX shape[layout[k]].
@@ -373,8 +376,15 @@ impl<'a> Converter<'a> {
             })
             .collect();
         if !unsupported.is_empty() {
+            let hint = if graph.node.iter().any(|n| n.op_type == "Loop") {
+                "\nA Loop is a recurrent layer the exporter could not turn into an ONNX LSTM/GRU/RNN \
+                 node (tf2onnx does this with Keras GRU and SimpleRNN); hlsrs compiles those \
+                 operators, so export the layer as one (torch.onnx does)."
+            } else {
+                ""
+            };
             return Err(Error::input(format!(
-                "{} unsupported op(s):\n{}\nsupported: {}",
+                "{} unsupported op(s):\n{}\nsupported: {}{hint}",
                 unsupported.len(),
                 unsupported.join("\n"),
                 SUPPORTED_OPS.join(", ")
@@ -519,6 +529,9 @@ impl<'a> Converter<'a> {
             "Transpose" => self.transpose(node, name),
             "Identity" | "Dropout" => self.identity(node),
             "Constant" => self.constant_node(node),
+            "Shape" => self.shape_of(node),
+            "Cast" => self.cast(node),
+            "Expand" => self.expand(node),
             other => Err(Error::internal(format!(
                 "op {other} is listed but has no converter"
             ))),
@@ -1232,25 +1245,30 @@ impl<'a> Converter<'a> {
                 )));
             }
         }
-        let state = |t: Option<Tensor>| t.map(|t| Tensor::new(vec![dirs, hidden], t.data));
-        let (initial_h, initial_c) = (
-            state(opt(5)?),
-            state(if op == "LSTM" { opt(6)? } else { None }),
-        );
-        let p = if op == "LSTM" {
-            opt(7)?.map(|t| Tensor::new(vec![dirs, 3 * hidden], t.data))
+        // Sizes are checked before the constants take their IR shapes.
+        let sized = |t: Option<Tensor>, shape: Vec<usize>, what: &str| -> Result<Option<Tensor>> {
+            match t {
+                Some(t) if t.len() != shape.iter().product::<usize>() => {
+                    Err(Error::input(format!(
+                        "{op} {what} has {} values, expected {}",
+                        t.len(),
+                        shape.iter().product::<usize>()
+                    )))
+                }
+                t => Ok(t.map(|t| Tensor::new(shape, t.data))),
+            }
+        };
+        let initial_h = sized(opt(5)?, vec![dirs, hidden], "initial state")?;
+        let initial_c = if op == "LSTM" {
+            sized(opt(6)?, vec![dirs, hidden], "initial state")?
         } else {
             None
         };
-        for s in [&initial_h, &initial_c].into_iter().flatten() {
-            if s.len() != dirs * hidden {
-                return Err(Error::input(format!(
-                    "{op} initial state has {} values, expected {}",
-                    s.len(),
-                    dirs * hidden
-                )));
-            }
-        }
+        let p = if op == "LSTM" {
+            sized(opt(7)?, vec![dirs, 3 * hidden], "peepholes P")?
+        } else {
+            None
+        };
         // Activations: names with alpha/beta consumed in order for those that take them.
         let names: Vec<String> = attr(node, "activations")
             .map(|a| {
@@ -1813,6 +1831,18 @@ impl<'a> Converter<'a> {
     }
 
     fn concat(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let consts: Option<Vec<Tensor>> = (0..node.input.len())
+            .map(|k| match self.value(node, k) {
+                Ok(Value::Const(t)) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(ts) = consts.filter(|ts| !ts.is_empty()) {
+            let rank = ts[0].shape.len();
+            let axis = norm_axis(attr_i(node, "axis", 0), rank)?;
+            self.set_output(node, Value::Const(super::fold::concat(&ts, axis)?));
+            return Ok(());
+        }
         self.require_batch_first(node)?;
         let (_, layout) = self.data_any(node, 0)?;
         let rank = layout.len() + 1;
@@ -1946,7 +1976,11 @@ impl<'a> Converter<'a> {
                 d
             });
         }
-        let known: i64 = new.iter().filter(|&&d| d != -1).product();
+        let known: i64 = new
+            .iter()
+            .filter(|&&d| d != -1)
+            .try_fold(1i64, |a, &d| a.checked_mul(d))
+            .unwrap_or(-1);
         let unknown = new.iter().filter(|&&d| d == -1).count();
         if unknown > 1 || new.iter().any(|&d| d < -1) || known <= 0 {
             return Err(Error::input(format!(
@@ -2156,9 +2190,6 @@ impl<'a> Converter<'a> {
     /// Slice with constant starts/ends/axes/steps along non-batch axes.
     fn slice(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let (s, is_data) = self.full_shape(node)?;
-        if !is_data {
-            return Err(Error::input("Slice on a constant is not supported"));
-        }
         let b = self.batch_of(&node.input[0]);
         let ints = |k: usize| -> Result<Option<Vec<i64>>> {
             if self.has_input(node, k) {
@@ -2195,40 +2226,27 @@ impl<'a> Converter<'a> {
                 .collect::<Result<_>>()?,
             None => (0..starts.len()).collect(),
         };
-        if starts.len() != axes.len() || ends.len() != axes.len() {
-            return Err(Error::input("Slice starts, ends and axes differ in length"));
+        if starts.len() != axes.len()
+            || ends.len() != axes.len()
+            || steps.as_ref().is_some_and(|st| st.len() != axes.len())
+        {
+            return Err(Error::input(
+                "Slice starts, ends, axes and steps differ in length",
+            ));
         }
-        let mut picks: Vec<Vec<usize>> = s.iter().map(|&d| (0..d).collect()).collect();
-        for (k, &a) in axes.iter().enumerate() {
-            if a == b {
-                return Err(Error::input(
-                    "Slice along the batch dimension is not supported",
-                ));
-            }
-            let n = s[a] as i64;
-            let step = steps.as_ref().map_or(1, |st| st[k]);
-            if step == 0 {
-                return Err(Error::input("Slice step 0"));
-            }
-            let clampi = |v: i64, lo: i64, hi: i64| v.clamp(lo, hi);
-            let norm = |v: i64| if v < 0 { v + n } else { v };
-            let (mut i, end) = if step > 0 {
-                (clampi(norm(starts[k]), 0, n), clampi(norm(ends[k]), 0, n))
-            } else {
-                (
-                    clampi(norm(starts[k]), -1, n - 1),
-                    clampi(norm(ends[k]), -1, n - 1),
-                )
-            };
-            let mut v = Vec::new();
-            while (step > 0 && i < end) || (step < 0 && i > end) {
-                v.push(i as usize);
-                i += step;
-            }
-            if v.is_empty() {
-                return Err(Error::input(format!("Slice leaves axis {a} empty")));
-            }
-            picks[a] = v;
+        let picks = super::fold::slice_picks(&s, &starts, &ends, &axes, steps.as_deref())?;
+        if let Some(a) = picks.iter().position(Vec::is_empty) {
+            return Err(Error::input(format!("Slice leaves axis {a} empty")));
+        }
+        if !is_data {
+            let t = self.constant(node, 0)?;
+            self.set_output(node, Value::Const(super::fold::take(&t, &picks)));
+            return Ok(());
+        }
+        if axes.contains(&b) && picks[b].len() != s[b] {
+            return Err(Error::input(
+                "Slice along the batch dimension is not supported",
+            ));
         }
         // Non-batch numbering.
         let picks: Vec<Vec<usize>> = picks
@@ -2303,6 +2321,56 @@ impl<'a> Converter<'a> {
         self.only_first_output_used(node)?;
         let v = self.value(node, 0)?.clone();
         self.set_output(node, v);
+        Ok(())
+    }
+
+    /// Shape of a value as a constant: the design handles one sample, so the batch is 1.
+    fn shape_of(&mut self, node: &NodeProto) -> Result<()> {
+        let (s, _) = self.full_shape(node)?;
+        let r = s.len() as i64;
+        let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
+        let (start, end) = (
+            clamp(attr_i(node, "start", 0)),
+            clamp(attr_i(node, "end", r)),
+        );
+        let dims: Vec<f64> = s[start..end.max(start)].iter().map(|&d| d as f64).collect();
+        let t = Tensor::new(vec![dims.len()], dims);
+        if let Some(o) = node.output.first() {
+            self.values.insert(o.clone(), Value::Const(t));
+        }
+        Ok(())
+    }
+
+    /// Cast: folded on constants; on data, only to float (the IR's values are numbers already).
+    fn cast(&mut self, node: &NodeProto) -> Result<()> {
+        let to = attr_i(node, "to", 0) as i32;
+        match self.value(node, 0)?.clone() {
+            Value::Const(t) => {
+                let t = super::fold::cast(&t, to)?;
+                self.set_output(node, Value::Const(t));
+                Ok(())
+            }
+            // FLOAT, DOUBLE, FLOAT16, BFLOAT16: the fixed-point types decide precision anyway.
+            Value::Node(..) if matches!(to, 1 | 10 | 11 | 16) => self.identity(node),
+            Value::Node(..) => Err(Error::input(format!(
+                "Cast of data to type {to} is not supported; only casts to float types are"
+            ))),
+        }
+    }
+
+    /// Expand of a constant to a constant shape (a zero initial state made for any batch).
+    fn expand(&mut self, node: &NodeProto) -> Result<()> {
+        let t = self
+            .constant(node, 0)
+            .map_err(|_| Error::input("Expand of data is not supported; only of constants"))?;
+        let shape: Vec<i64> = self
+            .constant(node, 1)?
+            .data
+            .iter()
+            .map(|&v| v as i64)
+            .collect();
+        let t = super::fold::expand(&t, &shape)?;
+        self.set_output(node, Value::Const(t));
         Ok(())
     }
 

@@ -43,6 +43,15 @@ pub fn dump(model: &Model) -> String {
                 node.hardware.strategy.name()
             );
         }
+        if let Op::Recurrent(r) = &node.op {
+            let _ = write!(
+                s,
+                " state={} recurrent_reuse={}{}",
+                node.precision.state,
+                node.hardware.recurrent_reuse,
+                if r.stateful { " static" } else { "" }
+            );
+        }
         if node.op.uses_table() {
             let _ = write!(
                 s,
@@ -55,11 +64,15 @@ pub fn dump(model: &Model) -> String {
         }
         s.push('\n');
     }
-    let _ = writeln!(
+    let _ = write!(
         s,
         "  output {} shape={:?}",
         model.node(model.output).name,
         model.output_shape
     );
+    if model.steps > 1 {
+        let _ = write!(s, " steps={}", model.steps);
+    }
+    s.push('\n');
     s
 }

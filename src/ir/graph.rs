@@ -124,6 +124,11 @@ pub struct Model {
     pub output: NodeIndex,
     /// Shape the model's output has for the user (reshapes at the end are dropped from the graph).
     pub output_shape: Vec<usize>,
+    /// Calls of the design per sample: 1, or the sequence length of a static recurrent design
+    /// (one time step per call; node shapes then describe one call).
+    pub steps: usize,
+    /// Whether the output's first axis is the time axis (a static design's full-sequence output).
+    pub output_has_time: bool,
 }
 
 impl Model {
@@ -138,6 +143,8 @@ impl Model {
             input,
             output: input,
             output_shape: shape,
+            steps: 1,
+            output_has_time: false,
         }
     }
 
@@ -217,6 +224,26 @@ impl Model {
             self.output = src;
         }
         self.graph.remove_node(n);
+    }
+
+    /// A sample's input shape: `steps` calls' inputs (a static design's input has time first).
+    pub fn sample_input_shape(&self) -> Vec<usize> {
+        self.per_sample(&self.node(self.input).shape, self.steps > 1)
+    }
+
+    /// A sample's output shape: `steps` calls' outputs, time first.
+    pub fn sample_output_shape(&self) -> Vec<usize> {
+        self.per_sample(&self.output_shape, self.output_has_time)
+    }
+
+    /// `steps` calls of `call`: along its own time axis, or a new one in front.
+    fn per_sample(&self, call: &[usize], has_time: bool) -> Vec<usize> {
+        if self.steps == 1 {
+            return call.to_vec();
+        }
+        let mut s = vec![self.steps];
+        s.extend(&call[has_time as usize..]);
+        s
     }
 
     /// Finds a node by name.

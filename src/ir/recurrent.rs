@@ -124,6 +124,13 @@ pub enum RecurrentOutput {
     LastCell,
 }
 
+/// Hidden and cell states of every direction, [dirs * hidden] each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatState {
+    pub h: Vec<f64>,
+    pub c: Vec<f64>,
+}
+
 /// A recurrent layer's parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recurrent {
@@ -166,28 +173,37 @@ impl Recurrent {
         }
     }
 
-    /// Float evaluation of x [seq, input] (row-major).
+    /// The state before the first step: initial_h and initial_c, or zeros.
+    pub fn initial_state_f64(&self) -> FloatState {
+        let n = self.direction.count() * self.hidden;
+        let or_zero = |t: &Option<Tensor>| t.as_ref().map_or(vec![0.0; n], |t| t.data.clone());
+        FloatState {
+            h: or_zero(&self.initial_h),
+            c: or_zero(&self.initial_c),
+        }
+    }
+
+    /// Float evaluation of x [seq, input] (row-major) from the initial state.
     pub fn run_f64(&self, x: &[f64]) -> Vec<f64> {
+        self.run_f64_from(x, &mut self.initial_state_f64())
+    }
+
+    /// Float evaluation of x [seq, input] from `state`, which is left holding the final state
+    /// (a static layer's state between calls).
+    pub fn run_f64_from(&self, x: &[f64], state: &mut FloatState) -> Vec<f64> {
         let (n_in, hs) = (self.input_size(), self.hidden);
         let seq = x.len() / n_in;
         let dirs = self.direction.count();
         let g = self.cell.gates();
         let mut y = vec![0.0; seq * dirs * hs];
-        let (mut last_h, mut last_c) = (vec![0.0; dirs * hs], vec![0.0; dirs * hs]);
         for d in 0..dirs {
             let reverse = self.direction == Direction::Reverse || d == 1;
             let acts = &self.activations[d * self.cell.activation_count()..];
             let w = &self.w.data[d * g * hs * n_in..];
             let r = &self.r.data[d * g * hs * hs..];
             let b = &self.b.data[d * 2 * g * hs..];
-            let mut h: Vec<f64> = self
-                .initial_h
-                .as_ref()
-                .map_or(vec![0.0; hs], |t| t.data[d * hs..(d + 1) * hs].to_vec());
-            let mut c: Vec<f64> = self
-                .initial_c
-                .as_ref()
-                .map_or(vec![0.0; hs], |t| t.data[d * hs..(d + 1) * hs].to_vec());
+            let mut h: Vec<f64> = state.h[d * hs..(d + 1) * hs].to_vec();
+            let mut c: Vec<f64> = state.c[d * hs..(d + 1) * hs].to_vec();
             let clip = |v: f64| match self.clip {
                 Some(cl) => v.clamp(-cl, cl),
                 None => v,
@@ -270,13 +286,13 @@ impl Recurrent {
                     y[(t * dirs + d) * hs + j] = h[j];
                 }
             }
-            last_h[d * hs..(d + 1) * hs].copy_from_slice(&h);
-            last_c[d * hs..(d + 1) * hs].copy_from_slice(&c);
+            state.h[d * hs..(d + 1) * hs].copy_from_slice(&h);
+            state.c[d * hs..(d + 1) * hs].copy_from_slice(&c);
         }
         match self.output {
             RecurrentOutput::Sequence => y,
-            RecurrentOutput::LastHidden => last_h,
-            RecurrentOutput::LastCell => last_c,
+            RecurrentOutput::LastHidden => state.h.clone(),
+            RecurrentOutput::LastCell => state.c.clone(),
         }
     }
 }

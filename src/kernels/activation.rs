@@ -43,8 +43,11 @@ impl TablePlan {
     }
     pub fn index(&self, raw: i128) -> usize {
         let n = self.size() as i128;
-        let i = crate::ir::fixed::shift_floor(raw, self.index_shift) + n / 2;
-        i.clamp(0, n - 1) as usize
+        self.unclamped_index(raw).clamp(0, n - 1) as usize
+    }
+    /// The bin of `raw` before clamping: >= size exactly where the value is >= 2^range_log2.
+    pub fn unclamped_index(&self, raw: i128) -> i128 {
+        crate::ir::fixed::shift_floor(raw, self.index_shift) + self.size() as i128 / 2
     }
 }
 
@@ -62,8 +65,6 @@ fn holding(t: FixedType, max_abs: f64) -> FixedType {
 }
 
 pub fn table_plan(op: &Op, input: FixedType, p: &Precision) -> Result<TablePlan> {
-    let size = p.table_size;
-    let bits = size.trailing_zeros() as i32;
     let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
     // name, range (log2), mode, gamma, function
     type Spec = (&'static str, i32, TableMode, f64, Box<dyn Fn(f64) -> f64>);
@@ -106,6 +107,21 @@ pub fn table_plan(op: &Op, input: FixedType, p: &Precision) -> Result<TablePlan>
         ),
         other => return Err(Error::internal(format!("no table for {}", other.kind()))),
     };
+    function_table(func, range_log2, mode, gamma, f, input, p)
+}
+
+/// The table of `f` over [-2^range_log2, 2^range_log2), indexed by values of type `input`.
+pub fn function_table(
+    func: &'static str,
+    range_log2: i32,
+    mode: TableMode,
+    gamma: f64,
+    f: impl Fn(f64) -> f64,
+    input: FixedType,
+    p: &Precision,
+) -> Result<TablePlan> {
+    let size = p.table_size;
+    let bits = size.trailing_zeros() as i32;
     // step = 2^(range_log2 + 1 - bits); index = floor(raw * 2^-frac / step)
     let step_log2 = range_log2 + 1 - bits;
     let step = 2f64.powi(step_log2);

@@ -1,24 +1,70 @@
 //! Recurrent layers in fixed point. Per step and direction, two dense products give each gate's
 //! partial sums in the accumulator type: the input product x W^T + (Wb + Rb) and the recurrent
 //! product h R^T (each a dense kernel with its own reuse factor and multiply-accumulate order);
-//! their sum (plus peepholes) is optionally clipped, then activated: sigmoid and tanh through
-//! compiler tables indexed by the accumulator's bits, relu and hard sigmoid exactly. Gate values
-//! are in the table type; the hidden and cell states in the layer's state type. GRU's h gate
+//! their sum (plus peepholes) is optionally clipped, then activated: sigmoid, tanh, softsign,
+//! scaled tanh, elu and softplus through compiler tables indexed by the accumulator's bits; relu,
+//! leaky and thresholded relu, hard sigmoid and affine exactly. Gate values are in the table type
+//! (with the state's integer bits where an activation is unbounded); the hidden and cell states
+//! in the layer's state type. GRU's h gate
 //! without linear_before_reset multiplies R_h by r*h, rounded to the state type first.
 
 use super::Consts;
-use super::activation::TablePlan;
+use super::activation::{TableMode, TablePlan};
 use super::dense::DensePlan;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ir::recurrent::{Activation, Cell, Recurrent};
 use crate::ir::{FixedType, Hardware, Op, Precision, Tensor};
 
 /// A gate activation in fixed point.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GateAct {
+    /// Through a table; elu (PositivePass) and softplus (AbovePass) pass the value where the
+    /// table's mode says.
     Table(TablePlan),
     Relu,
-    HardSigmoid { alpha: Consts, beta: Consts },
+    HardSigmoid {
+        alpha: Consts,
+        beta: Consts,
+    },
+    /// x > 0 ? x : alpha x
+    LeakyRelu {
+        alpha: Consts,
+    },
+    /// x > alpha ? x : 0
+    ThresholdedRelu {
+        alpha: Consts,
+    },
+    /// alpha x + beta
+    Affine {
+        alpha: Consts,
+        beta: Consts,
+    },
+}
+
+impl GateAct {
+    /// The kind number of hls_lib's gate_act.
+    pub fn kind(&self) -> i128 {
+        match self {
+            GateAct::Table(t) => match t.mode {
+                TableMode::PositivePass => 6,
+                TableMode::AbovePass => 7,
+                _ => 0,
+            },
+            GateAct::Relu => 1,
+            GateAct::HardSigmoid { .. } => 2,
+            GateAct::LeakyRelu { .. } => 3,
+            GateAct::ThresholdedRelu { .. } => 4,
+            GateAct::Affine { .. } => 5,
+        }
+    }
+    /// Whether values may leave the table's range (the gate type must hold the state's).
+    fn unbounded(&self) -> bool {
+        match self {
+            GateAct::Table(t) => t.mode != TableMode::Table,
+            GateAct::HardSigmoid { .. } => false,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,26 +100,51 @@ fn gate_act(
     param_ty: FixedType,
 ) -> Result<GateAct> {
     let param = |v: f64| Consts::quantize(param_ty, [v]);
-    Ok(match a {
-        Activation::Sigmoid => {
-            GateAct::Table(super::activation::table_plan(&Op::Sigmoid, accum, p)?)
+    let table = |op: Op| super::activation::table_plan(&op, accum, p).map(GateAct::Table);
+    Ok(match *a {
+        Activation::Sigmoid => table(Op::Sigmoid)?,
+        Activation::Tanh => table(Op::Tanh)?,
+        Activation::Softsign => table(Op::Softsign)?,
+        Activation::Softplus => table(Op::Softplus)?,
+        Activation::Elu { alpha } => table(Op::Elu { alpha })?,
+        Activation::ScaledTanh { alpha, beta } => {
+            // tanh(beta x) is flat beyond |beta x| = 8, as the tanh table's range assumes.
+            let range_log2 = (8.0 / beta.abs().max(1e-9)).log2().ceil().clamp(0.0, 16.0) as i32;
+            GateAct::Table(super::activation::function_table(
+                "scaled_tanh",
+                range_log2,
+                TableMode::Table,
+                1.0,
+                move |x| alpha * (beta * x).tanh(),
+                accum,
+                p,
+            )?)
         }
-        Activation::Tanh => GateAct::Table(super::activation::table_plan(&Op::Tanh, accum, p)?),
         Activation::Relu => GateAct::Relu,
         Activation::HardSigmoid { alpha, beta } => GateAct::HardSigmoid {
-            alpha: param(*alpha)?,
-            beta: param(*beta)?,
+            alpha: param(alpha)?,
+            beta: param(beta)?,
         },
-        other => {
-            return Err(Error::input(format!(
-                "recurrent activation {other:?} has no fixed-point kernel; supported: Sigmoid, Tanh, Relu, HardSigmoid"
-            )));
-        }
+        Activation::LeakyRelu { alpha } => GateAct::LeakyRelu {
+            alpha: param(alpha)?,
+        },
+        Activation::ThresholdedRelu { alpha } => GateAct::ThresholdedRelu {
+            alpha: param(alpha)?,
+        },
+        Activation::Affine { alpha, beta } => GateAct::Affine {
+            alpha: param(alpha)?,
+            beta: param(beta)?,
+        },
     })
 }
 
 /// Rows `rows` of one direction's [gates*hidden, n] matrix as a dense layer's [n, rows] weights.
-fn dense_rows(m: &Tensor, d: usize, rows: std::ops::Range<usize>, bias: Vec<f64>) -> (Tensor, Tensor) {
+fn dense_rows(
+    m: &Tensor,
+    d: usize,
+    rows: std::ops::Range<usize>,
+    bias: Vec<f64>,
+) -> (Tensor, Tensor) {
     let (gh, n) = (m.shape[1], m.shape[2]);
     let base = d * gh * n;
     let n_out = rows.len();
@@ -85,6 +156,18 @@ fn dense_rows(m: &Tensor, d: usize, rows: std::ops::Range<usize>, bias: Vec<f64>
         Tensor::new(vec![n, n_out], data),
         Tensor::new(vec![n_out], bias),
     )
+}
+
+impl RecurrentPlan {
+    /// Multiplications of one time step and direction set: every product's nonzero weights.
+    pub fn multiplications_per_step(&self) -> usize {
+        self.wx
+            .iter()
+            .chain(&self.rh)
+            .chain(&self.rhh)
+            .map(|d| d.multiplications)
+            .sum()
+    }
 }
 
 pub fn plan(
@@ -120,7 +203,13 @@ pub fn plan(
         wx.push(dense(dense_rows(&rec.w, d, 0..g * hs, wx_bias), reuse)?);
         let rh_rows = if is_gru && !lbr { 2 * hs } else { g * hs };
         let rh_bias = (0..rh_rows)
-            .map(|row| if lbr && h_gate(row) { b[g * hs + row] } else { 0.0 })
+            .map(|row| {
+                if lbr && h_gate(row) {
+                    b[g * hs + row]
+                } else {
+                    0.0
+                }
+            })
             .collect();
         rh.push(dense(dense_rows(&rec.r, d, 0..rh_rows, rh_bias), rreuse)?);
         if is_gru && !lbr {
@@ -133,23 +222,62 @@ pub fn plan(
     let state = p.state;
     // Gate sums: products of the input or the hidden state (or r*h for GRU) with weights.
     let accum = p.accum;
-    let scalars = rec.activations.iter().flat_map(|a| match a {
-        Activation::HardSigmoid { alpha, beta } => vec![alpha.abs(), beta.abs()],
+    let scalars = rec.activations.iter().flat_map(|a| match *a {
+        Activation::HardSigmoid { alpha, beta } | Activation::Affine { alpha, beta } => {
+            vec![alpha.abs(), beta.abs()]
+        }
+        Activation::LeakyRelu { alpha } | Activation::ThresholdedRelu { alpha } => {
+            vec![alpha.abs()]
+        }
         _ => vec![],
     });
     let max = scalars.chain(rec.clip).fold(1.0f64, f64::max);
     let param_ty = super::param_type(max);
-    let mut acts = Vec::new();
     let per_dir = rec.cell.activation_count();
-    for (k, a) in rec.activations.iter().enumerate() {
-        // LSTM's third activation reads the cell state, the others a gate sum.
-        let reads = if matches!(rec.cell, Cell::Lstm { .. }) && k % per_dir == 2 {
-            state
-        } else {
-            accum
+    let plan_acts = |p: &Precision| -> Result<Vec<GateAct>> {
+        rec.activations
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                // LSTM's third activation reads the cell state, the others a gate sum.
+                let reads = if matches!(rec.cell, Cell::Lstm { .. }) && k % per_dir == 2 {
+                    state
+                } else {
+                    accum
+                };
+                gate_act(a, reads, p, param_ty)
+            })
+            .collect()
+    };
+    let mut acts = plan_acts(p)?;
+    // The kernel reads every table as one type: the widest any function needed.
+    let tables = || {
+        acts.iter().filter_map(|a| match a {
+            GateAct::Table(t) => Some(t.table.ty),
+            _ => None,
+        })
+    };
+    let table_int = tables().map(|t| t.int).max().unwrap_or(p.table.int);
+    if tables().any(|t| t.int != table_int) {
+        let widened = Precision {
+            table: FixedType {
+                int: table_int,
+                ..p.table
+            },
+            ..p.clone()
         };
-        acts.push(gate_act(a, reads, p, param_ty)?);
+        acts = plan_acts(&widened)?;
     }
+    // Gate values: the table type, with integer bits for whatever an activation can pass on.
+    let mut gate_int = table_int.max(p.table.int);
+    if acts.iter().any(GateAct::unbounded) {
+        gate_int = gate_int.max(state.int);
+    }
+    let gate_type = FixedType {
+        width: ((p.table.frac() + gate_int).max(1) as u32).min(crate::ir::fixed::MAX_WIDTH),
+        int: gate_int,
+        ..p.table
+    };
     let zeros = |n| vec![0.0; n];
     Ok(RecurrentPlan {
         rec: rec.clone(),
@@ -170,7 +298,7 @@ pub fn plan(
         param: param_ty,
         accum,
         state,
-        gate_type: p.table,
+        gate_type,
         acts,
         h0: Consts::quantize(
             state,

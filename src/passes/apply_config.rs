@@ -162,11 +162,13 @@ impl Pass for ApplyConfig {
             let products = node.op.matrix_products();
             let kind = node.op.kind();
             let (reuse, recurrent_reuse) = match &node.op {
-                Op::Dense { .. } | Op::Conv { .. } => {
-                    (pick_reuse(cx, &node.name, kind, lc.reuse, &products, "")?, 1)
-                }
+                Op::Dense { .. } | Op::Conv { .. } => (
+                    pick_reuse(cx, &node.name, kind, lc.reuse, &products, "")?,
+                    1,
+                ),
                 Op::Recurrent(_) => {
-                    let input = pick_reuse(cx, &node.name, kind, lc.reuse, &products[..1], "input ")?;
+                    let input =
+                        pick_reuse(cx, &node.name, kind, lc.reuse, &products[..1], "input ")?;
                     let rec = pick_reuse(
                         cx,
                         &node.name,

@@ -5,6 +5,7 @@ mod apply_config;
 mod drop_reshape;
 mod fold_transpose_into_dense;
 mod fuse_batchnorm;
+mod step_recurrent;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -14,6 +15,7 @@ pub use apply_config::ApplyConfig;
 pub use drop_reshape::DropReshape;
 pub use fold_transpose_into_dense::FoldTransposeIntoDense;
 pub use fuse_batchnorm::FuseBatchNorm;
+pub use step_recurrent::StepRecurrent;
 
 /// What passes read and report.
 pub struct PassContext<'c> {
@@ -35,6 +37,7 @@ pub fn pipeline() -> Vec<Box<dyn Pass>> {
         Box::new(DropReshape),
         Box::new(FoldTransposeIntoDense),
         Box::new(FuseBatchNorm),
+        Box::new(StepRecurrent),
         Box::new(ApplyConfig),
     ]
 }

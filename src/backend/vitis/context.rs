@@ -312,8 +312,10 @@ impl<'m> Builder<'m> {
                 // One array per product, directions one after the other (the kernel's offsets).
                 let mut product = |tag: &str, what: &str, plans: &[DensePlan]| {
                     let cat = |f: fn(&DensePlan) -> &Consts, ty| {
-                        let raw: Vec<i128> =
-                            plans.iter().flat_map(|d| f(d).raw.iter().copied()).collect();
+                        let raw: Vec<i128> = plans
+                            .iter()
+                            .flat_map(|d| f(d).raw.iter().copied())
+                            .collect();
                         nonempty(&Consts { ty, raw })
                     };
                     let w = self.weight(
@@ -347,29 +349,26 @@ impl<'m> Builder<'m> {
                 let (mut kinds, mut shifts, mut alphas, mut betas) =
                     (vec![], vec![], vec![], vec![]);
                 for a in &rp.acts {
-                    match a {
+                    kinds.push(a.kind());
+                    let (shift, alpha, beta) = match a {
                         GateAct::Table(t) => {
                             tables.extend_from_slice(&t.table.raw);
-                            kinds.push(0);
-                            shifts.push(t.index_shift as i128);
-                            alphas.push(0);
-                            betas.push(0);
+                            (t.index_shift as i128, 0, 0)
                         }
-                        GateAct::Relu => {
-                            tables.extend(std::iter::repeat_n(0, size));
-                            kinds.push(1);
-                            shifts.push(0);
-                            alphas.push(0);
-                            betas.push(0);
+                        GateAct::Relu => (0, 0, 0),
+                        GateAct::LeakyRelu { alpha } | GateAct::ThresholdedRelu { alpha } => {
+                            (0, alpha.raw[0], 0)
                         }
-                        GateAct::HardSigmoid { alpha, beta } => {
-                            tables.extend(std::iter::repeat_n(0, size));
-                            kinds.push(2);
-                            shifts.push(0);
-                            alphas.push(alpha.raw[0]);
-                            betas.push(beta.raw[0]);
+                        GateAct::HardSigmoid { alpha, beta } | GateAct::Affine { alpha, beta } => {
+                            (0, alpha.raw[0], beta.raw[0])
                         }
+                    };
+                    if !matches!(a, GateAct::Table(_)) {
+                        tables.extend(std::iter::repeat_n(0, size));
                     }
+                    shifts.push(shift);
+                    alphas.push(alpha);
+                    betas.push(beta);
                 }
                 let tv = self.weight(
                     format!("tables{index}"),
@@ -408,13 +407,13 @@ impl<'m> Builder<'m> {
                     format!("act_alpha{index}"),
                     "long long",
                     alphas,
-                    "hard sigmoid alpha bits",
+                    "activation alpha bits",
                 );
                 let bv = int_array(
                     format!("act_beta{index}"),
                     "long long",
                     betas,
-                    "hard sigmoid beta bits",
+                    "activation beta bits",
                 );
                 use crate::ir::recurrent::{Cell, Direction, RecurrentOutput};
                 let (cell, lbr, input_forget) = match rec.cell {
@@ -432,12 +431,17 @@ impl<'m> Builder<'m> {
                 (
                     "recurrent",
                     format!(
-                        "{} {:?}, {} steps of {} -> hidden {}",
+                        "{} {}, {} -> hidden {}, reuse {} (input) / {} (recurrent)",
                         self.model.node(plan.node).op.kind(),
-                        rec.direction,
-                        rp.seq,
+                        if rec.stateful {
+                            "static, one step per call, state kept between calls".to_string()
+                        } else {
+                            format!("{:?}, {} steps", rec.direction, rp.seq)
+                        },
                         rp.n_in,
-                        rec.hidden
+                        rec.hidden,
+                        rp.wx[0].reuse,
+                        rp.rh[0].reuse
                     ),
                     json!({
                         "seq": rp.seq, "n_in": rp.n_in, "hidden": rec.hidden, "gates": rec.cell.gates(),

@@ -102,6 +102,8 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         "part": opts.part.full,
         "clock": format_clock(opts.config.clock),
         "ii": ii,
+        "steps": model.steps,
+        "stateful": plans.iter().any(|p| matches!(&p.kernel, Kernel::Recurrent(r) if r.rec.stateful)),
     });
     let mut cx = tera::Context::new();
     cx.insert("project", &project);
@@ -234,6 +236,18 @@ fn manifest(
                         json!(crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out));
                     layer[mults_key] = json!(d.multiplications);
                 }
+                Kernel::Recurrent(r) => {
+                    types.insert("weight".into(), json!(r.wx[0].weights.ty));
+                    types.insert("bias".into(), json!(r.wx[0].bias.ty));
+                    types.insert("accum".into(), json!(r.accum));
+                    types.insert("state".into(), json!(r.state));
+                    types.insert("gate".into(), json!(r.gate_type));
+                    layer["reuse"] = json!(r.wx[0].reuse);
+                    layer["recurrent_reuse"] = json!(r.rh[0].reuse);
+                    layer["strategy"] = json!(r.wx[0].strategy);
+                    layer["static"] = json!(r.rec.stateful);
+                    layer["multiplications_per_step"] = json!(r.multiplications_per_step());
+                }
                 Kernel::ScaleShift { scale, shift, .. } => {
                     types.insert("weight".into(), json!(scale.ty));
                     types.insert("bias".into(), json!(shift.ty));
@@ -260,10 +274,11 @@ fn manifest(
         "part": opts.part,
         "clock_ns": opts.config.clock,
         "io": opts.config.io,
-        "input": { "name": input.name, "shape": input.shape, "type": input.precision.result },
+        "steps": model.steps,
+        "input": { "name": input.name, "shape": model.sample_input_shape(), "type": input.precision.result },
         "output": {
             "name": model.node(model.output).name,
-            "shape": model.output_shape,
+            "shape": model.sample_output_shape(),
             "type": model.node(model.output).precision.result,
         },
         "layers": layers,
