@@ -77,6 +77,11 @@ pub struct ModelArgs {
     /// `reset` argument restarts the sequence). Per layer: `static = true` in [layers.<name>].
     #[arg(long = "static")]
     pub static_state: bool,
+    /// Prune: `magnitude:S` sets the fraction S of dense and conv weights with the smallest
+    /// magnitude (one threshold for the whole model) to zero; zero weights cost no multiplier.
+    /// Per layer: `sparsity = S` in [layers.<name>].
+    #[arg(long)]
+    pub prune: Option<String>,
 }
 
 #[derive(Args)]
@@ -182,6 +187,9 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
     }
     if a.static_state {
         c.static_state = true;
+    }
+    if let Some(p) = &a.prune {
+        c.prune = Some(config::parse_prune(p)?);
     }
     if let Some(n) = a.table_size {
         c.table_size = config::parse_table_size(n)?;

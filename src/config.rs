@@ -37,6 +37,9 @@ pub struct LayerConfig {
     /// Recurrent layers: one time step per call, state kept between calls (`static = true`).
     #[serde(rename = "static")]
     pub static_state: Option<bool>,
+    /// Dense and conv layers: the fraction of weights (smallest magnitude) set to zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sparsity: Option<f64>,
 }
 
 /// The whole configuration.
@@ -57,6 +60,10 @@ pub struct Config {
     /// Every recurrent layer static (one time step per call) unless its layer table says otherwise.
     #[serde(rename = "static")]
     pub static_state: bool,
+    /// `magnitude:S`: the fraction S of all dense and conv weights with the smallest magnitude
+    /// (one threshold for the model) set to zero; layers with their own `sparsity` use that.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "prune_text")]
+    pub prune: Option<f64>,
     pub layers: BTreeMap<String, LayerConfig>,
 }
 
@@ -74,6 +81,7 @@ impl Default for Config {
             table_size: 1024,
             table_precision: FixedType::fixed(18, 2),
             static_state: false,
+            prune: None,
             layers: BTreeMap::new(),
         }
     }
@@ -92,6 +100,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "table_size",
     "table_precision",
     "static",
+    "prune",
     "layers",
 ];
 /// Keys of a `[layers.<name>]` table.
@@ -108,6 +117,7 @@ pub const LAYER_KEYS: &[&str] = &[
     "state",
     "recurrent_reuse",
     "static",
+    "sparsity",
 ];
 
 /// Edit distance, for "did you mean" suggestions.
@@ -174,6 +184,37 @@ pub fn parse_io(s: &str) -> Result<IoType> {
     }
 }
 
+/// `magnitude:S` with 0 <= S < 1.
+pub fn parse_prune(s: &str) -> Result<f64> {
+    let bad = || {
+        Error::input(format!(
+            "prune '{s}': expected magnitude:S with S the fraction of weights to zero, e.g. magnitude:0.7"
+        ))
+    };
+    let (kind, frac) = s.split_once(':').ok_or_else(bad)?;
+    if kind != "magnitude" {
+        return Err(bad());
+    }
+    check_sparsity(frac.trim().parse().map_err(|_| bad())?)
+}
+
+fn check_sparsity(f: f64) -> Result<f64> {
+    if (0.0..1.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err(Error::input(format!(
+            "sparsity {f} must be at least 0 and below 1"
+        )))
+    }
+}
+
+fn prune_text<S: serde::Serializer>(p: &Option<f64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match p {
+        Some(f) => s.serialize_str(&format!("magnitude:{f}")),
+        None => s.serialize_none(),
+    }
+}
+
 fn parse_bool(v: &toml::Value, key: &str) -> Result<bool> {
     v.as_bool()
         .ok_or_else(|| Error::input(format!("'{key}' must be true or false")))
@@ -221,6 +262,7 @@ impl Config {
                 "table_size" => c.table_size = parse_table_size(parse_usize(v, key)?)?,
                 "table_precision" => c.table_precision = parse_type(v, key)?,
                 "static" => c.static_state = parse_bool(v, key)?,
+                "prune" => c.prune = Some(parse_prune(parse_str(v, key)?)?),
                 "layers" => {
                     let layers = v.as_table().ok_or_else(|| {
                         Error::input("'layers' must be a table of [layers.<name>]")
@@ -274,6 +316,13 @@ fn parse_layer(name: &str, t: &toml::Table) -> Result<LayerConfig> {
             "state" => l.state = Some(parse_type(v, key).map_err(ctx)?),
             "recurrent_reuse" => l.recurrent_reuse = Some(parse_usize(v, key).map_err(ctx)?),
             "static" => l.static_state = Some(parse_bool(v, key).map_err(ctx)?),
+            "sparsity" => {
+                let f = v
+                    .as_float()
+                    .or_else(|| v.as_integer().map(|i| i as f64))
+                    .ok_or_else(|| ctx(Error::input("'sparsity' must be a number")))?;
+                l.sparsity = Some(check_sparsity(f).map_err(ctx)?);
+            }
             _ => return Err(unknown_key(key, &section, LAYER_KEYS)),
         }
     }

@@ -5,6 +5,7 @@ mod apply_config;
 mod drop_reshape;
 mod fold_transpose_into_dense;
 mod fuse_batchnorm;
+mod prune_magnitude;
 mod step_recurrent;
 
 use crate::config::Config;
@@ -15,6 +16,7 @@ pub use apply_config::ApplyConfig;
 pub use drop_reshape::DropReshape;
 pub use fold_transpose_into_dense::FoldTransposeIntoDense;
 pub use fuse_batchnorm::FuseBatchNorm;
+pub use prune_magnitude::PruneMagnitude;
 pub use step_recurrent::StepRecurrent;
 
 /// What passes read and report.
@@ -31,7 +33,8 @@ pub trait Pass {
     fn run(&self, model: &mut Model, cx: &mut PassContext) -> Result<()>;
 }
 
-/// The pipeline, in order: canonicalise, then hardware configuration.
+/// The pipeline, in order: canonicalise, hardware configuration, then compression (pruning
+/// reads the chosen weight types).
 pub fn pipeline() -> Vec<Box<dyn Pass>> {
     vec![
         Box::new(DropReshape),
@@ -39,6 +42,7 @@ pub fn pipeline() -> Vec<Box<dyn Pass>> {
         Box::new(FuseBatchNorm),
         Box::new(StepRecurrent),
         Box::new(ApplyConfig),
+        Box::new(PruneMagnitude),
     ]
 }
 

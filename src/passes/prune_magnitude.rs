@@ -1,0 +1,101 @@
+//! prune_magnitude: sets the weights of smallest magnitude of dense and conv layers to exactly
+//! zero. `prune = "magnitude:S"` removes the fraction S of the design's multiplications (its
+//! weights that are nonzero in their fixed-point type) under one threshold for the model (layers
+//! that matter less lose more); a layer's own `sparsity = S` removes the fraction S of its own.
+//! Runs after BatchNorm folding and the type choice, so it prunes what the design holds. Zero
+//! weights cost no multiplier: the kernels skip them (kernels::dense counts them out).
+
+use super::{Pass, PassContext};
+use crate::error::{Error, Result};
+use crate::ir::{Model, Op, Tensor};
+use crate::kernels::Consts;
+use petgraph::stable_graph::NodeIndex;
+
+pub struct PruneMagnitude;
+
+fn weights_mut(op: &mut Op) -> Option<&mut Tensor> {
+    match op {
+        Op::Dense { weights, .. } | Op::Conv { weights, .. } => Some(weights),
+        _ => None,
+    }
+}
+
+/// The `k` entries of smallest magnitude (ties by position, so the choice is deterministic).
+fn smallest(values: &[(NodeIndex, usize, f64)], k: usize) -> Vec<(NodeIndex, usize)> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| {
+        values[a]
+            .2
+            .abs()
+            .total_cmp(&values[b].2.abs())
+            .then(a.cmp(&b))
+    });
+    order[..k]
+        .iter()
+        .map(|&i| (values[i].0, values[i].1))
+        .collect()
+}
+
+impl Pass for PruneMagnitude {
+    fn name(&self) -> &'static str {
+        "prune_magnitude"
+    }
+
+    fn run(&self, model: &mut Model, cx: &mut PassContext) -> Result<()> {
+        let c = cx.config;
+        let mut pooled = Vec::new();
+        let mut zero = Vec::new();
+        let mut total = 0;
+        for n in model.topo_order() {
+            let node = model.node(n);
+            let own = c.layers.get(&node.name).and_then(|l| l.sparsity);
+            let w = match (&node.op, own) {
+                (Op::Dense { weights, .. } | Op::Conv { weights, .. }, _) => weights,
+                (op, Some(_)) => {
+                    return Err(Error::input(format!(
+                        "[layers.{0}]: 'sparsity' applies to dense and conv layers; '{0}' is a {1} layer",
+                        node.name,
+                        op.kind()
+                    )));
+                }
+                _ => continue,
+            };
+            // Weights already zero in the layer's type are no multiplication to remove.
+            let ty = node.precision.weight;
+            let values: Vec<(NodeIndex, usize, f64)> = w
+                .data
+                .iter()
+                .enumerate()
+                .filter(|&(_, &v)| Consts::quantize(ty, [v]).map_or(true, |c| c.raw[0] != 0))
+                .map(|(i, &v)| (n, i, v))
+                .collect();
+            total += values.len();
+            match own {
+                Some(s) => {
+                    let k = (s * values.len() as f64).ceil() as usize;
+                    zero.extend(smallest(&values, k));
+                }
+                None if c.prune.is_some() => pooled.extend(values),
+                None => {}
+            }
+        }
+        if let Some(s) = c.prune {
+            let k = (s * pooled.len() as f64).ceil() as usize;
+            zero.extend(smallest(&pooled, k));
+        }
+        if zero.is_empty() {
+            return Ok(());
+        }
+        for &(n, i) in &zero {
+            if let Some(w) = weights_mut(&mut model.node_mut(n).op) {
+                w.data[i] = 0.0;
+            }
+        }
+        cx.notes.push(format!(
+            "pruned by magnitude: {} of {} dense/conv multiplications removed",
+            zero.len(),
+            total
+        ));
+        Ok(())
+    }
+}
