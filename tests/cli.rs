@@ -32,6 +32,16 @@ fn expect_user_error(o: &Output, needles: &[&str]) {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// `hlsrs compile MODEL -o <a fresh temporary folder>/p`.
+fn compile_into_temp(model: &Path) -> Output {
+    hlsrs(&[
+        "compile",
+        &s(model),
+        "-o",
+        &s(&common::tempdir().path().join("p")),
+    ])
+}
+
 fn s(p: &Path) -> String {
     common::path_str(p)
 }
@@ -179,12 +189,7 @@ fn default_output_dir_and_name_come_from_the_model_file() {
 #[test]
 fn unsupported_ops_are_all_listed_with_their_nodes() {
     let m = common::root().join("testdata/errors/unsupported_ops.onnx");
-    let o = hlsrs(&[
-        "compile",
-        &s(&m),
-        "-o",
-        &s(&common::tempdir().path().join("p")),
-    ]);
+    let o = compile_into_temp(&m);
     expect_user_error(
         &o,
         &[
@@ -227,12 +232,7 @@ fn truncated_protobuf_is_a_clear_error() {
 #[test]
 fn invalid_graph_names_the_node_and_expectation() {
     let m = common::root().join("testdata/errors/bn_wrong_channels.onnx");
-    let o = hlsrs(&[
-        "compile",
-        &s(&m),
-        "-o",
-        &s(&common::tempdir().path().join("p")),
-    ]);
+    let o = compile_into_temp(&m);
     expect_user_error(
         &o,
         &[
@@ -246,12 +246,7 @@ fn invalid_graph_names_the_node_and_expectation() {
 #[test]
 fn external_data_outside_the_model_folder_is_refused() {
     let m = common::root().join("testdata/errors/external_escape.onnx");
-    let o = hlsrs(&[
-        "compile",
-        &s(&m),
-        "-o",
-        &s(&common::tempdir().path().join("p")),
-    ]);
+    let o = compile_into_temp(&m);
     expect_user_error(
         &o,
         &[
@@ -525,12 +520,7 @@ fn testbench_exits_nonzero_when_the_design_disagrees_with_the_emulator() {
 #[test]
 fn recurrent_sequence_lens_shorter_than_the_sequence_is_refused() {
     let m = common::root().join("testdata/errors/lstm_sequence_lens.onnx");
-    let o = hlsrs(&[
-        "compile",
-        &s(&m),
-        "-o",
-        &s(&common::tempdir().path().join("p")),
-    ]);
+    let o = compile_into_temp(&m);
     expect_user_error(
         &o,
         &[
@@ -618,12 +608,7 @@ fn static_recurrent_design_through_the_cli() {
 #[test]
 fn recurrent_layer_left_as_a_loop_is_refused_with_what_to_export() {
     let m = common::root().join("testdata/errors/recurrent_loop.onnx");
-    let o = hlsrs(&[
-        "compile",
-        &s(&m),
-        "-o",
-        &s(&common::tempdir().path().join("p")),
-    ]);
+    let o = compile_into_temp(&m);
     expect_user_error(
         &o,
         &[

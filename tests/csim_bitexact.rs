@@ -9,7 +9,7 @@ mod common;
 
 use hlsrs::config::{IoType, LayerConfig};
 use hlsrs::ir::{FixedType, Op, Overflow, Quant, Strategy};
-use hlsrs::kernels::dense::valid_reuse_factors;
+use hlsrs::kernels::dense::common_reuse_factors;
 use hlsrs::{Config, Prepared};
 
 fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
@@ -53,19 +53,12 @@ fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
                 lc.state = Some(FixedType::fixed(12, 3).with_modes(Quant::Rnd, Overflow::Sat));
                 if base.strategy == Strategy::Resource {
                     let products = node.op.matrix_products();
-                    let valid = |p: &[(usize, usize)]| {
-                        let mut v = valid_reuse_factors(p[0].0, p[0].1);
-                        for &(i, o) in &p[1..] {
-                            let w = valid_reuse_factors(i, o);
-                            v.retain(|r| w.contains(r));
-                        }
-                        v
-                    };
                     let pick = |v: Vec<usize>, target: usize| {
                         *v.iter().rev().find(|&&r| r <= target).unwrap()
                     };
-                    lc.reuse = Some(pick(valid(&products[..1]), base.reuse));
-                    lc.recurrent_reuse = Some(pick(valid(&products[1..]), base.reuse / 2));
+                    lc.reuse = Some(pick(common_reuse_factors(&products[..1]), base.reuse));
+                    lc.recurrent_reuse =
+                        Some(pick(common_reuse_factors(&products[1..]), base.reuse / 2));
                 }
             }
             _ => continue,
@@ -201,13 +194,8 @@ fn check_case(name: &str) {
             String::from_utf8_lossy(&status.stderr)
         );
         // And `hlsrs csim` against `hlsrs predict`, on every input.
-        let (csim, bits) = hlsrs::csim::run(&out, &x, &ap).unwrap();
-        let emu = hlsrs::emulate::Emulator::new(&prepared.model).unwrap();
-        assert_eq!(bits.len(), x.rows());
-        for (r, got) in bits.iter().enumerate() {
-            let want = emu.run_raw(&emu.quantize_input(x.row(r)).unwrap());
-            assert_eq!(got, &want, "{name} {label}: sample {r} differs");
-        }
+        let csim =
+            common::assert_csim_matches_emulator(&prepared, &out, &x, &format!("{name} {label}"));
         let predicted = hlsrs::predict(&prepared, &x, false).unwrap();
         assert_eq!(csim, predicted, "{name} {label}: float views differ");
         let float = hlsrs::predict(&prepared, &x, true).unwrap();

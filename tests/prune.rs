@@ -56,7 +56,6 @@ fn magnitude_pruning_keeps_at_most_30_percent_of_the_multiplications() {
     let whole = prepare(&case.model(), &Config::default(), None).unwrap();
     let before: usize = multiplications(&whole).iter().sum();
     let float = predict(&whole, &x, true).unwrap();
-    let ap = common::ap_types();
     for config in [
         pruned(0.7),
         Config {
@@ -76,15 +75,7 @@ fn magnitude_pruning_keeps_at_most_30_percent_of_the_multiplications() {
         hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
         assert_eq!(nonzero_weights_in_generated_code(&out), after);
         // Bit-exact: the C-simulation of the pruned design equals the emulator.
-        let (_, bits) = hlsrs::csim::run(&out, &x, &ap).unwrap();
-        let emu = hlsrs::emulate::Emulator::new(&p.model).unwrap();
-        for (r, got) in bits.iter().enumerate() {
-            assert_eq!(
-                got,
-                &emu.run_raw(&emu.quantize_input(x.row(r)).unwrap()),
-                "sample {r}"
-            );
-        }
+        common::assert_csim_matches_emulator(&p, &out, &x, "pruned three_layer_keras");
         let fixed = predict(&p, &x, false).unwrap();
         let pruned_float = predict(&p, &x, true).unwrap();
         let agree = |y: &hlsrs::arrays::Array| {

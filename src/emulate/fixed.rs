@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::ops::PoolKind;
-use crate::ir::recurrent::{Cell, Direction, RecurrentOutput};
+use crate::ir::recurrent::{Cell, Direction, RecurrentOutput, State};
 use crate::ir::{Exact, FixedType, Model};
 use crate::kernels::activation::TableMode;
 use crate::kernels::dense::DensePlan;
@@ -56,19 +56,13 @@ impl<'m> Emulator<'m> {
     }
 
     /// One call of the design; `states` holds static recurrent layers' states (absent: initial).
-    fn run_call(
-        &self,
-        input: &[i128],
-        states: &mut HashMap<NodeIndex, RecurrentState>,
-    ) -> Vec<i128> {
+    fn run_call(&self, input: &[i128], states: &mut HashMap<NodeIndex, State<i128>>) -> Vec<i128> {
         let mut vals: HashMap<_, Vec<i128>> = HashMap::new();
         for p in &self.plans {
             let ins: Vec<&Vec<i128>> = self.model.inputs(p.node).iter().map(|i| &vals[i]).collect();
             let out = match &p.kernel {
                 Kernel::Recurrent(rp) if rp.rec.stateful => {
-                    let state = states
-                        .entry(p.node)
-                        .or_insert_with(|| RecurrentState::initial(rp));
+                    let state = states.entry(p.node).or_insert_with(|| initial_state(rp));
                     run_recurrent(rp, ins[0], p.input_types[0], p.result, Some(state))
                 }
                 _ => run_layer(p, &ins, input),
@@ -143,20 +137,11 @@ fn gate_act(ga: &GateAct, raw: i128, ty: FixedType, gt: FixedType) -> i128 {
     }
 }
 
-/// The hidden and cell states of a static recurrent layer between calls: raw values of the
-/// state type, [dirs * hidden] each.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecurrentState {
-    pub h: Vec<i128>,
-    pub c: Vec<i128>,
-}
-
-impl RecurrentState {
-    pub fn initial(rp: &RecurrentPlan) -> RecurrentState {
-        RecurrentState {
-            h: rp.h0.raw.clone(),
-            c: rp.c0.raw.clone(),
-        }
+/// A static layer's state before its first step: the plan's initial state bits.
+fn initial_state(rp: &RecurrentPlan) -> State<i128> {
+    State {
+        h: rp.h0.raw.clone(),
+        c: rp.c0.raw.clone(),
     }
 }
 
@@ -167,7 +152,7 @@ fn run_recurrent(
     x: &[i128],
     xt: FixedType,
     res: FixedType,
-    mut state: Option<&mut RecurrentState>,
+    mut state: Option<&mut State<i128>>,
 ) -> Vec<i128> {
     let rec = &rp.rec;
     let (dirs, hs, n_in, seq) = (rec.direction.count(), rec.hidden, rp.n_in, rp.seq);

@@ -2,7 +2,7 @@
 //! against ONNX Runtime's golden outputs.
 
 use crate::ir::ops::{PoolKind, concat_sources};
-use crate::ir::recurrent::FloatState;
+use crate::ir::recurrent::State;
 use crate::ir::tensor::transpose_gather;
 use crate::ir::{Model, Op};
 use petgraph::stable_graph::NodeIndex;
@@ -24,7 +24,7 @@ fn run_call(
     model: &Model,
     order: &[NodeIndex],
     input: &[f64],
-    states: &mut HashMap<NodeIndex, FloatState>,
+    states: &mut HashMap<NodeIndex, State<f64>>,
 ) -> Vec<f64> {
     let mut vals: HashMap<_, Vec<f64>> = HashMap::new();
     for &n in order {

@@ -124,11 +124,12 @@ pub enum RecurrentOutput {
     LastCell,
 }
 
-/// Hidden and cell states of every direction, [dirs * hidden] each.
+/// Hidden and cell states of every direction, [dirs * hidden] each: f64 for the float
+/// reference, raw bits of the state type for the fixed-point emulator.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FloatState {
-    pub h: Vec<f64>,
-    pub c: Vec<f64>,
+pub struct State<T> {
+    pub h: Vec<T>,
+    pub c: Vec<T>,
 }
 
 /// A recurrent layer's parameters.
@@ -174,10 +175,10 @@ impl Recurrent {
     }
 
     /// The state before the first step: initial_h and initial_c, or zeros.
-    pub fn initial_state_f64(&self) -> FloatState {
+    pub fn initial_state_f64(&self) -> State<f64> {
         let n = self.direction.count() * self.hidden;
         let or_zero = |t: &Option<Tensor>| t.as_ref().map_or(vec![0.0; n], |t| t.data.clone());
-        FloatState {
+        State {
             h: or_zero(&self.initial_h),
             c: or_zero(&self.initial_c),
         }
@@ -190,7 +191,7 @@ impl Recurrent {
 
     /// Float evaluation of x [seq, input] from `state`, which is left holding the final state
     /// (a static layer's state between calls).
-    pub fn run_f64_from(&self, x: &[f64], state: &mut FloatState) -> Vec<f64> {
+    pub fn run_f64_from(&self, x: &[f64], state: &mut State<f64>) -> Vec<f64> {
         let (n_in, hs) = (self.input_size(), self.hidden);
         let seq = x.len() / n_in;
         let dirs = self.direction.count();

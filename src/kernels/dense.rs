@@ -64,6 +64,16 @@ pub fn valid_reuse_factors(n_in: usize, n_out: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Reuse factors valid for every one of `products` (n_in x n_out each), which share one factor.
+pub fn common_reuse_factors(products: &[(usize, usize)]) -> Vec<usize> {
+    let mut valid = valid_reuse_factors(products[0].0, products[0].1);
+    for &(i, o) in &products[1..] {
+        let v = valid_reuse_factors(i, o);
+        valid.retain(|r| v.contains(r));
+    }
+    valid
+}
+
 pub fn plan(
     weights: &Tensor,
     bias: &Tensor,

@@ -5,8 +5,8 @@
 //! scaled tanh, elu and softplus through compiler tables indexed by the accumulator's bits; relu,
 //! leaky and thresholded relu, hard sigmoid and affine exactly. Gate values are in the table type
 //! (with the state's integer bits where an activation is unbounded); the hidden and cell states
-//! in the layer's state type. GRU's h gate
-//! without linear_before_reset multiplies R_h by r*h, rounded to the state type first.
+//! in the layer's state type. GRU's h gate without linear_before_reset multiplies R_h by r*h,
+//! rounded to the state type first.
 
 use super::Consts;
 use super::activation::{TableMode, TablePlan};

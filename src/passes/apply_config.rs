@@ -6,7 +6,7 @@ use super::{Pass, PassContext};
 use crate::config::{LayerConfig, nearest};
 use crate::error::{Error, Result};
 use crate::ir::{FixedType, Hardware, Model, Op, Precision};
-use crate::kernels::dense::valid_reuse_factors;
+use crate::kernels::dense::common_reuse_factors;
 
 pub struct ApplyConfig;
 
@@ -32,11 +32,7 @@ fn pick_reuse(
     products: &[(usize, usize)],
     what: &str,
 ) -> Result<usize> {
-    let mut valid = valid_reuse_factors(products[0].0, products[0].1);
-    for &(i, o) in &products[1..] {
-        let v = valid_reuse_factors(i, o);
-        valid.retain(|r| v.contains(r));
-    }
+    let valid = common_reuse_factors(products);
     let shapes = products
         .iter()
         .map(|(i, o)| format!("{i}x{o}"))

@@ -97,6 +97,24 @@ pub fn ap_types() -> PathBuf {
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
 
+/// Runs `hlsrs csim` on the project in `out` and asserts its output bits equal the emulator's
+/// for every sample (`what` names the setting in failures); returns the csim outputs as floats.
+pub fn assert_csim_matches_emulator(
+    prepared: &hlsrs::Prepared,
+    out: &Path,
+    x: &Array,
+    what: &str,
+) -> Array {
+    let (csim, bits) = hlsrs::csim::run(out, x, &ap_types()).unwrap();
+    let emu = hlsrs::emulate::Emulator::new(&prepared.model).unwrap();
+    assert_eq!(bits.len(), x.rows(), "{what}");
+    for (r, got) in bits.iter().enumerate() {
+        let want = emu.run_raw(&emu.quantize_input(x.row(r)).unwrap());
+        assert_eq!(got, &want, "{what}: sample {r} differs");
+    }
+    csim
+}
+
 /// A small deterministic generator (xorshift64*), so tests need no extra crate.
 pub struct Rng(pub u64);
 
