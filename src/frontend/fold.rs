@@ -4,15 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::ir::Tensor;
-
-/// Row-major strides of `shape`.
-fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
-    for k in (0..shape.len().saturating_sub(1)).rev() {
-        s[k] = s[k + 1] * shape[k + 1];
-    }
-    s
-}
+use crate::ir::ops::{concat_sources, unflatten};
+use crate::ir::tensor::strides;
 
 /// ONNX Cast of a constant to type `to` (TensorProto.DataType): integers truncate toward zero,
 /// floats round to their precision, bool is nonzero.
@@ -72,7 +65,7 @@ pub fn take(t: &Tensor, picks: &[Vec<usize>]) -> Tensor {
     let st = strides(&t.shape);
     let data = (0..shape.iter().product())
         .map(|flat| {
-            let idx = crate::ir::ops::unflatten(flat, &shape);
+            let idx = unflatten(flat, &shape);
             let src: usize = idx
                 .iter()
                 .enumerate()
@@ -95,16 +88,13 @@ pub fn concat(ts: &[Tensor], axis: usize) -> Result<Tensor> {
     {
         return Err(Error::input("Concat of constants with mismatched shapes"));
     }
+    let shapes: Vec<Vec<usize>> = ts.iter().map(|t| t.shape.clone()).collect();
     let mut shape = first.clone();
     shape[axis] = ts.iter().map(|t| t.shape[axis]).sum();
-    let outer: usize = first[..axis].iter().product();
-    let mut data = Vec::with_capacity(shape.iter().product());
-    for o in 0..outer {
-        for t in ts {
-            let chunk = t.shape[axis..].iter().product::<usize>();
-            data.extend_from_slice(&t.data[o * chunk..(o + 1) * chunk]);
-        }
-    }
+    let data = concat_sources(&shapes, axis)
+        .into_iter()
+        .map(|(k, i)| ts[k].data[i])
+        .collect();
     Ok(Tensor::new(shape, data))
 }
 
@@ -137,7 +127,7 @@ pub fn expand(t: &Tensor, shape: &[i64]) -> Result<Tensor> {
     let st = strides(&ts);
     let data = (0..n)
         .map(|flat| {
-            let idx = crate::ir::ops::unflatten(flat, &out);
+            let idx = unflatten(flat, &out);
             let src: usize = idx
                 .iter()
                 .enumerate()

@@ -107,21 +107,21 @@ impl Pass for ApplyConfig {
             let base = lc.precision.unwrap_or(c.precision);
             let weight = lc.weight.unwrap_or(base);
             let bias = lc.bias.unwrap_or(base);
-            let accum = match (lc.accum.or(c.accum), &node.op, input_type) {
+            let mut p = Precision {
+                result: lc.result.unwrap_or(base),
+                weight,
+                bias,
+                accum: base,
+                state: lc.state.or(lc.result).unwrap_or(base),
+                table: lc.table.unwrap_or(c.table_precision),
+                table_size: lc.table_size.unwrap_or(c.table_size),
+            };
+            p.accum = match (lc.accum.or(c.accum), &node.op, input_type) {
                 (Some(t), _, _) => t,
                 (None, Op::Dense { weights, .. }, Some(x)) => {
                     exact_accumulator(x, weight, bias, weights.shape[0])
                 }
                 (None, Op::Recurrent(r), Some(x)) => {
-                    let p = Precision {
-                        result: lc.result.unwrap_or(base),
-                        weight,
-                        bias,
-                        accum: base,
-                        state: lc.state.or(lc.result).unwrap_or(base),
-                        table: lc.table.unwrap_or(c.table_precision),
-                        table_size: 0,
-                    };
                     crate::kernels::recurrent::exact_gate_accumulator(
                         x,
                         &p,
@@ -133,15 +133,6 @@ impl Pass for ApplyConfig {
                     exact_accumulator(x, weight, bias, s[1..s.len() - 1].iter().product())
                 }
                 (None, _, _) => base,
-            };
-            let mut p = Precision {
-                result: lc.result.unwrap_or(base),
-                weight,
-                bias,
-                accum,
-                state: lc.state.or(lc.result).unwrap_or(base),
-                table: lc.table.unwrap_or(c.table_precision),
-                table_size: lc.table_size.unwrap_or(c.table_size),
             };
             if lc.state.is_some() && !matches!(node.op, Op::Recurrent(_)) {
                 return Err(Error::input(format!(
