@@ -17,6 +17,38 @@ void relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
     }
 }
 
+// A quantizer of the source model: the cast into res_T rounds and saturates as res_T's modes say
+// (the compiler chose them to match); bipolar: +-1 lsb of res_T by the sign. Roundings without
+// an ap_fixed mode (round 1: toward +inf, 2: away from zero) work on the bits, the input having
+// `shift` more fractional bits than res_T. `clamp` saturates the codes into [lo, hi] (always set
+// with a rounding of our own).
+template <class data_T, class res_T, typename CONFIG_T>
+void quant(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    const int s = CONFIG_T::shift > 0 ? CONFIG_T::shift : 0;
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (CONFIG_T::bipolar) {
+            res[i] = from_bits<res_T>(data[i] >= 0 ? 1 : -1);
+        } else if (CONFIG_T::round == 0 && !CONFIG_T::clamp) {
+            res[i] = data[i];
+        } else {
+            long long code;
+            if (CONFIG_T::round == 0) {
+                const res_T t = data[i];
+                code = to_raw(t);
+            } else {
+                const long long raw = to_raw(data[i]);
+                code = shift_floor<CONFIG_T::shift>(raw);
+                const bool inexact = s > 0 && (raw & ((1LL << s) - 1)) != 0;
+                if (inexact && (CONFIG_T::round == 1 || raw >= 0)) code += 1;
+            }
+            if (CONFIG_T::clamp) code = code < CONFIG_T::lo ? CONFIG_T::lo : (code > CONFIG_T::hi ? CONFIG_T::hi : code);
+            res[i] = from_bits<res_T>(code);
+        }
+    }
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void leaky_relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
 #pragma HLS INLINE

@@ -55,12 +55,7 @@ Groups:
         }
         res_T part[CONFIG_T::n_out];
 #pragma HLS ARRAY_PARTITION variable=part complete
-        const unsigned w_off = g * CONFIG_T::n_in * CONFIG_T::n_out;
-        if (CONFIG_T::strategy == latency) {
-            dense_latency<data_T, res_T, CONFIG_T>(patch, part, weights, biases, w_off, g * CONFIG_T::n_out);
-        } else {
-            dense_resource<data_T, res_T, CONFIG_T>(patch, part, weights, biases, w_off, g * CONFIG_T::n_out);
-        }
+        dense_at<data_T, res_T, CONFIG_T>(patch, part, weights, biases, g * CONFIG_T::n_slots, g * CONFIG_T::n_out);
         for (unsigned j = 0; j < CONFIG_T::n_out; j++) out[g * CONFIG_T::n_out + j] = part[j];
     }
 }
@@ -101,7 +96,7 @@ void pool_position(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T:
 template <class data_T, class res_T, typename CONFIG_T>
 void conv(const data_T data[CONFIG_T::in_h * CONFIG_T::in_w * CONFIG_T::in_c],
           res_T res[CONFIG_T::out_h * CONFIG_T::out_w * CONFIG_T::out_c],
-          const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_groups * CONFIG_T::n_in * CONFIG_T::n_out],
+          const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_groups * CONFIG_T::n_slots],
           const typename CONFIG_T::bias_bits_t biases[CONFIG_T::n_groups * CONFIG_T::n_out]) {
 #pragma HLS INLINE
     const flat_source<data_T, CONFIG_T> src = {data};

@@ -106,8 +106,8 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
     A wx[WX::n_out], rh[RH::n_out];
 #pragma HLS ARRAY_PARTITION variable=wx complete
 #pragma HLS ARRAY_PARTITION variable=rh complete
-    dense_at<data_T, A, WX>(xr, wx, wx_w, wx_b, d * WX::n_in * WX::n_out, d * WX::n_out);
-    dense_at<S, A, RH>(h, rh, rh_w, rh_b, d * RH::n_in * RH::n_out, d * RH::n_out);
+    dense_at<data_T, A, WX>(xr, wx, wx_w, wx_b, d * WX::n_slots, d * WX::n_out);
+    dense_at<S, A, RH>(h, rh, rh_w, rh_b, d * RH::n_slots, d * RH::n_out);
     S nh[CONFIG_T::hidden];
 #pragma HLS ARRAY_PARTITION variable=nh complete
     if (CONFIG_T::cell == 0) { // RNN
@@ -166,7 +166,7 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
             // R_h multiplies r * h, rounded to the state type.
             S rh_in[CONFIG_T::hidden];
             for (unsigned i = 0; i < hs; i++) rh_in[i] = rr[i] * h[i];
-            dense_at<S, A, RHH>(rh_in, rhh, rhh_w, rhh_b, d * RHH::n_in * RHH::n_out, d * RHH::n_out);
+            dense_at<S, A, RHH>(rh_in, rhh, rhh_w, rhh_b, d * RHH::n_slots, d * RHH::n_out);
         }
         for (unsigned j = 0; j < hs; j++) {
 #pragma HLS UNROLL

@@ -77,11 +77,32 @@ pub struct ModelArgs {
     /// `reset` argument restarts the sequence). Per layer: `static = true` in [layers.<name>].
     #[arg(long = "static")]
     pub static_state: bool,
-    /// Prune: `magnitude:S` sets the fraction S of dense and conv weights with the smallest
-    /// magnitude (one threshold for the whole model) to zero; zero weights cost no multiplier.
-    /// Per layer: `sparsity = S` in [layers.<name>].
+    /// Prune, a comma-separated list: `magnitude:S` sets the fraction S of dense and conv weights
+    /// with the smallest magnitude (one threshold for the whole model) to zero, and zero weights
+    /// cost no multiplier (per layer: `sparsity = S` in [layers.<name>]); `neurons:zero|S` and
+    /// `filters:zero|S` remove whole dense neurons / conv filters: the dead ones, or the fraction
+    /// S of each layer by smallest norm.
     #[arg(long)]
     pub prune: Option<String>,
+    /// `auto`: choose every type by interval analysis of the input range (no overflow possible),
+    /// or from the ranges seen on --calib data; fractional bits fill the --precision width.
+    /// `search`: the narrowest per-layer widths keeping --target-agreement (classifiers) or
+    /// --target-error (regressors) with float on --calib data. Per-layer config types win.
+    #[arg(long)]
+    pub quantize: Option<String>,
+    /// For --quantize search: argmax agreement with the float model to keep, e.g. 0.99.
+    #[arg(long, value_name = "F")]
+    pub target_agreement: Option<f64>,
+    /// For --quantize search: the largest |fixed - float| of any output value.
+    #[arg(long, value_name = "E")]
+    pub target_error: Option<f64>,
+    /// Calibration inputs (.npy or .csv) for --quantize auto: result types from the observed
+    /// ranges (with a margin, saturating) instead of interval analysis.
+    #[arg(long, value_name = "X")]
+    pub calib: Option<std::path::PathBuf>,
+    /// The range of every input value, LO,HI (for --quantize auto; default: the input type's).
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
+    pub input_range: Option<String>,
 }
 
 #[derive(Args)]
@@ -189,7 +210,25 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
         c.static_state = true;
     }
     if let Some(p) = &a.prune {
-        c.prune = Some(config::parse_prune(p)?);
+        c.prune = config::parse_prune(p)?;
+    }
+    if let Some(q) = &a.quantize {
+        c.quantize = config::parse_quantize(q)?;
+    }
+    if let Some(f) = a.target_agreement {
+        c.target_agreement = Some(config::parse_target_agreement(f)?);
+    }
+    if let Some(f) = a.target_error {
+        c.target_error = Some(config::parse_target_error(f)?);
+    }
+    if let Some(x) = &a.calib {
+        c.calib = Some(x.clone());
+    }
+    if let Some(r) = &a.input_range {
+        let bad = || Error::input(format!("--input-range '{r}': expected LO,HI, e.g. -4,4"));
+        let (lo, hi) = r.split_once(',').ok_or_else(bad)?;
+        let num = |v: &str| v.trim().parse::<f64>().map_err(|_| bad());
+        c.input_range = Some(config::parse_input_range(num(lo)?, num(hi)?)?);
     }
     if let Some(n) = a.table_size {
         c.table_size = config::parse_table_size(n)?;
@@ -257,7 +296,9 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
     for plan in plans {
         let n = m.node(plan.node);
         let (reuse, strategy, mults) = match &plan.kernel {
-            crate::kernels::Kernel::Dense(d) => (
+            // A convolution's count is per output position.
+            crate::kernels::Kernel::Dense(d)
+            | crate::kernels::Kernel::Conv(crate::kernels::conv::ConvPlan { dense: d, .. }) => (
                 d.reuse.to_string(),
                 d.strategy.name().to_string(),
                 d.multiplications.to_string(),
@@ -287,7 +328,11 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
         );
     }
     for note in &p.notes {
-        println!("  note: {note}");
+        if note.starts_with("warning:") {
+            println!("  {note}");
+        } else {
+            println!("  note: {note}");
+        }
     }
     println!(
         "  {} file(s) written, {} unchanged{}",

@@ -60,10 +60,25 @@ pub struct Config {
     /// Every recurrent layer static (one time step per call) unless its layer table says otherwise.
     #[serde(rename = "static")]
     pub static_state: bool,
-    /// `magnitude:S`: the fraction S of all dense and conv weights with the smallest magnitude
-    /// (one threshold for the model) set to zero; layers with their own `sparsity` use that.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "prune_text")]
-    pub prune: Option<f64>,
+    /// `auto`: types chosen by interval analysis from `input_range` (see passes::quantize_auto).
+    #[serde(skip_serializing_if = "Quantize::is_off")]
+    pub quantize: Quantize,
+    /// Calibration inputs (.npy or .csv): with `quantize = "auto"`, result types from the ranges
+    /// observed on them instead of interval analysis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calib: Option<std::path::PathBuf>,
+    /// `quantize = "search"` on a classifier: the argmax agreement with float to keep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_agreement: Option<f64>,
+    /// `quantize = "search"` on a regressor: the largest |fixed - float| allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_error: Option<f64>,
+    /// The range every input value lies in; None: the input type's whole range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_range: Option<(f64, f64)>,
+    /// What to prune (`magnitude:S`, `neurons:..`, `filters:..`; see [`Prune`]).
+    #[serde(skip_serializing_if = "Prune::is_empty", serialize_with = "prune_text")]
+    pub prune: Prune,
     pub layers: BTreeMap<String, LayerConfig>,
 }
 
@@ -81,7 +96,12 @@ impl Default for Config {
             table_size: 1024,
             table_precision: FixedType::fixed(18, 2),
             static_state: false,
-            prune: None,
+            prune: Prune::default(),
+            quantize: Quantize::Off,
+            calib: None,
+            target_agreement: None,
+            target_error: None,
+            input_range: None,
             layers: BTreeMap::new(),
         }
     }
@@ -101,6 +121,11 @@ pub const MODEL_KEYS: &[&str] = &[
     "table_precision",
     "static",
     "prune",
+    "quantize",
+    "calib",
+    "target_agreement",
+    "target_error",
+    "input_range",
     "layers",
 ];
 /// Keys of a `[layers.<name>]` table.
@@ -184,18 +209,155 @@ pub fn parse_io(s: &str) -> Result<IoType> {
     }
 }
 
-/// `magnitude:S` with 0 <= S < 1.
-pub fn parse_prune(s: &str) -> Result<f64> {
-    let bad = || {
+/// How types are chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantize {
+    /// From the configuration only.
+    #[default]
+    Off,
+    /// Interval analysis: weights and biases get the integer bits their values need, results
+    /// and accumulators the integer bits every reachable value needs; fractional bits fill the
+    /// configured precision's width. No overflow is possible. With `calib`: from the ranges
+    /// observed on calibration data instead (saturating).
+    Auto,
+    /// The narrowest per-layer widths meeting `target_agreement` or `target_error` on the
+    /// calibration data (see quantize_search).
+    Search,
+}
+
+impl Quantize {
+    pub fn is_off(&self) -> bool {
+        *self == Quantize::Off
+    }
+}
+
+pub fn parse_quantize(s: &str) -> Result<Quantize> {
+    match s {
+        "auto" => Ok(Quantize::Auto),
+        "search" => Ok(Quantize::Search),
+        "off" | "none" => Ok(Quantize::Off),
+        _ => Err(Error::input(format!(
+            "quantize '{s}': expected auto (types from interval analysis of the input range, or from --calib data), search (the narrowest types meeting --target-agreement / --target-error on --calib data) or off"
+        ))),
+    }
+}
+
+pub fn parse_target_agreement(f: f64) -> Result<f64> {
+    if f > 0.0 && f <= 1.0 {
+        Ok(f)
+    } else {
+        Err(Error::input(format!(
+            "target agreement {f}: expected a fraction in (0, 1], e.g. 0.99"
+        )))
+    }
+}
+
+pub fn parse_target_error(f: f64) -> Result<f64> {
+    if f.is_finite() && f > 0.0 {
+        Ok(f)
+    } else {
+        Err(Error::input(format!(
+            "target error {f}: expected a positive number"
+        )))
+    }
+}
+
+/// `LO,HI` with LO < HI, both finite.
+pub fn parse_input_range(lo: f64, hi: f64) -> Result<(f64, f64)> {
+    if lo.is_finite() && hi.is_finite() && lo < hi {
+        Ok((lo, hi))
+    } else {
+        Err(Error::input(format!(
+            "input range [{lo}, {hi}]: expected two finite numbers, the first below the second"
+        )))
+    }
+}
+
+/// Pruning, from a comma-separated list such as `magnitude:0.7,neurons:zero`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prune {
+    /// The fraction S of all dense and conv weights with the smallest magnitude (one threshold for
+    /// the model) set to zero; layers with their own `sparsity` use that.
+    pub magnitude: Option<f64>,
+    /// Whole output neurons of dense layers removed.
+    pub neurons: Option<Units>,
+    /// Whole filters (output channels) of convolutions removed.
+    pub filters: Option<Units>,
+}
+
+/// Which units structured pruning removes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Units {
+    /// Only dead ones: all-zero incoming weights (the unit is a constant, folded into the
+    /// consumers' biases) or all-zero outgoing weights (nothing reads it).
+    Zero,
+    /// Dead ones first, then those of smallest L2 norm, until this fraction of each layer's
+    /// units is gone.
+    Fraction(f64),
+}
+
+impl Prune {
+    pub fn is_empty(&self) -> bool {
+        *self == Prune::default()
+    }
+}
+
+impl std::fmt::Display for Prune {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let units = |u: &Units| match u {
+            Units::Zero => "zero".to_string(),
+            Units::Fraction(s) => s.to_string(),
+        };
+        let parts: Vec<String> = [
+            self.magnitude.map(|s| format!("magnitude:{s}")),
+            self.neurons
+                .as_ref()
+                .map(|u| format!("neurons:{}", units(u))),
+            self.filters
+                .as_ref()
+                .map(|u| format!("filters:{}", units(u))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        write!(f, "{}", parts.join(","))
+    }
+}
+
+/// `magnitude:S`, `neurons:zero|S`, `filters:zero|S` (0 <= S < 1), comma-separated.
+pub fn parse_prune(s: &str) -> Result<Prune> {
+    let bad = |why: &str| {
         Error::input(format!(
-            "prune '{s}': expected magnitude:S with S the fraction of weights to zero, e.g. magnitude:0.7"
+            "prune '{s}': {why}; expected a comma-separated list of magnitude:S (the fraction of weights to zero), neurons:zero|S and filters:zero|S (dead units, or the fraction of units to remove), e.g. magnitude:0.7 or neurons:zero,filters:0.25"
         ))
     };
-    let (kind, frac) = s.split_once(':').ok_or_else(bad)?;
-    if kind != "magnitude" {
-        return Err(bad());
+    let mut p = Prune::default();
+    for item in s.split(',') {
+        let (kind, value) = item.trim().split_once(':').ok_or_else(|| bad("no ':'"))?;
+        let value = value.trim();
+        let fraction = || -> Result<f64> {
+            check_sparsity(
+                value
+                    .parse()
+                    .map_err(|_| bad(&format!("'{value}' is not a number")))?,
+            )
+        };
+        let units = || -> Result<Units> {
+            if value == "zero" {
+                Ok(Units::Zero)
+            } else {
+                Ok(Units::Fraction(fraction()?))
+            }
+        };
+        match kind.trim() {
+            "magnitude" => p.magnitude = Some(fraction()?),
+            "neurons" => p.neurons = Some(units()?),
+            "filters" => p.filters = Some(units()?),
+            k => return Err(bad(&format!("unknown kind '{k}'"))),
+        }
     }
-    check_sparsity(frac.trim().parse().map_err(|_| bad())?)
+    Ok(p)
 }
 
 fn check_sparsity(f: f64) -> Result<f64> {
@@ -208,11 +370,8 @@ fn check_sparsity(f: f64) -> Result<f64> {
     }
 }
 
-fn prune_text<S: serde::Serializer>(p: &Option<f64>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    match p {
-        Some(f) => s.serialize_str(&format!("magnitude:{f}")),
-        None => s.serialize_none(),
-    }
+fn prune_text<S: serde::Serializer>(p: &Prune, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string())
 }
 
 fn parse_bool(v: &toml::Value, key: &str) -> Result<bool> {
@@ -262,7 +421,30 @@ impl Config {
                 "table_size" => c.table_size = parse_table_size(parse_usize(v, key)?)?,
                 "table_precision" => c.table_precision = parse_type(v, key)?,
                 "static" => c.static_state = parse_bool(v, key)?,
-                "prune" => c.prune = Some(parse_prune(parse_str(v, key)?)?),
+                "prune" => c.prune = parse_prune(parse_str(v, key)?)?,
+                "quantize" => c.quantize = parse_quantize(parse_str(v, key)?)?,
+                "calib" => c.calib = Some(parse_str(v, key)?.into()),
+                "target_agreement" | "target_error" => {
+                    let f = v
+                        .as_float()
+                        .or_else(|| v.as_integer().map(|i| i as f64))
+                        .ok_or_else(|| Error::input(format!("'{key}' must be a number")))?;
+                    if key == "target_agreement" {
+                        c.target_agreement = Some(parse_target_agreement(f)?);
+                    } else {
+                        c.target_error = Some(parse_target_error(f)?);
+                    }
+                }
+                "input_range" => {
+                    let bad = || Error::input("'input_range' must be [low, high] (two numbers)");
+                    let a = v.as_array().filter(|a| a.len() == 2).ok_or_else(bad)?;
+                    let num = |x: &toml::Value| {
+                        x.as_float()
+                            .or_else(|| x.as_integer().map(|i| i as f64))
+                            .ok_or_else(bad)
+                    };
+                    c.input_range = Some(parse_input_range(num(&a[0])?, num(&a[1])?)?);
+                }
                 "layers" => {
                     let layers = v.as_table().ok_or_else(|| {
                         Error::input("'layers' must be a table of [layers.<name>]")

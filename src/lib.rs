@@ -17,9 +17,11 @@ pub mod error;
 pub mod frontend;
 pub mod ir;
 pub mod kernels;
+pub mod lint;
 pub mod output;
 pub mod parts;
 pub mod passes;
+pub mod quantize_search;
 
 pub use config::Config;
 pub use error::{Error, Result};
@@ -45,10 +47,44 @@ pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> 
     };
     let part = parts::resolve(&config.part)?;
     let mut model = frontend::load(model_path, &name)?;
-    let notes = passes::run(&mut model, config, stop_after).map_err(|e| e.in_file(model_path))?;
+    let mut notes = Vec::new();
+    let config = match config.quantize {
+        config::Quantize::Search => {
+            let target = match (config.target_agreement, config.target_error) {
+                (Some(a), None) => quantize_search::Target::Agreement(a),
+                (None, Some(e)) => quantize_search::Target::MaxError(e),
+                _ => {
+                    return Err(Error::input(
+                        "quantize = \"search\" needs exactly one target: --target-agreement F (classifiers) or --target-error E (regressors)",
+                    ));
+                }
+            };
+            let r = quantize_search::search(&model, config, target)
+                .map_err(|e| e.in_file(model_path))?;
+            notes.push(format!(
+                "quantize search: bit cost {} ({:.1}% of {} at {}), {} {:.4} on the calibration data, {} evaluations",
+                r.cost,
+                100.0 * r.cost as f64 / r.baseline_cost as f64,
+                r.baseline_cost,
+                config.precision,
+                match target {
+                    quantize_search::Target::Agreement(_) => "argmax agreement",
+                    quantize_search::Target::MaxError(_) => "max error",
+                },
+                r.achieved,
+                r.evaluations
+            ));
+            r.config
+        }
+        _ => config.clone(),
+    };
+    notes.extend(passes::run(&mut model, &config, stop_after).map_err(|e| e.in_file(model_path))?);
+    if stop_after.is_none() {
+        notes.extend(lint::lint(&model, &config).map_err(|e| e.in_file(model_path))?);
+    }
     Ok(Prepared {
         model,
-        config: config.clone(),
+        config,
         part,
         notes,
     })
@@ -81,7 +117,11 @@ pub fn compile(
     let sample = prepared.model.sample_input_shape().iter().product();
     let rows: Vec<Vec<f64>> = match tb_inputs {
         Some(a) => (0..a.rows()).map(|r| a.row(r).to_vec()).collect(),
-        None => default_tb_inputs(sample, 16),
+        // 16 samples, fewer for large designs (the testbench data stays near a million values).
+        None => {
+            let out: usize = prepared.model.sample_output_shape().iter().product();
+            default_tb_inputs(sample, ((1 << 20) / (sample + out).max(1)).clamp(1, 16))
+        }
     };
     let opts = backend::vitis::ProjectOptions {
         config: &prepared.config,

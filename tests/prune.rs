@@ -13,7 +13,10 @@ use std::path::Path;
 
 fn pruned(s: f64) -> Config {
     Config {
-        prune: Some(s),
+        prune: hlsrs::config::Prune {
+            magnitude: Some(s),
+            ..Default::default()
+        },
         ..Config::default()
     }
 }
@@ -49,6 +52,21 @@ fn nonzero_weights_in_generated_code(dir: &Path) -> usize {
     n
 }
 
+/// `multiplier_limit` of each config struct that has `sparse = true` in parameters.h.
+fn sparse_multiplier_limits(dir: &Path) -> Vec<usize> {
+    let text = std::fs::read_to_string(dir.join("firmware/parameters.h")).unwrap();
+    text.split("struct config")
+        .skip(1)
+        .filter(|body| body.contains("static const bool sparse = true;"))
+        .map(|body| {
+            let at = body.find("multiplier_limit = ").unwrap() + "multiplier_limit = ".len();
+            body[at..body[at..].find(';').unwrap() + at]
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn magnitude_pruning_keeps_at_most_30_percent_of_the_multiplications() {
     let case = common::case("three_layer_keras");
@@ -74,6 +92,18 @@ fn magnitude_pruning_keeps_at_most_30_percent_of_the_multiplications() {
         let out = dir.path().join("prj");
         hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
         assert_eq!(nonzero_weights_in_generated_code(&out), after);
+        // Every dense layer takes the sparse layout, whose multipliers serve nonzero weights only:
+        // one each in latency strategy, R each in resource strategy.
+        let limits = sparse_multiplier_limits(&out);
+        assert_eq!(limits.len(), 4, "{limits:?}");
+        let per_layer = multiplications(&p);
+        for (limit, m) in limits.iter().zip(&per_layer) {
+            assert_eq!(
+                *limit,
+                m.div_ceil(config.reuse),
+                "{limits:?} vs {per_layer:?}"
+            );
+        }
         // Bit-exact: the C-simulation of the pruned design equals the emulator.
         common::assert_csim_matches_emulator(&p, &out, &x, "pruned three_layer_keras");
         let fixed = predict(&p, &x, false).unwrap();
@@ -159,7 +189,7 @@ fn layer_sparsity_removes_that_fraction_of_that_layer_only() {
 fn bad_pruning_settings_are_errors() {
     let case = common::case("three_layer_keras");
     for (toml, needle) in [
-        ("prune = \"random:0.5\"", "expected magnitude:S"),
+        ("prune = \"random:0.5\"", "unknown kind 'random'"),
         ("prune = \"magnitude:1.5\"", "below 1"),
         (
             "[layers.Relu]\nsparsity = 0.5",
@@ -172,6 +202,262 @@ fn bad_pruning_settings_are_errors() {
         assert!(
             err.is_user_error() && err.to_string().contains(needle),
             "{toml}: {err}"
+        );
+    }
+}
+
+// ---- Structured pruning -------------------------------------------------------------------
+
+/// A case's model with planted dead units: for each (layer, unit), the unit's incoming weights
+/// are set to zero (and its bias too with `zero_bias`).
+fn planted(case: &str, plant: &[(&str, usize)], zero_bias: bool) -> hlsrs::ir::Model {
+    let case = common::case(case);
+    let mut m = hlsrs::frontend::load(&case.model(), "planted").unwrap();
+    // Planted where the pruning pass sees the layers: biases folded in.
+    hlsrs::passes::run(&mut m, &Config::default(), Some("fuse_batchnorm")).unwrap();
+    for &(layer, unit) in plant {
+        let n = m.find(layer).unwrap_or_else(|| panic!("no layer {layer}"));
+        match &mut m.node_mut(n).op {
+            Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
+                let c = bias.len();
+                for (k, w) in weights.data.iter_mut().enumerate() {
+                    if k % c == unit {
+                        *w = 0.0;
+                    }
+                }
+                if zero_bias {
+                    bias.data[unit] = 0.0;
+                }
+            }
+            op => panic!("{layer} is a {}", op.kind()),
+        }
+    }
+    m
+}
+
+/// Zeroes the weights through which `reader` reads channel `unit` of its `channels`-channel
+/// input: the unit is read by nobody.
+fn plant_unread(m: &mut hlsrs::ir::Model, reader: &str, channels: usize, unit: usize) {
+    let n = m.find(reader).unwrap();
+    if let Op::Dense { weights, .. } = &mut m.node_mut(n).op {
+        let n_out = weights.shape[1];
+        for (k, w) in weights.data.iter_mut().enumerate() {
+            if (k / n_out) % channels == unit {
+                *w = 0.0;
+            }
+        }
+    }
+}
+
+fn prune_units(spec: &str) -> Config {
+    Config {
+        prune: hlsrs::config::parse_prune(spec).unwrap(),
+        ..Config::default()
+    }
+}
+
+/// Runs the pass pipeline on a copy of `m`; returns it and its notes.
+fn run_passes(m: &hlsrs::ir::Model, c: &Config) -> (hlsrs::ir::Model, Vec<String>) {
+    let mut m = m.clone();
+    let notes = hlsrs::passes::run(&mut m, c, None).unwrap();
+    (m, notes)
+}
+
+fn width(m: &hlsrs::ir::Model, layer: &str) -> usize {
+    *m.node(m.find(layer).unwrap()).shape.last().unwrap()
+}
+
+fn float_outputs(m: &hlsrs::ir::Model, x: &hlsrs::arrays::Array) -> Vec<Vec<f64>> {
+    (0..x.rows())
+        .map(|r| hlsrs::emulate::float::run(m, x.row(r)))
+        .collect()
+}
+
+#[test]
+fn removing_planted_all_zero_units_keeps_the_float_outputs_equal() {
+    // (case, planted all-zero units (weights and bias), an unread unit (reader, channels, unit,
+    // its layer), spec, layers and how many units each loses)
+    struct Plant {
+        case: &'static str,
+        zero: Vec<(&'static str, usize)>,
+        unread: Option<(&'static str, usize, usize)>,
+        spec: &'static str,
+        shrinks: Vec<(&'static str, usize)>,
+    }
+    let plants = [
+        // Dense: two all-zero neurons in the first layer, one unread neuron of the second.
+        Plant {
+            case: "three_layer_keras",
+            zero: vec![
+                ("_class__keras_layers_core_Dense__", 3),
+                ("_class__keras_layers_core_Dense__", 17),
+            ],
+            unread: Some(("_class__keras_layers_core_Dense__2", 32, 5)),
+            spec: "neurons:zero",
+            shrinks: vec![
+                ("_class__keras_layers_core_Dense__", 2),
+                ("_class__keras_layers_core_Dense__1", 1),
+            ],
+        },
+        // Conv filters through elu (elu(0) = 0) into a padded convolution.
+        Plant {
+            case: "conv2d_activations",
+            zero: vec![("conv1", 2)],
+            unread: None,
+            spec: "filters:zero",
+            shrinks: vec![("conv1", 1)],
+        },
+        // Conv filters through relu and two average pools into a dense layer.
+        Plant {
+            case: "conv2d_nchw",
+            zero: vec![("pointwise", 1), ("pointwise", 4)],
+            unread: None,
+            spec: "filters:zero",
+            shrinks: vec![("pointwise", 2)],
+        },
+        // Conv filters through relu and a (dropped) flatten into a dense layer.
+        Plant {
+            case: "conv2d_small_keras",
+            zero: vec![("Conv2D__", 0)],
+            unread: None,
+            spec: "filters:zero",
+            shrinks: vec![("Conv2D__", 1)],
+        },
+    ];
+    for p in &plants {
+        let mut m = planted(p.case, &p.zero, true);
+        if let Some((reader, channels, unit)) = p.unread {
+            plant_unread(&mut m, reader, channels, unit);
+        }
+        let x = common::case(p.case).input();
+        let (whole, _) = run_passes(&m, &Config::default());
+        let (pruned, notes) = run_passes(&m, &prune_units(p.spec));
+        for &(layer, lost) in &p.shrinks {
+            assert_eq!(
+                width(&pruned, layer),
+                width(&whole, layer) - lost,
+                "{}: {layer} ({notes:?})",
+                p.case
+            );
+        }
+        let (a, b) = (float_outputs(&whole, &x), float_outputs(&pruned, &x));
+        assert_eq!(a, b, "{}: float outputs changed", p.case);
+        println!(
+            "{}: {} -> float outputs equal on {} samples",
+            p.case,
+            notes.join("; "),
+            x.rows()
+        );
+    }
+}
+
+#[test]
+fn a_constant_unit_is_folded_into_the_next_bias() {
+    // Zero incoming weights, nonzero bias: the neuron is relu(b), a constant the next layer adds.
+    let m = planted(
+        "three_layer_keras",
+        &[("_class__keras_layers_core_Dense__", 7)],
+        false,
+    );
+    let x = common::case("three_layer_keras").input();
+    let (whole, _) = run_passes(&m, &Config::default());
+    let (pruned, _) = run_passes(&m, &prune_units("neurons:zero"));
+    assert_eq!(width(&pruned, "_class__keras_layers_core_Dense__"), 63);
+    let (a, b) = (float_outputs(&whole, &x), float_outputs(&pruned, &x));
+    for (ra, rb) in a.iter().zip(&b) {
+        for (va, vb) in ra.iter().zip(rb) {
+            assert!((va - vb).abs() <= 1e-12 * (1.0 + va.abs()), "{va} vs {vb}");
+        }
+    }
+    // Untouched without pruning: nothing is dead in the trained model itself.
+    let (_, notes) = run_passes(
+        &hlsrs::frontend::load(&common::case("three_layer_keras").model(), "m").unwrap(),
+        &prune_units("neurons:zero"),
+    );
+    assert!(
+        notes.iter().all(|n| !n.contains("pruned neurons")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn pruning_units_by_norm_shrinks_every_hidden_layer_and_stays_bit_exact() {
+    let case = common::case("three_layer_keras");
+    let x = case.input();
+    let whole = prepare(&case.model(), &Config::default(), None).unwrap();
+    let p = prepare(&case.model(), &prune_units("neurons:0.25"), None).unwrap();
+    // Hidden layers 64, 32, 32 lose ceil(25%); the output layer (the model's output) stays.
+    for (layer, before) in [
+        ("_class__keras_layers_core_Dense__", 64),
+        ("_class__keras_layers_core_Dense__1", 32),
+        ("_class__keras_layers_core_Dense__2", 32),
+        ("_class__keras_layers_core_Dense__3", 5),
+    ] {
+        let after = if before == 5 { 5 } else { before - before / 4 };
+        assert_eq!(width(&p.model, layer), after, "{layer}: {:?}", p.notes);
+    }
+    let (m0, m1): (usize, usize) = (
+        multiplications(&whole).iter().sum(),
+        multiplications(&p).iter().sum(),
+    );
+    // At most the products of the smaller layers (16x48, 48x24, 24x24, 24x5).
+    assert!(m1 <= 16 * 48 + 48 * 24 + 24 * 24 + 24 * 5, "{m1} of {m0}");
+    let dir = common::tempdir();
+    let out = dir.path().join("prj");
+    hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
+    common::assert_csim_matches_emulator(&p, &out, &x, "neurons:0.25 three_layer_keras");
+    let float = predict(&whole, &x, true).unwrap();
+    let fixed = predict(&p, &x, false).unwrap();
+    let agree = (0..x.rows())
+        .filter(|&r| common::argmax(fixed.row(r)) == common::argmax(float.row(r)))
+        .count();
+    println!(
+        "three_layer_keras neurons:0.25: {m1} of {m0} multiplications; argmax agreement with the unpruned float model {:.1}%",
+        100.0 * agree as f64 / x.rows() as f64
+    );
+}
+
+#[test]
+fn pruned_convolutions_take_the_sparse_layout_and_stay_bit_exact() {
+    // conv2d_nchw has an ordinary, a depthwise (groups with different nonzero counts, so padded
+    // lists) and a pointwise convolution, then a dense head.
+    let case = common::case("conv2d_nchw");
+    let x = case.input();
+    let rows: Vec<Vec<f64>> = (0..100).map(|r| x.row(r).to_vec()).collect();
+    let x_few = hlsrs::arrays::Array::from_rows(&x.shape[1..], &rows);
+    for (what, config) in [
+        ("latency", pruned(0.5)),
+        (
+            "resource R=4",
+            Config {
+                strategy: Strategy::Resource,
+                reuse: 4,
+                ..pruned(0.5)
+            },
+        ),
+        (
+            "stream resource R=4",
+            Config {
+                strategy: Strategy::Resource,
+                reuse: 4,
+                io: hlsrs::config::IoType::Stream,
+                ..pruned(0.5)
+            },
+        ),
+    ] {
+        let p = prepare(&case.model(), &config, None).unwrap();
+        let dir = common::tempdir();
+        let out = dir.path().join("prj");
+        hlsrs::compile(&p, &out, false, Some(&x_few)).unwrap();
+        let sparse = sparse_multiplier_limits(&out).len();
+        assert_eq!(sparse, 4, "{what}: every conv and dense layer sparse");
+        let text = std::fs::read_to_string(out.join("firmware/parameters.h")).unwrap();
+        assert!(text.contains("n_groups = 8"), "{what}: the depthwise layer");
+        common::assert_csim_matches_emulator(
+            &p,
+            &out,
+            &x_few,
+            &format!("pruned conv2d_nchw {what}"),
         );
     }
 }

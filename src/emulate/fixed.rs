@@ -45,6 +45,23 @@ impl<'m> Emulator<'m> {
             .collect()
     }
 
+    /// Runs samples (input bits) and counts, per layer, the values that overflowed their type
+    /// (wrapped or saturated) on the way: (layer name, overflows), in topological order.
+    pub fn overflows(&self, samples: &[Vec<i128>]) -> Vec<(String, u64)> {
+        let mut counts = vec![0u64; self.plans.len()];
+        for x in samples {
+            let mut states = HashMap::new();
+            for step in x.chunks((x.len() / self.model.steps).max(1)) {
+                self.run_call_counting(step, &mut states, &mut counts);
+            }
+        }
+        self.plans
+            .iter()
+            .zip(counts)
+            .map(|(p, k)| (self.model.node(p.node).name.clone(), k))
+            .collect()
+    }
+
     /// Runs one sample given as input bits; returns the output bits. A static design runs
     /// `model.steps` calls (the testbench's loop), starting from the initial state.
     pub fn run_raw(&self, input: &[i128]) -> Vec<i128> {
@@ -57,8 +74,19 @@ impl<'m> Emulator<'m> {
 
     /// One call of the design; `states` holds static recurrent layers' states (absent: initial).
     fn run_call(&self, input: &[i128], states: &mut HashMap<NodeIndex, State<i128>>) -> Vec<i128> {
+        self.run_call_counting(input, states, &mut vec![0; self.plans.len()])
+    }
+
+    /// `run_call`, adding each layer's overflowing casts to `counts` (one entry per plan).
+    fn run_call_counting(
+        &self,
+        input: &[i128],
+        states: &mut HashMap<NodeIndex, State<i128>>,
+        counts: &mut [u64],
+    ) -> Vec<i128> {
         let mut vals: HashMap<_, Vec<i128>> = HashMap::new();
-        for p in &self.plans {
+        for (k, p) in self.plans.iter().enumerate() {
+            let before = crate::ir::fixed::overflow_count();
             let ins: Vec<&Vec<i128>> = self.model.inputs(p.node).iter().map(|i| &vals[i]).collect();
             let out = match &p.kernel {
                 Kernel::Recurrent(rp) if rp.rec.stateful => {
@@ -67,6 +95,7 @@ impl<'m> Emulator<'m> {
                 }
                 _ => run_layer(p, &ins, input),
             };
+            counts[k] += crate::ir::fixed::overflow_count() - before;
             vals.insert(p.node, out);
         }
         vals.remove(&self.model.output).expect("output computed")
@@ -81,14 +110,14 @@ impl<'m> Emulator<'m> {
 }
 
 /// One dense block in the kernel's multiply-accumulate order: accumulators (raw, accum type) for
-/// inputs `x(i)`, weights from `w_off` and biases from `b_off` (conv groups).
-fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, w_off: usize, b_off: usize) -> Vec<i128> {
+/// inputs `x(i)`, the weights of group `group` and biases from `b_off` (conv groups).
+fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, group: usize, b_off: usize) -> Vec<i128> {
     let mut acc: Vec<i128> = d.bias.raw[b_off..b_off + d.n_out]
         .iter()
         .map(|&b| d.accum.cast(d.bias.ty.exact(b)))
         .collect();
-    for (i, j, k) in d.schedule() {
-        let w = d.weights.raw[w_off + k];
+    for (i, j, k) in d.schedule(group) {
+        let w = d.weights.raw[k];
         if w == 0 {
             continue; // the kernel skips zero weights; adding 0 changes nothing anyway
         }
@@ -305,7 +334,7 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
                             None => Exact::zero(),
                         })
                         .collect();
-                    let acc = dense_block(d, |i| patch[i], g * d.n_in * og, g * og);
+                    let acc = dense_block(d, |i| patch[i], g, g * og);
                     out.extend(acc.iter().map(|&a| res.cast(d.accum.exact(a))));
                 }
             }
@@ -400,6 +429,22 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
                     t
                 };
                 res.cast(v)
+            })
+            .collect(),
+        Kernel::Quant { bipolar: true, .. } => (0..p.size)
+            .map(|i| if x(0, i).raw >= 0 { 1 } else { -1 })
+            .collect(),
+        Kernel::Quant { round, codes, .. } => (0..p.size)
+            .map(|i| {
+                let v = x(0, i);
+                let code = match round {
+                    Some(r) => r.apply(v.raw, v.frac - res.frac()),
+                    None => res.cast(v),
+                };
+                match codes {
+                    Some((lo, hi)) => code.clamp(*lo as i128, *hi as i128),
+                    None => code,
+                }
             })
             .collect(),
         Kernel::Clip { min, max } => (0..p.size)

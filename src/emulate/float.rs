@@ -19,6 +19,28 @@ pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The smallest and largest value each layer computes over the samples `inputs` (every call of a
+/// static design): the observed ranges calibration reads.
+pub fn value_ranges<'a>(
+    model: &Model,
+    inputs: impl IntoIterator<Item = &'a [f64]>,
+) -> HashMap<NodeIndex, (f64, f64)> {
+    let order = model.topo_order();
+    let mut ranges: HashMap<NodeIndex, (f64, f64)> = HashMap::new();
+    for input in inputs {
+        let mut states = HashMap::new();
+        for x in input.chunks((input.len() / model.steps).max(1)) {
+            for (n, v) in values_of_call(model, &order, x, &mut states) {
+                let r = ranges.entry(n).or_insert((f64::MAX, f64::MIN));
+                for &y in &v {
+                    *r = (r.0.min(y), r.1.max(y));
+                }
+            }
+        }
+    }
+    ranges
+}
+
 /// One call of the design; `states` holds static recurrent layers' states (absent: initial).
 fn run_call(
     model: &Model,
@@ -26,6 +48,17 @@ fn run_call(
     input: &[f64],
     states: &mut HashMap<NodeIndex, State<f64>>,
 ) -> Vec<f64> {
+    let mut vals = values_of_call(model, order, input, states);
+    vals.remove(&model.output).expect("output computed")
+}
+
+/// Every layer's values in one call.
+fn values_of_call(
+    model: &Model,
+    order: &[NodeIndex],
+    input: &[f64],
+    states: &mut HashMap<NodeIndex, State<f64>>,
+) -> HashMap<NodeIndex, Vec<f64>> {
     let mut vals: HashMap<_, Vec<f64>> = HashMap::new();
     for &n in order {
         let node = model.node(n);
@@ -42,53 +75,9 @@ fn run_call(
                 }
                 y
             }
-            Op::ScaleShift { scale, shift } => {
-                let c = scale.len();
-                ins[0]
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &x)| x * scale.data[i % c] + shift.data[i % c])
-                    .collect()
-            }
-            Op::Relu => ins[0].iter().map(|&x| x.max(0.0)).collect(),
-            Op::LeakyRelu { alpha } => ins[0]
-                .iter()
-                .map(|&x| if x >= 0.0 { x } else { alpha * x })
-                .collect(),
-            Op::Sigmoid => ins[0].iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect(),
-            Op::Tanh => ins[0].iter().map(|&x| x.tanh()).collect(),
-            Op::Elu { alpha } => ins[0]
-                .iter()
-                .map(|&x| if x > 0.0 { x } else { alpha * (x.exp() - 1.0) })
-                .collect(),
-            Op::Selu { alpha, gamma } => ins[0]
-                .iter()
-                .map(|&x| gamma * if x > 0.0 { x } else { alpha * (x.exp() - 1.0) })
-                .collect(),
-            Op::Softsign => ins[0].iter().map(|&x| x / (1.0 + x.abs())).collect(),
-            Op::Softplus => ins[0].iter().map(|&x| x.exp().ln_1p()).collect(),
-            Op::PRelu { slope } => ins[0]
-                .iter()
-                .enumerate()
-                .map(|(i, &x)| {
-                    if x >= 0.0 {
-                        x
-                    } else {
-                        x * slope.data[i % slope.len()]
-                    }
-                })
-                .collect(),
             Op::Gather { index, fill } => index
                 .iter()
                 .map(|&i| if i < 0 { *fill } else { ins[0][i as usize] })
-                .collect(),
-            Op::HardSigmoid { alpha, beta } => ins[0]
-                .iter()
-                .map(|&x| (alpha * x + beta).clamp(0.0, 1.0))
-                .collect(),
-            Op::Clip { min, max } => ins[0]
-                .iter()
-                .map(|&x| x.max(min.unwrap_or(f64::MIN)).min(max.unwrap_or(f64::MAX)))
                 .collect(),
             Op::Softmax => {
                 let c = *node.shape.last().unwrap();
@@ -199,8 +188,90 @@ fn run_call(
                     .map(|i| ins[0][i])
                     .collect()
             }
+            op => ins[0]
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| per_value(op, x, i).expect("every other op is per-value"))
+                .collect(),
         };
         vals.insert(n, out);
     }
-    vals.remove(&model.output).expect("output computed")
+    vals
+}
+
+/// Ops whose every output value is a function of the input value at the same index (and of the
+/// index's channel, through per-channel parameters).
+pub fn is_per_value(op: &Op) -> bool {
+    per_value(op, 0.0, 0).is_some()
+}
+
+/// A per-value op on the value `x` at flat index `i` (per-channel parameters repeat along the
+/// flat data); None for other ops.
+pub fn per_value(op: &Op, x: f64, i: usize) -> Option<f64> {
+    Some(match op {
+        Op::ScaleShift { scale, shift } => {
+            x * scale.data[i % scale.len()] + shift.data[i % shift.len()]
+        }
+        Op::Relu => x.max(0.0),
+        Op::LeakyRelu { alpha } => {
+            if x >= 0.0 {
+                x
+            } else {
+                alpha * x
+            }
+        }
+        Op::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        Op::Tanh => x.tanh(),
+        Op::Elu { alpha } => {
+            if x > 0.0 {
+                x
+            } else {
+                alpha * (x.exp() - 1.0)
+            }
+        }
+        Op::Selu { alpha, gamma } => gamma * if x > 0.0 { x } else { alpha * (x.exp() - 1.0) },
+        Op::Softsign => x / (1.0 + x.abs()),
+        Op::Softplus => x.exp().ln_1p(),
+        Op::PRelu { slope } => {
+            if x >= 0.0 {
+                x
+            } else {
+                x * slope.data[i % slope.len()]
+            }
+        }
+        Op::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
+        Op::Clip { min, max } => x.max(min.unwrap_or(f64::MIN)).min(max.unwrap_or(f64::MAX)),
+        Op::Quant {
+            ty, bipolar: true, ..
+        } => {
+            if x >= 0.0 {
+                ty.lsb()
+            } else {
+                -ty.lsb()
+            }
+        }
+        Op::Quant {
+            ty, round, codes, ..
+        } => {
+            let code = match round {
+                // x / lsb exactly (a power of two), rounded as asked.
+                Some(r) => {
+                    let scaled = x / ty.lsb();
+                    let c = match r {
+                        crate::ir::ops::QuantRound::Ceil => scaled.ceil(),
+                        crate::ir::ops::QuantRound::Up => scaled.signum() * scaled.abs().ceil(),
+                    };
+                    let (lo, hi) = ty.raw_range();
+                    c.clamp(lo as f64, hi as f64) as i128
+                }
+                None => ty.quantize_f64(x).ok()?,
+            };
+            let code = match codes {
+                Some((lo, hi)) => code.clamp(*lo as i128, *hi as i128),
+                None => code,
+            };
+            ty.to_f64(code)
+        }
+        _ => return None,
+    })
 }

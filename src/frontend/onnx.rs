@@ -86,7 +86,25 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Shape",
     "Cast",
     "Expand",
+    "QuantizeLinear",
+    "DequantizeLinear",
 ];
+
+mod qonnx;
+
+/// QONNX quantizers, in one of `qonnx::QUANT_DOMAINS`.
+const QONNX_OPS: &[&str] = &["Quant", "BipolarQuant", "Trunc"];
+
+/// Whether the converter handles this node (op and domain).
+fn supported(n: &NodeProto) -> bool {
+    let op = n.op_type.as_str();
+    match n.domain.as_str() {
+        "" | "ai.onnx" => SUPPORTED_OPS.contains(&op),
+        d if qonnx::QUANT_DOMAINS.contains(&d) => QONNX_OPS.contains(&op),
+        qonnx::CHANNELS_LAST_DOMAIN => op == "Conv",
+        _ => false,
+    }
+}
 
 /// For each IR axis, the ONNX axis (batch excluded) it holds: IR shape[k] = ONNX shape[layout[k]].
 type Layout = Vec<usize>;
@@ -125,6 +143,8 @@ struct Converter<'a> {
     /// Where the (size-1) batch axis sits in a data tensor's ONNX shape, where not first
     /// (PyTorch's sequence-first recurrent layers move it).
     batch_pos: HashMap<String, usize>,
+    /// QuantizeLinear outputs (already dequantized) with their scale and zero point.
+    dequantized: HashMap<String, (Tensor, Tensor)>,
 }
 
 fn attr<'p>(node: &'p NodeProto, name: &str) -> Option<&'p onnx_protobuf::AttributeProto> {
@@ -362,10 +382,7 @@ impl<'a> Converter<'a> {
         let unsupported: Vec<String> = graph
             .node
             .iter()
-            .filter(|n| {
-                !(n.domain.is_empty() || n.domain == "ai.onnx")
-                    || !SUPPORTED_OPS.contains(&n.op_type.as_str())
-            })
+            .filter(|n| !supported(n))
             .map(|n| {
                 let domain = if n.domain.is_empty() {
                     String::new()
@@ -384,10 +401,13 @@ impl<'a> Converter<'a> {
                 ""
             };
             return Err(Error::input(format!(
-                "{} unsupported op(s):\n{}\nsupported: {}{hint}",
+                "{} unsupported op(s):\n{}\nsupported: {}; QONNX (domain {}): {}; Conv in domain {}{hint}",
                 unsupported.len(),
                 unsupported.join("\n"),
-                SUPPORTED_OPS.join(", ")
+                SUPPORTED_OPS.join(", "),
+                qonnx::QUANT_DOMAINS.join(" / "),
+                QONNX_OPS.join(", "),
+                qonnx::CHANNELS_LAST_DOMAIN
             )));
         }
 
@@ -462,6 +482,7 @@ impl<'a> Converter<'a> {
             current: 0,
             relayouts: HashMap::new(),
             batch_pos: HashMap::new(),
+            dequantized: HashMap::new(),
         })
     }
 
@@ -532,6 +553,11 @@ impl<'a> Converter<'a> {
             "Shape" => self.shape_of(node),
             "Cast" => self.cast(node),
             "Expand" => self.expand(node),
+            "Quant" => self.quant(node, name),
+            "BipolarQuant" => self.bipolar_quant(node, name),
+            "Trunc" => self.trunc(node, name),
+            "QuantizeLinear" => self.quantize_linear(node, name),
+            "DequantizeLinear" => self.dequantize_linear(node),
             other => Err(Error::internal(format!(
                 "op {other} is listed but has no converter"
             ))),
@@ -1681,7 +1707,25 @@ impl<'a> Converter<'a> {
 
     fn conv(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         self.require_batch_first(node)?;
-        let w = self.constant(node, 1)?;
+        // QONNX's channels-last Conv: data [N, spatial..., C] and weights [M, kernel..., C/group].
+        let channels_last_io = node.domain == qonnx::CHANNELS_LAST_DOMAIN;
+        let mut w = self.constant(node, 1)?;
+        if channels_last_io && w.shape.len() >= 3 {
+            let r = w.shape.len();
+            let (m, cg) = (w.shape[0], w.shape[r - 1]);
+            let k: usize = w.shape[1..r - 1].iter().product();
+            let mut data = vec![0.0; w.len()];
+            for o in 0..m {
+                for kk in 0..k {
+                    for ci in 0..cg {
+                        data[(o * cg + ci) * k + kk] = w.data[(o * k + kk) * cg + ci];
+                    }
+                }
+            }
+            let mut shape = vec![m, cg];
+            shape.extend(&w.shape[1..r - 1]);
+            w = Tensor::new(shape, data);
+        }
         let sr = w.shape.len().saturating_sub(2);
         if !(1..=2).contains(&sr) {
             return Err(Error::input(format!(
@@ -1697,7 +1741,12 @@ impl<'a> Converter<'a> {
                 if sr == 1 { "L" } else { "H, W" }
             )));
         }
-        let cl = channels_last(sr + 1);
+        // The IR layout of ONNX's [C, spatial...] (or of QONNX's [spatial..., C], the same IR).
+        let cl = if channels_last_io {
+            identity(sr + 1)
+        } else {
+            channels_last(sr + 1)
+        };
         let x = self.data_in(node, 0, &cl)?;
         let xs = self.shape(x);
         let c = xs[sr];

@@ -19,6 +19,9 @@ pub fn dump(model: &Model) -> String {
             Op::LeakyRelu { alpha } => format!(" alpha={alpha}"),
             Op::HardSigmoid { alpha, beta } => format!(" alpha={alpha} beta={beta}"),
             Op::Clip { min, max } => format!(" min={min:?} max={max:?}"),
+            Op::Quant { ty, bipolar, .. } => {
+                format!(" to={ty}{}", if *bipolar { " bipolar" } else { "" })
+            }
             Op::Transpose { perm } => format!(" perm={perm:?}"),
             _ => String::new(),
         };

@@ -75,6 +75,17 @@ impl Overflow {
 /// Largest width the compiler accepts for a type. Products of two such values still fit an i128.
 pub const MAX_WIDTH: u32 = 62;
 
+thread_local! {
+    /// Casts on this thread whose value did not fit (wrapped or saturated).
+    static OVERFLOWS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many casts on this thread so far overflowed their type (wrap or saturation): read before
+/// and after a computation to count its overflows.
+pub fn overflow_count() -> u64 {
+    OVERFLOWS.with(|c| c.get())
+}
+
 /// A fixed-point type: `width` bits of which `int` are integer bits (may be negative or exceed the
 /// width, as in ap_fixed), two's complement when `signed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -242,6 +253,7 @@ impl FixedType {
         if q >= lo && q <= hi && !sym_min {
             return q;
         }
+        OVERFLOWS.with(|c| c.set(c.get() + 1));
         match self.overflow {
             Overflow::Wrap => {
                 let m = q & ((1i128 << self.width) - 1);

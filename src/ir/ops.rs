@@ -54,6 +54,21 @@ pub enum Op {
         alpha: f64,
         beta: f64,
     },
+    /// A quantizer from the model (QONNX Quant / BipolarQuant / Trunc, QuantizeLinear +
+    /// DequantizeLinear): rounds and saturates into `ty` with `ty`'s own modes, exactly as the
+    /// source model computes; `bipolar`: -lsb or +lsb of `ty` by the sign (x >= 0 is +).
+    Quant {
+        ty: crate::ir::FixedType,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        bipolar: bool,
+        /// A rounding no ap_fixed mode gives (QONNX CEIL, UP); None: `ty`'s quantization mode.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        round: Option<QuantRound>,
+        /// Codes (raw values of `ty`) saturate into [lo, hi] (QONNX ranges no overflow mode
+        /// gives, e.g. unsigned narrow); None: `ty`'s overflow mode.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        codes: Option<(i64, i64)>,
+    },
     /// Clamp to [min, max]; an absent bound does not clamp.
     Clip {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +113,31 @@ pub enum Op {
     Transpose {
         perm: Vec<usize>,
     },
+}
+
+/// Roundings of a quantizer beyond ap_fixed's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantRound {
+    /// Toward +infinity.
+    Ceil,
+    /// Away from zero.
+    Up,
+}
+
+impl QuantRound {
+    /// The code of `raw` (a value with `shift` more fractional bits than the code) rounded.
+    pub fn apply(self, raw: i128, shift: i32) -> i128 {
+        if shift <= 0 {
+            return raw << (-shift);
+        }
+        let q = raw >> shift;
+        let inexact = raw != q << shift;
+        match self {
+            QuantRound::Ceil => q + inexact as i128,
+            QuantRound::Up => q + (inexact && raw >= 0) as i128,
+        }
+    }
 }
 
 /// The geometry of a sliding window over the spatial axes (all but the last, channel axis).
@@ -225,6 +265,7 @@ impl Op {
             Op::Gather { .. } => "gather",
             Op::HardSigmoid { .. } => "hard_sigmoid",
             Op::Clip { .. } => "clip",
+            Op::Quant { .. } => "quant",
             Op::Softmax => "softmax",
             Op::Add => "add",
             Op::Sub => "sub",

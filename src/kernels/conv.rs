@@ -3,7 +3,6 @@
 //! schedule is the multiply-accumulate order of each position, so a convolution inherits the
 //! latency and resource strategies and their reuse factors.
 
-use super::Consts;
 use super::dense::{self, DensePlan};
 use crate::error::Result;
 use crate::ir::ops::Window;
@@ -47,32 +46,19 @@ pub fn plan(
     let cin = in_shape[sr];
     let og = out_shape[sr] / groups;
     let n_in = window.size() * (cin / groups);
-    let mut raw_w = Vec::new();
-    let mut raw_b = Vec::new();
-    let mut mults = 0;
-    let mut first: Option<DensePlan> = None;
-    for g in 0..groups {
-        let block = Tensor::new(
-            vec![n_in, og],
-            weights.data[g * n_in * og..(g + 1) * n_in * og].to_vec(),
-        );
-        let b = Tensor::new(vec![og], bias.data[g * og..(g + 1) * og].to_vec());
-        let d = dense::plan(&block, &b, p, reuse, strategy)?;
-        raw_w.extend_from_slice(&d.weights.raw);
-        raw_b.extend_from_slice(&d.bias.raw);
-        mults += d.multiplications;
-        first.get_or_insert(d);
-    }
-    let mut dense = first.expect("at least one group");
-    dense.weights = Consts {
-        ty: dense.weights.ty,
-        raw: raw_w,
-    };
-    dense.bias = Consts {
-        ty: dense.bias.ty,
-        raw: raw_b,
-    };
-    dense.multiplications = mults;
+    let blocks: Vec<(Tensor, Tensor)> = (0..groups)
+        .map(|g| {
+            (
+                Tensor::new(
+                    vec![n_in, og],
+                    weights.data[g * n_in * og..(g + 1) * n_in * og].to_vec(),
+                ),
+                Tensor::new(vec![og], bias.data[g * og..(g + 1) * og].to_vec()),
+            )
+        })
+        .collect();
+    let refs: Vec<(&Tensor, &Tensor)> = blocks.iter().map(|(w, b)| (w, b)).collect();
+    let dense = dense::plan_groups(&refs, p, reuse, strategy, true)?;
     Ok(ConvPlan {
         window: window.clone(),
         in_spatial: in_shape[..sr].to_vec(),

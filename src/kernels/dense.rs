@@ -1,8 +1,30 @@
 //! Dense layers: weight layout, valid reuse factors and the accumulation order per strategy.
+//!
+//! Two weight layouts. Dense: every weight of the n_in x n_out block, in the strategy's order.
+//! Sparse (compressed): only the weights that are nonzero in their type, each with its input and
+//! output index, so that a zero weight has no multiplier at all rather than relying on the HLS
+//! tool folding `x * 0` away. A layer takes the sparse layout when it saves multipliers.
 
 use super::Consts;
 use crate::error::Result;
 use crate::ir::{FixedType, Precision, Strategy, Tensor};
+
+/// The compressed layout: `weights.raw[k]` multiplies input `index[k].0` into output
+/// `index[k].1`. Every group's list has `slots` entries; the ones past its nonzeros are padding
+/// (weight 0, index (0, 0)) and are skipped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sparse {
+    pub index: Vec<(usize, usize)>,
+    pub slots: usize,
+}
+
+/// Widest packed sparse entry (weight bits, output index, input index) stored as a C integer.
+const MAX_SPARSE_ENTRY_BITS: u32 = 62;
+
+/// Bits to hold every index below `n` (at least 1).
+pub fn index_bits(n: usize) -> u32 {
+    (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1)
+}
 
 /// A dense layer with quantized constants in the order the kernel reads them.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,44 +33,93 @@ pub struct DensePlan {
     pub n_out: usize,
     pub reuse: usize,
     pub strategy: Strategy,
-    /// Latency: index i * n_out + j. Resource: index j * n_in + i.
+    /// Dense layout, per group: latency index i * n_out + j, resource index j * n_in + i.
+    /// Sparse layout: the compressed lists, group after group.
     pub weights: Consts,
     pub bias: Consts,
     pub accum: FixedType,
-    /// Multiplications by a non-zero weight (zero weights add nothing and cost nothing).
+    /// Multiplications by a non-zero weight, all groups (zero weights add nothing and cost nothing).
     pub multiplications: usize,
+    pub sparse: Option<Sparse>,
 }
 
 impl DensePlan {
-    /// Weights per multiplier in resource strategy (the unrolled inner loop).
-    pub fn block_factor(&self) -> usize {
-        self.n_in * self.n_out / self.reuse
+    /// Entries of one group's weight array (the offset from one group to the next).
+    pub fn slots(&self) -> usize {
+        match &self.sparse {
+            Some(s) => s.slots,
+            None => self.n_in * self.n_out,
+        }
     }
 
-    /// The (input, output, weight index) of every multiply-accumulate, in the order the C++ kernel
-    /// performs them. With saturating accumulators the order matters, so it is defined here once.
-    pub fn schedule(&self) -> Vec<(usize, usize, usize)> {
+    /// Weights per multiplier in resource strategy (the unrolled inner loop).
+    pub fn block_factor(&self) -> usize {
+        self.slots() / self.reuse
+    }
+
+    /// Multipliers one group's block instantiates.
+    pub fn multipliers(&self, groups: usize) -> usize {
+        match (self.strategy, &self.sparse) {
+            (Strategy::Resource, _) => self.block_factor(),
+            (Strategy::Latency, Some(s)) => s.slots,
+            (Strategy::Latency, None) => (self.multiplications / groups).max(1),
+        }
+    }
+
+    /// The (input, output, weight index) of every multiply-accumulate of group `group`, in the
+    /// order the C++ kernel performs them. With saturating accumulators the order matters, so it
+    /// is defined here once. Weight indices are into `weights.raw`.
+    pub fn schedule(&self, group: usize) -> Vec<(usize, usize, usize)> {
         let (n_in, n_out) = (self.n_in, self.n_out);
-        match self.strategy {
-            Strategy::Latency => (0..n_in)
-                .flat_map(|i| (0..n_out).map(move |j| (i, j, i * n_out + j)))
-                .collect(),
+        let base = group * self.slots();
+        let order: Vec<usize> = match self.strategy {
+            Strategy::Latency => (0..self.slots()).collect(),
             Strategy::Resource => {
                 let rf = self.reuse;
                 let block = self.block_factor();
                 (0..rf)
-                    .flat_map(|ir| {
-                        (0..block).map(move |b| {
-                            let k = ir + rf * b;
-                            (k % n_in, k / n_in, k)
-                        })
-                    })
+                    .flat_map(|ir| (0..block).map(move |b| ir + rf * b))
                     .collect()
             }
-        }
+        };
+        order
+            .into_iter()
+            .map(|c| {
+                let k = base + c;
+                let (i, j) = match (&self.sparse, self.strategy) {
+                    (Some(s), _) => s.index[k],
+                    (None, Strategy::Latency) => (c / n_out, c % n_out),
+                    (None, Strategy::Resource) => (c % n_in, c / n_in),
+                };
+                (i, j, k)
+            })
+            .collect()
+    }
+
+    /// The sparse entries packed as the generated code stores them: weight bits in the low
+    /// `weight.width` bits, then the output index, then the input index.
+    pub fn packed_sparse_entries(&self) -> Option<Vec<i128>> {
+        let s = self.sparse.as_ref()?;
+        let w = self.weights.ty.width;
+        let out_bits = index_bits(self.n_out);
+        let mask = (1i128 << w) - 1;
+        Some(
+            self.weights
+                .raw
+                .iter()
+                .zip(&s.index)
+                .map(|(&v, &(i, j))| {
+                    ((i as i128) << (w + out_bits)) | ((j as i128) << w) | (v & mask)
+                })
+                .collect(),
+        )
+    }
+
+    /// Width of a packed sparse entry.
+    pub fn sparse_entry_bits(&self) -> u32 {
+        self.weights.ty.width + index_bits(self.n_out) + index_bits(self.n_in)
     }
 }
-
 /// Reuse factors the kernels accept for an n_in x n_out layer (hls4ml's rule, so that firmware
 /// engineers' existing choices stay valid): R divides n_in*n_out, and either R < n_in with
 /// n_in*n_out/R a multiple of n_out, or R is a multiple of n_in.
@@ -74,6 +145,7 @@ pub fn common_reuse_factors(products: &[(usize, usize)]) -> Vec<usize> {
     valid
 }
 
+/// Plans a dense layer (one group, sparse layout when it saves multipliers).
 pub fn plan(
     weights: &Tensor,
     bias: &Tensor,
@@ -81,26 +153,89 @@ pub fn plan(
     reuse: usize,
     strategy: Strategy,
 ) -> Result<DensePlan> {
-    let (n_in, n_out) = (weights.shape[0], weights.shape[1]);
-    let ordered: Vec<f64> = match strategy {
-        Strategy::Latency => weights.data.clone(),
-        Strategy::Resource => (0..n_out)
-            .flat_map(|j| (0..n_in).map(move |i| (i, j)))
-            .map(|(i, j)| weights.data[i * n_out + j])
-            .collect(),
-    };
-    let weights = Consts::quantize(p.weight, ordered)?;
-    let multiplications = weights.raw.iter().filter(|&&w| w != 0).count();
-    Ok(DensePlan {
+    plan_groups(&[(weights, bias)], p, reuse, strategy, true)
+}
+
+/// Plans `blocks` ([n_in, n_out] weights and n_out biases each, a convolution's groups) as one
+/// kernel. `allow_sparse` = false keeps the dense layout (kernels that index weights by offset).
+pub fn plan_groups(
+    blocks: &[(&Tensor, &Tensor)],
+    p: &Precision,
+    reuse: usize,
+    strategy: Strategy,
+    allow_sparse: bool,
+) -> Result<DensePlan> {
+    let (n_in, n_out) = (blocks[0].0.shape[0], blocks[0].0.shape[1]);
+    let mut raw = Vec::new();
+    let mut bias = Vec::new();
+    for (w, b) in blocks {
+        let ordered: Vec<f64> = match strategy {
+            Strategy::Latency => w.data.clone(),
+            Strategy::Resource => (0..n_out)
+                .flat_map(|j| (0..n_in).map(move |i| (i, j)))
+                .map(|(i, j)| w.data[i * n_out + j])
+                .collect(),
+        };
+        raw.extend(Consts::quantize(p.weight, ordered)?.raw);
+        bias.extend(Consts::quantize(p.bias, b.data.iter().copied())?.raw);
+    }
+    let total = n_in * n_out;
+    let multiplications = raw.iter().filter(|&&w| w != 0).count();
+    let mut plan = DensePlan {
         n_in,
         n_out,
         reuse,
         strategy,
-        weights,
-        bias: Consts::quantize(p.bias, bias.data.iter().copied())?,
+        weights: Consts { ty: p.weight, raw },
+        bias: Consts {
+            ty: p.bias,
+            raw: bias,
+        },
         accum: p.accum,
         multiplications,
-    })
+        sparse: None,
+    };
+    let most = plan
+        .weights
+        .raw
+        .chunks(total)
+        .map(|g| g.iter().filter(|&&w| w != 0).count())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    // Latency: one multiplier per nonzero. Resource: each multiplier serves `reuse` entries.
+    let slots = match strategy {
+        Strategy::Latency => most,
+        Strategy::Resource => most.div_ceil(reuse) * reuse,
+    };
+    if allow_sparse && slots < total && plan.sparse_entry_bits() <= MAX_SPARSE_ENTRY_BITS {
+        let mut index = Vec::with_capacity(slots * blocks.len());
+        let mut values = Vec::with_capacity(slots * blocks.len());
+        for group in 0..blocks.len() {
+            // In the dense layout's order (latency: the same accumulation order per output).
+            let mut kept: Vec<_> = plan
+                .schedule(group)
+                .into_iter()
+                .filter(|&(_, _, k)| plan.weights.raw[k] != 0)
+                .collect();
+            kept.sort_by_key(|&(_, _, k)| k);
+            for slot in 0..slots {
+                match kept.get(slot) {
+                    Some(&(i, j, k)) => {
+                        index.push((i, j));
+                        values.push(plan.weights.raw[k]);
+                    }
+                    None => {
+                        index.push((0, 0));
+                        values.push(0);
+                    }
+                }
+            }
+        }
+        plan.weights.raw = values;
+        plan.sparse = Some(Sparse { index, slots });
+    }
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -117,12 +252,14 @@ mod tests {
 
     #[test]
     fn resource_schedule_visits_every_product_once() {
-        let w = Tensor::new(vec![6, 4], (0..24).map(|v| v as f64 / 32.0).collect());
+        // No zero weight: the dense layout.
+        let w = Tensor::new(vec![6, 4], (1..=24).map(|v| v as f64 / 32.0).collect());
         let b = Tensor::new(vec![4], vec![0.0; 4]);
         for rf in valid_reuse_factors(6, 4) {
             let p = plan(&w, &b, &Precision::default(), rf, Strategy::Resource).unwrap();
+            assert!(p.sparse.is_none());
             let mut seen: Vec<_> = p
-                .schedule()
+                .schedule(0)
                 .iter()
                 .map(|&(i, j, k)| {
                     assert_eq!(k, j * 6 + i);
@@ -131,6 +268,53 @@ mod tests {
                 .collect();
             seen.sort();
             assert_eq!(seen, (0..24).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn sparse_layout_lists_each_nonzero_weight_once_with_its_indices() {
+        // Every third weight zero: 16 of 24 kept.
+        let data: Vec<f64> = (0..24)
+            .map(|v| if v % 3 == 0 { 0.0 } else { v as f64 / 32.0 })
+            .collect();
+        let w = Tensor::new(vec![6, 4], data.clone());
+        let b = Tensor::new(vec![4], vec![0.0; 4]);
+        for (strategy, rf) in [
+            (Strategy::Latency, 1),
+            (Strategy::Resource, 4),
+            (Strategy::Resource, 6),
+        ] {
+            let p = plan(&w, &b, &Precision::default(), rf, strategy).unwrap();
+            let s = p.sparse.as_ref().expect("sparse layout");
+            assert_eq!(p.multiplications, 16);
+            assert_eq!(s.slots, 16usize.div_ceil(rf) * rf);
+            let mut seen: Vec<(usize, usize)> = p
+                .schedule(0)
+                .into_iter()
+                .filter(|&(_, _, k)| p.weights.raw[k] != 0)
+                .map(|(i, j, k)| {
+                    assert_eq!(p.weights.ty.to_f64(p.weights.raw[k]), data[i * 4 + j]);
+                    (i, j)
+                })
+                .collect();
+            seen.sort();
+            let want: Vec<(usize, usize)> = (0..24)
+                .filter(|v| v % 3 != 0)
+                .map(|v| (v / 4, v % 4))
+                .collect();
+            assert_eq!(seen, want, "{strategy:?} R={rf}");
+            // Packed entries unpack to the same weight and indices.
+            let packed = p.packed_sparse_entries().unwrap();
+            let wbits = p.weights.ty.width;
+            for (k, &e) in packed.iter().enumerate() {
+                let (i, j) = s.index[k];
+                assert_eq!(
+                    e & ((1 << wbits) - 1),
+                    p.weights.raw[k] & ((1 << wbits) - 1)
+                );
+                assert_eq!((e >> wbits) & 3, j as i128);
+                assert_eq!(e >> (wbits + 2), i as i128);
+            }
         }
     }
 }

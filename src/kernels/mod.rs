@@ -72,6 +72,12 @@ pub enum Kernel {
         min: Option<Consts>,
         max: Option<Consts>,
     },
+    /// A cast into the result type (its modes); bipolar: -lsb / +lsb by the sign.
+    Quant {
+        bipolar: bool,
+        round: Option<crate::ir::ops::QuantRound>,
+        codes: Option<(i64, i64)>,
+    },
     Table(activation::TablePlan),
     Softmax(softmax::SoftmaxPlan),
     Add,
@@ -144,6 +150,22 @@ fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
         Op::HardSigmoid { alpha, beta } => Kernel::HardSigmoid {
             alpha: param(*alpha)?,
             beta: param(*beta)?,
+        },
+        Op::Quant {
+            bipolar,
+            round,
+            codes,
+            ty,
+        } => Kernel::Quant {
+            bipolar: *bipolar,
+            round: *round,
+            // A rounding of our own saturates explicitly (the type's range by default).
+            codes: codes.or_else(|| {
+                round.map(|_| {
+                    let (lo, hi) = ty.raw_range();
+                    (lo as i64, hi as i64)
+                })
+            }),
         },
         Op::Clip { min, max } => Kernel::Clip {
             min: min.map(param).transpose()?,

@@ -186,7 +186,10 @@ pub fn plan(
     );
     let (mut wx, mut rh, mut rhh) = (Vec::new(), Vec::new(), Vec::new());
     let (reuse, rreuse, strategy) = (hw.reuse, hw.recurrent_reuse, hw.strategy);
-    let dense = |(w, b): (Tensor, Tensor), reuse| super::dense::plan(&w, &b, p, reuse, strategy);
+    // Dense layout: the recurrent kernel finds a direction's weights by offset.
+    let dense = |(w, b): (Tensor, Tensor), reuse| {
+        super::dense::plan_groups(&[(&w, &b)], p, reuse, strategy, false)
+    };
     for d in 0..dirs {
         let b = &rec.b.data[d * 2 * g * hs..(d + 1) * 2 * g * hs];
         let is_gru = matches!(rec.cell, Cell::Gru { .. });

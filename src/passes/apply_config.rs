@@ -5,20 +5,64 @@
 use super::{Pass, PassContext};
 use crate::config::{LayerConfig, nearest};
 use crate::error::{Error, Result};
-use crate::ir::{FixedType, Hardware, Model, Op, Precision};
+use crate::ir::fixed::MAX_WIDTH;
+use crate::ir::ops::PoolKind;
+use crate::ir::{FixedType, Hardware, Model, Op, Precision, Tensor};
+use crate::kernels::Consts;
 use crate::kernels::dense::common_reuse_factors;
 
 pub struct ApplyConfig;
 
-/// An accumulator that holds any sum of `n` products x*w plus a bias exactly: all fractional bits
-/// of the products, integer bits for the largest possible sum. Capped at the widest type we make,
-/// dropping fractional bits first.
-pub fn exact_accumulator(x: FixedType, w: FixedType, b: FixedType, n: usize) -> FixedType {
-    let grow = (usize::BITS - n.max(1).leading_zeros()) as i32; // ceil(log2(n + 1))
+/// An accumulator that holds every partial sum of a dense or conv layer exactly, for any input of
+/// type `x`: all fractional bits of the products, and the integer bits of the largest
+/// |bias| + sum |w| * max|x| over the layer's outputs (its quantized weights, not their type's
+/// range, so it is as narrow as exactness allows). Capped at the widest type we make, dropping
+/// fractional bits first. `weights` is [.., n_out per group] (dense [n_in, n_out], conv
+/// [groups, kernel.., cin/groups, cout/groups]).
+pub fn exact_accumulator(
+    x: FixedType,
+    w: FixedType,
+    b: FixedType,
+    weights: &Tensor,
+    bias: &Tensor,
+) -> Result<FixedType> {
+    let qw = Consts::quantize(w, weights.data.iter().copied())?;
+    let qb = Consts::quantize(b, bias.data.iter().copied())?;
+    let og = *weights.shape.last().expect("weights have a shape");
+    let groups = (bias.len() / og.max(1)).max(1);
+    let rest = weights.len() / (groups * og).max(1);
+    let xmax = x.max_value().max(-x.min_value());
+    let mut reach = 0.0f64;
+    for g in 0..groups {
+        for jj in 0..og {
+            let sum: f64 = (0..rest)
+                .map(|r| w.to_f64(qw.raw[(g * rest + r) * og + jj]).abs())
+                .sum();
+            reach = reach.max(b.to_f64(qb.raw[g * og + jj]).abs() + sum * xmax);
+        }
+    }
     let frac = (x.frac() + w.frac()).max(b.frac());
-    let int = (x.int + w.int + grow).max(b.int) + 1;
-    let width = (int + frac).clamp(2, crate::ir::fixed::MAX_WIDTH as i32);
-    FixedType::fixed(width as u32, int.min(width))
+    Ok(super::quantize_auto::fit(
+        (-reach, reach),
+        0,
+        Some(frac),
+        FixedType::fixed(2, 1),
+    ))
+}
+
+/// The narrowest signed type holding every value exactly (all of them multiples of one power of
+/// two), or None if there is none within the widest type we make: the type a quantized model's
+/// constants already have.
+pub fn exact_type(values: &[f64]) -> Option<FixedType> {
+    let frac = (-40..=40).find(|&f| {
+        values.iter().all(|&v| {
+            let s = v * 2f64.powi(f);
+            s.is_finite() && s == s.round()
+        })
+    })?;
+    let mag = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let t = super::quantize_auto::fit((-mag, mag), 0, Some(frac), FixedType::fixed(2, 1));
+    (t.frac() == frac).then_some(t)
 }
 
 /// The reuse factor of a layer whose matrix products are `products` (n_in x n_out each; they share
@@ -97,6 +141,11 @@ impl Pass for ApplyConfig {
             return Err(Error::input(msg));
         }
         let default = LayerConfig::default();
+        // A quantized model (QONNX) brings its own types: its quantizers', and exact ones elsewhere.
+        let quantized = model
+            .graph
+            .node_weights()
+            .any(|n| matches!(n.op, Op::Quant { .. }));
         for n in model.topo_order() {
             let input_type = model
                 .inputs(n)
@@ -104,11 +153,46 @@ impl Pass for ApplyConfig {
                 .map(|&i| model.node(i).precision.result);
             let node = model.node(n);
             let lc = c.layers.get(&node.name).unwrap_or(&default);
+            let own = lc.precision.is_some();
             let base = lc.precision.unwrap_or(c.precision);
-            let weight = lc.weight.unwrap_or(base);
-            let bias = lc.bias.unwrap_or(base);
+            let exact = |values: &[f64]| {
+                Some(values)
+                    .filter(|_| quantized && !own)
+                    .and_then(exact_type)
+                    .unwrap_or(base)
+            };
+            let (w_exact, b_exact) = match &node.op {
+                Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
+                    (exact(&weights.data), exact(&bias.data))
+                }
+                Op::ScaleShift { scale, shift } => (exact(&scale.data), exact(&shift.data)),
+                _ => (base, base),
+            };
+            let weight = lc.weight.unwrap_or(w_exact);
+            let bias = lc.bias.unwrap_or(b_exact);
+            let model_result = match &node.op {
+                Op::Quant { ty, .. } => Some(*ty),
+                // The input takes the type of the quantizer reading it.
+                Op::Input if quantized => {
+                    let readers: Vec<_> = model
+                        .consumers(n)
+                        .iter()
+                        .map(|&(r, _)| &model.node(r).op)
+                        .collect();
+                    match readers.first() {
+                        Some(Op::Quant {
+                            ty,
+                            bipolar: false,
+                            round: None,
+                            codes: None,
+                        }) if readers.iter().all(|o| *o == readers[0]) => Some(*ty),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             let mut p = Precision {
-                result: lc.result.unwrap_or(base),
+                result: lc.result.or(lc.precision).or(model_result).unwrap_or(base),
                 weight,
                 bias,
                 accum: base,
@@ -118,19 +202,20 @@ impl Pass for ApplyConfig {
             };
             p.accum = match (lc.accum.or(c.accum), &node.op, input_type) {
                 (Some(t), _, _) => t,
-                (None, Op::Dense { weights, .. }, Some(x)) => {
-                    exact_accumulator(x, weight, bias, weights.shape[0])
-                }
+                (
+                    None,
+                    Op::Dense { weights, bias: b }
+                    | Op::Conv {
+                        weights, bias: b, ..
+                    },
+                    Some(x),
+                ) => exact_accumulator(x, weight, bias, weights, b)?,
                 (None, Op::Recurrent(r), Some(x)) => {
                     crate::kernels::recurrent::exact_gate_accumulator(
                         x,
                         &p,
                         r.w.shape[2] + r.hidden,
                     )
-                }
-                (None, Op::Conv { weights, .. }, Some(x)) => {
-                    let s = &weights.shape;
-                    exact_accumulator(x, weight, bias, s[1..s.len() - 1].iter().product())
                 }
                 (None, _, _) => base,
             };
@@ -144,6 +229,50 @@ impl Pass for ApplyConfig {
             }
             if node.op.moves_data_only() {
                 p.result = input_type.expect("data movers have an input");
+            }
+            // Exact results in a quantized model, so that its quantizers round what the source
+            // model rounds (the sums and products themselves, not a rounded copy).
+            if quantized && lc.result.is_none() && !own && model_result.is_none() {
+                let ins: Vec<FixedType> = model
+                    .inputs(n)
+                    .iter()
+                    .map(|&i| model.node(i).precision.result)
+                    .collect();
+                let sum = |a: FixedType, b: FixedType| {
+                    let frac = a.frac().max(b.frac());
+                    let int = a.int.max(b.int) + 1;
+                    FixedType::fixed((int + frac).clamp(2, MAX_WIDTH as i32) as u32, int)
+                };
+                // Holds every value of either.
+                let union = |a: FixedType, b: FixedType| {
+                    let frac = a.frac().max(b.frac());
+                    let int = a.int.max(b.int);
+                    FixedType::fixed((int + frac).clamp(2, MAX_WIDTH as i32) as u32, int)
+                };
+                let product = |a: FixedType, b: FixedType| {
+                    FixedType::fixed((a.width + b.width).min(MAX_WIDTH), a.int + b.int)
+                };
+                let exact_result = match &node.op {
+                    Op::Dense { .. } | Op::Conv { .. } => Some(p.accum),
+                    Op::Relu
+                    | Op::Pool {
+                        kind: PoolKind::Max,
+                        ..
+                    }
+                    | Op::Concat { .. } => ins.first().copied(),
+                    // x on one side, alpha * x on the other.
+                    Op::LeakyRelu { alpha } => Some(union(
+                        ins[0],
+                        product(ins[0], crate::kernels::param_type(*alpha)),
+                    )),
+                    Op::ScaleShift { .. } => Some(sum(product(ins[0], p.weight), p.bias)),
+                    Op::Add | Op::Sub => Some(sum(ins[0], ins[1])),
+                    Op::Mul => Some(product(ins[0], ins[1])),
+                    _ => None,
+                };
+                if let Some(t) = exact_result {
+                    p.result = t;
+                }
             }
             let strategy = lc.strategy.unwrap_or(c.strategy);
             let products = node.op.matrix_products();

@@ -6,6 +6,8 @@ mod drop_reshape;
 mod fold_transpose_into_dense;
 mod fuse_batchnorm;
 mod prune_magnitude;
+mod prune_structured;
+mod quantize_auto;
 mod step_recurrent;
 
 use crate::config::Config;
@@ -17,6 +19,8 @@ pub use drop_reshape::DropReshape;
 pub use fold_transpose_into_dense::FoldTransposeIntoDense;
 pub use fuse_batchnorm::FuseBatchNorm;
 pub use prune_magnitude::PruneMagnitude;
+pub use prune_structured::PruneStructured;
+pub use quantize_auto::QuantizeAuto;
 pub use step_recurrent::StepRecurrent;
 
 /// What passes read and report.
@@ -33,16 +37,19 @@ pub trait Pass {
     fn run(&self, model: &mut Model, cx: &mut PassContext) -> Result<()>;
 }
 
-/// The pipeline, in order: canonicalise, hardware configuration, then compression (pruning
-/// reads the chosen weight types).
+/// The pipeline, in order: canonicalise, structured pruning (on float weights, so types are
+/// chosen for the smaller layers), hardware configuration, then magnitude pruning (which reads
+/// the chosen weight types).
 pub fn pipeline() -> Vec<Box<dyn Pass>> {
     vec![
         Box::new(DropReshape),
         Box::new(FoldTransposeIntoDense),
         Box::new(FuseBatchNorm),
+        Box::new(PruneStructured),
         Box::new(StepRecurrent),
         Box::new(ApplyConfig),
         Box::new(PruneMagnitude),
+        Box::new(QuantizeAuto),
     ]
 }
 

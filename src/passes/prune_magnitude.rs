@@ -75,11 +75,11 @@ impl Pass for PruneMagnitude {
                     let k = (s * values.len() as f64).ceil() as usize;
                     zero.extend(smallest(&values, k));
                 }
-                None if c.prune.is_some() => pooled.extend(values),
+                None if c.prune.magnitude.is_some() => pooled.extend(values),
                 None => {}
             }
         }
-        if let Some(s) = c.prune {
+        if let Some(s) = c.prune.magnitude {
             let k = (s * pooled.len() as f64).ceil() as usize;
             zero.extend(smallest(&pooled, k));
         }

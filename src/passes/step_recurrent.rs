@@ -146,6 +146,7 @@ impl Pass for StepRecurrent {
                 | Op::Softplus
                 | Op::HardSigmoid { .. }
                 | Op::Clip { .. }
+                | Op::Quant { .. }
                     if time_first =>
                 {
                     true

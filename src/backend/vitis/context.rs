@@ -2,7 +2,7 @@
 //! every layer, taken from the kernel plans. No C++ is written here.
 
 use crate::ir::{FixedType, Model, Strategy};
-use crate::kernels::dense::DensePlan;
+use crate::kernels::dense::{DensePlan, index_bits};
 use crate::kernels::{Consts, Kernel, LayerPlan};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -98,16 +98,52 @@ impl<'m> Builder<'m> {
     }
 
     fn weight(&mut self, var: String, layer: &str, what: &str, c: &Consts) -> String {
+        self.weight_array(var, layer, what, c.ty.c_bits_type(), c.ty.to_cpp(), &c.raw)
+    }
+
+    fn weight_array(
+        &mut self,
+        var: String,
+        layer: &str,
+        what: &str,
+        c_type: &str,
+        cpp_type: String,
+        raw: &[i128],
+    ) -> String {
         self.weights.push(WeightCtx {
             guard: format!("HLSRS_{}_H_", var.to_uppercase()),
-            c_type: c.ty.c_bits_type().to_string(),
-            cpp_type: c.ty.to_cpp(),
-            count: c.raw.len(),
+            c_type: c_type.to_string(),
+            cpp_type,
+            count: raw.len(),
             comment: format!("{layer}: {what}"),
-            data: format_data(c.raw.iter().copied()),
+            data: format_data(raw.iter().copied()),
             var: var.clone(),
         });
         var
+    }
+
+    /// A dense kernel's weight array: plain bit patterns, or packed sparse entries.
+    fn dense_weights(&mut self, index: usize, layer: &str, d: &DensePlan) -> String {
+        match d.packed_sparse_entries() {
+            None => self.weight(format!("w{index}"), layer, "weights", &d.weights),
+            Some(packed) => {
+                let entry = FixedType::fixed(d.sparse_entry_bits() + 1, 0);
+                self.weight_array(
+                    format!("w{index}"),
+                    layer,
+                    "nonzero weights (sparse layout)",
+                    entry.c_bits_type(),
+                    format!(
+                        "{} packed with their output index ({} bits) and input index ({} bits) above the weight's {} bits",
+                        d.weights.ty.to_cpp(),
+                        index_bits(d.n_out),
+                        index_bits(d.n_in),
+                        d.weights.ty.width
+                    ),
+                    &packed,
+                )
+            }
+        }
     }
 
     pub fn add(&mut self, index: usize, plan: &LayerPlan) {
@@ -159,7 +195,7 @@ impl<'m> Builder<'m> {
                 td("weight", d.weights.ty);
                 td("bias", d.bias.ty);
                 td("accum", d.accum);
-                let w = self.weight(format!("w{index}"), &name, "weights", &d.weights);
+                let w = self.dense_weights(index, &name, d);
                 let b = self.weight(format!("b{index}"), &name, "biases", &d.bias);
                 let strategy = match d.strategy {
                     Strategy::Latency => "latency",
@@ -210,6 +246,36 @@ impl<'m> Builder<'m> {
                     "hard_sigmoid",
                     format!("hard sigmoid, {size} values"),
                     json!({ "alpha_bits": alpha.raw[0].to_string(), "beta_bits": beta.raw[0].to_string() }),
+                )
+            }
+            Kernel::Quant {
+                bipolar,
+                round,
+                codes,
+            } => {
+                let input = plan.input_types[0];
+                let (lo, hi) = codes.unwrap_or((0, 0));
+                (
+                    "quant",
+                    format!(
+                        "{}, {size} values",
+                        if *bipolar {
+                            "bipolar quantizer"
+                        } else {
+                            "quantizer"
+                        }
+                    ),
+                    json!({
+                        "bipolar": bipolar,
+                        "round": match round {
+                            None => 0,
+                            Some(crate::ir::ops::QuantRound::Ceil) => 1,
+                            Some(crate::ir::ops::QuantRound::Up) => 2,
+                        },
+                        "shift": input.frac() - plan.result.frac(),
+                        "clamp": codes.is_some(),
+                        "lo": lo.to_string(), "hi": hi.to_string(),
+                    }),
                 )
             }
             Kernel::Clip { min, max } => {
@@ -470,7 +536,7 @@ impl<'m> Builder<'m> {
                 td("weight", d.weights.ty);
                 td("bias", d.bias.ty);
                 td("accum", d.accum);
-                let w = self.weight(format!("w{index}"), &name, "weights", &d.weights);
+                let w = self.dense_weights(index, &name, d);
                 let b = self.weight(format!("b{index}"), &name, "biases", &d.bias);
                 let g = geometry(&c.window, &c.in_spatial, &c.out_spatial);
                 let strategy = d.strategy.name();
@@ -639,9 +705,16 @@ fn dense_params(d: &DensePlan, groups: usize) -> Value {
     json!({
         "n_in": d.n_in, "n_out": d.n_out, "reuse": d.reuse,
         "block_factor": d.block_factor(),
-        "multiplier_limit": (d.multiplications / groups).div_ceil(d.reuse).max(1),
+        "multiplier_limit": d.multipliers(groups),
         "strategy": d.strategy.name(),
-        "weight_bits_t": d.weights.ty.c_bits_type(),
+        "n_slots": d.slots(),
+        "sparse": d.sparse.is_some(),
+        "weight_width": d.weights.ty.width,
+        "out_bits": index_bits(d.n_out),
+        "weight_bits_t": match &d.sparse {
+            Some(_) => FixedType::fixed(d.sparse_entry_bits() + 1, 0).c_bits_type(),
+            None => d.weights.ty.c_bits_type(),
+        },
         "bias_bits_t": d.bias.ty.c_bits_type(),
     })
 }

@@ -235,6 +235,17 @@ fn manifest(
                     layer["valid_reuse"] =
                         json!(crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out));
                     layer[mults_key] = json!(d.multiplications);
+                    // Sparse: only nonzero weights are stored, each with its indices.
+                    layer["weight_layout"] = json!(if d.sparse.is_some() {
+                        "sparse"
+                    } else {
+                        "dense"
+                    });
+                    let groups = match &p.kernel {
+                        Kernel::Conv(c) => c.groups,
+                        _ => 1,
+                    };
+                    layer["multipliers"] = json!(d.multipliers(groups) * groups);
                 }
                 Kernel::Recurrent(r) => {
                     types.insert("weight".into(), json!(r.wx[0].weights.ty));

@@ -1,0 +1,154 @@
+//! Warnings about a prepared design, each naming the layer and the fix. They do not stop a
+//! compile: the design is what the configuration asked for, but probably not what was meant.
+//!
+//! - a constant (weight, bias, scale, shift, slope) that does not fit its type and saturates;
+//! - an accumulator with more integer bits than any reachable sum needs (from the input type's
+//!   whole range and the layer's weights);
+//! - a lookup table whose input type is coarser than the table's bins, so most entries are
+//!   never read (our tables cover a fixed range, so wide integer parts cost no resolution: the
+//!   hls4ml softmax failure of an index made of the top bits cannot happen; a coarse input can);
+//! - on calibration data (`calib`), every layer whose values saturate or wrap.
+
+use crate::config::Config;
+use crate::emulate::Emulator;
+use crate::error::Result;
+use crate::ir::{FixedType, Model, Op, Tensor};
+use crate::kernels::{Consts, Kernel, plan_model};
+
+/// The fewest integer bits of a signed type of `t`'s width holding every value.
+fn fitting_type(t: FixedType, values: &[f64]) -> FixedType {
+    let mag = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut int = t.int;
+    while (FixedType { int, ..t }).max_value() < mag && int < 64 {
+        int += 1;
+    }
+    FixedType { int, ..t }
+}
+
+fn constants_fit(
+    layer: &str,
+    what: &str,
+    key: &str,
+    t: FixedType,
+    v: &Tensor,
+    out: &mut Vec<String>,
+) {
+    let Ok(q) = Consts::quantize(t, v.data.iter().copied()) else {
+        return;
+    };
+    let worst = v
+        .data
+        .iter()
+        .zip(&q.raw)
+        .map(|(&x, &r)| (x, (x - t.to_f64(r)).abs()))
+        .filter(|&(_, e)| e > t.lsb())
+        .fold(None, |m: Option<(f64, f64)>, (x, e)| match m {
+            Some((_, me)) if me >= e => m,
+            _ => Some((x, e)),
+        });
+    if let Some((x, _)) = worst {
+        let n = v
+            .data
+            .iter()
+            .zip(&q.raw)
+            .filter(|&(&x, &r)| (x - t.to_f64(r)).abs() > t.lsb())
+            .count();
+        out.push(format!(
+            "warning: layer '{layer}': {n} {what} do not fit {t} (e.g. {x}, saturated to {}); fix: [layers.{layer}] {key} = \"{}\"",
+            if x > 0.0 { t.max_value() } else { t.min_value() },
+            fitting_type(t, &v.data)
+        ));
+    }
+}
+
+/// Warnings for `model` as prepared with `config`.
+pub fn lint(model: &Model, config: &Config) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for n in model.topo_order() {
+        let node = model.node(n);
+        let p = &node.precision;
+        let name = &node.name;
+        match &node.op {
+            Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
+                constants_fit(name, "weights", "weight", p.weight, weights, &mut out);
+                constants_fit(name, "biases", "bias", p.bias, bias, &mut out);
+            }
+            _ => {}
+        }
+    }
+    let plans = plan_model(model)?;
+    for plan in &plans {
+        let node = model.node(plan.node);
+        let name = &node.name;
+        let x = plan.input_types.first().copied();
+        match (&plan.kernel, x) {
+            (Kernel::Dense(d), Some(x))
+            | (Kernel::Conv(crate::kernels::conv::ConvPlan { dense: d, .. }), Some(x)) => {
+                // The largest partial sum any input of the input type can make.
+                let groups = d.bias.raw.len() / d.n_out;
+                let xmax = x.max_value().max(-x.min_value());
+                let mut reach = 0.0f64;
+                for g in 0..groups {
+                    let mut per: Vec<f64> = d.bias.raw[g * d.n_out..(g + 1) * d.n_out]
+                        .iter()
+                        .map(|&b| d.bias.ty.to_f64(b).abs())
+                        .collect();
+                    for (_, j, k) in d.schedule(g) {
+                        per[j] += d.weights.ty.to_f64(d.weights.raw[k]).abs() * xmax;
+                    }
+                    reach = per.iter().fold(reach, |a, &b| a.max(b));
+                }
+                let need = fitting_type(FixedType::fixed(d.accum.width, 1), &[reach]).int;
+                if d.accum.int > need + 1 {
+                    out.push(format!(
+                        "warning: layer '{name}': accumulator {} has {} integer bits; no sum of inputs of {x} needs more than {need}; fix: [layers.{name}] accum = \"{}\" (or leave accum unset: exact and as narrow as the weights allow)",
+                        d.accum,
+                        d.accum.int,
+                        FixedType { width: (d.accum.width as i32 - (d.accum.int - need)).max(2) as u32, int: need, ..d.accum }
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let table_step = match &plan.kernel {
+            Kernel::Table(t) => Some((t.func, 2f64.powi(t.range_log2 + 1) / t.size() as f64)),
+            Kernel::Softmax(s) => Some((
+                "softmax exp",
+                2f64.powi(crate::kernels::softmax::EXP_RANGE_LOG2) / s.exp_table.raw.len() as f64,
+            )),
+            _ => None,
+        };
+        if let (Some((func, step)), Some(x)) = (table_step, x)
+            && x.lsb() >= 4.0 * step
+        {
+            let producer = model.node(model.inputs(plan.node)[0]).name.clone();
+            out.push(format!(
+                "warning: layer '{name}': its input type {x} has steps of {}, coarser than the {func} table's {step}: {:.0}% of the table is never read and the function is sampled at the input's steps; fix: more fractional bits for '{producer}' ([layers.{producer}] result = \"{}\")",
+                x.lsb(),
+                100.0 * (1.0 - step / x.lsb()),
+                FixedType { width: x.width + (x.lsb() / step).log2().ceil() as u32, ..x }
+            ));
+        }
+    }
+    if let Some(path) = &config.calib {
+        let x = crate::arrays::read_samples(path, &model.sample_input_shape())
+            .map_err(|e| e.in_file(path))?;
+        let emu = Emulator::new(model)?;
+        let bits: Vec<Vec<i128>> = (0..x.rows())
+            .map(|r| emu.quantize_input(x.row(r)))
+            .collect::<Result<_>>()?;
+        for (layer, k) in emu.overflows(&bits) {
+            // A quantizer of the model saturates by definition.
+            let quantizer = model
+                .find(&layer)
+                .is_some_and(|n| matches!(model.node(n).op, Op::Quant { .. }));
+            if k > 0 && !quantizer {
+                out.push(format!(
+                    "warning: layer '{layer}': {k} values saturate or wrap on the calibration data ({} samples); fix: more integer bits ([layers.{layer}] result = ...)",
+                    x.rows()
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,117 @@
+//! QONNX (issue 5): Quant, BipolarQuant, Trunc and QuantizeLinear/DequantizeLinear map to exact
+//! fixed-point types. The emulator equals qonnx's own execution (qonnx.core.onnx_exec, golden
+//! outputs made by scripts/make_qonnx_testdata.sh) bit for bit, the float IR does too, and the
+//! C-simulation equals the emulator, including the real separable_conv_model_ch_last.onnx
+//! (512x512x3, qonnx channels-last convolutions) as a stream design. (The three generated
+//! cases are also in the every-case bit-exact matrix of tests/csim_bitexact.rs, and their JSON
+//! twins in tests/project_files.rs.)
+
+mod common;
+
+use hlsrs::arrays;
+use hlsrs::config::IoType;
+use hlsrs::{Config, predict, prepare};
+
+const CASES: &[&str] = &["qonnx_dense", "qonnx_conv", "qonnx_qcdq"];
+
+#[test]
+fn emulator_and_float_ir_equal_qonnx_execution_bit_for_bit() {
+    for name in CASES {
+        let case = common::case(name);
+        let (x, golden) = (case.input(), case.golden());
+        let p = prepare(&case.model(), &Config::default(), None).unwrap();
+        let quantizers = p
+            .model
+            .graph
+            .node_weights()
+            .filter(|n| matches!(n.op, hlsrs::ir::Op::Quant { .. }))
+            .count();
+        assert!(quantizers >= 3, "{name}: {quantizers} quantizer layers");
+        for (what, y) in [
+            ("fixed", predict(&p, &x, false).unwrap()),
+            ("float", predict(&p, &x, true).unwrap()),
+        ] {
+            assert_eq!(y.data.len(), golden.data.len(), "{name}");
+            let differ = y
+                .data
+                .iter()
+                .zip(&golden.data)
+                .filter(|(a, b)| a != b)
+                .count();
+            assert_eq!(
+                differ, 0,
+                "{name} {what}: {differ} values differ from qonnx"
+            );
+        }
+        println!(
+            "{name}: {} values of {} samples equal qonnx's execution bit for bit ({quantizers} quantizers)",
+            golden.data.len(),
+            x.rows()
+        );
+    }
+}
+
+/// FNV-1a 64 of float32 little-endian bytes (the digest make_qonnx_testdata.py stores).
+fn fnv1a64(values: &[f64]) -> u64 {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for v in values {
+        for b in (*v as f32).to_le_bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01B3);
+        }
+    }
+    h
+}
+
+#[test]
+fn separable_conv_model_stream_design_equals_qonnx_and_csim() {
+    let dir = common::root().join("testdata/qonnx_separable_conv");
+    let about: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("about.json")).unwrap()).unwrap();
+    let x = arrays::read(&dir.join("input.npy")).unwrap();
+    let head = arrays::read(&dir.join("golden_head.npy")).unwrap();
+    let config = Config {
+        io: IoType::Stream,
+        ..Config::default()
+    };
+    let p = prepare(&dir.join("model.onnx"), &config, None).unwrap();
+    let y = predict(&p, &x, false).unwrap();
+    assert_eq!(y.shape, vec![1, 512, 512, 16]);
+    // The first rows, value by value, then the whole output by its digest.
+    let n = head.data.len();
+    assert_eq!(&y.data[..n], &head.data[..], "first rows differ from qonnx");
+    assert_eq!(
+        format!("{:016x}", fnv1a64(&y.data)),
+        about["golden_fnv1a64"].as_str().unwrap(),
+        "output digest differs from qonnx's"
+    );
+    let float = predict(&p, &x, true).unwrap();
+    assert_eq!(fnv1a64(&float.data), fnv1a64(&y.data), "float IR");
+    let tmp = common::tempdir();
+    let out = tmp.path().join("prj");
+    hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
+    let csim = common::assert_csim_matches_emulator(&p, &out, &x, "separable conv stream");
+    assert_eq!(csim.data, y.data);
+    println!(
+        "separable_conv_model_ch_last: {} output values equal qonnx's execution (digest {}); stream csim equals the emulator",
+        y.data.len(),
+        about["golden_fnv1a64"]
+    );
+}
+
+#[test]
+fn quantizers_without_an_exact_type_are_refused_with_the_reason() {
+    for (file, needle) in [
+        ("qonnx_scale", "scale 0.3"),
+        ("qonnx_zero_point", "nonzero zero point"),
+        ("qonnx_channel_scales", "per-channel scales"),
+    ] {
+        let m = common::root().join(format!("testdata/errors/{file}.onnx"));
+        let err = prepare(&m, &Config::default(), None).err().expect(file);
+        let text = err.to_string();
+        assert!(
+            err.is_user_error() && text.contains(needle),
+            "{file}: {text}"
+        );
+        assert!(text.contains("quant_"), "{file}: names the node: {text}");
+    }
+}
