@@ -90,6 +90,10 @@ pub struct ModelArgs {
     /// --target-error (regressors) with float on --calib data. Per-layer config types win.
     #[arg(long)]
     pub quantize: Option<String>,
+    /// For --quantize auto: the largest rounding error of a weight or bias (sets their fractional
+    /// bits instead of the --precision width).
+    #[arg(long, value_name = "E")]
+    pub max_weight_error: Option<f64>,
     /// For --quantize search: argmax agreement with the float model to keep, e.g. 0.99.
     #[arg(long, value_name = "F")]
     pub target_agreement: Option<f64>,
@@ -217,6 +221,9 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
     }
     if let Some(f) = a.target_agreement {
         c.target_agreement = Some(config::parse_target_agreement(f)?);
+    }
+    if let Some(f) = a.max_weight_error {
+        c.max_weight_error = Some(config::parse_target_error(f)?);
     }
     if let Some(f) = a.target_error {
         c.target_error = Some(config::parse_target_error(f)?);

@@ -73,6 +73,10 @@ pub struct Config {
     /// `quantize = "search"` on a regressor: the largest |fixed - float| allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_error: Option<f64>,
+    /// `quantize = "auto"`: weights and biases get the fractional bits that keep each within this
+    /// of its value (instead of filling the `precision` width).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_weight_error: Option<f64>,
     /// The range every input value lies in; None: the input type's whole range.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input_range: Option<(f64, f64)>,
@@ -101,6 +105,7 @@ impl Default for Config {
             calib: None,
             target_agreement: None,
             target_error: None,
+            max_weight_error: None,
             input_range: None,
             layers: BTreeMap::new(),
         }
@@ -125,6 +130,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "calib",
     "target_agreement",
     "target_error",
+    "max_weight_error",
     "input_range",
     "layers",
 ];
@@ -424,6 +430,12 @@ impl Config {
                 "prune" => c.prune = parse_prune(parse_str(v, key)?)?,
                 "quantize" => c.quantize = parse_quantize(parse_str(v, key)?)?,
                 "calib" => c.calib = Some(parse_str(v, key)?.into()),
+                "max_weight_error" => {
+                    let f = v
+                        .as_float()
+                        .ok_or_else(|| Error::input("'max_weight_error' must be a number"))?;
+                    c.max_weight_error = Some(parse_target_error(f)?);
+                }
                 "target_agreement" | "target_error" => {
                     let f = v
                         .as_float()

@@ -154,3 +154,36 @@ fn bad_quantize_settings_are_errors() {
         );
     }
 }
+
+#[test]
+fn an_error_bound_sets_the_fractional_bits_of_weights_and_biases() {
+    let case = common::case("three_layer_keras");
+    for e in [1e-2, 1e-4] {
+        let config = Config {
+            max_weight_error: Some(e),
+            ..auto(RANGE)
+        };
+        let p = prepare(&case.model(), &config, None).unwrap();
+        for n in p.model.topo_order() {
+            let node = p.model.node(n);
+            if let Op::Dense { weights, bias } = &node.op {
+                for (t, values) in [
+                    (node.precision.weight, weights),
+                    (node.precision.bias, bias),
+                ] {
+                    let q =
+                        hlsrs::kernels::Consts::quantize(t, values.data.iter().copied()).unwrap();
+                    let worst = values
+                        .data
+                        .iter()
+                        .zip(&q.raw)
+                        .map(|(v, &r)| (v - t.to_f64(r)).abs())
+                        .fold(0.0, f64::max);
+                    assert!(worst <= e, "{}: {t} errs by {worst} > {e}", node.name);
+                    // And not more bits than the bound needs: one fewer would break it.
+                    assert!(t.lsb() > e, "{}: {t} finer than needed for {e}", node.name);
+                }
+            }
+        }
+    }
+}

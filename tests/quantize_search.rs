@@ -99,3 +99,33 @@ fn search_needs_calibration_data_and_one_target() {
     assert!(err.to_string().contains("exactly one target"), "{err}");
     assert!(err.is_user_error());
 }
+
+#[test]
+fn search_on_a_regressor_keeps_the_max_error() {
+    // two_layer_keras ends in a sigmoid: one value per sample, a regression target.
+    let case = common::case("two_layer_keras");
+    let config = Config {
+        quantize: Quantize::Search,
+        calib: Some(case.dir.join("input.npy")),
+        target_error: Some(0.01),
+        ..Config::default()
+    };
+    let p = prepare(&case.model(), &config, None).unwrap();
+    let x = case.input();
+    let float = predict(&p, &x, true).unwrap();
+    let fixed = predict(&p, &x, false).unwrap();
+    let worst = fixed
+        .data
+        .iter()
+        .zip(&float.data)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst <= 0.01, "max error {worst} on the calibration data");
+    let base = prepare(&case.model(), &Config::default(), None).unwrap();
+    let (cost, base) = (bit_cost(&p.model).unwrap(), bit_cost(&base.model).unwrap());
+    assert!(cost < base, "bit cost {cost} of {base}");
+    println!(
+        "two_layer_keras quantize search (max error 0.01): bit cost {cost} of {base} ({:.1}%), max error {worst:.5}",
+        100.0 * cost as f64 / base as f64
+    );
+}

@@ -155,11 +155,16 @@ impl Pass for QuantizeAuto {
                     Some(vec![r; node.size()])
                 }
                 Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
+                    // Fractional bits: the width's, or enough for the error bound (rounding to
+                    // nearest errs by half a step at most).
+                    let frac = c
+                        .max_weight_error
+                        .map(|e| (1.0 / (2.0 * e)).log2().ceil() as i32);
                     if !own_weight {
-                        p.weight = fit(span(&weights.data), width, None, modes);
+                        p.weight = fit(span(&weights.data), width, frac, modes);
                     }
                     if !own_bias {
-                        p.bias = fit(span(&bias.data), width, None, modes);
+                        p.bias = fit(span(&bias.data), width, frac, modes);
                     }
                     let (w, b) = (quantized(p.weight, weights)?, quantized(p.bias, bias)?);
                     let xs = x(0);
