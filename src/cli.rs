@@ -29,6 +29,10 @@ pub enum Command {
     Csim(CsimArgs),
     /// Write any model as the hlsrs JSON description (docs/json-format.md).
     ExportJson(ExportJsonArgs),
+    /// Run Vitis HLS on a generated project (vitis_hls or vitis-run must be on PATH).
+    Build(BuildArgs),
+    /// Show the vendor reports found in a project: C-synthesis and Vivado utilisation.
+    Report(ReportArgs),
 }
 
 /// Settings shared by compile and predict. Flags override the config file.
@@ -143,6 +147,36 @@ pub struct PredictArgs {
 }
 
 #[derive(Args)]
+pub struct BuildArgs {
+    /// A project directory written by `hlsrs compile`.
+    pub project: PathBuf,
+    /// C-simulation in Vitis HLS.
+    #[arg(long)]
+    pub csim: bool,
+    /// C-synthesis (the default when no step is named).
+    #[arg(long)]
+    pub synth: bool,
+    /// C/RTL co-simulation.
+    #[arg(long)]
+    pub cosim: bool,
+    /// Export the IP.
+    #[arg(long)]
+    pub export: bool,
+    /// Vivado out-of-context synthesis of the RTL.
+    #[arg(long)]
+    pub vsynth: bool,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// A project directory (searched for the reports the tools wrote).
+    pub project: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
 pub struct CsimArgs {
     /// A project directory written by `hlsrs compile`.
     pub project: PathBuf,
@@ -253,6 +287,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(a) => predict(a),
         Command::Csim(a) => csim(a),
         Command::ExportJson(a) => export_json(a),
+        Command::Build(a) => build(a),
+        Command::Report(a) => report(a),
     }
 }
 
@@ -378,4 +414,92 @@ fn export_json(a: ExportJsonArgs) -> Result<()> {
         ))
     });
     crate::frontend::json::write(&model, &out, a.npy_weights)
+}
+
+fn build(a: BuildArgs) -> Result<()> {
+    let mut steps = crate::backend::vitis::build::Steps {
+        csim: a.csim,
+        synth: a.synth,
+        cosim: a.cosim,
+        export: a.export,
+        vsynth: a.vsynth,
+    };
+    if !(a.csim || a.synth || a.cosim || a.export || a.vsynth) {
+        steps.synth = true;
+    }
+    let tool = crate::backend::vitis::build::run(&a.project, steps)?;
+    println!(
+        "{tool} finished ({}); `hlsrs report {}` shows the results",
+        steps.tcl_args(),
+        a.project.display()
+    );
+    Ok(())
+}
+
+/// The design name from the project's manifest, if it has one.
+fn project_name(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("hlsrs.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["name"].as_str().map(str::to_string)
+}
+
+fn report(a: ReportArgs) -> Result<()> {
+    let r = crate::report::find(&a.project, project_name(&a.project).as_deref())?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).map_err(|e| Error::internal(e.to_string()))?
+        );
+        return Ok(());
+    }
+    if r.csynth.is_none() && r.vivado.is_none() {
+        return Err(Error::input(format!(
+            "no reports under {}: run `hlsrs build {}` (C-synthesis) first",
+            a.project.display(),
+            a.project.display()
+        )));
+    }
+    let show = |v: Option<u64>| v.map_or("-".to_string(), |x| x.to_string());
+    let row = |name: &str, used: &crate::report::Resources, avail: &crate::report::Resources| {
+        println!(
+            "  {name:<22} {:>8} {:>10} {:>10} {:>9} {:>6}",
+            show(used.dsp),
+            show(used.lut),
+            show(used.ff),
+            show(used.bram_18k),
+            show(used.uram)
+        );
+        println!(
+            "  {:<22} {:>8} {:>10} {:>10} {:>9} {:>6}",
+            "  available",
+            show(avail.dsp),
+            show(avail.lut),
+            show(avail.ff),
+            show(avail.bram_18k),
+            show(avail.uram)
+        );
+    };
+    println!(
+        "  {:<22} {:>8} {:>10} {:>10} {:>9} {:>6}",
+        "", "DSP", "LUT", "FF", "BRAM_18K", "URAM"
+    );
+    if let Some(c) = &r.csynth {
+        row("C-synthesis", &c.used, &c.available);
+        println!(
+            "  C-synthesis latency {}..{} cycles, interval {}..{}, clock {} ns (estimated {} ns), part {} [{}]",
+            show(c.latency_best),
+            show(c.latency_worst),
+            show(c.interval_min),
+            show(c.interval_max),
+            c.target_clock_ns.map_or("-".into(), |v| v.to_string()),
+            c.estimated_clock_ns.map_or("-".into(), |v| v.to_string()),
+            c.part.as_deref().unwrap_or("-"),
+            c.file.display()
+        );
+    }
+    if let Some(v) = &r.vivado {
+        row("Vivado synthesis", &v.used, &v.available);
+        println!("  [{}]", v.file.display());
+    }
+    Ok(())
 }

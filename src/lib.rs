@@ -22,6 +22,7 @@ pub mod output;
 pub mod parts;
 pub mod passes;
 pub mod quantize_search;
+pub mod report;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -1,6 +1,7 @@
 //! Vitis HLS backend: renders the project for a prepared model. Everything is produced in memory
 //! first (a failure writes nothing); the files are byte-for-byte deterministic.
 
+pub mod build;
 mod context;
 mod stream;
 mod templates;
