@@ -29,6 +29,8 @@ pub enum Command {
     Csim(CsimArgs),
     /// Write any model as the hlsrs JSON description (docs/json-format.md).
     ExportJson(ExportJsonArgs),
+    /// Estimate resources (DSP, LUT, FF, BRAM_18K, URAM) and latency before synthesis.
+    Estimate(EstimateArgs),
     /// Run Vitis HLS on a generated project (vitis_hls or vitis-run must be on PATH).
     Build(BuildArgs),
     /// Show the vendor reports found in a project: C-synthesis and Vivado utilisation.
@@ -129,6 +131,23 @@ pub struct CompileArgs {
     /// Print the IR after this pass and stop (passes: drop_reshape, fuse_batchnorm, apply_config).
     #[arg(long)]
     pub dump_after: Option<String>,
+    /// Refuse (exit 3, nothing written) when the estimate exceeds these limits, e.g.
+    /// dsp=60%,lut=50%,ff=40%,bram=80%,uram=10,latency=400ns,ii=1.
+    #[arg(long)]
+    pub budget: Option<String>,
+}
+
+#[derive(Args)]
+pub struct EstimateArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 3 with a table of what is over when the estimate exceeds these limits, e.g.
+    /// dsp=60%,lut=50%,bram=80%,latency=400ns,ii=1.
+    #[arg(long)]
+    pub budget: Option<String>,
 }
 
 #[derive(Args)]
@@ -288,6 +307,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Csim(a) => csim(a),
         Command::ExportJson(a) => export_json(a),
         Command::Build(a) => build(a),
+        Command::Estimate(a) => estimate(a),
         Command::Report(a) => report(a),
     }
 }
@@ -300,6 +320,9 @@ fn compile(a: CompileArgs) -> Result<()> {
         return Ok(());
     }
     let prepared = crate::prepare(&a.model.model, &config, None)?;
+    if let Some(b) = &a.budget {
+        check_budget(&prepared, b)?;
+    }
     let tb = match &a.tb_input {
         Some(p) => Some(arrays::read_samples(
             p,
@@ -313,6 +336,22 @@ fn compile(a: CompileArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(format!("hls_{}", prepared.model.name)));
     let report = crate::compile(&prepared, &out, a.force, tb.as_ref())?;
     print_summary(&prepared, &out, &report);
+    let e = estimate_of(&prepared)?;
+    let (t, u) = (&e.total, &e.utilisation);
+    println!(
+        "  estimate: DSP {} ({:.1}%), LUT {} ({:.1}%), FF {} ({:.1}%), BRAM_18K {} ({:.1}%); latency {} cycles = {} ns, II {} (`hlsrs estimate` per layer)",
+        t.dsp,
+        u[0],
+        t.lut,
+        u[1],
+        t.ff,
+        u[2],
+        t.bram_18k,
+        u[3],
+        e.latency_cycles,
+        e.latency_ns,
+        e.ii
+    );
     Ok(())
 }
 
@@ -436,6 +475,13 @@ fn build(a: BuildArgs) -> Result<()> {
     Ok(())
 }
 
+/// The estimate recorded in the project's manifest, if any.
+fn project_estimate(dir: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("hlsrs.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(v["estimate"].clone()).filter(|e| e.is_object())
+}
+
 /// The design name from the project's manifest, if it has one.
 fn project_name(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join("hlsrs.json")).ok()?;
@@ -500,6 +546,134 @@ fn report(a: ReportArgs) -> Result<()> {
     if let Some(v) = &r.vivado {
         row("Vivado synthesis", &v.used, &v.available);
         println!("  [{}]", v.file.display());
+    }
+    // The estimate hlsrs compile recorded, and each real figure against it.
+    if let Some(est) = project_estimate(&a.project) {
+        let e = |k: &str| est["total"][k].as_u64();
+        println!(
+            "  {:<22} {:>8} {:>10} {:>10} {:>9} {:>6}   latency {} cycles",
+            "estimate (hlsrs.json)",
+            show(e("dsp")),
+            show(e("lut")),
+            show(e("ff")),
+            show(e("bram_18k")),
+            show(e("uram")),
+            show(est["latency_cycles"].as_u64())
+        );
+        let ratio = |real: Option<u64>, est: Option<u64>| match (real, est) {
+            (Some(r), Some(e)) if e > 0 => format!("{:.2}", r as f64 / e as f64),
+            _ => "-".into(),
+        };
+        for (name, used, lat) in [
+            (
+                "real / estimate (C)",
+                r.csynth.as_ref().map(|c| c.used.clone()),
+                r.csynth.as_ref().and_then(|c| c.latency_worst),
+            ),
+            (
+                "real / estimate (Viv)",
+                r.vivado.as_ref().map(|v| v.used.clone()),
+                None,
+            ),
+        ] {
+            let Some(u) = used else { continue };
+            println!(
+                "  {name:<22} {:>8} {:>10} {:>10} {:>9} {:>6}   latency {}",
+                ratio(u.dsp, e("dsp")),
+                ratio(u.lut, e("lut")),
+                ratio(u.ff, e("ff")),
+                ratio(u.bram_18k, e("bram_18k")),
+                ratio(u.uram, e("uram")),
+                ratio(lat, est["latency_cycles"].as_u64())
+            );
+        }
+    }
+    Ok(())
+}
+
+fn estimate_of(p: &crate::Prepared) -> Result<crate::estimate::Estimate> {
+    crate::estimate::estimate(&p.model, p.config.io, p.config.clock, &p.part)
+}
+
+/// Errs (exit 3) with a table of the figures over `budget`.
+fn check_budget(p: &crate::Prepared, budget: &str) -> Result<()> {
+    let b = crate::estimate::Budget::parse(budget)?;
+    let e = estimate_of(p)?;
+    let over = b.over(&e);
+    if over.is_empty() {
+        return Ok(());
+    }
+    let mut table = format!("  {:<10} {:>20} {:>12}\n", "figure", "estimate", "budget");
+    for (what, est, lim) in over {
+        table.push_str(&format!("  {what:<10} {est:>20} {lim:>12}\n"));
+    }
+    Err(Error::OverBudget(table))
+}
+
+fn estimate(a: EstimateArgs) -> Result<()> {
+    let config = resolve_config(&a.model)?;
+    let p = crate::prepare(&a.model.model, &config, None)?;
+    let e = estimate_of(&p)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&e).map_err(|e| Error::internal(e.to_string()))?
+        );
+    } else {
+        let w = e
+            .layers
+            .iter()
+            .map(|l| l.name.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        println!(
+            "estimate of '{}' for {} at {} ns (docs/estimator.md)",
+            p.model.name, p.part.full, p.config.clock
+        );
+        println!(
+            "  {:<w$} {:<12} {:>7} {:>9} {:>9} {:>8} {:>8} {:>4}  products dsp/lut/shift",
+            "layer", "kind", "DSP", "LUT", "FF", "BRAM_18K", "latency", "II"
+        );
+        for l in &e.layers {
+            let prods = if l.products == Default::default() {
+                String::new()
+            } else {
+                format!("{}/{}/{}", l.products.dsp, l.products.lut, l.products.shift)
+            };
+            println!(
+                "  {:<w$} {:<12} {:>7} {:>9} {:>9} {:>8} {:>8} {:>4}  {prods}",
+                l.name,
+                l.kind,
+                l.cost.dsp,
+                l.cost.lut,
+                l.cost.ff,
+                l.cost.bram_18k,
+                l.latency_cycles,
+                l.ii
+            );
+        }
+        let t = &e.total;
+        let u = &e.utilisation;
+        println!(
+            "  total: DSP {} ({:.1}%), LUT {} ({:.1}%), FF {} ({:.1}%), BRAM_18K {} ({:.1}%), URAM {} ({:.1}%); latency {} cycles = {} ns, II {}",
+            t.dsp,
+            u[0],
+            t.lut,
+            u[1],
+            t.ff,
+            u[2],
+            t.bram_18k,
+            u[3],
+            t.uram,
+            u[4],
+            e.latency_cycles,
+            e.latency_ns,
+            e.ii
+        );
+    }
+    if let Some(b) = &a.budget {
+        check_budget(&p, b)?;
     }
     Ok(())
 }

@@ -15,6 +15,8 @@ pub enum Error {
     },
     /// A compiler bug or an environment failure the user could not have prevented.
     Internal(String),
+    /// The design's estimate exceeds a `--budget`: the table of what is over.
+    OverBudget(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -64,6 +66,14 @@ impl Error {
     pub fn is_user_error(&self) -> bool {
         matches!(self, Error::Input { .. })
     }
+    /// The process exit code: 2 bad input, 3 over budget, 1 internal error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Input { .. } => 2,
+            Error::OverBudget(_) => 3,
+            Error::Internal(_) => 1,
+        }
+    }
     /// An I/O failure on a path the user gave.
     pub fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
         Error::input(format!("cannot {what}: {e}")).in_file(path)
@@ -87,6 +97,7 @@ impl fmt::Display for Error {
                 f.write_str(message)
             }
             Error::Internal(m) => write!(f, "internal error: {m}"),
+            Error::OverBudget(table) => write!(f, "over budget:\n{table}"),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod csim;
 pub mod emulate;
 pub mod error;
+pub mod estimate;
 pub mod frontend;
 pub mod ir;
 pub mod kernels;

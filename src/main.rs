@@ -1,5 +1,5 @@
 //! The `hlsrs` binary: parses arguments, runs the command, maps errors to exit codes
-//! (0 ok, 2 bad input or config, 1 internal error).
+//! (0 ok, 2 bad input or config, 3 estimate over a --budget, 1 internal error).
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {
             eprintln!("error: {e}");
-            ExitCode::from(if e.is_user_error() { 2 } else { 1 })
+            ExitCode::from(e.exit_code())
         }
         Err(_) => {
             eprintln!("error: internal error (a bug in hlsrs); please report it with the model");

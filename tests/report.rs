@@ -192,3 +192,25 @@ fn build_runs_the_tool_and_reports_its_errors() {
         "-f build_prj.tcl csim=0 synth=1 cosim=0 export=0 vsynth=0"
     );
 }
+
+#[test]
+fn report_shows_the_real_figures_beside_the_estimate() {
+    // A compiled project (its hlsrs.json holds the estimate) with the reference reports in it.
+    let (_d, prj) = project();
+    let dst = prj.join("myproject_prj/solution1/syn/report");
+    std::fs::create_dir_all(&dst).unwrap();
+    for ext in ["xml", "rpt"] {
+        std::fs::copy(
+            csynth_file(ext),
+            dst.join(format!("myproject_csynth.{ext}")),
+        )
+        .unwrap();
+    }
+    let o = hlsrs(&["report", prj.to_str().unwrap()], None);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("estimate (hlsrs.json)") && text.contains("real / estimate (C)"),
+        "{text}"
+    );
+}

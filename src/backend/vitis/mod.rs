@@ -294,6 +294,8 @@ fn manifest(
             "type": model.node(model.output).precision.result,
         },
         "layers": layers,
+        // Before synthesis (docs/estimator.md); `hlsrs report` shows it beside the real figures.
+        "estimate": crate::estimate::estimate(model, opts.config.io, opts.config.clock, opts.part)?,
         "notes": opts.notes,
         "config": opts.config,
         "files": files,

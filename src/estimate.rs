@@ -1,0 +1,537 @@
+//! Resource and latency estimates of a design before synthesis, from the same kernel plans the
+//! C++ is generated from. The model is analytic and its constants are calibrated on real Vitis
+//! HLS 2024.1 results (docs/estimator.md; tests/estimate.rs checks every reference):
+//!
+//! - A product by a constant weight: nothing for 0 (not emitted) or a power of two (a shift);
+//!   LUTs (shift-and-add) when the weight's odd part has at most 6 bits or the weight type at most
+//!   8; otherwise one DSP (two beyond a 27x18 multiplier). Resource strategy divides the
+//!   multipliers by the reuse factor.
+//! - Adders, comparators and multiplexers cost LUTs per bit; lookup tables one BRAM_18K per two
+//!   reads of an 18 Kb table; registers are the pipeline stages' widths plus the input port.
+//! - Latency: a multiply and the adder tree per dense layer against the clock; 3 cycles per table
+//!   read; the reuse factor in resource strategy; layers add along the longest path.
+
+use crate::config::IoType;
+use crate::error::Result;
+use crate::ir::{FixedType, Model};
+use crate::kernels::dense::DensePlan;
+use crate::kernels::{Kernel, LayerPlan, plan_model};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// LUTs per bit of a comparator with its multiplexer (relu, max).
+const LUT_PER_COMPARE_BIT: f64 = 2.45;
+/// LUTs per bit of an adder.
+const LUT_PER_ADD_BIT: f64 = 1.3;
+/// LUTs of a table activation per value and bit of its result, beyond the BRAM (index, read
+/// registers, and for elu/selu the pass-through of positive values).
+const LUT_TABLE_PER_BIT: f64 = 7.2;
+const LUT_TABLE_PASS_PER_BIT: f64 = 9.4;
+/// LUTs per accumulator bit of the cast into the result type.
+const LUT_CAST_PER_BIT: f64 = 0.3;
+/// Cycles of a table read.
+const TABLE_LATENCY: u64 = 3;
+/// Delays (ns) of a DSP multiply and of one adder level, for the latency of a dense layer.
+const MULTIPLY_NS: f64 = 3.0;
+const ADD_NS: f64 = 1.0;
+/// Bits of one BRAM_18K.
+const BRAM_BITS: usize = 18 * 1024;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cost {
+    pub dsp: u64,
+    pub lut: u64,
+    pub ff: u64,
+    pub bram_18k: u64,
+    pub uram: u64,
+}
+
+impl Cost {
+    fn add(&mut self, o: &Cost) {
+        self.dsp += o.dsp;
+        self.lut += o.lut;
+        self.ff += o.ff;
+        self.bram_18k += o.bram_18k;
+        self.uram += o.uram;
+    }
+}
+
+/// How a layer's products by constant weights map to hardware.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Products {
+    pub dsp: u64,
+    pub lut: u64,
+    /// Powers of two: shifts.
+    pub shift: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerEstimate {
+    pub name: String,
+    pub kind: &'static str,
+    pub cost: Cost,
+    pub products: Products,
+    pub latency_cycles: u64,
+    pub ii: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub layers: Vec<LayerEstimate>,
+    pub total: Cost,
+    pub latency_cycles: u64,
+    pub latency_ns: f64,
+    pub ii: u64,
+    /// Percent of the part: DSP, LUT, FF, BRAM_18K, URAM.
+    pub utilisation: [f64; 5],
+}
+
+/// How a product by the constant `raw` (a weight of type `w`) is built.
+enum Product {
+    Free,
+    Lut,
+    Dsp(u64),
+}
+
+fn product(raw: i128, w: FixedType, x: FixedType) -> Product {
+    if raw == 0 {
+        return Product::Free;
+    }
+    let m = raw.unsigned_abs();
+    let odd = m >> m.trailing_zeros();
+    if odd == 1 {
+        Product::Free
+    } else if 128 - odd.leading_zeros() <= 6 || w.width <= 8 {
+        Product::Lut
+    } else {
+        let (a, b) = (x.width.max(w.width), x.width.min(w.width));
+        Product::Dsp(if a <= 27 && b <= 18 { 1 } else { 2 })
+    }
+}
+
+fn f(v: f64) -> u64 {
+    v.round().max(0.0) as u64
+}
+
+/// The cost of one dense block (a dense layer, a convolution's position, a recurrent product)
+/// and its latency and interval.
+fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Products) {
+    let mut products = Products::default();
+    let mut dsp = 0;
+    let mut lut_mults = 0.0;
+    let mut terms = vec![0usize; d.n_out];
+    for (b, t) in d.bias.raw.iter().zip(terms.iter_mut()).take(d.n_out) {
+        *t += (*b != 0) as usize;
+    }
+    let mut any_dsp = false;
+    for (_, j, k) in d.schedule(0) {
+        match product(d.weights.raw[k], d.weights.ty, x) {
+            Product::Free if d.weights.raw[k] == 0 => continue,
+            Product::Free => products.shift += 1,
+            Product::Lut => {
+                lut_mults += 1.5 * x.width as f64;
+                products.lut += 1;
+            }
+            Product::Dsp(n) => {
+                dsp += n;
+                any_dsp = true;
+                products.dsp += 1;
+            }
+        }
+        terms[j] += 1;
+    }
+    let adds: usize = terms.iter().map(|t| t.saturating_sub(1)).sum();
+    let levels = terms
+        .iter()
+        .map(|&t| usize::BITS - t.saturating_sub(1).leading_zeros())
+        .max()
+        .unwrap_or(0) as f64;
+    let r = d.reuse as u64;
+    // Products, the adder trees, and the cast of each accumulator into the result.
+    let mut lut = lut_mults
+        + adds as f64 * d.accum.width as f64 * LUT_PER_ADD_BIT
+        + d.n_out as f64 * d.accum.width as f64 * LUT_CAST_PER_BIT;
+    let (latency, ii) = match d.strategy {
+        crate::ir::Strategy::Latency => {
+            let ns = if any_dsp { MULTIPLY_NS } else { 0.0 } + levels * ADD_NS;
+            ((ns / clock).floor() as u64, 1)
+        }
+        crate::ir::Strategy::Resource => {
+            dsp = dsp.div_ceil(r);
+            lut /= r as f64;
+            (r + 1 + (levels * ADD_NS / clock).ceil() as u64, r)
+        }
+    };
+    let ff = latency * (d.n_out as u64) * d.accum.width as u64;
+    (
+        Cost {
+            dsp,
+            lut: f(lut),
+            ff,
+            ..Cost::default()
+        },
+        latency,
+        ii,
+        products,
+    )
+}
+
+type LayerFigures = (&'static str, Cost, u64, u64, Products);
+
+fn layer(p: &LayerPlan, io: IoType, clock: f64) -> LayerFigures {
+    let products = match &p.kernel {
+        Kernel::Dense(d) => dense_cost(d, p.input_types[0], clock).3,
+        Kernel::Conv(c) => dense_cost(&c.dense, p.input_types[0], clock).3,
+        _ => Products::default(),
+    };
+    let (kind, cost, lat, ii) = layer_cost(p, io, clock);
+    (kind, cost, lat, ii, products)
+}
+
+fn layer_cost(p: &LayerPlan, io: IoType, clock: f64) -> (&'static str, Cost, u64, u64) {
+    let n = p.size as f64;
+    let w = p.result.width as f64;
+    let x = p.input_types.first().copied().unwrap_or(p.result);
+    let compare = |count: f64| Cost {
+        lut: f(count * LUT_PER_COMPARE_BIT * w),
+        ..Cost::default()
+    };
+    match &p.kernel {
+        Kernel::Input => (
+            "input",
+            Cost {
+                ff: f(n * w) + 2,
+                ..Cost::default()
+            },
+            0,
+            1,
+        ),
+        Kernel::Dense(d) => {
+            let (c, lat, ii, _) = dense_cost(d, x, clock);
+            ("dense", c, lat, ii)
+        }
+        Kernel::Conv(cp) => {
+            let (mut c, lat, ii, _) = dense_cost(&cp.dense, x, clock);
+            let positions: usize = cp.out_spatial.iter().product();
+            let blocks = (positions * cp.groups) as u64;
+            match io {
+                // Every position unrolled.
+                IoType::Parallel => {
+                    c.dsp *= blocks;
+                    c.lut *= blocks;
+                    c.ff *= blocks;
+                    ("conv", c, lat, ii)
+                }
+                // One position after the other through the shared block.
+                IoType::Stream => (
+                    "conv",
+                    c,
+                    lat + positions as u64 * ii,
+                    positions as u64 * ii,
+                ),
+            }
+        }
+        Kernel::Relu => ("relu", compare(n), 0, 1),
+        Kernel::LeakyRelu { alpha } if alpha.ty.to_f64(alpha.raw[0]) == 1.0 => {
+            ("leaky_relu", Cost::default(), 0, 1)
+        }
+        Kernel::LeakyRelu { .. } => ("leaky_relu", compare(1.5 * n), 0, 1),
+        Kernel::PRelu { slope } => {
+            let all_zero = slope.raw.iter().all(|&s| s == 0);
+            ("prelu", compare(if all_zero { n } else { 1.5 * n }), 0, 1)
+        }
+        Kernel::Clip { .. } | Kernel::HardSigmoid { .. } => ("clip", compare(2.0 * n), 0, 1),
+        Kernel::Quant { .. } => ("quant", compare(n), 0, 1),
+        Kernel::Table(t) => {
+            let pass = !matches!(t.mode, crate::kernels::activation::TableMode::Table);
+            let bits = t.size() * t.table.ty.width as usize;
+            let per_table = bits.div_ceil(BRAM_BITS) as u64;
+            let lut_bit = if pass {
+                LUT_TABLE_PASS_PER_BIT
+            } else {
+                LUT_TABLE_PER_BIT
+            };
+            (
+                t.func,
+                Cost {
+                    lut: f(n * w * lut_bit),
+                    ff: f(2.5 * n * w),
+                    bram_18k: (p.size as u64).div_ceil(2) * per_table,
+                    ..Cost::default()
+                },
+                TABLE_LATENCY,
+                1,
+            )
+        }
+        Kernel::Softmax(s) => {
+            let bits = s.exp_table.raw.len() * s.exp_table.ty.width as usize;
+            let per_table = bits.div_ceil(BRAM_BITS) as u64;
+            (
+                "softmax",
+                Cost {
+                    dsp: p.size as u64,
+                    lut: f(n * w * (LUT_TABLE_PER_BIT + 2.0 * LUT_PER_ADD_BIT)),
+                    ff: f(3.0 * n * w),
+                    bram_18k: ((p.size as u64).div_ceil(2) + (s.rows as u64).div_ceil(2))
+                        * per_table,
+                    ..Cost::default()
+                },
+                2 * TABLE_LATENCY + (usize::BITS - s.n.leading_zeros()) as u64,
+                1,
+            )
+        }
+        Kernel::Pool(pl) => {
+            let k = pl.window.size() as f64;
+            let c = match pl.kind {
+                crate::ir::ops::PoolKind::Max => compare(n * (k - 1.0)),
+                crate::ir::ops::PoolKind::Average => {
+                    // The sum, and a multiply by 1/count (a shift for powers of two).
+                    let recip = &pl.recip;
+                    let mult = match product(*recip.raw.last().unwrap_or(&0), recip.ty, pl.sum) {
+                        Product::Dsp(d) => Cost {
+                            dsp: d * p.size as u64,
+                            ..Cost::default()
+                        },
+                        Product::Lut => Cost {
+                            lut: f(n * 1.5 * pl.sum.width as f64),
+                            ..Cost::default()
+                        },
+                        Product::Free => Cost::default(),
+                    };
+                    let mut c = Cost {
+                        lut: f(n * (k - 1.0) * LUT_PER_ADD_BIT * pl.sum.width as f64),
+                        ..Cost::default()
+                    };
+                    c.add(&mult);
+                    c
+                }
+            };
+            ("pool", c, 0, 1)
+        }
+        Kernel::Add | Kernel::Sub => (
+            "add",
+            Cost {
+                lut: f(n * LUT_PER_ADD_BIT * w),
+                ..Cost::default()
+            },
+            0,
+            1,
+        ),
+        Kernel::Mul => (
+            "mul",
+            Cost {
+                dsp: p.size as u64,
+                ..Cost::default()
+            },
+            (MULTIPLY_NS / clock).floor() as u64,
+            1,
+        ),
+        Kernel::ScaleShift { scale, .. } => {
+            let mut c = Cost::default();
+            for i in 0..p.size {
+                match product(scale.raw[i % scale.raw.len()], scale.ty, x) {
+                    Product::Dsp(d) => c.dsp += d,
+                    Product::Lut => c.lut += f(1.5 * x.width as f64),
+                    Product::Free => {}
+                }
+            }
+            c.lut += f(n * LUT_PER_ADD_BIT * w);
+            ("scale_shift", c, 0, 1)
+        }
+        Kernel::Recurrent(r) => {
+            let mut c = Cost::default();
+            let mut step = 0;
+            for d in r.wx.iter().chain(&r.rh).chain(&r.rhh) {
+                let (dc, lat, ii, _) = dense_cost(d, x, clock);
+                c.add(&dc);
+                step = step.max(lat.max(ii));
+            }
+            let gates = p.size as f64 / r.seq.max(1) as f64;
+            c.lut += f(gates * w * LUT_TABLE_PER_BIT * 3.0);
+            c.bram_18k += (r.acts.len() as u64) * 2;
+            let per_step = step + TABLE_LATENCY + 1;
+            let steps = if r.rec.stateful { 1 } else { r.seq as u64 };
+            ("recurrent", c, per_step * steps, per_step * steps)
+        }
+        Kernel::Concat { .. } | Kernel::Gather { .. } => ("wiring", Cost::default(), 0, 1),
+    }
+}
+
+/// The estimate of a prepared model for `io` at `clock` ns, against the part's resources.
+pub fn estimate(
+    model: &Model,
+    io: IoType,
+    clock: f64,
+    part: &crate::parts::Part,
+) -> Result<Estimate> {
+    let plans = plan_model(model)?;
+    let mut layers = Vec::new();
+    let mut total = Cost::default();
+    // Longest path: each layer finishes after its slowest input.
+    let mut done: HashMap<_, u64> = HashMap::new();
+    let mut ii = 1;
+    for p in &plans {
+        let (kind, cost, mut lat, lii, products) = layer(p, io, clock);
+        // A FIFO between two processes (the model input arrives as a stream already).
+        let from_layer = model.inputs(p.node).iter().any(|&i| i != model.input);
+        if io == IoType::Stream && from_layer {
+            lat += 1;
+        }
+        let start = model
+            .inputs(p.node)
+            .iter()
+            .map(|i| done.get(i).copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        done.insert(p.node, start + lat);
+        ii = ii.max(lii);
+        total.add(&cost);
+        layers.push(LayerEstimate {
+            name: model.node(p.node).name.clone(),
+            kind,
+            cost,
+            products,
+            latency_cycles: lat,
+            ii: lii,
+        });
+    }
+    let latency_cycles = done.get(&model.output).copied().unwrap_or(0) * model.steps as u64;
+    let pct = |used: u64, avail: u32| {
+        if avail == 0 {
+            0.0
+        } else {
+            100.0 * used as f64 / avail as f64
+        }
+    };
+    Ok(Estimate {
+        utilisation: [
+            pct(total.dsp, part.dsp),
+            pct(total.lut, part.lut),
+            pct(total.ff, part.ff),
+            pct(total.bram_18k, part.bram_18k),
+            pct(total.uram, part.uram),
+        ],
+        layers,
+        total,
+        latency_cycles,
+        latency_ns: latency_cycles as f64 * clock,
+        ii,
+    })
+}
+
+/// Limits for CI (`--budget dsp=60%,lut=50%,bram=80%,latency=400ns,ii=1`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Budget {
+    /// (resource, limit): a percent of the part, or a count.
+    pub resources: Vec<(Resource, Limit)>,
+    pub latency_ns: Option<f64>,
+    pub latency_cycles: Option<u64>,
+    pub ii: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Resource {
+    Dsp,
+    Lut,
+    Ff,
+    Bram,
+    Uram,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    Percent(f64),
+    Count(u64),
+}
+
+impl Budget {
+    pub fn parse(s: &str) -> Result<Budget> {
+        let bad = |why: String| {
+            crate::error::Error::input(format!(
+                "budget '{s}': {why}; expected e.g. dsp=60%,lut=50%,ff=40%,bram=80%,uram=10,latency=400ns (or cycles),ii=1"
+            ))
+        };
+        let mut b = Budget::default();
+        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (k, v) = item
+                .split_once('=')
+                .ok_or_else(|| bad(format!("'{item}' has no '='")))?;
+            let v = v.trim();
+            let number = |t: &str| {
+                t.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x >= 0.0)
+                    .ok_or_else(|| bad(format!("'{v}' is not a number")))
+            };
+            let limit = || -> Result<Limit> {
+                Ok(match v.strip_suffix('%') {
+                    Some(p) => Limit::Percent(number(p)?),
+                    None => Limit::Count(number(v)? as u64),
+                })
+            };
+            match k.trim() {
+                "dsp" => b.resources.push((Resource::Dsp, limit()?)),
+                "lut" => b.resources.push((Resource::Lut, limit()?)),
+                "ff" => b.resources.push((Resource::Ff, limit()?)),
+                "bram" => b.resources.push((Resource::Bram, limit()?)),
+                "uram" => b.resources.push((Resource::Uram, limit()?)),
+                "latency" => match (v.strip_suffix("ns"), v.strip_suffix("cycles")) {
+                    (Some(ns), _) => b.latency_ns = Some(number(ns)?),
+                    (_, Some(c)) => b.latency_cycles = Some(number(c)? as u64),
+                    _ => return Err(bad(format!("latency '{v}' needs a unit, ns or cycles"))),
+                },
+                "ii" => b.ii = Some(number(v)? as u64),
+                other => return Err(bad(format!("unknown figure '{other}'"))),
+            }
+        }
+        Ok(b)
+    }
+
+    /// What is over: (figure, estimate, limit) in words.
+    pub fn over(&self, e: &Estimate) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for (r, lim) in &self.resources {
+            let (name, used, pct) = match r {
+                Resource::Dsp => ("DSP", e.total.dsp, e.utilisation[0]),
+                Resource::Lut => ("LUT", e.total.lut, e.utilisation[1]),
+                Resource::Ff => ("FF", e.total.ff, e.utilisation[2]),
+                Resource::Bram => ("BRAM_18K", e.total.bram_18k, e.utilisation[3]),
+                Resource::Uram => ("URAM", e.total.uram, e.utilisation[4]),
+            };
+            match *lim {
+                Limit::Percent(p) if pct > p => {
+                    out.push((name.into(), format!("{used} ({pct:.1}%)"), format!("{p}%")))
+                }
+                Limit::Count(c) if used > c => {
+                    out.push((name.into(), used.to_string(), c.to_string()))
+                }
+                _ => {}
+            }
+        }
+        if let Some(ns) = self.latency_ns
+            && e.latency_ns > ns
+        {
+            out.push((
+                "latency".into(),
+                format!("{} ns", e.latency_ns),
+                format!("{ns} ns"),
+            ));
+        }
+        if let Some(c) = self.latency_cycles
+            && e.latency_cycles > c
+        {
+            out.push((
+                "latency".into(),
+                format!("{} cycles", e.latency_cycles),
+                format!("{c} cycles"),
+            ));
+        }
+        if let Some(ii) = self.ii
+            && e.ii > ii
+        {
+            out.push(("II".into(), e.ii.to_string(), ii.to_string()));
+        }
+        out
+    }
+}
