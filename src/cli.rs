@@ -135,6 +135,13 @@ pub struct CompileArgs {
     /// dsp=60%,lut=50%,ff=40%,bram=80%,uram=10,latency=400ns,ii=1.
     #[arg(long)]
     pub budget: Option<String>,
+    /// Choose each dense/conv layer's reuse factor (and strategy) for the least DSPs and LUTs
+    /// that keep the estimated latency within this many ns.
+    #[arg(long, value_name = "NS")]
+    pub target_latency: Option<f64>,
+    /// Likewise for the initiation interval (cycles).
+    #[arg(long, value_name = "CYCLES")]
+    pub target_ii: Option<u64>,
 }
 
 #[derive(Args)]
@@ -148,6 +155,16 @@ pub struct EstimateArgs {
     /// dsp=60%,lut=50%,bram=80%,latency=400ns,ii=1.
     #[arg(long)]
     pub budget: Option<String>,
+    /// Also list, per dense/conv layer, every valid reuse factor with its estimated cost.
+    #[arg(long)]
+    pub advise: bool,
+    /// Choose each dense/conv layer's reuse factor (and strategy) for the least DSPs and LUTs
+    /// that keep the estimated latency within this many ns.
+    #[arg(long, value_name = "NS")]
+    pub target_latency: Option<f64>,
+    /// Likewise for the initiation interval (cycles).
+    #[arg(long, value_name = "CYCLES")]
+    pub target_ii: Option<u64>,
 }
 
 #[derive(Args)]
@@ -320,6 +337,7 @@ fn compile(a: CompileArgs) -> Result<()> {
         return Ok(());
     }
     let prepared = crate::prepare(&a.model.model, &config, None)?;
+    let prepared = with_targets(&a.model, prepared, a.target_latency, a.target_ii)?;
     if let Some(b) = &a.budget {
         check_budget(&prepared, b)?;
     }
@@ -610,9 +628,62 @@ fn check_budget(p: &crate::Prepared, budget: &str) -> Result<()> {
     Err(Error::OverBudget(table))
 }
 
+/// With a latency or II target: the reuse factors `estimate::choose_reuse` picks, set per layer
+/// in the config and the model prepared again; exit 3 when no choice meets the targets.
+fn with_targets(
+    args: &ModelArgs,
+    p: crate::Prepared,
+    latency: Option<f64>,
+    ii: Option<u64>,
+) -> Result<crate::Prepared> {
+    if latency.is_none() && ii.is_none() {
+        return Ok(p);
+    }
+    let chosen = crate::estimate::choose_reuse(&p.model, p.config.io, p.config.clock, &p.part, latency, ii)?
+        .ok_or_else(|| {
+            Error::OverBudget(format!(
+                "  no reuse factors meet latency {} / II {}: even the fastest design is slower (see hlsrs estimate --advise)\n",
+                latency.map_or("-".into(), |v| format!("{v} ns")),
+                ii.map_or("-".into(), |v| v.to_string())
+            ))
+        })?;
+    let mut config = p.config.clone();
+    for (name, o) in &chosen {
+        let lc = config.layers.entry(name.clone()).or_default();
+        lc.reuse = Some(o.reuse);
+        lc.strategy = Some(o.strategy);
+        println!(
+            "  target: layer '{name}' reuse {} ({}), {} DSP, {} cycles",
+            o.reuse,
+            o.strategy.name(),
+            o.dsp,
+            o.latency_cycles
+        );
+    }
+    crate::prepare(&args.model, &config, None)
+}
+
 fn estimate(a: EstimateArgs) -> Result<()> {
     let config = resolve_config(&a.model)?;
     let p = crate::prepare(&a.model.model, &config, None)?;
+    let p = with_targets(&a.model, p, a.target_latency, a.target_ii)?;
+    if a.advise {
+        for (name, opts) in crate::estimate::reuse_options(&p.model, p.config.io, p.config.clock)? {
+            println!("  reuse factors of '{name}' (R: DSP / LUT / latency / II):");
+            let line: Vec<String> = opts
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{}: {}/{}/{}/{}",
+                        o.reuse, o.dsp, o.lut, o.latency_cycles, o.ii
+                    )
+                })
+                .collect();
+            for chunk in line.chunks(6) {
+                println!("    {}", chunk.join("   "));
+            }
+        }
+    }
     let e = estimate_of(&p)?;
     if a.json {
         println!(

@@ -535,3 +535,127 @@ impl Budget {
         out
     }
 }
+
+/// One reuse-factor choice of a dense or conv layer and what it costs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReuseOption {
+    pub reuse: usize,
+    pub strategy: crate::ir::Strategy,
+    pub dsp: u64,
+    pub lut: u64,
+    pub latency_cycles: u64,
+    pub ii: u64,
+}
+
+/// Every valid reuse factor of each dense and conv layer with its cost: (layer, options).
+/// Reuse factor 1 is the latency strategy; larger ones the resource strategy.
+pub fn reuse_options(
+    model: &Model,
+    io: IoType,
+    clock: f64,
+) -> Result<Vec<(String, Vec<ReuseOption>)>> {
+    let mut out = Vec::new();
+    for n in model.topo_order() {
+        let products = model.node(n).op.matrix_products();
+        if !matches!(
+            model.node(n).op,
+            crate::ir::Op::Dense { .. } | crate::ir::Op::Conv { .. }
+        ) {
+            continue;
+        }
+        let mut options = Vec::new();
+        for r in crate::kernels::dense::common_reuse_factors(&products) {
+            let mut m = model.clone();
+            let strategy = if r == 1 {
+                crate::ir::Strategy::Latency
+            } else {
+                crate::ir::Strategy::Resource
+            };
+            m.node_mut(n).hardware.reuse = r;
+            m.node_mut(n).hardware.strategy = strategy;
+            let plan = crate::kernels::plan_layer(&m, n)?;
+            let (_, cost, latency_cycles, ii, _) = layer(&plan, io, clock);
+            options.push(ReuseOption {
+                reuse: r,
+                strategy,
+                dsp: cost.dsp,
+                lut: cost.lut,
+                latency_cycles,
+                ii,
+            });
+        }
+        out.push((model.node(n).name.clone(), options));
+    }
+    Ok(out)
+}
+
+/// Per dense and conv layer, the reuse factor (and strategy) of least cost (DSPs, then LUTs)
+/// that keeps the design within `target_latency_ns` and `target_ii`: the cheapest option of
+/// each layer within the interval first, then, while the latency is over, the step that saves
+/// the most cycles per DSP added. None when even the fastest options miss the targets.
+pub fn choose_reuse(
+    model: &Model,
+    io: IoType,
+    clock: f64,
+    part: &crate::parts::Part,
+    target_latency_ns: Option<f64>,
+    target_ii: Option<u64>,
+) -> Result<Option<Vec<(String, ReuseOption)>>> {
+    let options = reuse_options(model, io, clock)?;
+    let mut pick: Vec<usize> = Vec::new();
+    for (_, opts) in &options {
+        let ok: Vec<usize> = (0..opts.len())
+            .filter(|&k| target_ii.is_none_or(|t| opts[k].ii <= t))
+            .collect();
+        let Some(&best) = ok
+            .iter()
+            .min_by_key(|&&k| (opts[k].dsp, opts[k].lut, opts[k].reuse))
+        else {
+            return Ok(None);
+        };
+        pick.push(best);
+    }
+    let latency_of = |pick: &[usize]| -> Result<f64> {
+        let mut m = model.clone();
+        for ((name, opts), &k) in options.iter().zip(pick) {
+            let n = m.find(name).expect("layer of the model");
+            m.node_mut(n).hardware.reuse = opts[k].reuse;
+            m.node_mut(n).hardware.strategy = opts[k].strategy;
+        }
+        Ok(estimate(&m, io, clock, part)?.latency_ns)
+    };
+    if let Some(target) = target_latency_ns {
+        let mut lat = latency_of(&pick)?;
+        while lat > target {
+            // The faster option of some layer with the best cycles saved per DSP added.
+            let mut best: Option<(usize, usize, f64)> = None;
+            for (l, (_, opts)) in options.iter().enumerate() {
+                let cur = &opts[pick[l]];
+                for (k, o) in opts.iter().enumerate() {
+                    if o.latency_cycles >= cur.latency_cycles || target_ii.is_some_and(|t| o.ii > t)
+                    {
+                        continue;
+                    }
+                    let saved = (cur.latency_cycles - o.latency_cycles) as f64;
+                    let added = (o.dsp as f64 - cur.dsp as f64).max(0.0) + 1.0;
+                    let score = saved / added;
+                    if best.is_none_or(|(_, _, s)| score > s) {
+                        best = Some((l, k, score));
+                    }
+                }
+            }
+            let Some((l, k, _)) = best else {
+                return Ok(None);
+            };
+            pick[l] = k;
+            lat = latency_of(&pick)?;
+        }
+    }
+    Ok(Some(
+        options
+            .into_iter()
+            .zip(pick)
+            .map(|((name, opts), k)| (name, opts[k].clone()))
+            .collect(),
+    ))
+}

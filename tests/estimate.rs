@@ -229,3 +229,74 @@ fn estimate_json_and_manifest_agree() {
     assert_eq!(v, manifest["estimate"]);
     assert!(v["total"]["dsp"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn targets_choose_the_cheapest_reuse_factors_that_meet_them() {
+    let case = common::case("three_layer_keras");
+    let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
+    let fastest = estimate(&p.model, p.config.io, p.config.clock, &p.part).unwrap();
+    for (lat, ii) in [(Some(200.0), Some(8)), (None, Some(4)), (Some(100.0), None)] {
+        let chosen =
+            hlsrs::estimate::choose_reuse(&p.model, p.config.io, p.config.clock, &p.part, lat, ii)
+                .unwrap()
+                .expect("reachable");
+        let mut config = Config::default();
+        for (name, o) in &chosen {
+            let lc = config.layers.entry(name.clone()).or_default();
+            lc.reuse = Some(o.reuse);
+            lc.strategy = Some(o.strategy);
+        }
+        let q = hlsrs::prepare(&case.model(), &config, None).unwrap();
+        let e = estimate(&q.model, q.config.io, q.config.clock, &q.part).unwrap();
+        assert!(
+            lat.is_none_or(|l| e.latency_ns <= l),
+            "{lat:?}: {} ns",
+            e.latency_ns
+        );
+        assert!(ii.is_none_or(|t| e.ii <= t), "{ii:?}: II {}", e.ii);
+        assert!(
+            e.total.dsp < fastest.total.dsp,
+            "{} vs {}",
+            e.total.dsp,
+            fastest.total.dsp
+        );
+        // Least cost: no layer could take a cheaper option within the interval and keep the
+        // latency target.
+        for (name, o) in &chosen {
+            let options =
+                hlsrs::estimate::reuse_options(&q.model, q.config.io, q.config.clock).unwrap();
+            let (_, opts) = options.iter().find(|(n, _)| n == name).unwrap();
+            for cheaper in opts
+                .iter()
+                .filter(|c| c.dsp < o.dsp && ii.is_none_or(|t| c.ii <= t))
+            {
+                let mut c2 = config.clone();
+                c2.layers.get_mut(name).unwrap().reuse = Some(cheaper.reuse);
+                c2.layers.get_mut(name).unwrap().strategy = Some(cheaper.strategy);
+                let r = hlsrs::prepare(&case.model(), &c2, None).unwrap();
+                let e2 = estimate(&r.model, r.config.io, r.config.clock, &r.part).unwrap();
+                assert!(
+                    lat.is_some_and(|l| e2.latency_ns > l),
+                    "{name}: R={} would be cheaper and still meet the targets",
+                    cheaper.reuse
+                );
+            }
+        }
+        println!(
+            "three_layer_keras targets latency {lat:?} ns, II {ii:?}: DSP {} (fastest {}), {} ns, II {}",
+            e.total.dsp, fastest.total.dsp, e.latency_ns, e.ii
+        );
+    }
+    // Unreachable: exit 3.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_hlsrs"))
+        .args([
+            "estimate",
+            case.model().to_str().unwrap(),
+            "--target-latency",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no reuse factors meet"));
+}

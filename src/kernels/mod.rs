@@ -121,7 +121,7 @@ pub fn plan_model(model: &Model) -> Result<Vec<LayerPlan>> {
         .collect()
 }
 
-fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
+pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
     let node = model.node(n);
     let p = &node.precision;
     let inputs = model.inputs(n);
