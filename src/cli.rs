@@ -131,17 +131,8 @@ pub struct CompileArgs {
     /// Print the IR after this pass and stop (passes: drop_reshape, fuse_batchnorm, apply_config).
     #[arg(long)]
     pub dump_after: Option<String>,
-    /// Refuse (exit 3, nothing written) when the estimate exceeds these limits, e.g.
-    /// dsp=60%,lut=50%,ff=40%,bram=80%,uram=10,latency=400ns,ii=1.
-    #[arg(long)]
-    pub budget: Option<String>,
-    /// Choose each dense/conv layer's reuse factor (and strategy) for the least DSPs and LUTs
-    /// that keep the estimated latency within this many ns.
-    #[arg(long, value_name = "NS")]
-    pub target_latency: Option<f64>,
-    /// Likewise for the initiation interval (cycles).
-    #[arg(long, value_name = "CYCLES")]
-    pub target_ii: Option<u64>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args)]
@@ -151,13 +142,20 @@ pub struct EstimateArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Exit 3 with a table of what is over when the estimate exceeds these limits, e.g.
-    /// dsp=60%,lut=50%,bram=80%,latency=400ns,ii=1.
-    #[arg(long)]
-    pub budget: Option<String>,
     /// Also list, per dense/conv layer, every valid reuse factor with its estimated cost.
     #[arg(long)]
     pub advise: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Estimate limits shared by estimate and compile.
+#[derive(Args)]
+pub struct LimitArgs {
+    /// Exit 3 with a table of what is over (compile: nothing written) when the estimate exceeds
+    /// these limits, e.g. dsp=60%,lut=50%,ff=40%,bram=80%,uram=10,latency=400ns,ii=1.
+    #[arg(long)]
+    pub budget: Option<String>,
     /// Choose each dense/conv layer's reuse factor (and strategy) for the least DSPs and LUTs
     /// that keep the estimated latency within this many ns.
     #[arg(long, value_name = "NS")]
@@ -337,8 +335,8 @@ fn compile(a: CompileArgs) -> Result<()> {
         return Ok(());
     }
     let prepared = crate::prepare(&a.model.model, &config, None)?;
-    let prepared = with_targets(&a.model, prepared, a.target_latency, a.target_ii)?;
-    if let Some(b) = &a.budget {
+    let prepared = with_targets(&a.model, prepared, &a.limits)?;
+    if let Some(b) = &a.limits.budget {
         check_budget(&prepared, b)?;
     }
     let tb = match &a.tb_input {
@@ -633,9 +631,9 @@ fn check_budget(p: &crate::Prepared, budget: &str) -> Result<()> {
 fn with_targets(
     args: &ModelArgs,
     p: crate::Prepared,
-    latency: Option<f64>,
-    ii: Option<u64>,
+    limits: &LimitArgs,
 ) -> Result<crate::Prepared> {
+    let (latency, ii) = (limits.target_latency, limits.target_ii);
     if latency.is_none() && ii.is_none() {
         return Ok(p);
     }
@@ -666,7 +664,7 @@ fn with_targets(
 fn estimate(a: EstimateArgs) -> Result<()> {
     let config = resolve_config(&a.model)?;
     let p = crate::prepare(&a.model.model, &config, None)?;
-    let p = with_targets(&a.model, p, a.target_latency, a.target_ii)?;
+    let p = with_targets(&a.model, p, &a.limits)?;
     if a.advise {
         for (name, opts) in crate::estimate::reuse_options(&p.model, p.config.io, p.config.clock)? {
             println!("  reuse factors of '{name}' (R: DSP / LUT / latency / II):");
@@ -743,7 +741,7 @@ fn estimate(a: EstimateArgs) -> Result<()> {
             e.ii
         );
     }
-    if let Some(b) = &a.budget {
+    if let Some(b) = &a.limits.budget {
         check_budget(&p, b)?;
     }
     Ok(())

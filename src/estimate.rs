@@ -178,17 +178,39 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
 
 type LayerFigures = (&'static str, Cost, u64, u64, Products);
 
+/// A layer's kind, cost, latency, interval, and how its constant products map.
 fn layer(p: &LayerPlan, io: IoType, clock: f64) -> LayerFigures {
-    let products = match &p.kernel {
-        Kernel::Dense(d) => dense_cost(d, p.input_types[0], clock).3,
-        Kernel::Conv(c) => dense_cost(&c.dense, p.input_types[0], clock).3,
-        _ => Products::default(),
+    let (kind, cost, lat, ii) = match &p.kernel {
+        Kernel::Dense(d) => {
+            let (c, lat, ii, products) = dense_cost(d, p.input_types[0], clock);
+            return ("dense", c, lat, ii, products);
+        }
+        Kernel::Conv(cp) => {
+            let (mut c, lat, ii, products) = dense_cost(&cp.dense, p.input_types[0], clock);
+            let positions: usize = cp.out_spatial.iter().product();
+            let blocks = (positions * cp.groups) as u64;
+            return match io {
+                // Every position unrolled.
+                IoType::Parallel => {
+                    c.dsp *= blocks;
+                    c.lut *= blocks;
+                    c.ff *= blocks;
+                    ("conv", c, lat, ii, products)
+                }
+                // One position after the other through the shared block.
+                IoType::Stream => {
+                    let n = positions as u64 * ii;
+                    ("conv", c, lat + n, n, products)
+                }
+            };
+        }
+        _ => layer_cost(p, clock),
     };
-    let (kind, cost, lat, ii) = layer_cost(p, io, clock);
-    (kind, cost, lat, ii, products)
+    (kind, cost, lat, ii, Products::default())
 }
 
-fn layer_cost(p: &LayerPlan, io: IoType, clock: f64) -> (&'static str, Cost, u64, u64) {
+/// Layers without constant products.
+fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
     let n = p.size as f64;
     let w = p.result.width as f64;
     let x = p.input_types.first().copied().unwrap_or(p.result);
@@ -206,31 +228,7 @@ fn layer_cost(p: &LayerPlan, io: IoType, clock: f64) -> (&'static str, Cost, u64
             0,
             1,
         ),
-        Kernel::Dense(d) => {
-            let (c, lat, ii, _) = dense_cost(d, x, clock);
-            ("dense", c, lat, ii)
-        }
-        Kernel::Conv(cp) => {
-            let (mut c, lat, ii, _) = dense_cost(&cp.dense, x, clock);
-            let positions: usize = cp.out_spatial.iter().product();
-            let blocks = (positions * cp.groups) as u64;
-            match io {
-                // Every position unrolled.
-                IoType::Parallel => {
-                    c.dsp *= blocks;
-                    c.lut *= blocks;
-                    c.ff *= blocks;
-                    ("conv", c, lat, ii)
-                }
-                // One position after the other through the shared block.
-                IoType::Stream => (
-                    "conv",
-                    c,
-                    lat + positions as u64 * ii,
-                    positions as u64 * ii,
-                ),
-            }
-        }
+        Kernel::Dense(_) | Kernel::Conv(_) => unreachable!("costed by layer"),
         Kernel::Relu => ("relu", compare(n), 0, 1),
         Kernel::LeakyRelu { alpha } if alpha.ty.to_f64(alpha.raw[0]) == 1.0 => {
             ("leaky_relu", Cost::default(), 0, 1)

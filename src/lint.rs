@@ -15,14 +15,10 @@ use crate::error::Result;
 use crate::ir::{FixedType, Model, Op, Tensor};
 use crate::kernels::{Consts, Kernel, plan_model};
 
-/// The fewest integer bits of a signed type of `t`'s width holding every value.
+/// The signed type of `t`'s width and modes with the fewest integer bits holding every value.
 fn fitting_type(t: FixedType, values: &[f64]) -> FixedType {
     let mag = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let mut int = t.int;
-    while (FixedType { int, ..t }).max_value() < mag && int < 64 {
-        int += 1;
-    }
-    FixedType { int, ..t }
+    crate::passes::fit((-mag, mag), t.width, None, t)
 }
 
 fn constants_fit(
@@ -84,21 +80,21 @@ pub fn lint(model: &Model, config: &Config) -> Result<Vec<String>> {
         match (&plan.kernel, x) {
             (Kernel::Dense(d), Some(x))
             | (Kernel::Conv(crate::kernels::conv::ConvPlan { dense: d, .. }), Some(x)) => {
-                // The largest partial sum any input of the input type can make.
-                let groups = d.bias.raw.len() / d.n_out;
-                let xmax = x.max_value().max(-x.min_value());
-                let mut reach = 0.0f64;
-                for g in 0..groups {
-                    let mut per: Vec<f64> = d.bias.raw[g * d.n_out..(g + 1) * d.n_out]
-                        .iter()
-                        .map(|&b| d.bias.ty.to_f64(b).abs())
-                        .collect();
-                    for (_, j, k) in d.schedule(g) {
-                        per[j] += d.weights.ty.to_f64(d.weights.raw[k]).abs() * xmax;
+                // The integer bits of the exact accumulator: enough for the largest partial
+                // sum any input of the input type can make.
+                let need = match &node.op {
+                    Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
+                        crate::passes::exact_accumulator(
+                            x,
+                            node.precision.weight,
+                            node.precision.bias,
+                            weights,
+                            bias,
+                        )?
+                        .int
                     }
-                    reach = per.iter().fold(reach, |a, &b| a.max(b));
-                }
-                let need = fitting_type(FixedType::fixed(d.accum.width, 1), &[reach]).int;
+                    _ => continue,
+                };
                 if d.accum.int > need + 1 {
                     out.push(format!(
                         "warning: layer '{name}': accumulator {} has {} integer bits; no sum of inputs of {x} needs more than {need}; fix: [layers.{name}] accum = \"{}\" (or leave accum unset: exact and as narrow as the weights allow)",

@@ -14,13 +14,13 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ir::Model;
 
-pub use apply_config::ApplyConfig;
+pub use apply_config::{ApplyConfig, exact_accumulator};
 pub use drop_reshape::DropReshape;
 pub use fold_transpose_into_dense::FoldTransposeIntoDense;
 pub use fuse_batchnorm::FuseBatchNorm;
 pub use prune_magnitude::PruneMagnitude;
 pub use prune_structured::PruneStructured;
-pub use quantize_auto::QuantizeAuto;
+pub use quantize_auto::{QuantizeAuto, fit};
 pub use step_recurrent::StepRecurrent;
 
 /// What passes read and report.

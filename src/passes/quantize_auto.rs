@@ -42,7 +42,7 @@ fn scale(x: Iv, w: f64) -> Iv {
 
 /// The narrowest type with `frac` fractional bits (None: `width` bits in all) holding `iv`, with
 /// the quantization and overflow modes of `modes`.
-pub(crate) fn fit(iv: Iv, width: u32, frac: Option<i32>, modes: FixedType) -> FixedType {
+pub fn fit(iv: Iv, width: u32, frac: Option<i32>, modes: FixedType) -> FixedType {
     let unsigned = iv.0 >= 0.0;
     let mut int: i32 = if unsigned { 0 } else { 1 };
     loop {
