@@ -33,7 +33,8 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Run Vitis HLS on a generated project (vitis_hls or vitis-run must be on PATH).
     Build(BuildArgs),
-    /// Show the vendor reports found in a project: C-synthesis and Vivado utilisation.
+    /// Show the vendor reports found in a project: C-synthesis, co-simulation and Vivado
+    /// utilisation.
     Report(ReportArgs),
 }
 
@@ -514,7 +515,7 @@ fn report(a: ReportArgs) -> Result<()> {
         );
         return Ok(());
     }
-    if r.csynth.is_none() && r.vivado.is_none() {
+    if r.csynth.is_none() && r.cosim.is_none() && r.vivado.is_none() {
         return Err(Error::input(format!(
             "no reports under {}: run `hlsrs build {}` (C-synthesis) first",
             a.project.display(),
@@ -559,6 +560,29 @@ fn report(a: ReportArgs) -> Result<()> {
             c.file.display()
         );
     }
+    if let Some(c) = &r.cosim {
+        println!(
+            "  co-simulation ({}): {}, latency {}/{}/{} cycles (min/avg/max), interval {}/{}/{}{} [{}]",
+            c.rtl,
+            c.status,
+            show(c.latency_min),
+            show(c.latency_avg),
+            show(c.latency_max),
+            show(c.interval_min),
+            show(c.interval_avg),
+            show(c.interval_max),
+            c.total_cycles
+                .map_or(String::new(), |t| format!(", {t} cycles in all")),
+            c.file.display()
+        );
+        if !c.passed() {
+            eprintln!(
+                "warning: co-simulation {}: the RTL's outputs did not match the C model's (see the simulation log beside {})",
+                c.status,
+                c.file.display()
+            );
+        }
+    }
     if let Some(v) = &r.vivado {
         row("Vivado synthesis", &v.used, &v.available);
         println!("  [{}]", v.file.display());
@@ -601,6 +625,15 @@ fn report(a: ReportArgs) -> Result<()> {
                 ratio(u.bram_18k, e("bram_18k")),
                 ratio(u.uram, e("uram")),
                 ratio(lat, est["latency_cycles"].as_u64())
+            );
+        }
+        // The co-simulation measures the latency of the RTL itself.
+        if let Some(lat) = r.cosim.as_ref().and_then(|c| c.latency_max) {
+            println!(
+                "  {:<22} {:>47}   latency {}",
+                "real / estimate (cosim)",
+                "",
+                ratio(Some(lat), est["latency_cycles"].as_u64())
             );
         }
     }

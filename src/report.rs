@@ -1,6 +1,5 @@
 //! Reads what the vendor tools wrote into a project: the C-synthesis report (XML, else the text
-//! report) and the Vivado utilisation report. (Co-simulation reports are not read yet: there is
-//! no reference one to test a parser against.) The formats are the
+//! report), the C/RTL co-simulation report and the Vivado utilisation report. The formats are the
 //! tools' own (Vivado HLS 2020.1 and Vitis HLS 2020-2024 name the DSP column `DSP48E` or `DSP`;
 //! 7-series utilisation reports say `Slice LUTs`, UltraScale ones `CLB LUTs`).
 
@@ -41,9 +40,34 @@ pub struct VivadoSynth {
     pub available: Resources,
 }
 
+/// The C/RTL co-simulation result (`<top>_cosim.rpt`): the RTL the testbench drove, whether
+/// its outputs matched the C model's, and the measured latency and interval. Figures are `None`
+/// where the tool wrote `NA` (a failed run; the interval of a single transaction).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cosim {
+    pub file: PathBuf,
+    pub rtl: String,
+    pub status: String,
+    pub latency_min: Option<u64>,
+    pub latency_avg: Option<u64>,
+    pub latency_max: Option<u64>,
+    pub interval_min: Option<u64>,
+    pub interval_avg: Option<u64>,
+    pub interval_max: Option<u64>,
+    /// Vitis 2023 and later add the cycles of the whole run.
+    pub total_cycles: Option<u64>,
+}
+
+impl Cosim {
+    pub fn passed(&self) -> bool {
+        self.status.eq_ignore_ascii_case("pass")
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Reports {
     pub csynth: Option<Csynth>,
+    pub cosim: Option<Cosim>,
     pub vivado: Option<VivadoSynth>,
 }
 
@@ -164,6 +188,38 @@ pub fn parse_csynth_rpt(text: &str, file: &Path) -> Result<Csynth> {
     Ok(c)
 }
 
+/// A co-simulation report (`<top>_cosim.rpt`). One row per RTL language; the one that ran is
+/// the row whose status is not `NA`.
+pub fn parse_cosim_rpt(text: &str, file: &Path) -> Result<Cosim> {
+    let row = text
+        .lines()
+        .map(cells)
+        .filter(|v| v.len() >= 2 && matches!(v[0], "Verilog" | "VHDL" | "SystemC"))
+        .find(|v| v[1] != "NA")
+        .ok_or_else(|| {
+            Error::input("not a co-simulation report: no Verilog or VHDL row with a status")
+                .in_file(file)
+        })?;
+    // Averages may be written with decimals.
+    let at = |k: usize| {
+        row.get(k)
+            .and_then(|s| s.parse::<f64>().ok())
+            .map(|v| v.round() as u64)
+    };
+    Ok(Cosim {
+        file: file.to_path_buf(),
+        rtl: row[0].to_string(),
+        status: row[1].to_string(),
+        latency_min: at(2),
+        latency_avg: at(3),
+        latency_max: at(4),
+        interval_min: at(5),
+        interval_avg: at(6),
+        interval_max: at(7),
+        total_cycles: at(8),
+    })
+}
+
 /// A Vivado utilisation report (`report_utilization`).
 pub fn parse_vivado_utilization(text: &str, file: &Path) -> Result<VivadoSynth> {
     let rows: Vec<Vec<&str>> = text.lines().map(cells).filter(|v| v.len() >= 4).collect();
@@ -254,9 +310,17 @@ pub fn find(dir: &Path, top: Option<&str>) -> Result<Reports> {
         (None, Some(r)) => Some(parse_csynth_rpt(&read(&r)?, &r)?),
         _ => None,
     };
+    let cosim = match pick("_cosim.rpt") {
+        Some(p) => Some(parse_cosim_rpt(&read(&p)?, &p)?),
+        None => None,
+    };
     let vivado = match pick("vivado_synth.rpt") {
         Some(p) => Some(parse_vivado_utilization(&read(&p)?, &p)?),
         None => None,
     };
-    Ok(Reports { csynth, vivado })
+    Ok(Reports {
+        csynth,
+        cosim,
+        vivado,
+    })
 }

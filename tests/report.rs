@@ -1,5 +1,6 @@
-//! Vendor reports (issue 6): the C-synthesis and Vivado utilisation parsers on real report files
-//! (testdata/vitis_reports, copied from ../shared/reference/vitis-reports), `hlsrs report`, and
+//! Vendor reports (issue 6): the C-synthesis, co-simulation and Vivado utilisation parsers on
+//! real report files (testdata/vitis_reports: from ../shared/reference/vitis-reports, and two
+//! co-simulation reports from public projects), `hlsrs report`, and
 //! `hlsrs build` without Vitis (the clear error) and with a stand-in tool (its arguments, and
 //! its ERROR lines when it fails).
 
@@ -72,6 +73,87 @@ fn vivado_utilization_report_is_read() {
     assert_eq!(v.available.bram_18k, Some(280));
 }
 
+fn cosim_file(which: &str) -> std::path::PathBuf {
+    reports().join(format!("cosim/{which}/myproject_cosim.rpt"))
+}
+
+#[test]
+fn cosim_reports_of_both_layouts_are_read() {
+    let read = |p: &Path| report::parse_cosim_rpt(&std::fs::read_to_string(p).unwrap(), p).unwrap();
+    // Vitis 2022: latency and interval columns only; one transaction, so no interval.
+    let pass = read(&cosim_file("vitis2022_pass"));
+    assert!(pass.passed());
+    assert_eq!(pass.rtl, "Verilog");
+    assert_eq!(
+        (pass.latency_min, pass.latency_avg, pass.latency_max),
+        (Some(777), Some(777), Some(777))
+    );
+    assert_eq!(
+        (pass.interval_min, pass.interval_avg, pass.interval_max),
+        (None, None, None)
+    );
+    assert_eq!(pass.total_cycles, None);
+    // The newer layout (a total-execution-time column); a failed run has no figures.
+    let fail = read(&cosim_file("vitis2024_fail"));
+    assert!(!fail.passed());
+    assert_eq!(
+        (fail.rtl.as_str(), fail.status.as_str()),
+        ("Verilog", "Fail")
+    );
+    assert_eq!((fail.latency_max, fail.total_cycles), (None, None));
+    // A passing run in that layout carries the total in its ninth column.
+    let text = std::fs::read_to_string(cosim_file("vitis2024_fail"))
+        .unwrap()
+        .replace(
+            "|   Verilog|      Fail|             NA|             NA|             NA|             NA|             NA|             NA|                    NA|",
+            "|   Verilog|      Pass|            301|          302.5|            304|            100|            100|            100|                  1304|",
+        );
+    let p = report::parse_cosim_rpt(&text, Path::new("edited.rpt")).unwrap();
+    assert_eq!(
+        (
+            p.latency_min,
+            p.latency_avg,
+            p.latency_max,
+            p.interval_max,
+            p.total_cycles
+        ),
+        (Some(301), Some(303), Some(304), Some(100), Some(1304))
+    );
+}
+
+#[test]
+fn report_command_shows_the_cosimulation() {
+    let (_d, prj) = project();
+    for (which, status) in [("vitis2022_pass", "Pass"), ("vitis2024_fail", "Fail")] {
+        let dst = prj.join("myproject_prj/solution1/sim/report");
+        std::fs::create_dir_all(&dst).unwrap();
+        std::fs::copy(cosim_file(which), dst.join("myproject_cosim.rpt")).unwrap();
+        let o = hlsrs(&["report", prj.to_str().unwrap()], None);
+        assert!(o.status.success());
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(&format!("co-simulation (Verilog): {status}")),
+            "{text}"
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            err.contains("warning: co-simulation Fail"),
+            status == "Fail",
+            "{err}"
+        );
+        if status == "Pass" {
+            // Measured latency beside the estimate hlsrs.json holds.
+            assert!(
+                text.contains("latency 777/777/777") && text.contains("real / estimate (cosim)"),
+                "{text}"
+            );
+        }
+        let o = hlsrs(&["report", prj.to_str().unwrap(), "--json"], None);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["cosim"]["status"], status);
+    }
+}
+
 #[test]
 fn other_files_are_not_reports() {
     let p = reports().join("vivado_hls.app");
@@ -80,6 +162,7 @@ fn other_files_are_not_reports() {
         report::parse_csynth_xml(&text, &p).err(),
         report::parse_csynth_rpt(&text, &p).err(),
         report::parse_vivado_utilization(&text, &p).err(),
+        report::parse_cosim_rpt(&text, &p).err(),
     ] {
         let err = err.expect("refused");
         assert!(
