@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::ir::{FixedType, Model};
 use crate::kernels::dense::DensePlan;
 use crate::kernels::{Kernel, LayerPlan, plan_model};
+use petgraph::stable_graph::NodeIndex;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -36,6 +37,11 @@ const MULTIPLY_NS: f64 = 3.0;
 const ADD_NS: f64 = 1.0;
 /// Bits of one BRAM_18K.
 const BRAM_BITS: usize = 18 * 1024;
+/// The largest FIFO (depth x width bits) Vitis builds from shift registers by default.
+const FIFO_SRL_MAX_BITS: usize = 1024;
+/// LUTs and FFs of a FIFO's read/write control (full, empty, counters).
+const FIFO_CONTROL_LUT: u64 = 10;
+const FIFO_CONTROL_FF: u64 = 4;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Cost {
@@ -197,11 +203,9 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64) -> LayerFigures {
                     c.ff *= blocks;
                     ("conv", c, lat, ii, products)
                 }
-                // One position after the other through the shared block.
-                IoType::Stream => {
-                    let n = positions as u64 * ii;
-                    ("conv", c, lat + n, n, products)
-                }
+                // One position after the other through the shared block: the schedule of
+                // the positions is `stream_process`'s.
+                IoType::Stream => ("conv", c, lat, ii, products),
             };
         }
         _ => layer_cost(p, clock),
@@ -355,6 +359,124 @@ fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
     }
 }
 
+/// Positions (pixels) of a value in io_stream: all but the channel axis.
+fn pixels(model: &Model, n: NodeIndex) -> usize {
+    let s = &model.node(n).shape;
+    s.iter().product::<usize>() / s.last().copied().unwrap_or(1).max(1)
+}
+
+/// An io_stream layer's DATAFLOW process, given the cycles its first and last input pixels
+/// arrive: the cycles it writes its first and last pixel, and how long one run keeps it busy.
+/// A process is a function, not a pipeline: it takes the next input only after its run ends,
+/// so the design's interval is its busiest process's run. `lat` and `ii` are the layer's
+/// kernel latency and interval per pixel (per position for a window).
+fn stream_process(
+    model: &Model,
+    n: NodeIndex,
+    lat: u64,
+    ii: u64,
+    first_in: u64,
+    last_in: u64,
+) -> (u64, u64, u64) {
+    use crate::backend::vitis::stream::{Pattern, pattern};
+    let ii = ii.max(1);
+    match pattern(model, n) {
+        Pattern::PerPixel(px) => {
+            let px = px.max(1) as u64;
+            let first = first_in + lat;
+            (
+                first,
+                (last_in + lat).max(first + (px - 1) * ii),
+                px * ii + lat,
+            )
+        }
+        // Reads everything, computes, writes every pixel.
+        Pattern::Whole { read, write } => {
+            let first = last_in + lat;
+            (
+                first,
+                first + write.max(1) as u64 - 1,
+                (read + write) as u64 + lat,
+            )
+        }
+        // The first output waits for the rows its window spans.
+        Pattern::Window {
+            in_w,
+            rows_done_at,
+            out_w,
+        } => {
+            let rows = rows_done_at.iter().position(|&d| d > 0).unwrap_or(0) + 1;
+            let positions = (rows_done_at.last().copied().unwrap_or(0) * out_w).max(1) as u64;
+            let first = first_in + (rows * in_w) as u64 - 1 + lat;
+            let read = (rows_done_at.len() * in_w) as u64;
+            (
+                first,
+                (last_in + lat).max(first + (positions - 1) * ii),
+                read.max(positions * ii) + lat,
+            )
+        }
+    }
+}
+
+/// The FIFOs between io_stream processes, at the depths the project gets.
+fn fifo_cost(model: &Model, plans: &[LayerPlan]) -> Cost {
+    let index_of: HashMap<NodeIndex, usize> =
+        plans.iter().enumerate().map(|(i, p)| (p.node, i)).collect();
+    let result: HashMap<NodeIndex, FixedType> = plans.iter().map(|p| (p.node, p.result)).collect();
+    let wiring = crate::backend::vitis::stream::wire(model, &index_of);
+    let mut c = Cost::default();
+    for s in &wiring.streams {
+        let channels = model.node(s.node).shape.last().copied().unwrap_or(1);
+        c.add(&fifo(channels * result[&s.node].width as usize, s.depth));
+    }
+    c
+}
+
+/// One FIFO of `depth` words of `width` bits. Vitis builds a FIFO of at most 1024 bits, or of
+/// depth at most 2, from shift-register LUTs (one SRL32 per bit and 32 words), and larger ones
+/// as memories (`config_storage fifo` defaults, UG1399), which we take to be LUT RAM (64 words
+/// a LUT per bit) up to 64 words and block RAM beyond. The control logic is calibrated on the
+/// FIFO table of the shared Vivado HLS report: a 16-bit FIFO of depth 1 costs 28 LUTs and 5 FFs.
+pub fn fifo(width: usize, depth: usize) -> Cost {
+    let depth = depth.max(1);
+    let addr = (usize::BITS - depth.leading_zeros()) as u64;
+    let control = Cost {
+        lut: FIFO_CONTROL_LUT + 2 * addr,
+        ff: FIFO_CONTROL_FF + addr,
+        ..Cost::default()
+    };
+    let storage = if depth <= 2 || depth * width <= FIFO_SRL_MAX_BITS {
+        Cost {
+            lut: (width * depth.div_ceil(32)) as u64,
+            ..Cost::default()
+        }
+    } else if depth <= 64 {
+        Cost {
+            lut: (width * depth.div_ceil(64)) as u64,
+            ff: width as u64,
+            ..Cost::default()
+        }
+    } else {
+        // Block RAM aspect ratios: 512 x 36, 1K x 18, 2K x 9, 4K x 4, 8K x 2, 16K x 1.
+        let per_block = match depth {
+            0..=512 => 36,
+            513..=1024 => 18,
+            1025..=2048 => 9,
+            2049..=4096 => 4,
+            4097..=8192 => 2,
+            _ => 1,
+        };
+        Cost {
+            bram_18k: (width.div_ceil(per_block) * depth.div_ceil(16384)) as u64,
+            ff: width as u64,
+            ..Cost::default()
+        }
+    };
+    let mut c = control;
+    c.add(&storage);
+    c
+}
+
 /// The estimate of a prepared model for `io` at `clock` ns, against the part's resources.
 pub fn estimate(
     model: &Model,
@@ -365,23 +487,37 @@ pub fn estimate(
     let plans = plan_model(model)?;
     let mut layers = Vec::new();
     let mut total = Cost::default();
-    // Longest path: each layer finishes after its slowest input.
-    let mut done: HashMap<_, u64> = HashMap::new();
+    // io_parallel: the cycle each layer's result is ready (longest path). io_stream: the cycles
+    // each layer's process writes its first and its last pixel.
+    let mut done: HashMap<_, (u64, u64)> = HashMap::new();
     let mut ii = 1;
     for p in &plans {
-        let (kind, cost, mut lat, lii, products) = layer(p, io, clock);
-        // A FIFO between two processes (the model input arrives as a stream already).
-        let from_layer = model.inputs(p.node).iter().any(|&i| i != model.input);
-        if io == IoType::Stream && from_layer {
-            lat += 1;
-        }
-        let start = model
-            .inputs(p.node)
-            .iter()
-            .map(|i| done.get(i).copied().unwrap_or(0))
-            .max()
-            .unwrap_or(0);
-        done.insert(p.node, start + lat);
+        let (kind, cost, lat, lii, products) = layer(p, io, clock);
+        let inputs = model.inputs(p.node);
+        let (lat, lii) = match io {
+            IoType::Parallel => {
+                let start = inputs.iter().map(|i| done[i].1).max().unwrap_or(0);
+                done.insert(p.node, (start + lat, start + lat));
+                (lat, lii)
+            }
+            IoType::Stream if p.node == model.input => {
+                // The input arrives one pixel a cycle.
+                done.insert(p.node, (0, pixels(model, p.node) as u64 - 1));
+                (0, 1)
+            }
+            IoType::Stream => {
+                // Through a FIFO from another process (the model input is a stream already).
+                let fifo = |i: NodeIndex| (i != model.input) as u64;
+                let first_in = inputs.iter().map(|&i| done[&i].0 + fifo(i)).max();
+                let last_in = inputs.iter().map(|&i| done[&i].1 + fifo(i)).max();
+                let (first_in, last_in) = (first_in.unwrap_or(0), last_in.unwrap_or(0));
+                let (first, last, busy) =
+                    stream_process(model, p.node, lat, lii, first_in, last_in);
+                done.insert(p.node, (first, last));
+                let before = inputs.iter().map(|i| done[i].1).max().unwrap_or(0);
+                (last - before, busy)
+            }
+        };
         ii = ii.max(lii);
         total.add(&cost);
         layers.push(LayerEstimate {
@@ -393,7 +529,19 @@ pub fn estimate(
             ii: lii,
         });
     }
-    let latency_cycles = done.get(&model.output).copied().unwrap_or(0) * model.steps as u64;
+    if io == IoType::Stream {
+        let fifos = fifo_cost(model, &plans);
+        total.add(&fifos);
+        layers.push(LayerEstimate {
+            name: "(FIFOs)".into(),
+            kind: "fifo",
+            cost: fifos,
+            products: Products::default(),
+            latency_cycles: 0,
+            ii: 1,
+        });
+    }
+    let latency_cycles = done.get(&model.output).map_or(0, |d| d.1) * model.steps as u64;
     let pct = |used: u64, avail: u32| {
         if avail == 0 {
             0.0
@@ -572,7 +720,16 @@ pub fn reuse_options(
             m.node_mut(n).hardware.reuse = r;
             m.node_mut(n).hardware.strategy = strategy;
             let plan = crate::kernels::plan_layer(&m, n)?;
-            let (_, cost, latency_cycles, ii, _) = layer(&plan, io, clock);
+            let (_, cost, lat, ii, _) = layer(&plan, io, clock);
+            let (latency_cycles, ii) = match io {
+                IoType::Parallel => (lat, ii),
+                // Its process with the input arriving a pixel a cycle.
+                IoType::Stream => {
+                    let last_in = pixels(&m, m.inputs(n)[0]) as u64 - 1;
+                    let (_, last, busy) = stream_process(&m, n, lat, ii, 0, last_in);
+                    (last - last_in, busy)
+                }
+            };
             options.push(ReuseOption {
                 reuse: r,
                 strategy,

@@ -37,8 +37,8 @@ fn estimates_land_near_real_synthesis_results() {
     assert_eq!(names.len(), 11, "{names:?}");
     let mut failures = Vec::new();
     println!(
-        "{:<22} {:>11} {:>11} {:>13} {:>13} {:>9}",
-        "network", "latency", "DSP", "LUT", "FF", "BRAM_18K"
+        "{:<22} {:>11} {:>7} {:>11} {:>13} {:>13} {:>9}",
+        "network", "latency", "II", "DSP", "LUT", "FF", "BRAM_18K"
     );
     for name in &names {
         let d = dir.join(name);
@@ -54,22 +54,24 @@ fn estimates_land_near_real_synthesis_results() {
         let t = &e.total;
         let rows = [
             ("latency", e.latency_cycles, real("WorstLatency")),
+            ("II", e.ii, real("IntervalMax")),
             ("DSP", t.dsp, real("DSP")),
             ("LUT", t.lut, real("LUT")),
             ("FF", t.ff, real("FF")),
             ("BRAM_18K", t.bram_18k, real("BRAM_18K")),
         ];
         println!(
-            "{name:<22} {:>11} {:>11} {:>13} {:>13} {:>9}",
+            "{name:<22} {:>11} {:>7} {:>11} {:>13} {:>13} {:>9}",
             format!("{}/{}", rows[0].1, rows[0].2),
             format!("{}/{}", rows[1].1, rows[1].2),
             format!("{}/{}", rows[2].1, rows[2].2),
             format!("{}/{}", rows[3].1, rows[3].2),
             format!("{}/{}", rows[4].1, rows[4].2),
+            format!("{}/{}", rows[5].1, rows[5].2),
         );
         for (what, est, real) in rows {
             let ok = match what {
-                "latency" | "DSP" => within(est, real, 0.25),
+                "latency" | "II" | "DSP" => within(est, real, 0.25),
                 "LUT" | "FF" => factor2(est, real),
                 _ => true,
             };
@@ -79,6 +81,102 @@ fn estimates_land_near_real_synthesis_results() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The FIFO model against the FIFO table of the shared Vivado HLS report (an hls4ml io_stream
+/// design): each FIFO's depth and width from the table, our cost summed, against the FFs and
+/// LUTs the report's summary charges to FIFOs.
+#[test]
+fn fifo_costs_match_the_vendor_report() {
+    let text = std::fs::read_to_string(
+        common::root()
+            .join("testdata/vitis_reports/myproject_prj/solution1/syn/report/myproject_csynth.rpt"),
+    )
+    .unwrap();
+    let cells = |l: &str| -> Vec<String> {
+        l.trim()
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    // Summary row: |FIFO | BRAM_18K | DSP | FF | LUT | URAM|
+    let summary = text
+        .lines()
+        .map(cells)
+        .find(|v| v[0] == "FIFO")
+        .expect("FIFO summary row");
+    let (real_ff, real_lut): (u64, u64) =
+        (summary[3].parse().unwrap(), summary[4].parse().unwrap());
+    // FIFO table rows: |name | BRAM_18K | FF | LUT | URAM | Depth | Bits | Size|
+    let at = text.find("* FIFO:").expect("FIFO table");
+    let mut ours = hlsrs::estimate::Cost::default();
+    let mut n = 0;
+    for v in text[at..].lines().skip(1).map(cells) {
+        if v[0] == "Total" {
+            break;
+        }
+        if v.len() < 8 || v[0] == "Name" || v[0].starts_with('+') || v[0].starts_with('-') {
+            continue;
+        }
+        let (depth, bits): (usize, usize) = (v[5].parse().unwrap(), v[6].parse().unwrap());
+        let c = hlsrs::estimate::fifo(bits, depth);
+        ours.lut += c.lut;
+        ours.ff += c.ff;
+        ours.bram_18k += c.bram_18k;
+        n += 1;
+    }
+    assert_eq!(n, 5);
+    println!(
+        "FIFOs: LUT {}/{real_lut}, FF {}/{real_ff}",
+        ours.lut, ours.ff
+    );
+    assert_eq!((ours.lut, ours.ff, ours.bram_18k), (real_lut, real_ff, 0));
+}
+
+/// io_stream: the layers are DATAFLOW processes, so the design takes a new input only when its
+/// busiest process has finished a run; FIFOs are charged.
+#[test]
+fn stream_interval_is_the_busiest_process() {
+    let case = common::case("conv2d_small_keras");
+    let config = Config {
+        io: hlsrs::config::IoType::Stream,
+        ..Config::default()
+    };
+    let p = hlsrs::prepare(&case.model(), &config, None).unwrap();
+    let e = estimate(&p.model, config.io, config.clock, &p.part).unwrap();
+    let busiest = e.layers.iter().map(|l| l.ii).max().unwrap();
+    assert_eq!(e.ii, busiest);
+    // The convolution reads every input pixel once a cycle, so no run is shorter than that.
+    let shape = &p.model.node(p.model.input).shape;
+    let pixels = (shape.iter().product::<usize>() / shape.last().unwrap()) as u64;
+    let conv = e.layers.iter().find(|l| l.kind == "conv").unwrap();
+    assert!(conv.ii >= pixels, "conv busy {} < {pixels} pixels", conv.ii);
+    let fifos = e.layers.iter().find(|l| l.kind == "fifo").unwrap();
+    assert!(fifos.cost.lut > 0);
+    // A slower dense (reuse 64) lengthens its run, and with it the design's interval when it
+    // is the busiest.
+    let mut m = p.model.clone();
+    let n = m
+        .topo_order()
+        .into_iter()
+        .find(|&n| matches!(m.node(n).op, hlsrs::ir::Op::Dense { .. }))
+        .unwrap();
+    m.node_mut(n).hardware.reuse = 64;
+    m.node_mut(n).hardware.strategy = hlsrs::ir::Strategy::Resource;
+    let s = estimate(&m, config.io, config.clock, &p.part).unwrap();
+    let dense = s.layers.iter().find(|l| l.kind == "dense").unwrap();
+    assert!(
+        dense.ii > 64 && s.ii == dense.ii.max(busiest) && s.ii > e.ii,
+        "dense {} design {} (was {})",
+        dense.ii,
+        s.ii,
+        e.ii
+    );
+    // Parallel designs have no FIFOs.
+    let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
+    let par = estimate(&p.model, hlsrs::config::IoType::Parallel, 5.0, &p.part).unwrap();
+    assert!(par.layers.iter().all(|l| l.kind != "fifo"));
 }
 
 /// Per dense layer: DSPs and interval; and the products mapped to LUTs.

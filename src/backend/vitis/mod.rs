@@ -3,7 +3,7 @@
 
 pub mod build;
 mod context;
-mod stream;
+pub(crate) mod stream;
 mod templates;
 
 use crate::config::Config;

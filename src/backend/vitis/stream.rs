@@ -10,6 +10,9 @@ use std::collections::HashMap;
 
 #[derive(Serialize, Clone)]
 pub struct StreamCtx {
+    /// The node whose values the stream carries.
+    #[serde(skip)]
+    pub node: NodeIndex,
     pub var: String,
     /// The pixel type name (e.g. layer3_px).
     pub px: String,
@@ -32,8 +35,8 @@ pub struct ProcessCtx {
     pub pixels: usize,
 }
 
-/// How a process moves tokens, for the depth simulation.
-enum Pattern {
+/// How a process moves tokens, for the depth simulation and the estimator's schedule.
+pub(crate) enum Pattern {
     /// Per pixel: read one from each input, write one.
     PerPixel(usize),
     /// Read every input pixel, then write every output pixel.
@@ -103,6 +106,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
         let consumers = model.consumers(n);
         if n != model.output && n != model.input {
             streams.push(StreamCtx {
+                node: n,
                 var: var(n),
                 px: px(n),
                 depth: 0,
@@ -126,6 +130,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
                     };
                     for s in [&first, &rest] {
                         streams.push(StreamCtx {
+                            node: n,
                             var: s.clone(),
                             px: px(n),
                             depth: 0,
@@ -158,7 +163,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
     Wiring { streams, processes }
 }
 
-fn pattern(model: &Model, n: NodeIndex) -> Pattern {
+pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
     let node = model.node(n);
     let src = model.inputs(n)[0];
     let in_shape = &model.node(src).shape;
