@@ -352,11 +352,11 @@ fn compile(a: CompileArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("hls_{}", prepared.model.name)));
     let report = crate::compile(&prepared, &out, a.force, tb.as_ref())?;
-    print_summary(&prepared, &out, &report);
     let e = estimate_of(&prepared)?;
+    print_summary(&prepared, &out, &report, &e);
     let (t, u) = (&e.total, &e.utilisation);
     println!(
-        "  estimate: DSP {} ({:.1}%), LUT {} ({:.1}%), FF {} ({:.1}%), BRAM_18K {} ({:.1}%); latency {} cycles = {} ns, II {} (`hlsrs estimate` per layer)",
+        "  estimate: DSP {} ({:.1}%), LUT {} ({:.1}%), FF {} ({:.1}%), BRAM_18K {} ({:.1}%); latency {} cycles = {} ns, II {} (`hlsrs estimate` for every figure)",
         t.dsp,
         u[0],
         t.lut,
@@ -372,7 +372,12 @@ fn compile(a: CompileArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteReport) {
+fn print_summary(
+    p: &crate::Prepared,
+    out: &Path,
+    report: &crate::output::WriteReport,
+    e: &crate::estimate::Estimate,
+) {
     let m = &p.model;
     println!(
         "compiled '{}' for {} at {} ns into {}",
@@ -389,9 +394,21 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
         .unwrap_or(5)
         .max(5);
     println!(
-        "  {:<w$} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
-        "layer", "op", "values", "result type", "reuse", "strategy", "mults"
+        "  {:<w$} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6} {:>6} {:>8} {:>7}",
+        "layer",
+        "op",
+        "values",
+        "result type",
+        "reuse",
+        "strategy",
+        "mults",
+        "DSP",
+        "LUT",
+        "cycles"
     );
+    // The estimate's figures of each layer (its rows are the plans', by name).
+    let est: std::collections::HashMap<&str, &crate::estimate::LayerEstimate> =
+        e.layers.iter().map(|l| (l.name.as_str(), l)).collect();
     for plan in plans {
         let n = m.node(plan.node);
         let (reuse, strategy, mults) = match &plan.kernel {
@@ -409,15 +426,28 @@ fn print_summary(p: &crate::Prepared, out: &Path, report: &crate::output::WriteR
             ),
             _ => (String::new(), String::new(), String::new()),
         };
+        let (dsp, lut, cycles) = est.get(n.name.as_str()).map_or_else(
+            || (String::new(), String::new(), String::new()),
+            |l| {
+                (
+                    l.cost.dsp.to_string(),
+                    l.cost.lut.to_string(),
+                    l.latency_cycles.to_string(),
+                )
+            },
+        );
         println!(
-            "  {:<w$} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6}",
+            "  {:<w$} {:<13} {:>8}  {:<32} {:>5}  {:<8} {:>6} {:>6} {:>8} {:>7}",
             n.name,
             n.op.kind(),
             n.size(),
             n.precision.result.to_cpp(),
             reuse,
             strategy,
-            mults
+            mults,
+            dsp,
+            lut,
+            cycles
         );
     }
     if m.steps > 1 {

@@ -185,7 +185,7 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
 type LayerFigures = (&'static str, Cost, u64, u64, Products);
 
 /// A layer's kind, cost, latency, interval, and how its constant products map.
-fn layer(p: &LayerPlan, io: IoType, clock: f64) -> LayerFigures {
+fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
     let (kind, cost, lat, ii) = match &p.kernel {
         Kernel::Dense(d) => {
             let (c, lat, ii, products) = dense_cost(d, p.input_types[0], clock);
@@ -208,14 +208,14 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64) -> LayerFigures {
                 IoType::Stream => ("conv", c, lat, ii, products),
             };
         }
-        _ => layer_cost(p, clock),
+        _ => layer_cost(p, clock, lanes),
     };
     (kind, cost, lat, ii, Products::default())
 }
 
-/// Layers without constant products.
-fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
-    let n = p.size as f64;
+/// Layers without constant products; `lanes` values computed at once.
+fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u64, u64) {
+    let n = lanes as f64;
     let w = p.result.width as f64;
     let x = p.input_types.first().copied().unwrap_or(p.result);
     let compare = |count: f64| Cost {
@@ -258,7 +258,7 @@ fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
                 Cost {
                     lut: f(n * w * lut_bit),
                     ff: f(2.5 * n * w),
-                    bram_18k: (p.size as u64).div_ceil(2) * per_table,
+                    bram_18k: (lanes as u64).div_ceil(2) * per_table,
                     ..Cost::default()
                 },
                 TABLE_LATENCY,
@@ -271,10 +271,11 @@ fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
             (
                 "softmax",
                 Cost {
-                    dsp: p.size as u64,
+                    dsp: lanes as u64,
                     lut: f(n * w * (LUT_TABLE_PER_BIT + 2.0 * LUT_PER_ADD_BIT)),
                     ff: f(3.0 * n * w),
-                    bram_18k: ((p.size as u64).div_ceil(2) + (s.rows as u64).div_ceil(2))
+                    bram_18k: ((lanes as u64).div_ceil(2)
+                        + ((s.rows * lanes / p.size.max(1)).max(1) as u64).div_ceil(2))
                         * per_table,
                     ..Cost::default()
                 },
@@ -291,7 +292,7 @@ fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
                     let recip = &pl.recip;
                     let mult = match product(*recip.raw.last().unwrap_or(&0), recip.ty, pl.sum) {
                         Product::Dsp(d) => Cost {
-                            dsp: d * p.size as u64,
+                            dsp: d * lanes as u64,
                             ..Cost::default()
                         },
                         Product::Lut => Cost {
@@ -322,7 +323,7 @@ fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
         Kernel::Mul => (
             "mul",
             Cost {
-                dsp: p.size as u64,
+                dsp: lanes as u64,
                 ..Cost::default()
             },
             (MULTIPLY_NS / clock).floor() as u64,
@@ -330,7 +331,7 @@ fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
         ),
         Kernel::ScaleShift { scale, .. } => {
             let mut c = Cost::default();
-            for i in 0..p.size {
+            for i in 0..lanes {
                 match product(scale.raw[i % scale.raw.len()], scale.ty, x) {
                     Product::Dsp(d) => c.dsp += d,
                     Product::Lut => c.lut += f(1.5 * x.width as f64),
@@ -356,6 +357,22 @@ fn layer_cost(p: &LayerPlan, clock: f64) -> (&'static str, Cost, u64, u64) {
             ("recurrent", c, per_step * steps, per_step * steps)
         }
         Kernel::Concat { .. } | Kernel::Gather { .. } => ("wiring", Cost::default(), 0, 1),
+    }
+}
+
+/// How many values a layer's hardware computes at once: all of them with io_parallel; with
+/// io_stream, one pixel's channels in a per-pixel or window process, all of them in a
+/// whole-tensor one.
+fn lanes(model: &Model, p: &LayerPlan, io: IoType) -> usize {
+    use crate::backend::vitis::stream::{Pattern, pattern};
+    let channels = model.node(p.node).shape.last().copied().unwrap_or(1);
+    match io {
+        IoType::Parallel => p.size,
+        IoType::Stream if p.node == model.input => channels,
+        IoType::Stream => match pattern(model, p.node) {
+            Pattern::Whole { .. } => p.size,
+            Pattern::PerPixel(_) | Pattern::Window { .. } => channels,
+        },
     }
 }
 
@@ -492,7 +509,7 @@ pub fn estimate(
     let mut done: HashMap<_, (u64, u64)> = HashMap::new();
     let mut ii = 1;
     for p in &plans {
-        let (kind, cost, lat, lii, products) = layer(p, io, clock);
+        let (kind, cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
         let inputs = model.inputs(p.node);
         let (lat, lii) = match io {
             IoType::Parallel => {
@@ -720,7 +737,7 @@ pub fn reuse_options(
             m.node_mut(n).hardware.reuse = r;
             m.node_mut(n).hardware.strategy = strategy;
             let plan = crate::kernels::plan_layer(&m, n)?;
-            let (_, cost, lat, ii, _) = layer(&plan, io, clock);
+            let (_, cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
             let (latency_cycles, ii) = match io {
                 IoType::Parallel => (lat, ii),
                 // Its process with the input arriving a pixel a cycle.

@@ -173,10 +173,32 @@ fn stream_interval_is_the_busiest_process() {
         s.ii,
         e.ii
     );
-    // Parallel designs have no FIFOs.
+    // Parallel designs have no FIFOs, and they compute every value at once, where a stream
+    // process computes one pixel's channels: the relu after the conv costs positions times more.
     let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
     let par = estimate(&p.model, hlsrs::config::IoType::Parallel, 5.0, &p.part).unwrap();
     assert!(par.layers.iter().all(|l| l.kind != "fifo"));
+    let relu = |e: &hlsrs::estimate::Estimate| {
+        e.layers.iter().find(|l| l.kind == "relu").unwrap().cost.lut as f64
+    };
+    let positions = p
+        .model
+        .topo_order()
+        .into_iter()
+        .find(|&n| matches!(p.model.node(n).op, hlsrs::ir::Op::Relu))
+        .map(|n| {
+            let s = &p.model.node(n).shape;
+            (s.iter().product::<usize>() / s.last().unwrap()) as f64
+        })
+        .unwrap();
+    assert!(positions > 1.0);
+    let ratio = relu(&par) / (relu(&e) * positions);
+    assert!(
+        (ratio - 1.0).abs() < 0.02,
+        "parallel relu {} stream {} positions {positions}",
+        relu(&par),
+        relu(&e)
+    );
 }
 
 /// Per dense layer: DSPs and interval; and the products mapped to LUTs.
