@@ -62,7 +62,7 @@ fn format_data<I: Iterator<Item = i128>>(values: I) -> String {
     s
 }
 
-/// Window geometry as the C++ kernels take it: 2D, a 1D window being 1 x L.
+/// Window geometry as the C++ kernels take it: 2D, a 1D window being L x 1.
 fn geometry(w: &crate::ir::ops::Window, input: &[usize], output: &[usize]) -> Value {
     let two = crate::ir::ops::as_hw;
     let (in_h, in_w) = two(input, 1);
