@@ -2,11 +2,20 @@
 """Rebuilds the networks of ../shared/reference/vitis-csynth (real Vitis HLS 2024.1 results of
 hls4ml designs, see that folder's README) as hlsrs JSON models with seeded weights of the same
 distributions, each beside its reference result (copied unchanged), for the estimator's
-calibration test (tests/estimate.rs). Needs only numpy. Never edit the outputs by hand.
+calibration test (tests/estimate.rs): testdata/estimator.
+
+Also a held-out set, testdata/estimator_holdout: the other Vitis 2024.1 synthesis baselines of the
+same hls4ml test file (test/pytest/test_keras_api.py of hls4ml 1.3.0, whose source distribution on
+PyPI ships them; fetched with pip into the cache), rebuilt the same way. The estimator's constants
+were never fitted to them. Needs numpy (and pip for the held-out references). Never edit the
+outputs by hand.
 """
 import json
 import os
 import shutil
+import subprocess
+import sys
+import tarfile
 
 import numpy as np
 
@@ -45,7 +54,86 @@ def window(k, s):
     return {"kernel": k, "strides": s, "dilations": [1] * len(k), "pads_begin": [0] * len(k), "pads_end": [0] * len(k)}
 
 
+def write_case(out, name, ref_text, net, config):
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "model.json"), "w") as f:
+        json.dump(net, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(d, "config.toml"), "w") as f:
+        f.write("# hls4ml's configuration of the reference run\n" + config)
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        f.write(ref_text)
+
+
+def config(io, precision="ap_fixed<16,6>"):
+    return f'part = "xcvu13p"\nclock = 5.0\nprecision = "{precision}"\nreuse = 1\nstrategy = "latency"\nio = "{io}"\n'
+
+
+HLS4ML = "1.3.0"
+
+
+def hls4ml_baselines():
+    """name -> text of every Vitis 2024.1 baseline in the hls4ml source distribution."""
+    cache = os.environ.get("HLSRS_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "hlsrs"))
+    sdists = os.path.join(cache, "sdists")
+    tar = os.path.join(sdists, f"hls4ml-{HLS4ML}.tar.gz")
+    if not os.path.exists(tar):
+        os.makedirs(sdists, exist_ok=True)
+        subprocess.check_call([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                               f"hls4ml=={HLS4ML}", "-d", sdists])
+    prefix = f"hls4ml-{HLS4ML}/test/pytest/baselines/Vitis/2024.1/"
+    out = {}
+    with tarfile.open(tar) as t:
+        for m in t.getmembers():
+            if m.name.startswith(prefix) and m.isfile():
+                out[m.name[len(prefix):]] = t.extractfile(m).read().decode()
+    return out
+
+
+def holdout():
+    refs = hls4ml_baselines()
+    rng = np.random.default_rng(7)
+    cases = {}
+    # test_activations with io_stream: the same networks as the io_parallel ones.
+    lim = np.sqrt(3.0)
+    for a, layer in [
+        ("relu", {"op": "relu"}),
+        ("leaky_relu", {"op": "leaky_relu", "alpha": 1.0}),
+        ("elu", {"op": "elu", "alpha": 1.0}),
+        ("prelu", {"op": "p_relu", "slope": tensor(np.zeros(64))}),
+        ("sigmoid", {"op": "sigmoid"}),
+    ]:
+        w = rng.uniform(-lim, lim, (1, 64))
+        net = model([1], [dense("dense", "x", w, np.zeros(64)), act("act", "dense", **layer)])
+        cases[f"activation_{a}_io_stream"] = (f"activations_io_stream-Vitis-{a}.json", net, config("stream"))
+    # test_pooling with padding 'same': Keras pads at the end, and averages only real values.
+    for kind, dims in [("average", 1), ("average", 2), ("max", 1), ("max", 2)]:
+        shape = [121, 3] if dims == 1 else [18, 15, 3]
+        k = [2] * dims
+        ends = [(-(-n // 2) - 1) * 2 + 2 - n for n in shape[:-1]]
+        w = {"kernel": k, "strides": k, "dilations": [1] * dims, "pads_begin": [0] * dims, "pads_end": ends}
+        pool = {"name": "pool", "op": "pool", "inputs": ["x"], "kind": kind, "window": w, "count_include_pad": False}
+        ref = f"pooling_Vitis-channels_last-same-{'Average' if kind == 'average' else 'Max'}Pooling{dims}D.json"
+        cases[f"{kind}_pool_{dims}d_same"] = (ref, model(shape, [pool]), config("parallel"))
+    # test_depthwise1d / 2d, io_stream: glorot_uniform depthwise kernels (fan in = fan out = the
+    # kernel's taps), zero bias; the 2D one with every type fixed<32,12>.
+    for dims, shape, precision in [(1, [32, 3], "ap_fixed<16,6>"), (2, [32, 32, 3], "ap_fixed<32,12>")]:
+        k = [3] * dims
+        taps = int(np.prod(k))
+        lim = np.sqrt(6.0 / (2 * taps))
+        wts = rng.uniform(-lim, lim, [3] + k + [1, 1])
+        conv = {"name": "conv", "op": "conv", "inputs": ["x"], "groups": 3,
+                "window": window(k, [1] * dims), "weights": tensor(wts), "bias": tensor(np.zeros(3))}
+        cases[f"depthwise{dims}d_io_stream"] = (f"depthwise{dims}d_io_stream-Vitis.json", model(shape, [conv]),
+                                               config("stream", precision))
+    out = os.path.join(ROOT, "testdata", "estimator_holdout")
+    for name, (ref, net, cfg) in cases.items():
+        write_case(out, name, refs[PREFIX + ref], net, cfg)
+
+
 def main():
+    holdout()
     rng = np.random.default_rng(6)
     cases = {}
     # Dense(2), weights uniform in [1, 10], zero bias, then ELU (alpha 1).

@@ -203,9 +203,15 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
                     c.ff *= blocks;
                     ("conv", c, lat, ii, products)
                 }
-                // One position after the other through the shared block: the schedule of
+                // One position after the other through one block per group: the schedule of
                 // the positions is `stream_process`'s.
-                IoType::Stream => ("conv", c, lat, ii, products),
+                IoType::Stream => {
+                    let g = cp.groups as u64;
+                    c.dsp *= g;
+                    c.lut *= g;
+                    c.ff *= g;
+                    ("conv", c, lat, ii, products)
+                }
             };
         }
         _ => layer_cost(p, clock, lanes),
@@ -397,7 +403,13 @@ fn stream_process(
 ) -> (u64, u64, u64) {
     use crate::backend::vitis::stream::{Pattern, pattern};
     let ii = ii.max(1);
-    match pattern(model, n) {
+    let pattern = pattern(model, n);
+    // A process holds its pixel in a register for at least a cycle, however little it computes.
+    let lat = match pattern {
+        Pattern::Whole { .. } => lat,
+        Pattern::PerPixel(_) | Pattern::Window { .. } => lat.max(1),
+    };
+    match pattern {
         Pattern::PerPixel(px) => {
             let px = px.max(1) as u64;
             let first = first_in + lat;
@@ -435,6 +447,77 @@ fn stream_process(
     }
 }
 
+/// What an io_stream per-pixel or window process stores beyond its kernel: the result pixel's
+/// register (and, when the kernel has no pipeline stage of its own, the input pixel's), and a
+/// window's line buffer of the rows it spans (registers, LUT RAM or block RAM by size, as
+/// `memory`).
+fn process_storage(model: &Model, p: &LayerPlan, kernel_latency: u64) -> Cost {
+    use crate::backend::vitis::stream::{Pattern, pattern};
+    let node = model.node(p.node);
+    let src = model.inputs(p.node)[0];
+    let out_c = node.shape.last().copied().unwrap_or(1);
+    let in_c = model.node(src).shape.last().copied().unwrap_or(1);
+    let x = p.input_types.first().copied().unwrap_or(p.result);
+    let mut c = Cost::default();
+    match pattern(model, p.node) {
+        Pattern::Whole { .. } => return c,
+        Pattern::PerPixel(_) | Pattern::Window { .. } => {
+            c.ff += (out_c * p.result.width as usize) as u64;
+            if kernel_latency == 0 {
+                c.ff += (in_c * x.width as usize) as u64;
+            }
+        }
+    }
+    if let (
+        Pattern::Window { in_w, .. },
+        crate::ir::Op::Conv { window, .. } | crate::ir::Op::Pool { window, .. },
+    ) = (pattern(model, p.node), &node.op)
+    {
+        let two = crate::ir::ops::as_hw;
+        let ((kh, _), (dh, _)) = (two(&window.kernel, 1), two(&window.dilations, 1));
+        let span = (kh - 1) * dh + 1;
+        c.add(&memory(x.width as usize, span * in_w * in_c));
+    }
+    c
+}
+
+/// `depth` words of `width` bits: registers up to 1024 bits, LUT RAM (64 words a LUT per bit) up
+/// to 64 words, block RAM beyond.
+fn memory(width: usize, depth: usize) -> Cost {
+    if depth * width <= FIFO_SRL_MAX_BITS {
+        return Cost {
+            ff: (width * depth) as u64,
+            ..Cost::default()
+        };
+    }
+    if depth <= 64 {
+        return Cost {
+            lut: (width * depth.div_ceil(64)) as u64,
+            ff: width as u64,
+            ..Cost::default()
+        };
+    }
+    Cost {
+        bram_18k: block_rams(width, depth),
+        ff: width as u64,
+        ..Cost::default()
+    }
+}
+
+/// BRAM_18K blocks for `depth` words of `width` bits: 512 x 36, 1K x 18, 2K x 9, 4K x 4, 8K x 2,
+/// 16K x 1.
+fn block_rams(width: usize, depth: usize) -> u64 {
+    let per_block = match depth {
+        0..=512 => 36,
+        513..=1024 => 18,
+        1025..=2048 => 9,
+        2049..=4096 => 4,
+        4097..=8192 => 2,
+        _ => 1,
+    };
+    (width.div_ceil(per_block) * depth.div_ceil(16384)) as u64
+}
+
 /// The FIFOs between io_stream processes, at the depths the project gets.
 fn fifo_cost(model: &Model, plans: &[LayerPlan]) -> Cost {
     let index_of: HashMap<NodeIndex, usize> =
@@ -467,27 +550,8 @@ pub fn fifo(width: usize, depth: usize) -> Cost {
             lut: (width * depth.div_ceil(32)) as u64,
             ..Cost::default()
         }
-    } else if depth <= 64 {
-        Cost {
-            lut: (width * depth.div_ceil(64)) as u64,
-            ff: width as u64,
-            ..Cost::default()
-        }
     } else {
-        // Block RAM aspect ratios: 512 x 36, 1K x 18, 2K x 9, 4K x 4, 8K x 2, 16K x 1.
-        let per_block = match depth {
-            0..=512 => 36,
-            513..=1024 => 18,
-            1025..=2048 => 9,
-            2049..=4096 => 4,
-            4097..=8192 => 2,
-            _ => 1,
-        };
-        Cost {
-            bram_18k: (width.div_ceil(per_block) * depth.div_ceil(16384)) as u64,
-            ff: width as u64,
-            ..Cost::default()
-        }
+        memory(width, depth)
     };
     let mut c = control;
     c.add(&storage);
@@ -509,7 +573,10 @@ pub fn estimate(
     let mut done: HashMap<_, (u64, u64)> = HashMap::new();
     let mut ii = 1;
     for p in &plans {
-        let (kind, cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
+        let (kind, mut cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
+        if io == IoType::Stream && p.node != model.input {
+            cost.add(&process_storage(model, p, lat));
+        }
         let inputs = model.inputs(p.node);
         let (lat, lii) = match io {
             IoType::Parallel => {

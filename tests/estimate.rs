@@ -1,8 +1,9 @@
 //! The estimator (issue 6) against real Vitis HLS 2024.1 results: every network of
 //! ../shared/reference/vitis-csynth rebuilt as a test model (testdata/estimator, made by
 //! scripts/make_estimator_testdata.py, each beside its reference result) with the reference's
-//! configuration. Latency and DSP within 25% (or exact), LUT and FF within a factor of 2. The
-//! table of estimate against real figures is printed for the issue notes.
+//! configuration. Latency, II and DSP within 25% (or exact), LUT and FF within a factor of 2. The
+//! table of estimate against real figures is printed for the issue notes. And a held-out set the
+//! constants were not fitted to (testdata/estimator_holdout).
 
 mod common;
 
@@ -26,19 +27,20 @@ fn factor2(est: u64, real: u64) -> bool {
     }
 }
 
-#[test]
-fn estimates_land_near_real_synthesis_results() {
-    let dir = common::root().join("testdata/estimator");
+/// Estimates for every network under `set` against its reference: prints the table and returns
+/// the figures outside the targets ("network figure").
+fn misses(set: &str, count: usize) -> Vec<String> {
+    let dir = common::root().join("testdata").join(set);
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 11, "{names:?}");
+    assert_eq!(names.len(), count, "{names:?}");
     let mut failures = Vec::new();
     println!(
-        "{:<22} {:>11} {:>7} {:>11} {:>13} {:>13} {:>9}",
-        "network", "latency", "II", "DSP", "LUT", "FF", "BRAM_18K"
+        "{:<32} {:>11} {:>11} {:>11} {:>13} {:>13} {:>9}",
+        set, "latency", "II", "DSP", "LUT", "FF", "BRAM_18K"
     );
     for name in &names {
         let d = dir.join(name);
@@ -60,14 +62,15 @@ fn estimates_land_near_real_synthesis_results() {
             ("FF", t.ff, real("FF")),
             ("BRAM_18K", t.bram_18k, real("BRAM_18K")),
         ];
+        let cell = |k: usize| format!("{}/{}", rows[k].1, rows[k].2);
         println!(
-            "{name:<22} {:>11} {:>7} {:>11} {:>13} {:>13} {:>9}",
-            format!("{}/{}", rows[0].1, rows[0].2),
-            format!("{}/{}", rows[1].1, rows[1].2),
-            format!("{}/{}", rows[2].1, rows[2].2),
-            format!("{}/{}", rows[3].1, rows[3].2),
-            format!("{}/{}", rows[4].1, rows[4].2),
-            format!("{}/{}", rows[5].1, rows[5].2),
+            "{name:<32} {:>11} {:>11} {:>11} {:>13} {:>13} {:>9}",
+            cell(0),
+            cell(1),
+            cell(2),
+            cell(3),
+            cell(4),
+            cell(5)
         );
         for (what, est, real) in rows {
             let ok = match what {
@@ -76,11 +79,35 @@ fn estimates_land_near_real_synthesis_results() {
                 _ => true,
             };
             if !ok {
-                failures.push(format!("{name} {what}: estimate {est}, real {real}"));
+                failures.push(format!("{name} {what}"));
             }
         }
     }
-    assert!(failures.is_empty(), "{failures:#?}");
+    failures
+}
+
+#[test]
+fn estimates_land_near_real_synthesis_results() {
+    assert_eq!(misses("estimator", 11), Vec::<String>::new());
+}
+
+/// The other Vitis 2024.1 baselines of the same hls4ml test file (testdata/estimator_holdout,
+/// from hls4ml 1.3.0's source distribution): the model was not fitted to them (the io_stream
+/// activations did show that a stream process registers its pixel for at least a cycle). Every
+/// figure is within the targets except these, all on depthwise convolutions, whose hls4ml
+/// implementation (shift-register windows, 32-bit products partly in LUTs) differs from ours;
+/// docs/estimator.md lists them.
+#[test]
+fn held_out_estimates_miss_only_the_documented_figures() {
+    assert_eq!(
+        misses("estimator_holdout", 11),
+        [
+            "depthwise1d_io_stream LUT",
+            "depthwise2d_io_stream DSP",
+            "depthwise2d_io_stream LUT",
+            "depthwise2d_io_stream FF",
+        ]
+    );
 }
 
 /// The FIFO model against the FIFO table of the shared Vivado HLS report (an hls4ml io_stream
