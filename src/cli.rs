@@ -621,40 +621,44 @@ fn report(a: ReportArgs) -> Result<()> {
     if let Some(est) = project_estimate(&a.project) {
         let e = |k: &str| est["total"][k].as_u64();
         println!(
-            "  {:<22} {:>8} {:>10} {:>10} {:>9} {:>6}   latency {} cycles",
+            "  {:<22} {:>8} {:>10} {:>10} {:>9} {:>6}   latency {} cycles, II {}",
             "estimate (hlsrs.json)",
             show(e("dsp")),
             show(e("lut")),
             show(e("ff")),
             show(e("bram_18k")),
             show(e("uram")),
-            show(est["latency_cycles"].as_u64())
+            show(est["latency_cycles"].as_u64()),
+            show(est["ii"].as_u64())
         );
         let ratio = |real: Option<u64>, est: Option<u64>| match (real, est) {
             (Some(r), Some(e)) if e > 0 => format!("{:.2}", r as f64 / e as f64),
             _ => "-".into(),
         };
-        for (name, used, lat) in [
+        for (name, used, lat, ii) in [
             (
                 "real / estimate (C)",
                 r.csynth.as_ref().map(|c| c.used.clone()),
                 r.csynth.as_ref().and_then(|c| c.latency_worst),
+                r.csynth.as_ref().and_then(|c| c.interval_max),
             ),
             (
                 "real / estimate (Viv)",
                 r.vivado.as_ref().map(|v| v.used.clone()),
                 None,
+                None,
             ),
         ] {
             let Some(u) = used else { continue };
             println!(
-                "  {name:<22} {:>8} {:>10} {:>10} {:>9} {:>6}   latency {}",
+                "  {name:<22} {:>8} {:>10} {:>10} {:>9} {:>6}   latency {}, II {}",
                 ratio(u.dsp, e("dsp")),
                 ratio(u.lut, e("lut")),
                 ratio(u.ff, e("ff")),
                 ratio(u.bram_18k, e("bram_18k")),
                 ratio(u.uram, e("uram")),
-                ratio(lat, est["latency_cycles"].as_u64())
+                ratio(lat, est["latency_cycles"].as_u64()),
+                ratio(ii, est["ii"].as_u64())
             );
         }
         // The co-simulation measures the latency of the RTL itself.

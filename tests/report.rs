@@ -296,4 +296,12 @@ fn report_shows_the_real_figures_beside_the_estimate() {
         text.contains("estimate (hlsrs.json)") && text.contains("real / estimate (C)"),
         "{text}"
     );
+    // The report's interval (8) against the estimate's.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(prj.join("hlsrs.json")).unwrap()).unwrap();
+    let ii = manifest["estimate"]["ii"].as_u64().unwrap();
+    assert!(
+        text.contains(&format!("II {:.2}", 8.0 / ii as f64)),
+        "{text}"
+    );
 }
