@@ -87,9 +87,9 @@ template <typename CONFIG_T> inline typename CONFIG_T::accum_t clip_gate(typenam
 // each its own reuse factor); a gate's sum is their sum in accum_t.
 template <class data_T, typename CONFIG_T>
 void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[CONFIG_T::hidden],
-                    typename CONFIG_T::state_t c[CONFIG_T::hidden], const typename CONFIG_T::weight_bits_t *wx_w,
-                    const typename CONFIG_T::bias_bits_t *wx_b, const typename CONFIG_T::weight_bits_t *rh_w,
-                    const typename CONFIG_T::bias_bits_t *rh_b, const typename CONFIG_T::weight_bits_t *rhh_w,
+                    typename CONFIG_T::state_t c[CONFIG_T::hidden], const typename CONFIG_T::wx_config::weight_bits_t *wx_w,
+                    const typename CONFIG_T::bias_bits_t *wx_b, const typename CONFIG_T::rh_config::weight_bits_t *rh_w,
+                    const typename CONFIG_T::bias_bits_t *rh_b, const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w,
                     const typename CONFIG_T::bias_bits_t *rhh_b, const typename CONFIG_T::weight_bits_t *peep,
                     const typename CONFIG_T::table_bits_t *tables, const int act_kind[], const int act_shift[],
                     const long long act_alpha[], const long long act_beta[]) {
@@ -185,9 +185,9 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
 // h / c [dirs][hidden].
 template <class data_T, class res_T, typename CONFIG_T>
 void recurrent(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
-               const typename CONFIG_T::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
-               const typename CONFIG_T::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
-               const typename CONFIG_T::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
+               const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
+               const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
+               const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
                const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::state_bits_t *h0,
                const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
                const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
@@ -221,9 +221,9 @@ void recurrent(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
 // (Y or Y_h of this step) or c (Y_c).
 template <class data_T, class res_T, typename CONFIG_T>
 void recurrent_static(const data_T x[CONFIG_T::n_in], res_T *res, bool reset,
-                      const typename CONFIG_T::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
-                      const typename CONFIG_T::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
-                      const typename CONFIG_T::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
+                      const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
+                      const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
+                      const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
                       const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::state_bits_t *h0,
                       const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
                       const int act_kind[], const int act_shift[], const long long act_alpha[],

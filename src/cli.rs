@@ -84,9 +84,9 @@ pub struct ModelArgs {
     /// `reset` argument restarts the sequence). Per layer: `static = true` in [layers.<name>].
     #[arg(long = "static")]
     pub static_state: bool,
-    /// Prune, a comma-separated list: `magnitude:S` sets the fraction S of dense and conv weights
-    /// with the smallest magnitude (one threshold for the whole model) to zero, and zero weights
-    /// cost no multiplier (per layer: `sparsity = S` in [layers.<name>]); `neurons:zero|S` and
+    /// Prune, a comma-separated list: `magnitude:S` sets the fraction S of dense, conv and
+    /// recurrent weights with the smallest magnitude (one threshold for the whole model) to zero,
+    /// and zero weights cost no multiplier (per layer: `sparsity = S` in [layers.<name>]); `neurons:zero|S` and
     /// `filters:zero|S` remove whole dense neurons / conv filters: the dead ones, or the fraction
     /// S of each layer by smallest norm.
     #[arg(long)]

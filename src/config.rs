@@ -283,7 +283,7 @@ pub fn parse_input_range(lo: f64, hi: f64) -> Result<(f64, f64)> {
 /// Pruning, from a comma-separated list such as `magnitude:0.7,neurons:zero`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Prune {
-    /// The fraction S of all dense and conv weights with the smallest magnitude (one threshold for
+    /// The fraction S of all dense, conv and recurrent weights with the smallest magnitude (one threshold for
     /// the model) set to zero; layers with their own `sparsity` use that.
     pub magnitude: Option<f64>,
     /// Whole output neurons of dense layers removed.

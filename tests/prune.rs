@@ -193,7 +193,7 @@ fn bad_pruning_settings_are_errors() {
         ("prune = \"magnitude:1.5\"", "below 1"),
         (
             "[layers.Relu]\nsparsity = 0.5",
-            "'sparsity' applies to dense and conv layers",
+            "'sparsity' applies to dense, conv and recurrent layers",
         ),
     ] {
         let config =
@@ -459,5 +459,87 @@ fn pruned_convolutions_take_the_sparse_layout_and_stay_bit_exact() {
             &x_few,
             &format!("pruned conv2d_nchw {what}"),
         );
+    }
+}
+
+/// Recurrent layers' input and recurrent matrices are pruned too: every product of every
+/// direction takes the sparse layout (padded to the fullest direction), the multiplications per
+/// step drop, and the design stays bit-exact (bidirectional LSTM; GRU with r*h as its own
+/// product; latency and resource strategies).
+#[test]
+fn pruned_recurrent_layers_take_the_sparse_layout_and_stay_bit_exact() {
+    let recurrent = |p: &Prepared| -> Vec<hlsrs::kernels::recurrent::RecurrentPlan> {
+        plan_model(&p.model)
+            .unwrap()
+            .into_iter()
+            .filter_map(|l| match l.kernel {
+                Kernel::Recurrent(r) => Some(*r),
+                _ => None,
+            })
+            .collect()
+    };
+    for (name, strategy, reuse) in [
+        ("lstm_bidirectional", Strategy::Latency, 1),
+        ("lstm_bidirectional", Strategy::Resource, 2),
+        ("gru_lbr0", Strategy::Latency, 1),
+        ("gru_bidirectional_states", Strategy::Resource, 2),
+    ] {
+        let case = common::case(name);
+        let x = case.input();
+        let rows: Vec<Vec<f64>> = (0..50).map(|r| x.row(r).to_vec()).collect();
+        let x_few = hlsrs::arrays::Array::from_rows(&x.shape[1..], &rows);
+        let base = Config {
+            strategy,
+            reuse,
+            ..Config::default()
+        };
+        let full = prepare(&case.model(), &base, None).unwrap();
+        // Each recurrent layer's own sparsity: 60% of its multiplications go.
+        let mut config = base.clone();
+        for n in full.model.topo_order() {
+            if matches!(full.model.node(n).op, Op::Recurrent(_)) {
+                config.layers.insert(
+                    full.model.node(n).name.clone(),
+                    LayerConfig {
+                        sparsity: Some(0.6),
+                        ..LayerConfig::default()
+                    },
+                );
+            }
+        }
+        let p = prepare(&case.model(), &config, None).unwrap();
+        let what = format!("{name} {strategy:?} R={reuse}");
+        let (before, after) = (recurrent(&full), recurrent(&p));
+        assert!(!after.is_empty(), "{what}");
+        for (b, a) in before.iter().zip(&after) {
+            let (mb, ma) = (b.multiplications_per_step(), a.multiplications_per_step());
+            assert!(
+                (ma as f64) < 0.5 * mb as f64,
+                "{what}: {ma} of {mb} multiplications per step"
+            );
+            for product in [&a.wx, &a.rh, &a.rhh] {
+                for d in product.iter() {
+                    let s = d
+                        .sparse
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("{what}: sparse layout"));
+                    assert_eq!(
+                        s.slots,
+                        product[0].slots(),
+                        "{what}: directions share a stride"
+                    );
+                }
+            }
+            println!("{what}: {ma} of {mb} multiplications per step");
+        }
+        let dir = common::tempdir();
+        let out = dir.path().join("prj");
+        hlsrs::compile(&p, &out, false, Some(&x_few)).unwrap();
+        let params = std::fs::read_to_string(out.join("firmware/parameters.h")).unwrap();
+        assert!(
+            params.contains("static const bool sparse = true;"),
+            "{what}"
+        );
+        common::assert_csim_matches_emulator(&p, &out, &x_few, &format!("pruned {what}"));
     }
 }

@@ -158,6 +158,43 @@ fn dense_rows(
     )
 }
 
+/// One product's directions (weights and biases each) planned as the groups of one kernel, then
+/// split into one plan per direction that share its layout and slot count.
+fn directions(
+    blocks: &[(Tensor, Tensor)],
+    p: &Precision,
+    reuse: usize,
+    strategy: crate::ir::Strategy,
+) -> Result<Vec<DensePlan>> {
+    if blocks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let refs: Vec<(&Tensor, &Tensor)> = blocks.iter().map(|(w, b)| (w, b)).collect();
+    let all = super::dense::plan_groups(&refs, p, reuse, strategy, true)?;
+    let slots = all.slots();
+    Ok((0..blocks.len())
+        .map(|d| {
+            let raw = all.weights.raw[d * slots..(d + 1) * slots].to_vec();
+            DensePlan {
+                multiplications: raw.iter().filter(|&&w| w != 0).count(),
+                weights: Consts {
+                    ty: all.weights.ty,
+                    raw,
+                },
+                bias: Consts {
+                    ty: all.bias.ty,
+                    raw: all.bias.raw[d * all.n_out..(d + 1) * all.n_out].to_vec(),
+                },
+                sparse: all.sparse.as_ref().map(|sp| super::dense::Sparse {
+                    index: sp.index[d * slots..(d + 1) * slots].to_vec(),
+                    slots,
+                }),
+                ..all.clone()
+            }
+        })
+        .collect())
+}
+
 impl RecurrentPlan {
     /// Multiplications of one time step and direction set: every product's nonzero weights.
     pub fn multiplications_per_step(&self) -> usize {
@@ -186,10 +223,6 @@ pub fn plan(
     );
     let (mut wx, mut rh, mut rhh) = (Vec::new(), Vec::new(), Vec::new());
     let (reuse, rreuse, strategy) = (hw.reuse, hw.recurrent_reuse, hw.strategy);
-    // Dense layout: the recurrent kernel finds a direction's weights by offset.
-    let dense = |(w, b): (Tensor, Tensor), reuse| {
-        super::dense::plan_groups(&[(&w, &b)], p, reuse, strategy, false)
-    };
     for d in 0..dirs {
         let b = &rec.b.data[d * 2 * g * hs..(d + 1) * 2 * g * hs];
         let is_gru = matches!(rec.cell, Cell::Gru { .. });
@@ -203,7 +236,7 @@ pub fn plan(
                 }
             })
             .collect();
-        wx.push(dense(dense_rows(&rec.w, d, 0..g * hs, wx_bias), reuse)?);
+        wx.push(dense_rows(&rec.w, d, 0..g * hs, wx_bias));
         let rh_rows = if is_gru && !lbr { 2 * hs } else { g * hs };
         let rh_bias = (0..rh_rows)
             .map(|row| {
@@ -214,14 +247,17 @@ pub fn plan(
                 }
             })
             .collect();
-        rh.push(dense(dense_rows(&rec.r, d, 0..rh_rows, rh_bias), rreuse)?);
+        rh.push(dense_rows(&rec.r, d, 0..rh_rows, rh_bias));
         if is_gru && !lbr {
-            rhh.push(dense(
-                dense_rows(&rec.r, d, 2 * hs..3 * hs, vec![0.0; hs]),
-                rreuse,
-            )?);
+            rhh.push(dense_rows(&rec.r, d, 2 * hs..3 * hs, vec![0.0; hs]));
         }
     }
+    // Each product planned over every direction as groups, so that the directions share one
+    // layout and one stride (the kernel finds direction d's weights at d x slots), dense or
+    // sparse (pruned weights: only the nonzero ones, padded to the fullest direction's count).
+    let wx = directions(&wx, p, reuse, strategy)?;
+    let rh = directions(&rh, p, rreuse, strategy)?;
+    let rhh = directions(&rhh, p, rreuse, strategy)?;
     let state = p.state;
     // Gate sums: products of the input or the hidden state (or r*h for GRU) with weights.
     let accum = p.accum;

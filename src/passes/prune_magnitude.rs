@@ -1,5 +1,5 @@
-//! prune_magnitude: sets the weights of smallest magnitude of dense and conv layers to exactly
-//! zero. `prune = "magnitude:S"` removes the fraction S of the design's multiplications (its
+//! prune_magnitude: sets the weights of smallest magnitude of dense, conv and recurrent layers
+//! (their input and recurrent matrices) to exactly zero. `prune = "magnitude:S"` removes the fraction S of the design's multiplications (its
 //! weights that are nonzero in their fixed-point type) under one threshold for the model (layers
 //! that matter less lose more); a layer's own `sparsity = S` removes the fraction S of its own.
 //! Runs after BatchNorm folding and the type choice, so it prunes what the design holds. Zero
@@ -13,27 +13,38 @@ use petgraph::stable_graph::NodeIndex;
 
 pub struct PruneMagnitude;
 
-fn weights_mut(op: &mut Op) -> Option<&mut Tensor> {
+/// The weight matrices of a layer that multiplies by constants (a recurrent layer's input
+/// weights W and recurrent weights R; biases and peepholes are additions or kept).
+fn weights(op: &Op) -> Vec<&Tensor> {
     match op {
-        Op::Dense { weights, .. } | Op::Conv { weights, .. } => Some(weights),
-        _ => None,
+        Op::Dense { weights, .. } | Op::Conv { weights, .. } => vec![weights],
+        Op::Recurrent(r) => vec![&r.w, &r.r],
+        _ => vec![],
     }
 }
 
+fn weights_mut(op: &mut Op) -> Vec<&mut Tensor> {
+    match op {
+        Op::Dense { weights, .. } | Op::Conv { weights, .. } => vec![weights],
+        Op::Recurrent(r) => vec![&mut r.w, &mut r.r],
+        _ => vec![],
+    }
+}
+
+/// A weight: its layer, its matrix (index into `weights`) and position.
+type At = (NodeIndex, usize, usize);
+
 /// The `k` entries of smallest magnitude (ties by position, so the choice is deterministic).
-fn smallest(values: &[(NodeIndex, usize, f64)], k: usize) -> Vec<(NodeIndex, usize)> {
+fn smallest(values: &[(At, f64)], k: usize) -> Vec<At> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| {
         values[a]
-            .2
+            .1
             .abs()
-            .total_cmp(&values[b].2.abs())
+            .total_cmp(&values[b].1.abs())
             .then(a.cmp(&b))
     });
-    order[..k]
-        .iter()
-        .map(|&i| (values[i].0, values[i].1))
-        .collect()
+    order[..k].iter().map(|&i| values[i].0).collect()
 }
 
 impl Pass for PruneMagnitude {
@@ -49,25 +60,24 @@ impl Pass for PruneMagnitude {
         for n in model.topo_order() {
             let node = model.node(n);
             let own = c.layers.get(&node.name).and_then(|l| l.sparsity);
-            let w = match (&node.op, own) {
-                (Op::Dense { weights, .. } | Op::Conv { weights, .. }, _) => weights,
-                (op, Some(_)) => {
+            let matrices = weights(&node.op);
+            if matrices.is_empty() {
+                if own.is_some() {
                     return Err(Error::input(format!(
-                        "[layers.{0}]: 'sparsity' applies to dense and conv layers; '{0}' is a {1} layer",
+                        "[layers.{0}]: 'sparsity' applies to dense, conv and recurrent layers; '{0}' is a {1} layer",
                         node.name,
-                        op.kind()
+                        node.op.kind()
                     )));
                 }
-                _ => continue,
-            };
+                continue;
+            }
             // Weights already zero in the layer's type are no multiplication to remove.
             let ty = node.precision.weight;
-            let values: Vec<(NodeIndex, usize, f64)> = w
-                .data
+            let values: Vec<(At, f64)> = matrices
                 .iter()
                 .enumerate()
-                .filter(|&(_, &v)| Consts::quantize(ty, [v]).map_or(true, |c| c.raw[0] != 0))
-                .map(|(i, &v)| (n, i, v))
+                .flat_map(|(m, w)| w.data.iter().enumerate().map(move |(i, &v)| ((n, m, i), v)))
+                .filter(|&(_, v)| Consts::quantize(ty, [v]).map_or(true, |c| c.raw[0] != 0))
                 .collect();
             total += values.len();
             match own {
@@ -86,13 +96,13 @@ impl Pass for PruneMagnitude {
         if zero.is_empty() {
             return Ok(());
         }
-        for &(n, i) in &zero {
-            if let Some(w) = weights_mut(&mut model.node_mut(n).op) {
+        for &(n, m, i) in &zero {
+            if let Some(w) = weights_mut(&mut model.node_mut(n).op).into_iter().nth(m) {
                 w.data[i] = 0.0;
             }
         }
         cx.notes.push(format!(
-            "pruned by magnitude: {} of {} dense/conv multiplications removed",
+            "pruned by magnitude: {} of {} dense/conv/recurrent multiplications removed",
             zero.len(),
             total
         ));

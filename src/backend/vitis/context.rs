@@ -126,24 +126,34 @@ impl<'m> Builder<'m> {
     fn dense_weights(&mut self, index: usize, layer: &str, d: &DensePlan) -> String {
         match d.packed_sparse_entries() {
             None => self.weight(format!("w{index}"), layer, "weights", &d.weights),
-            Some(packed) => {
-                let entry = FixedType::fixed(d.sparse_entry_bits() + 1, 0);
-                self.weight_array(
-                    format!("w{index}"),
-                    layer,
-                    "nonzero weights (sparse layout)",
-                    entry.c_bits_type(),
-                    format!(
-                        "{} packed with their output index ({} bits) and input index ({} bits) above the weight's {} bits",
-                        d.weights.ty.to_cpp(),
-                        index_bits(d.n_out),
-                        index_bits(d.n_in),
-                        d.weights.ty.width
-                    ),
-                    &packed,
-                )
-            }
+            Some(packed) => self.sparse_weights(format!("w{index}"), layer, "", d, &packed),
         }
+    }
+
+    /// Packed sparse entries (of plans laid out like `d`) as a weight array.
+    fn sparse_weights(
+        &mut self,
+        var: String,
+        layer: &str,
+        what: &str,
+        d: &DensePlan,
+        packed: &[i128],
+    ) -> String {
+        let entry = FixedType::fixed(d.sparse_entry_bits() + 1, 0);
+        self.weight_array(
+            var,
+            layer,
+            &format!("{what}nonzero weights (sparse layout)"),
+            entry.c_bits_type(),
+            format!(
+                "{} packed with their output index ({} bits) and input index ({} bits) above the weight's {} bits",
+                d.weights.ty.to_cpp(),
+                index_bits(d.n_out),
+                index_bits(d.n_in),
+                d.weights.ty.width
+            ),
+            packed,
+        )
     }
 
     pub fn add(&mut self, index: usize, plan: &LayerPlan) {
@@ -384,12 +394,28 @@ impl<'m> Builder<'m> {
                             .collect();
                         nonempty(&Consts { ty, raw })
                     };
-                    let w = self.weight(
-                        format!("{tag}_w{index}"),
-                        &name,
-                        &format!("{what} weights"),
-                        &cat(|d| &d.weights, w_ty),
-                    );
+                    let w = match plans.first().filter(|d| d.sparse.is_some()) {
+                        // Pruned: every direction's packed nonzero entries, padded alike.
+                        Some(first) => {
+                            let packed: Vec<i128> = plans
+                                .iter()
+                                .flat_map(|d| d.packed_sparse_entries().unwrap_or_default())
+                                .collect();
+                            self.sparse_weights(
+                                format!("{tag}_w{index}"),
+                                &name,
+                                &format!("{what} "),
+                                first,
+                                &packed,
+                            )
+                        }
+                        None => self.weight(
+                            format!("{tag}_w{index}"),
+                            &name,
+                            &format!("{what} weights"),
+                            &cat(|d| &d.weights, w_ty),
+                        ),
+                    };
                     let b = self.weight(
                         format!("{tag}_b{index}"),
                         &name,
@@ -520,7 +546,9 @@ impl<'m> Builder<'m> {
                         "weight_bits_t": w_ty.c_bits_type(), "bias_bits_t": b_ty.c_bits_type(),
                         "state_bits_t": rp.state.c_bits_type(), "table_bits_t": table_ty.c_bits_type(),
                         "wx": dense_cfg(&rp.wx, &rp.wx[0]), "rh": dense_cfg(&rp.rh, &rp.rh[0]),
-                        "rhh": dense_cfg(&rp.rhh, &rp.rh[0]),
+                        // Unused without an r*h product: a dense-layout config, as its
+                        // (placeholder) weight array is.
+                        "rhh": dense_cfg(&rp.rhh, &DensePlan { sparse: None, ..rp.rh[0].clone() }),
                         "static": rec.stateful,
                         "wx_w": wx_w, "wx_b": wx_b, "rh_w": rh_w, "rh_b": rh_b, "rhh_w": rhh_w, "rhh_b": rhh_b,
                         "peep": pv, "h0": h0, "c0": c0,
