@@ -101,6 +101,26 @@ impl Pass for PruneMagnitude {
                 w.data[i] = 0.0;
             }
         }
+        // An accumulator left to the compiler is exact for the weights it holds: the pruned ones
+        // reach less, so it narrows (as apply_config would have sized it).
+        let pruned: std::collections::BTreeSet<NodeIndex> =
+            zero.iter().map(|&(n, _, _)| n).collect();
+        for n in pruned {
+            let node = model.node(n);
+            let own = c.layers.get(&node.name).and_then(|l| l.accum);
+            let Some(&src) = model.inputs(n).first() else {
+                continue;
+            };
+            let x = model.node(src).precision.result;
+            let p = &node.precision;
+            let accum = match (&node.op, own.or(c.accum)) {
+                (Op::Dense { weights, bias } | Op::Conv { weights, bias, .. }, None) => {
+                    crate::passes::exact_accumulator(x, p.weight, p.bias, weights, bias)?
+                }
+                _ => continue,
+            };
+            model.node_mut(n).precision.accum = accum;
+        }
         cx.notes.push(format!(
             "pruned by magnitude: {} of {} dense/conv/recurrent multiplications removed",
             zero.len(),
