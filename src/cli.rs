@@ -693,6 +693,14 @@ fn check_budget(p: &crate::Prepared, budget: &str) -> Result<()> {
     Err(Error::OverBudget(table))
 }
 
+/// "R", or a recurrent layer's "input R/recurrent R".
+fn reuse_label(o: &crate::estimate::ReuseOption) -> String {
+    match o.recurrent_reuse {
+        Some(q) => format!("{}/{q}", o.reuse),
+        None => o.reuse.to_string(),
+    }
+}
+
 /// With a latency or II target: the reuse factors `estimate::choose_reuse` picks, set per layer
 /// in the config and the model prepared again; exit 3 when no choice meets the targets.
 fn with_targets(
@@ -716,10 +724,11 @@ fn with_targets(
     for (name, o) in &chosen {
         let lc = config.layers.entry(name.clone()).or_default();
         lc.reuse = Some(o.reuse);
+        lc.recurrent_reuse = o.recurrent_reuse;
         lc.strategy = Some(o.strategy);
         println!(
             "  target: layer '{name}' reuse {} ({}), {} DSP, {} cycles",
-            o.reuse,
+            reuse_label(o),
             o.strategy.name(),
             o.dsp,
             o.latency_cycles
@@ -734,13 +743,22 @@ fn estimate(a: EstimateArgs) -> Result<()> {
     let p = with_targets(&a.model, p, &a.limits)?;
     if a.advise {
         for (name, opts) in crate::estimate::reuse_options(&p.model, p.config.io, p.config.clock)? {
-            println!("  reuse factors of '{name}' (R: DSP / LUT / latency / II):");
+            let r = if opts.iter().any(|o| o.recurrent_reuse.is_some()) {
+                "input R/recurrent R"
+            } else {
+                "R"
+            };
+            println!("  reuse factors of '{name}' ({r}: DSP / LUT / latency / II):");
             let line: Vec<String> = opts
                 .iter()
                 .map(|o| {
                     format!(
                         "{}: {}/{}/{}/{}",
-                        o.reuse, o.dsp, o.lut, o.latency_cycles, o.ii
+                        reuse_label(o),
+                        o.dsp,
+                        o.lut,
+                        o.latency_cycles,
+                        o.ii
                     )
                 })
                 .collect();

@@ -766,10 +766,14 @@ impl Budget {
     }
 }
 
-/// One reuse-factor choice of a dense or conv layer and what it costs.
+/// One reuse-factor choice of a dense, conv or recurrent layer and what it costs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReuseOption {
+    /// A recurrent layer's: of its input product.
     pub reuse: usize,
+    /// A recurrent layer's reuse factor of its recurrent product(s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrent_reuse: Option<usize>,
     pub strategy: crate::ir::Strategy,
     pub dsp: u64,
     pub lut: u64,
@@ -777,32 +781,46 @@ pub struct ReuseOption {
     pub ii: u64,
 }
 
-/// Every valid reuse factor of each dense and conv layer with its cost: (layer, options).
-/// Reuse factor 1 is the latency strategy; larger ones the resource strategy.
+/// Every valid reuse factor of each dense, conv and recurrent layer with its cost: (layer,
+/// options). A recurrent layer's options pair an input and a recurrent reuse factor. Reuse factor
+/// 1 (both 1) is the latency strategy; anything larger the resource strategy.
 pub fn reuse_options(
     model: &Model,
     io: IoType,
     clock: f64,
 ) -> Result<Vec<(String, Vec<ReuseOption>)>> {
+    use crate::kernels::dense::common_reuse_factors;
     let mut out = Vec::new();
     for n in model.topo_order() {
         let products = model.node(n).op.matrix_products();
-        if !matches!(
-            model.node(n).op,
-            crate::ir::Op::Dense { .. } | crate::ir::Op::Conv { .. }
-        ) {
-            continue;
-        }
+        let pairs: Vec<(usize, Option<usize>)> = match model.node(n).op {
+            crate::ir::Op::Dense { .. } | crate::ir::Op::Conv { .. } => {
+                common_reuse_factors(&products)
+                    .into_iter()
+                    .map(|r| (r, None))
+                    .collect()
+            }
+            crate::ir::Op::Recurrent(_) => {
+                let recurrent = common_reuse_factors(&products[1..]);
+                common_reuse_factors(&products[..1])
+                    .into_iter()
+                    .flat_map(|r| recurrent.iter().map(move |&q| (r, Some(q))))
+                    .collect()
+            }
+            _ => continue,
+        };
         let mut options = Vec::new();
-        for r in crate::kernels::dense::common_reuse_factors(&products) {
+        for (r, q) in pairs {
             let mut m = model.clone();
-            let strategy = if r == 1 {
+            let strategy = if r == 1 && q.is_none_or(|q| q == 1) {
                 crate::ir::Strategy::Latency
             } else {
                 crate::ir::Strategy::Resource
             };
-            m.node_mut(n).hardware.reuse = r;
-            m.node_mut(n).hardware.strategy = strategy;
+            let hw = &mut m.node_mut(n).hardware;
+            hw.reuse = r;
+            hw.recurrent_reuse = q.unwrap_or(1);
+            hw.strategy = strategy;
             let plan = crate::kernels::plan_layer(&m, n)?;
             let (_, cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
             let (latency_cycles, ii) = match io {
@@ -816,6 +834,7 @@ pub fn reuse_options(
             };
             options.push(ReuseOption {
                 reuse: r,
+                recurrent_reuse: q,
                 strategy,
                 dsp: cost.dsp,
                 lut: cost.lut,
@@ -828,7 +847,7 @@ pub fn reuse_options(
     Ok(out)
 }
 
-/// Per dense and conv layer, the reuse factor (and strategy) of least cost (DSPs, then LUTs)
+/// Per dense, conv and recurrent layer, the reuse factors (and strategy) of least cost (DSPs, then LUTs)
 /// that keeps the design within `target_latency_ns` and `target_ii`: the cheapest option of
 /// each layer within the interval first, then, while the latency is over, the step that saves
 /// the most cycles per DSP added. None when even the fastest options miss the targets.
@@ -858,8 +877,10 @@ pub fn choose_reuse(
         let mut m = model.clone();
         for ((name, opts), &k) in options.iter().zip(pick) {
             let n = m.find(name).expect("layer of the model");
-            m.node_mut(n).hardware.reuse = opts[k].reuse;
-            m.node_mut(n).hardware.strategy = opts[k].strategy;
+            let hw = &mut m.node_mut(n).hardware;
+            hw.reuse = opts[k].reuse;
+            hw.recurrent_reuse = opts[k].recurrent_reuse.unwrap_or(1);
+            hw.strategy = opts[k].strategy;
         }
         Ok(estimate(&m, io, clock, part)?.latency_ns)
     };

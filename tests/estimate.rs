@@ -447,3 +447,73 @@ fn targets_choose_the_cheapest_reuse_factors_that_meet_them() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no reuse factors meet"));
 }
+
+/// A recurrent layer's advice pairs an input and a recurrent reuse factor; folding the recurrent
+/// product more costs fewer DSPs and more cycles, and a target II is met by the cheapest pair,
+/// which the config takes (`recurrent_reuse`).
+#[test]
+fn recurrent_layers_get_reuse_advice_and_meet_targets() {
+    let case = common::case("lstm_jet_tagger");
+    let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
+    let options = hlsrs::estimate::reuse_options(&p.model, p.config.io, p.config.clock).unwrap();
+    let rec = p
+        .model
+        .topo_order()
+        .into_iter()
+        .find(|&n| matches!(p.model.node(n).op, hlsrs::ir::Op::Recurrent(_)))
+        .map(|n| p.model.node(n).name.clone())
+        .unwrap();
+    let opts = &options.iter().find(|(name, _)| *name == rec).unwrap().1;
+    let at = |r: usize, q: usize| {
+        opts.iter()
+            .find(|o| o.reuse == r && o.recurrent_reuse == Some(q))
+            .unwrap_or_else(|| panic!("option {r}/{q}"))
+    };
+    let (one, two, four) = (at(1, 1), at(1, 2), at(1, 4));
+    assert_eq!(one.strategy, hlsrs::ir::Strategy::Latency);
+    assert!(
+        two.dsp < one.dsp && four.dsp < two.dsp,
+        "{} {} {}",
+        one.dsp,
+        two.dsp,
+        four.dsp
+    );
+    assert!(four.latency_cycles > one.latency_cycles);
+    // An interval target between the fastest and the slowest: met at fewer DSPs than the fastest.
+    let fastest = estimate(&p.model, p.config.io, p.config.clock, &p.part).unwrap();
+    let target = 3 * fastest.ii;
+    let chosen = hlsrs::estimate::choose_reuse(
+        &p.model,
+        p.config.io,
+        p.config.clock,
+        &p.part,
+        None,
+        Some(target),
+    )
+    .unwrap()
+    .expect("reachable");
+    let mut config = Config::default();
+    for (name, o) in &chosen {
+        let lc = config.layers.entry(name.clone()).or_default();
+        lc.reuse = Some(o.reuse);
+        lc.recurrent_reuse = o.recurrent_reuse;
+        lc.strategy = Some(o.strategy);
+    }
+    let q = hlsrs::prepare(&case.model(), &config, None).unwrap();
+    let e = estimate(&q.model, q.config.io, q.config.clock, &q.part).unwrap();
+    let n = q.model.find(&rec).unwrap();
+    assert!(
+        q.model.node(n).hardware.recurrent_reuse > 1,
+        "the recurrent product folded"
+    );
+    assert!(
+        e.ii <= target && e.total.dsp < fastest.total.dsp,
+        "II {} DSP {}",
+        e.ii,
+        e.total.dsp
+    );
+    println!(
+        "lstm_jet_tagger, II at most {target}: DSP {} (fastest {} at II {}), II {}",
+        e.total.dsp, fastest.total.dsp, fastest.ii, e.ii
+    );
+}
