@@ -85,6 +85,103 @@ fn newest_mtime(dir: &Path) -> std::time::SystemTime {
     newest
 }
 
+/// The compiler flags of every C-simulation build (and of its precompiled header, which g++ only
+/// uses when they match).
+const CXXFLAGS: [&str; 3] = ["-std=c++14", "-O1", "-w"];
+
+/// FNV-1a, to name a precompiled header by what it was made from.
+fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
+    for &b in bytes {
+        h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// A precompiled header of the ap_types headers and the project's own layer library, in the cache
+/// (`$HLSRS_CACHE`, else ~/.cache/hlsrs), made once per library content, ap_types folder and
+/// compiler: parsing those headers is about half of a small design's build. The library is
+/// copied from the project, so a project whose hls_lib was edited gets its own. None when it
+/// cannot be made; the build then parses the headers itself, as g++ also does when it finds the
+/// precompiled header unusable.
+fn precompiled_header(dir: &Path, ap_types: &Path, cxx: &str) -> Option<PathBuf> {
+    let lib = dir.join("firmware").join("hls_lib");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "h"))
+        .collect();
+    files.sort();
+    let mut h = 0xcbf29ce484222325u64;
+    for f in &files {
+        h = fnv1a(f.file_name()?.as_encoded_bytes(), h);
+        h = fnv1a(&std::fs::read(f).ok()?, h);
+    }
+    // The ap_types folder as it is now (headers updated in place make a new one).
+    h = fnv1a(ap_types.as_os_str().as_encoded_bytes(), h);
+    let mut ap: Vec<(PathBuf, u64, Option<std::time::SystemTime>)> = std::fs::read_dir(ap_types)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((e.path(), m.len(), m.modified().ok()))
+        })
+        .collect();
+    ap.sort();
+    h = fnv1a(format!("{ap:?}").as_bytes(), h);
+    h = fnv1a(cxx.as_bytes(), h);
+    let cache = std::env::var_os("HLSRS_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/hlsrs"))
+        })?;
+    let root = cache.join("pch").join(format!("{h:016x}"));
+    let header = root.join("hlsrs_pch.h");
+    if root.join("hlsrs_pch.h.gch").is_file() {
+        return Some(header);
+    }
+    if root.join("failed").is_file() {
+        return None;
+    }
+    // Made aside and renamed into place, so concurrent builds never see half a header.
+    let tmp = cache
+        .join("pch")
+        .join(format!("{h:016x}.{}.tmp", std::process::id()));
+    let made = (|| -> Option<()> {
+        std::fs::create_dir_all(tmp.join("hls_lib")).ok()?;
+        for f in &files {
+            std::fs::copy(f, tmp.join("hls_lib").join(f.file_name()?)).ok()?;
+        }
+        std::fs::write(
+            tmp.join("hlsrs_pch.h"),
+            "#include \"ap_fixed.h\"\n#include \"ap_int.h\"\n#include \"hls_stream.h\"\n\
+             #include \"hls_lib/hlsrs.h\"\n#include \"hls_lib/hlsrs_stream.h\"\n",
+        )
+        .ok()?;
+        let ok = Command::new(cxx)
+            .current_dir(&tmp)
+            .args(CXXFLAGS)
+            .arg(format!("-I{}", ap_types.display()))
+            .args(["-x", "c++-header", "hlsrs_pch.h", "-o", "hlsrs_pch.h.gch"])
+            .output()
+            .ok()?
+            .status
+            .success();
+        ok.then_some(())
+    })();
+    if made.is_some() && std::fs::rename(&tmp, &root).is_ok() {
+        return Some(header);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    if made.is_none() {
+        // This compiler cannot make it: do not try again for every build.
+        let _ =
+            std::fs::create_dir_all(&root).and_then(|_| std::fs::write(root.join("failed"), ""));
+    }
+    // Another build may have put one in place meanwhile.
+    root.join("hlsrs_pch.h.gch").is_file().then_some(header)
+}
+
 /// Builds (if sources changed) and returns the testbench executable.
 pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
     let info = read_info(dir)?;
@@ -101,9 +198,13 @@ pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(exe.parent().unwrap())
         .map_err(|e| Error::io(dir, "create build/", e))?;
-    let out = Command::new(std::env::var("CXX").unwrap_or_else(|_| "g++".into()))
-        .current_dir(dir)
-        .args(["-std=c++14", "-O1", "-w"])
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
+    let mut cmd = Command::new(&cxx);
+    cmd.current_dir(dir).args(CXXFLAGS);
+    if let Some(pch) = precompiled_header(dir, ap_types, &cxx) {
+        cmd.arg("-include").arg(pch);
+    }
+    let out = cmd
         .arg(format!("-I{}", ap_types.display()))
         .arg("-Ifirmware")
         .arg(format!("tb/{}_test.cpp", info.name))

@@ -618,3 +618,75 @@ fn recurrent_layer_left_as_a_loop_is_refused_with_what_to_export() {
         ],
     );
 }
+
+/// `hlsrs csim` parses the ap_types headers and the layer library once, into a precompiled header
+/// in the cache, and still compiles each project's own library: an edit to a project's hls_lib
+/// reaches its build (a new precompiled header), and the outputs stay the emulator's.
+#[test]
+fn csim_precompiles_the_headers_and_honours_an_edited_layer_library() {
+    let case = common::case("two_layer_keras");
+    let dir = common::tempdir();
+    let cache = dir.path().join("cache");
+    let prj = dir.path().join("prj");
+    assert!(
+        hlsrs(&["compile", &s(&case.model()), "-o", &s(&prj)])
+            .status
+            .success()
+    );
+    let x = case.dir.join("input.npy");
+    let (y, yc) = (dir.path().join("y.npy"), dir.path().join("yc.npy"));
+    assert!(
+        hlsrs(&[
+            "predict",
+            &s(&case.model()),
+            "--input",
+            &s(&x),
+            "--output",
+            &s(&y)
+        ])
+        .status
+        .success()
+    );
+    let ap = s(&common::ap_types());
+    let csim = || {
+        Command::new(env!("CARGO_BIN_EXE_hlsrs"))
+            .args([
+                "csim",
+                &s(&prj),
+                "--input",
+                &s(&x),
+                "--output",
+                &s(&yc),
+                "--ap-types",
+                &ap,
+            ])
+            .env("HLSRS_CACHE", &cache)
+            .output()
+            .unwrap()
+    };
+    let headers = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(cache.join("pch"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join("hlsrs_pch.h.gch").is_file())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let o = csim();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(headers().len(), 1, "one precompiled header made");
+    assert_eq!(std::fs::read(&y).unwrap(), std::fs::read(&yc).unwrap());
+    // An edit to the project's library is compiled, not the cached copy.
+    let common_h = prj.join("firmware/hls_lib/hlsrs_common.h");
+    let original = std::fs::read_to_string(&common_h).unwrap();
+    std::fs::write(&common_h, format!("{original}\n#error edited hls_lib\n")).unwrap();
+    let o = csim();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("edited hls_lib"), "{}", stderr(&o));
+    std::fs::write(&common_h, &original).unwrap();
+    let o = csim();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&y).unwrap(), std::fs::read(&yc).unwrap());
+}
