@@ -170,6 +170,7 @@ fn precompiled_header(dir: &Path, ap_types: &Path, cxx: &str) -> Option<PathBuf>
         ok.then_some(())
     })();
     if made.is_some() && std::fs::rename(&tmp, &root).is_ok() {
+        prune_cache(&cache.join("pch"));
         return Some(header);
     }
     let _ = std::fs::remove_dir_all(&tmp);
@@ -180,6 +181,25 @@ fn precompiled_header(dir: &Path, ap_types: &Path, cxx: &str) -> Option<PathBuf>
     }
     // Another build may have put one in place meanwhile.
     root.join("hlsrs_pch.h.gch").is_file().then_some(header)
+}
+
+/// Precompiled headers kept: each is tens of MB, and every library version makes its own.
+const PCH_KEPT: usize = 8;
+
+/// Removes all but the newest `PCH_KEPT` precompiled headers.
+fn prune_cache(pch: &Path) {
+    let mut made: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(pch)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".tmp"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    made.sort();
+    let extra = made.len().saturating_sub(PCH_KEPT);
+    for (_, p) in made.into_iter().take(extra) {
+        let _ = std::fs::remove_dir_all(p);
+    }
 }
 
 /// Builds (if sources changed) and returns the testbench executable.
