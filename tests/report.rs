@@ -55,6 +55,63 @@ fn csynth_xml_and_text_reports_give_the_same_figures() {
     assert_eq!(xml.part.as_deref(), Some("xc7z020-clg400-1"));
 }
 
+/// The parts table against what the vendor tools report as available: xc7z020 from the C-synthesis
+/// and Vivado reports, xcvu13p from every Vitis result in testdata/estimator.
+#[test]
+fn part_totals_match_the_vendor_reports() {
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    let xml = report::parse_csynth_xml(&read(&csynth_file("xml")), &csynth_file("xml")).unwrap();
+    let viv = reports().join("vivado_synth.rpt");
+    let viv = report::parse_vivado_utilization(&read(&viv), &viv).unwrap();
+    let z = hlsrs::parts::resolve(xml.part.as_deref().unwrap()).unwrap();
+    let ours = |p: &hlsrs::parts::Part| Resources {
+        dsp: Some(p.dsp as u64),
+        lut: Some(p.lut as u64),
+        ff: Some(p.ff as u64),
+        bram_18k: Some(p.bram_18k as u64),
+        uram: Some(p.uram as u64),
+    };
+    assert_eq!(xml.available, ours(&z));
+    assert_eq!(
+        (
+            viv.available.dsp,
+            viv.available.lut,
+            viv.available.ff,
+            viv.available.bram_18k
+        ),
+        (
+            Some(z.dsp as u64),
+            Some(z.lut as u64),
+            Some(z.ff as u64),
+            Some(z.bram_18k as u64)
+        )
+    );
+    let vu13p = hlsrs::parts::resolve("xcvu13p").unwrap();
+    for set in ["estimator", "estimator_holdout"] {
+        for e in std::fs::read_dir(common::root().join("testdata").join(set)).unwrap() {
+            let r: serde_json::Value =
+                serde_json::from_str(&read(&e.unwrap().path().join("reference.json"))).unwrap();
+            let avail = |k: &str| {
+                r["CSynthesisReport"][format!("Available{k}")]
+                    .as_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .ok()
+            };
+            assert_eq!(
+                Resources {
+                    dsp: avail("DSP"),
+                    lut: avail("LUT"),
+                    ff: avail("FF"),
+                    bram_18k: avail("BRAM_18K"),
+                    uram: avail("URAM"),
+                },
+                ours(&vu13p)
+            );
+        }
+    }
+}
+
 #[test]
 fn vivado_utilization_report_is_read() {
     let p = reports().join("vivado_synth.rpt");
