@@ -352,8 +352,16 @@ fn compile(a: CompileArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("hls_{}", prepared.model.name)));
     let report = crate::compile(&prepared, &out, a.force, tb.as_ref())?;
-    let e = estimate_of(&prepared)?;
-    print_summary(&prepared, &out, &report, &e);
+    // One planning for the summary table and the estimate (plans of a large model take time).
+    let plans = crate::kernels::plan_model(&prepared.model)?;
+    let e = crate::estimate::estimate_planned(
+        &prepared.model,
+        &plans,
+        prepared.config.io,
+        prepared.config.clock,
+        &prepared.part,
+    )?;
+    print_summary(&prepared, &plans, &out, &report, &e);
     let (t, u) = (&e.total, &e.utilisation);
     println!(
         "  estimate: DSP {} ({:.1}%), LUT {} ({:.1}%), FF {} ({:.1}%), BRAM_18K {} ({:.1}%); latency {} cycles = {} ns, II {} (`hlsrs estimate` for every figure)",
@@ -374,6 +382,7 @@ fn compile(a: CompileArgs) -> Result<()> {
 
 fn print_summary(
     p: &crate::Prepared,
+    plans: &[crate::kernels::LayerPlan],
     out: &Path,
     report: &crate::output::WriteReport,
     e: &crate::estimate::Estimate,
@@ -386,7 +395,6 @@ fn print_summary(
         p.config.clock,
         out.display()
     );
-    let plans = crate::kernels::plan_model(m).unwrap_or_default();
     let w = plans
         .iter()
         .map(|pl| m.node(pl.node).name.len())

@@ -565,14 +565,24 @@ pub fn estimate(
     clock: f64,
     part: &crate::parts::Part,
 ) -> Result<Estimate> {
-    let plans = plan_model(model)?;
+    estimate_planned(model, &plan_model(model)?, io, clock, part)
+}
+
+/// `estimate` with the model's plans already made (`plan_model`).
+pub fn estimate_planned(
+    model: &Model,
+    plans: &[LayerPlan],
+    io: IoType,
+    clock: f64,
+    part: &crate::parts::Part,
+) -> Result<Estimate> {
     let mut layers = Vec::new();
     let mut total = Cost::default();
     // io_parallel: the cycle each layer's result is ready (longest path). io_stream: the cycles
     // each layer's process writes its first and its last pixel.
     let mut done: HashMap<_, (u64, u64)> = HashMap::new();
     let mut ii = 1;
-    for p in &plans {
+    for p in plans {
         let (kind, mut cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
         if io == IoType::Stream && p.node != model.input {
             cost.add(&process_storage(model, p, lat));
@@ -614,7 +624,7 @@ pub fn estimate(
         });
     }
     if io == IoType::Stream {
-        let fifos = fifo_cost(model, &plans);
+        let fifos = fifo_cost(model, plans);
         total.add(&fifos);
         layers.push(LayerEstimate {
             name: "(FIFOs)".into(),

@@ -16,15 +16,23 @@ use std::collections::HashMap;
 /// The plans of a model, ready to run many samples.
 pub struct Emulator<'m> {
     model: &'m Model,
-    plans: Vec<LayerPlan>,
+    plans: std::borrow::Cow<'m, [LayerPlan]>,
 }
 
 impl<'m> Emulator<'m> {
     pub fn new(model: &'m Model) -> Result<Emulator<'m>> {
         Ok(Emulator {
             model,
-            plans: crate::kernels::plan_model(model)?,
+            plans: crate::kernels::plan_model(model)?.into(),
         })
+    }
+
+    /// With the model's plans already made (`plan_model`), as the backend has them.
+    pub fn with_plans(model: &'m Model, plans: &'m [LayerPlan]) -> Emulator<'m> {
+        Emulator {
+            model,
+            plans: plans.into(),
+        }
     }
 
     pub fn input_type(&self) -> FixedType {

@@ -77,7 +77,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         })
         .max()
         .unwrap_or(1);
-    let emu = Emulator::new(model)?;
+    let emu = Emulator::with_plans(model, &plans);
     let shape_px = |n: petgraph::stable_graph::NodeIndex| {
         let s = &model.node(n).shape;
         (
@@ -295,7 +295,7 @@ fn manifest(
         },
         "layers": layers,
         // Before synthesis (docs/estimator.md); `hlsrs report` shows it beside the real figures.
-        "estimate": crate::estimate::estimate(model, opts.config.io, opts.config.clock, opts.part)?,
+        "estimate": crate::estimate::estimate_planned(model, plans, opts.config.io, opts.config.clock, opts.part)?,
         "notes": opts.notes,
         "config": opts.config,
         "files": files,
