@@ -1,0 +1,477 @@
+//! Resource and latency estimates of a design before synthesis, from the same kernel plans the
+//! C++ is generated from. The model is analytic and its constants are calibrated on real Vitis
+//! HLS 2024.1 results (docs/estimator.md; tests/estimate.rs checks every reference):
+//!
+//! - A product by a constant weight: nothing for 0 (not emitted) or a power of two (a shift);
+//!   LUTs (shift-and-add) when the weight's odd part has at most 6 bits or the weight type at most
+//!   8; otherwise one DSP (two beyond a 27x18 multiplier). Resource strategy divides the
+//!   multipliers by the reuse factor.
+//! - Adders, comparators and multiplexers cost LUTs per bit; lookup tables one BRAM_18K per two
+//!   reads of an 18 Kb table; registers are the pipeline stages' widths plus the input port.
+//! - Latency: a multiply and the adder tree per dense layer against the clock; 3 cycles per table
+//!   read; the reuse factor in resource strategy; layers add along the longest path.
+
+use crate::config::IoType;
+use crate::error::Result;
+use crate::ir::{FixedType, Model};
+use crate::kernels::dense::DensePlan;
+use crate::kernels::{Kernel, LayerPlan, plan_model};
+use petgraph::stable_graph::NodeIndex;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// LUTs per bit of a comparator with its multiplexer (relu, max).
+const LUT_PER_COMPARE_BIT: f64 = 2.45;
+/// LUTs per bit of an adder.
+const LUT_PER_ADD_BIT: f64 = 1.3;
+/// LUTs of a table activation per value and bit of its result, beyond the BRAM (index, read
+/// registers, and for elu/selu the pass-through of positive values).
+const LUT_TABLE_PER_BIT: f64 = 7.2;
+const LUT_TABLE_PASS_PER_BIT: f64 = 9.4;
+/// LUTs per accumulator bit of the cast into the result type.
+const LUT_CAST_PER_BIT: f64 = 0.3;
+/// Cycles of a table read.
+const TABLE_LATENCY: u64 = 3;
+/// Delays (ns) of a DSP multiply and of one adder level, for the latency of a dense layer.
+const MULTIPLY_NS: f64 = 3.0;
+const ADD_NS: f64 = 1.0;
+/// Bits of one BRAM_18K.
+const BRAM_BITS: usize = 18 * 1024;
+/// The largest FIFO (depth x width bits) Vitis builds from shift registers by default.
+const FIFO_SRL_MAX_BITS: usize = 1024;
+/// LUTs and FFs of a FIFO's read/write control (full, empty, counters).
+const FIFO_CONTROL_LUT: u64 = 10;
+const FIFO_CONTROL_FF: u64 = 4;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cost {
+    pub dsp: u64,
+    pub lut: u64,
+    pub ff: u64,
+    pub bram_18k: u64,
+    pub uram: u64,
+}
+
+impl Cost {
+    fn add(&mut self, o: &Cost) {
+        self.dsp += o.dsp;
+        self.lut += o.lut;
+        self.ff += o.ff;
+        self.bram_18k += o.bram_18k;
+        self.uram += o.uram;
+    }
+}
+
+/// How a layer's products by constant weights map to hardware.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Products {
+    pub dsp: u64,
+    pub lut: u64,
+    /// Powers of two: shifts.
+    pub shift: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerEstimate {
+    pub name: String,
+    pub kind: &'static str,
+    pub cost: Cost,
+    pub products: Products,
+    pub latency_cycles: u64,
+    pub ii: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub layers: Vec<LayerEstimate>,
+    pub total: Cost,
+    pub latency_cycles: u64,
+    pub latency_ns: f64,
+    pub ii: u64,
+    /// Percent of the part: DSP, LUT, FF, BRAM_18K, URAM.
+    pub utilisation: [f64; 5],
+}
+
+/// How a product by the constant `raw` (a weight of type `w`) is built.
+enum Product {
+    Free,
+    Lut,
+    Dsp(u64),
+}
+
+fn product(raw: i128, w: FixedType, x: FixedType) -> Product {
+    if raw == 0 {
+        return Product::Free;
+    }
+    let m = raw.unsigned_abs();
+    let odd = m >> m.trailing_zeros();
+    if odd == 1 {
+        Product::Free
+    } else if 128 - odd.leading_zeros() <= 6 || w.width <= 8 {
+        Product::Lut
+    } else {
+        let (a, b) = (x.width.max(w.width), x.width.min(w.width));
+        Product::Dsp(if a <= 27 && b <= 18 { 1 } else { 2 })
+    }
+}
+
+fn f(v: f64) -> u64 {
+    v.round().max(0.0) as u64
+}
+
+/// The cost of one dense block (a dense layer, a convolution's position, a recurrent product)
+/// and its latency and interval.
+fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Products) {
+    let mut products = Products::default();
+    let mut dsp = 0;
+    let mut lut_mults = 0.0;
+    let mut terms = vec![0usize; d.n_out];
+    for (b, t) in d.bias.raw.iter().zip(terms.iter_mut()).take(d.n_out) {
+        *t += (*b != 0) as usize;
+    }
+    let mut any_dsp = false;
+    for (_, j, k) in d.schedule(0) {
+        match product(d.weights.raw[k], d.weights.ty, x) {
+            Product::Free if d.weights.raw[k] == 0 => continue,
+            Product::Free => products.shift += 1,
+            Product::Lut => {
+                lut_mults += 1.5 * x.width as f64;
+                products.lut += 1;
+            }
+            Product::Dsp(n) => {
+                dsp += n;
+                any_dsp = true;
+                products.dsp += 1;
+            }
+        }
+        terms[j] += 1;
+    }
+    let adds: usize = terms.iter().map(|t| t.saturating_sub(1)).sum();
+    let levels = terms
+        .iter()
+        .map(|&t| usize::BITS - t.saturating_sub(1).leading_zeros())
+        .max()
+        .unwrap_or(0) as f64;
+    let r = d.reuse as u64;
+    // Products, the adder trees, and the cast of each accumulator into the result.
+    let mut lut = lut_mults
+        + adds as f64 * d.accum.width as f64 * LUT_PER_ADD_BIT
+        + d.n_out as f64 * d.accum.width as f64 * LUT_CAST_PER_BIT;
+    let (latency, ii) = match d.strategy {
+        crate::ir::Strategy::Latency => {
+            let ns = if any_dsp { MULTIPLY_NS } else { 0.0 } + levels * ADD_NS;
+            ((ns / clock).floor() as u64, 1)
+        }
+        crate::ir::Strategy::Resource => {
+            dsp = dsp.div_ceil(r);
+            lut /= r as f64;
+            (r + 1 + (levels * ADD_NS / clock).ceil() as u64, r)
+        }
+    };
+    let ff = latency * (d.n_out as u64) * d.accum.width as u64;
+    (
+        Cost {
+            dsp,
+            lut: f(lut),
+            ff,
+            ..Cost::default()
+        },
+        latency,
+        ii,
+        products,
+    )
+}
+
+type LayerFigures = (&'static str, Cost, u64, u64, Products);
+
+/// A layer's kind, cost, latency, interval, and how its constant products map.
+fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
+    let (kind, cost, lat, ii) = match &p.kernel {
+        Kernel::Dense(d) => {
+            let (c, lat, ii, products) = dense_cost(d, p.input_types[0], clock);
+            return ("dense", c, lat, ii, products);
+        }
+        Kernel::Conv(cp) => {
+            let (mut c, lat, ii, products) = dense_cost(&cp.dense, p.input_types[0], clock);
+            let positions: usize = cp.out_spatial.iter().product();
+            let blocks = (positions * cp.groups) as u64;
+            return match io {
+                // Every position unrolled.
+                IoType::Parallel => {
+                    c.dsp *= blocks;
+                    c.lut *= blocks;
+                    c.ff *= blocks;
+                    ("conv", c, lat, ii, products)
+                }
+                // One position after the other through one block per group: the schedule of
+                // the positions is `stream_process`'s.
+                IoType::Stream => {
+                    let g = cp.groups as u64;
+                    c.dsp *= g;
+                    c.lut *= g;
+                    c.ff *= g;
+                    ("conv", c, lat, ii, products)
+                }
+            };
+        }
+        _ => layer_cost(p, clock, lanes),
+    };
+    (kind, cost, lat, ii, Products::default())
+}
+
+/// Layers without constant products; `lanes` values computed at once.
+fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u64, u64) {
+    let n = lanes as f64;
+    let w = p.result.width as f64;
+    let x = p.input_types.first().copied().unwrap_or(p.result);
+    let compare = |count: f64| Cost {
+        lut: f(count * LUT_PER_COMPARE_BIT * w),
+        ..Cost::default()
+    };
+    match &p.kernel {
+        Kernel::Input => (
+            "input",
+            Cost {
+                ff: f(n * w) + 2,
+                ..Cost::default()
+            },
+            0,
+            1,
+        ),
+        Kernel::Dense(_) | Kernel::Conv(_) => unreachable!("costed by layer"),
+        Kernel::Relu => ("relu", compare(n), 0, 1),
+        Kernel::LeakyRelu { alpha } if alpha.ty.to_f64(alpha.raw[0]) == 1.0 => {
+            ("leaky_relu", Cost::default(), 0, 1)
+        }
+        Kernel::LeakyRelu { .. } => ("leaky_relu", compare(1.5 * n), 0, 1),
+        Kernel::PRelu { slope } => {
+            let all_zero = slope.raw.iter().all(|&s| s == 0);
+            ("prelu", compare(if all_zero { n } else { 1.5 * n }), 0, 1)
+        }
+        Kernel::Clip { .. } | Kernel::HardSigmoid { .. } => ("clip", compare(2.0 * n), 0, 1),
+        Kernel::Quant { .. } => ("quant", compare(n), 0, 1),
+        Kernel::Table(t) => {
+            let pass = !matches!(t.mode, crate::kernels::activation::TableMode::Table);
+            let bits = t.size() * t.table.ty.width as usize;
+            let per_table = bits.div_ceil(BRAM_BITS) as u64;
+            let lut_bit = if pass {
+                LUT_TABLE_PASS_PER_BIT
+            } else {
+                LUT_TABLE_PER_BIT
+            };
+            (
+                t.func,
+                Cost {
+                    lut: f(n * w * lut_bit),
+                    ff: f(2.5 * n * w),
+                    bram_18k: (lanes as u64).div_ceil(2) * per_table,
+                    ..Cost::default()
+                },
+                TABLE_LATENCY,
+                1,
+            )
+        }
+        Kernel::Softmax(s) => {
+            let bits = s.exp_table.raw.len() * s.exp_table.ty.width as usize;
+            let per_table = bits.div_ceil(BRAM_BITS) as u64;
+            (
+                "softmax",
+                Cost {
+                    dsp: lanes as u64,
+                    lut: f(n * w * (LUT_TABLE_PER_BIT + 2.0 * LUT_PER_ADD_BIT)),
+                    ff: f(3.0 * n * w),
+                    bram_18k: ((lanes as u64).div_ceil(2)
+                        + ((s.rows * lanes / p.size.max(1)).max(1) as u64).div_ceil(2))
+                        * per_table,
+                    ..Cost::default()
+                },
+                2 * TABLE_LATENCY + (usize::BITS - s.n.leading_zeros()) as u64,
+                1,
+            )
+        }
+        Kernel::Pool(pl) => {
+            let k = pl.window.size() as f64;
+            let c = match pl.kind {
+                crate::ir::ops::PoolKind::Max => compare(n * (k - 1.0)),
+                crate::ir::ops::PoolKind::Average => {
+                    // The sum, and a multiply by 1/count (a shift for powers of two).
+                    let recip = &pl.recip;
+                    let mult = match product(*recip.raw.last().unwrap_or(&0), recip.ty, pl.sum) {
+                        Product::Dsp(d) => Cost {
+                            dsp: d * lanes as u64,
+                            ..Cost::default()
+                        },
+                        Product::Lut => Cost {
+                            lut: f(n * 1.5 * pl.sum.width as f64),
+                            ..Cost::default()
+                        },
+                        Product::Free => Cost::default(),
+                    };
+                    let mut c = Cost {
+                        lut: f(n * (k - 1.0) * LUT_PER_ADD_BIT * pl.sum.width as f64),
+                        ..Cost::default()
+                    };
+                    c.add(&mult);
+                    c
+                }
+            };
+            ("pool", c, 0, 1)
+        }
+        Kernel::Add | Kernel::Sub => (
+            "add",
+            Cost {
+                lut: f(n * LUT_PER_ADD_BIT * w),
+                ..Cost::default()
+            },
+            0,
+            1,
+        ),
+        Kernel::Mul => (
+            "mul",
+            Cost {
+                dsp: lanes as u64,
+                ..Cost::default()
+            },
+            (MULTIPLY_NS / clock).floor() as u64,
+            1,
+        ),
+        Kernel::ScaleShift { scale, .. } => {
+            let mut c = Cost::default();
+            for i in 0..lanes {
+                match product(scale.raw[i % scale.raw.len()], scale.ty, x) {
+                    Product::Dsp(d) => c.dsp += d,
+                    Product::Lut => c.lut += f(1.5 * x.width as f64),
+                    Product::Free => {}
+                }
+            }
+            c.lut += f(n * LUT_PER_ADD_BIT * w);
+            ("scale_shift", c, 0, 1)
+        }
+        Kernel::Recurrent(r) => {
+            let mut c = Cost::default();
+            let mut step = 0;
+            for d in r.wx.iter().chain(&r.rh).chain(&r.rhh) {
+                let (dc, lat, ii, _) = dense_cost(d, x, clock);
+                c.add(&dc);
+                step = step.max(lat.max(ii));
+            }
+            let gates = p.size as f64 / r.seq.max(1) as f64;
+            c.lut += f(gates * w * LUT_TABLE_PER_BIT * 3.0);
+            c.bram_18k += (r.acts.len() as u64) * 2;
+            let per_step = step + TABLE_LATENCY + 1;
+            let steps = if r.rec.stateful { 1 } else { r.seq as u64 };
+            ("recurrent", c, per_step * steps, per_step * steps)
+        }
+        Kernel::Concat { .. } | Kernel::Gather { .. } => ("wiring", Cost::default(), 0, 1),
+    }
+}
+
+mod advice;
+mod budget;
+mod stream;
+
+pub use advice::{ReuseOption, choose_reuse, reuse_options};
+pub use budget::Budget;
+pub use stream::fifo;
+use stream::{fifo_cost, lanes, pixels, process_storage, stream_process};
+
+/// The estimate of a prepared model for `io` at `clock` ns, against the part's resources.
+pub fn estimate(
+    model: &Model,
+    io: IoType,
+    clock: f64,
+    part: &crate::parts::Part,
+) -> Result<Estimate> {
+    estimate_planned(model, &plan_model(model)?, io, clock, part)
+}
+
+/// `estimate` with the model's plans already made (`plan_model`).
+pub fn estimate_planned(
+    model: &Model,
+    plans: &[LayerPlan],
+    io: IoType,
+    clock: f64,
+    part: &crate::parts::Part,
+) -> Result<Estimate> {
+    let mut layers = Vec::new();
+    let mut total = Cost::default();
+    // io_parallel: the cycle each layer's result is ready (longest path). io_stream: the cycles
+    // each layer's process writes its first and its last pixel.
+    let mut done: HashMap<_, (u64, u64)> = HashMap::new();
+    let mut ii = 1;
+    for p in plans {
+        let (kind, mut cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
+        if io == IoType::Stream && p.node != model.input {
+            cost.add(&process_storage(model, p, lat));
+        }
+        let inputs = model.inputs(p.node);
+        let (lat, lii) = match io {
+            IoType::Parallel => {
+                let start = inputs.iter().map(|i| done[i].1).max().unwrap_or(0);
+                done.insert(p.node, (start + lat, start + lat));
+                (lat, lii)
+            }
+            IoType::Stream if p.node == model.input => {
+                // The input arrives one pixel a cycle.
+                done.insert(p.node, (0, pixels(model, p.node) as u64 - 1));
+                (0, 1)
+            }
+            IoType::Stream => {
+                // Through a FIFO from another process (the model input is a stream already).
+                let fifo = |i: NodeIndex| (i != model.input) as u64;
+                let first_in = inputs.iter().map(|&i| done[&i].0 + fifo(i)).max();
+                let last_in = inputs.iter().map(|&i| done[&i].1 + fifo(i)).max();
+                let (first_in, last_in) = (first_in.unwrap_or(0), last_in.unwrap_or(0));
+                let (first, last, busy) =
+                    stream_process(model, p.node, lat, lii, first_in, last_in);
+                done.insert(p.node, (first, last));
+                let before = inputs.iter().map(|i| done[i].1).max().unwrap_or(0);
+                (last - before, busy)
+            }
+        };
+        ii = ii.max(lii);
+        total.add(&cost);
+        layers.push(LayerEstimate {
+            name: model.node(p.node).name.clone(),
+            kind,
+            cost,
+            products,
+            latency_cycles: lat,
+            ii: lii,
+        });
+    }
+    if io == IoType::Stream {
+        let fifos = fifo_cost(model, plans);
+        total.add(&fifos);
+        layers.push(LayerEstimate {
+            name: "(FIFOs)".into(),
+            kind: "fifo",
+            cost: fifos,
+            products: Products::default(),
+            latency_cycles: 0,
+            ii: 1,
+        });
+    }
+    let latency_cycles = done.get(&model.output).map_or(0, |d| d.1) * model.steps as u64;
+    let pct = |used: u64, avail: u32| {
+        if avail == 0 {
+            0.0
+        } else {
+            100.0 * used as f64 / avail as f64
+        }
+    };
+    Ok(Estimate {
+        utilisation: [
+            pct(total.dsp, part.dsp),
+            pct(total.lut, part.lut),
+            pct(total.ff, part.ff),
+            pct(total.bram_18k, part.bram_18k),
+            pct(total.uram, part.uram),
+        ],
+        layers,
+        total,
+        latency_cycles,
+        latency_ns: latency_cycles as f64 * clock,
+        ii,
+    })
+}

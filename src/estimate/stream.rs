@@ -1,0 +1,196 @@
+//! io_stream designs: which values a process computes at once, its schedule as a DATAFLOW
+//! process, and the storage it and its FIFOs need.
+
+use super::*;
+
+/// How many values a layer's hardware computes at once: all of them with io_parallel; with
+/// io_stream, one pixel's channels in a per-pixel or window process, all of them in a
+/// whole-tensor one.
+pub(super) fn lanes(model: &Model, p: &LayerPlan, io: IoType) -> usize {
+    use crate::backend::vitis::stream::{Pattern, pattern};
+    let channels = model.node(p.node).shape.last().copied().unwrap_or(1);
+    match io {
+        IoType::Parallel => p.size,
+        IoType::Stream if p.node == model.input => channels,
+        IoType::Stream => match pattern(model, p.node) {
+            Pattern::Whole { .. } => p.size,
+            Pattern::PerPixel(_) | Pattern::Window { .. } => channels,
+        },
+    }
+}
+
+/// Positions (pixels) of a value in io_stream: all but the channel axis.
+pub(super) fn pixels(model: &Model, n: NodeIndex) -> usize {
+    let s = &model.node(n).shape;
+    s.iter().product::<usize>() / s.last().copied().unwrap_or(1).max(1)
+}
+
+/// An io_stream layer's DATAFLOW process, given the cycles its first and last input pixels
+/// arrive: the cycles it writes its first and last pixel, and how long one run keeps it busy.
+/// A process is a function, not a pipeline: it takes the next input only after its run ends,
+/// so the design's interval is its busiest process's run. `lat` and `ii` are the layer's
+/// kernel latency and interval per pixel (per position for a window).
+pub(super) fn stream_process(
+    model: &Model,
+    n: NodeIndex,
+    lat: u64,
+    ii: u64,
+    first_in: u64,
+    last_in: u64,
+) -> (u64, u64, u64) {
+    use crate::backend::vitis::stream::{Pattern, pattern};
+    let ii = ii.max(1);
+    let pattern = pattern(model, n);
+    // A process holds its pixel in a register for at least a cycle, however little it computes.
+    let lat = match pattern {
+        Pattern::Whole { .. } => lat,
+        Pattern::PerPixel(_) | Pattern::Window { .. } => lat.max(1),
+    };
+    match pattern {
+        Pattern::PerPixel(px) => {
+            let px = px.max(1) as u64;
+            let first = first_in + lat;
+            (
+                first,
+                (last_in + lat).max(first + (px - 1) * ii),
+                px * ii + lat,
+            )
+        }
+        // Reads everything, computes, writes every pixel.
+        Pattern::Whole { read, write } => {
+            let first = last_in + lat;
+            (
+                first,
+                first + write.max(1) as u64 - 1,
+                (read + write) as u64 + lat,
+            )
+        }
+        // The first output waits for the rows its window spans.
+        Pattern::Window {
+            in_w,
+            rows_done_at,
+            out_w,
+        } => {
+            let rows = rows_done_at.iter().position(|&d| d > 0).unwrap_or(0) + 1;
+            let positions = (rows_done_at.last().copied().unwrap_or(0) * out_w).max(1) as u64;
+            let first = first_in + (rows * in_w) as u64 - 1 + lat;
+            let read = (rows_done_at.len() * in_w) as u64;
+            (
+                first,
+                (last_in + lat).max(first + (positions - 1) * ii),
+                read.max(positions * ii) + lat,
+            )
+        }
+    }
+}
+
+/// What an io_stream per-pixel or window process stores beyond its kernel: the result pixel's
+/// register (and, when the kernel has no pipeline stage of its own, the input pixel's), and a
+/// window's line buffer of the rows it spans (registers, LUT RAM or block RAM by size, as
+/// `memory`).
+pub(super) fn process_storage(model: &Model, p: &LayerPlan, kernel_latency: u64) -> Cost {
+    use crate::backend::vitis::stream::{Pattern, pattern};
+    let node = model.node(p.node);
+    let src = model.inputs(p.node)[0];
+    let out_c = node.shape.last().copied().unwrap_or(1);
+    let in_c = model.node(src).shape.last().copied().unwrap_or(1);
+    let x = p.input_types.first().copied().unwrap_or(p.result);
+    let mut c = Cost::default();
+    match pattern(model, p.node) {
+        Pattern::Whole { .. } => return c,
+        Pattern::PerPixel(_) | Pattern::Window { .. } => {
+            c.ff += (out_c * p.result.width as usize) as u64;
+            if kernel_latency == 0 {
+                c.ff += (in_c * x.width as usize) as u64;
+            }
+        }
+    }
+    if let (
+        Pattern::Window { in_w, .. },
+        crate::ir::Op::Conv { window, .. } | crate::ir::Op::Pool { window, .. },
+    ) = (pattern(model, p.node), &node.op)
+    {
+        let two = crate::ir::ops::as_hw;
+        let ((kh, _), (dh, _)) = (two(&window.kernel, 1), two(&window.dilations, 1));
+        let span = (kh - 1) * dh + 1;
+        c.add(&memory(x.width as usize, span * in_w * in_c));
+    }
+    c
+}
+
+/// `depth` words of `width` bits: registers up to 1024 bits, LUT RAM (64 words a LUT per bit) up
+/// to 64 words, block RAM beyond.
+fn memory(width: usize, depth: usize) -> Cost {
+    if depth * width <= FIFO_SRL_MAX_BITS {
+        return Cost {
+            ff: (width * depth) as u64,
+            ..Cost::default()
+        };
+    }
+    if depth <= 64 {
+        return Cost {
+            lut: (width * depth.div_ceil(64)) as u64,
+            ff: width as u64,
+            ..Cost::default()
+        };
+    }
+    Cost {
+        bram_18k: block_rams(width, depth),
+        ff: width as u64,
+        ..Cost::default()
+    }
+}
+
+/// BRAM_18K blocks for `depth` words of `width` bits: 512 x 36, 1K x 18, 2K x 9, 4K x 4, 8K x 2,
+/// 16K x 1.
+fn block_rams(width: usize, depth: usize) -> u64 {
+    let per_block = match depth {
+        0..=512 => 36,
+        513..=1024 => 18,
+        1025..=2048 => 9,
+        2049..=4096 => 4,
+        4097..=8192 => 2,
+        _ => 1,
+    };
+    (width.div_ceil(per_block) * depth.div_ceil(16384)) as u64
+}
+
+/// The FIFOs between io_stream processes, at the depths the project gets.
+pub(super) fn fifo_cost(model: &Model, plans: &[LayerPlan]) -> Cost {
+    let index_of: HashMap<NodeIndex, usize> =
+        plans.iter().enumerate().map(|(i, p)| (p.node, i)).collect();
+    let result: HashMap<NodeIndex, FixedType> = plans.iter().map(|p| (p.node, p.result)).collect();
+    let wiring = crate::backend::vitis::stream::wire(model, &index_of);
+    let mut c = Cost::default();
+    for s in &wiring.streams {
+        let channels = model.node(s.node).shape.last().copied().unwrap_or(1);
+        c.add(&fifo(channels * result[&s.node].width as usize, s.depth));
+    }
+    c
+}
+
+/// One FIFO of `depth` words of `width` bits. Vitis builds a FIFO of at most 1024 bits, or of
+/// depth at most 2, from shift-register LUTs (one SRL32 per bit and 32 words), and larger ones
+/// as memories (`config_storage fifo` defaults, UG1399), which we take to be LUT RAM (64 words
+/// a LUT per bit) up to 64 words and block RAM beyond. The control logic is calibrated on the
+/// FIFO table of the shared Vivado HLS report: a 16-bit FIFO of depth 1 costs 28 LUTs and 5 FFs.
+pub fn fifo(width: usize, depth: usize) -> Cost {
+    let depth = depth.max(1);
+    let addr = (usize::BITS - depth.leading_zeros()) as u64;
+    let control = Cost {
+        lut: FIFO_CONTROL_LUT + 2 * addr,
+        ff: FIFO_CONTROL_FF + addr,
+        ..Cost::default()
+    };
+    let storage = if depth <= 2 || depth * width <= FIFO_SRL_MAX_BITS {
+        Cost {
+            lut: (width * depth.div_ceil(32)) as u64,
+            ..Cost::default()
+        }
+    } else {
+        memory(width, depth)
+    };
+    let mut c = control;
+    c.add(&storage);
+    c
+}
