@@ -138,20 +138,17 @@ pub fn compile(
 /// Runs the model on every sample: bit-accurate fixed point, or f64 with `float`.
 pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array> {
     let m = &prepared.model;
+    // Samples are independent: all cores.
     let rows: Vec<Vec<f64>> = if float {
-        (0..input.rows())
-            .map(|r| emulate::float::run(m, input.row(r)))
-            .collect()
+        emulate::par_map(input.rows(), |r| Ok(emulate::float::run(m, input.row(r))))?
     } else {
         let emu = emulate::Emulator::new(m)?;
-        (0..input.rows())
-            .map(|r| {
-                emu.run(input.row(r)).map_err(|e| match e {
-                    Error::Input { message, .. } => Error::input(format!("sample {r}: {message}")),
-                    e => e,
-                })
+        emulate::par_map(input.rows(), |r| {
+            emu.run(input.row(r)).map_err(|e| match e {
+                Error::Input { message, .. } => Error::input(format!("sample {r}: {message}")),
+                e => e,
             })
-            .collect::<Result<_>>()?
+        })?
     };
     Ok(Array::from_rows(&m.sample_output_shape(), &rows))
 }

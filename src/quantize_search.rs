@@ -68,23 +68,7 @@ pub fn bit_cost(model: &Model) -> Result<u64> {
 /// Runs `rows` on the design, split over the machine's cores; the outputs as floats.
 fn run_fixed(model: &Model, rows: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
     let emu = Emulator::new(model)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = rows.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<Vec<f64>>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| s.spawn(|| part.iter().map(|r| emu.run(r)).collect::<Result<Vec<_>>>()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("emulator thread"))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(rows.len());
-    for p in parts {
-        out.extend(p?);
-    }
-    Ok(out)
+    crate::emulate::par_map(rows.len(), |i| emu.run(&rows[i]))
 }
 
 fn argmax(v: &[f64]) -> usize {

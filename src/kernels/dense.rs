@@ -69,22 +69,18 @@ impl DensePlan {
     /// The (input, output, weight index) of every multiply-accumulate of group `group`, in the
     /// order the C++ kernel performs them. With saturating accumulators the order matters, so it
     /// is defined here once. Weight indices are into `weights.raw`.
-    pub fn schedule(&self, group: usize) -> Vec<(usize, usize, usize)> {
+    pub fn schedule(&self, group: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         let (n_in, n_out) = (self.n_in, self.n_out);
-        let base = group * self.slots();
-        let order: Vec<usize> = match self.strategy {
-            Strategy::Latency => (0..self.slots()).collect(),
-            Strategy::Resource => {
-                let rf = self.reuse;
-                let block = self.block_factor();
-                (0..rf)
-                    .flat_map(|ir| (0..block).map(move |b| ir + rf * b))
-                    .collect()
-            }
+        let slots = self.slots();
+        let base = group * slots;
+        // Latency: slot order. Resource: pass `ir` of the reuse loop visits slots ir, ir + R, ...
+        let (rf, block) = match self.strategy {
+            Strategy::Latency => (1, slots),
+            Strategy::Resource => (self.reuse, self.block_factor()),
         };
-        order
-            .into_iter()
-            .map(|c| {
+        (0..rf)
+            .flat_map(move |ir| (0..block).map(move |b| ir + rf * b))
+            .map(move |c| {
                 let k = base + c;
                 let (i, j) = match (&self.sparse, self.strategy) {
                     (Some(s), _) => s.index[k],
@@ -93,7 +89,6 @@ impl DensePlan {
                 };
                 (i, j, k)
             })
-            .collect()
     }
 
     /// The sparse entries packed as the generated code stores them: weight bits in the low
@@ -260,8 +255,7 @@ mod tests {
             assert!(p.sparse.is_none());
             let mut seen: Vec<_> = p
                 .schedule(0)
-                .iter()
-                .map(|&(i, j, k)| {
+                .map(|(i, j, k)| {
                     assert_eq!(k, j * 6 + i);
                     k
                 })

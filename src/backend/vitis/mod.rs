@@ -157,12 +157,16 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     files.insert("hls_config.cfg".into(), render(&t, "hls_config.cfg", &cx)?);
     files.insert("Makefile".into(), render(&t, "Makefile", &cx)?);
 
-    let (mut tb_in, mut tb_out) = (String::new(), String::new());
-    for x in opts.tb_inputs {
-        let raw = emu.quantize_input(x)?;
+    // The expected outputs: the emulator on every sample, all cores.
+    let samples = crate::emulate::par_map(opts.tb_inputs.len(), |i| {
+        let raw = emu.quantize_input(&opts.tb_inputs[i])?;
         let y = emu.run_raw(&raw);
-        tb_in.push_str(&join_line(&raw));
-        tb_out.push_str(&join_line(&y));
+        Ok((raw, y))
+    })?;
+    let (mut tb_in, mut tb_out) = (String::new(), String::new());
+    for (raw, y) in &samples {
+        tb_in.push_str(&join_line(raw));
+        tb_out.push_str(&join_line(y));
     }
     files.insert("tb_data/tb_input_bits.dat".into(), tb_in.into_bytes());
     files.insert("tb_data/tb_output_bits.dat".into(), tb_out.into_bytes());
