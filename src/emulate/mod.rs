@@ -43,7 +43,7 @@ mod tests {
     fn par_map_keeps_order_and_reports_the_first_error_by_index() {
         let squares = par_map(1000, |i| Ok(i * i)).unwrap();
         assert_eq!(squares, (0..1000).map(|i| i * i).collect::<Vec<_>>());
-        assert!(par_map(0, |i| Ok(i)).unwrap().is_empty());
+        assert!(par_map(0, Ok).unwrap().is_empty());
         let err = par_map(1000, |i| {
             if i % 300 == 299 {
                 Err(Error::input(format!("sample {i}")))

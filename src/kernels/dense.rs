@@ -210,7 +210,6 @@ pub fn plan_groups(
             // In the dense layout's order (latency: the same accumulation order per output).
             let mut kept: Vec<_> = plan
                 .schedule(group)
-                .into_iter()
                 .filter(|&(_, _, k)| plan.weights.raw[k] != 0)
                 .collect();
             kept.sort_by_key(|&(_, _, k)| k);
@@ -284,7 +283,6 @@ mod tests {
             assert_eq!(s.slots, 16usize.div_ceil(rf) * rf);
             let mut seen: Vec<(usize, usize)> = p
                 .schedule(0)
-                .into_iter()
                 .filter(|&(_, _, k)| p.weights.raw[k] != 0)
                 .map(|(i, j, k)| {
                     assert_eq!(p.weights.ty.to_f64(p.weights.raw[k]), data[i * 4 + j]);
