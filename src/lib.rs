@@ -82,7 +82,7 @@ pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> 
     };
     notes.extend(passes::run(&mut model, &config, stop_after).map_err(|e| e.in_file(model_path))?);
     if stop_after.is_none() {
-        notes.extend(lint::lint(&model, &config).map_err(|e| e.in_file(model_path))?);
+        notes.extend(lint::lint(&model, &config, &part).map_err(|e| e.in_file(model_path))?);
     }
     Ok(Prepared {
         model,

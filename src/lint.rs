@@ -7,7 +7,8 @@
 //! - a lookup table whose input type is coarser than the table's bins, so most entries are
 //!   never read (our tables cover a fixed range, so wide integer parts cost no resolution: the
 //!   hls4ml softmax failure of an index made of the top bits cannot happen; a coarse input can);
-//! - on calibration data (`calib`), every layer whose values saturate or wrap.
+//! - on calibration data (`calib`), every layer whose values saturate or wrap;
+//! - a design whose estimate exceeds the part, with the layers that take most of it.
 
 use crate::config::Config;
 use crate::emulate::Emulator;
@@ -58,7 +59,7 @@ fn constants_fit(
 }
 
 /// Warnings for `model` as prepared with `config`.
-pub fn lint(model: &Model, config: &Config) -> Result<Vec<String>> {
+pub fn lint(model: &Model, config: &Config, part: &crate::parts::Part) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for n in model.topo_order() {
         let node = model.node(n);
@@ -126,6 +127,7 @@ pub fn lint(model: &Model, config: &Config) -> Result<Vec<String>> {
             ));
         }
     }
+    does_not_fit(model, &plans, config, part, &mut out)?;
     if let Some(path) = &config.calib {
         let x = crate::arrays::read_samples(path, &model.sample_input_shape())
             .map_err(|e| e.in_file(path))?;
@@ -147,4 +149,57 @@ pub fn lint(model: &Model, config: &Config) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// The figures of the estimate beyond the part, and what to do: the layers that take most of the
+/// worst one; io_stream when convolutions are unrolled over every position; reuse factors.
+fn does_not_fit(
+    model: &Model,
+    plans: &[crate::kernels::LayerPlan],
+    config: &Config,
+    part: &crate::parts::Part,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let e = crate::estimate::estimate_planned(model, plans, config.io, config.clock, part)?;
+    let names = ["DSP", "LUT", "FF", "BRAM_18K", "URAM"];
+    let over: Vec<String> = names
+        .iter()
+        .zip(e.utilisation)
+        .filter(|(_, u)| *u > 100.0)
+        .map(|(n, u)| format!("{n} {u:.0}%"))
+        .collect();
+    if over.is_empty() {
+        return Ok(());
+    }
+    let worst = (0..5)
+        .max_by(|&a, &b| e.utilisation[a].total_cmp(&e.utilisation[b]))
+        .unwrap_or(0);
+    let of = |c: &crate::estimate::Cost| [c.dsp, c.lut, c.ff, c.bram_18k, c.uram][worst];
+    let mut layers: Vec<&crate::estimate::LayerEstimate> = e.layers.iter().collect();
+    layers.sort_by_key(|l| std::cmp::Reverse(of(&l.cost)));
+    let total = of(&e.total).max(1) as f64;
+    let top: Vec<String> = layers
+        .iter()
+        .take(3)
+        .filter(|l| of(&l.cost) > 0)
+        .map(|l| format!("'{}' {:.0}%", l.name, 100.0 * of(&l.cost) as f64 / total))
+        .collect();
+    let unrolled_conv = config.io == crate::config::IoType::Parallel
+        && model
+            .topo_order()
+            .into_iter()
+            .any(|n| matches!(model.node(n).op, Op::Conv { .. }));
+    out.push(format!(
+        "warning: the estimate exceeds {}: {} (of the {}: {}); fix: {}higher reuse factors (`hlsrs estimate --advise`; `--target-ii N` chooses them), or a larger part",
+        part.full,
+        over.join(", "),
+        names[worst],
+        top.join(", "),
+        if unrolled_conv {
+            "--io stream (io_parallel computes every position of a convolution at once), "
+        } else {
+            ""
+        }
+    ));
+    Ok(())
 }

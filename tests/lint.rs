@@ -30,14 +30,53 @@ fn default_designs_raise_no_warnings() {
     for case in common::cases() {
         for (what, config) in [("default", &Config::default()), ("magnitude:0.7", &pruned)] {
             let p = prepare(&case.model(), config, None).unwrap();
+            // Except, for a design larger than the part, exactly that warning.
+            let e =
+                hlsrs::estimate::estimate(&p.model, p.config.io, p.config.clock, &p.part).unwrap();
+            let too_big = e.utilisation.iter().any(|&u| u > 100.0);
+            let (fit, other): (Vec<&String>, Vec<&String>) = warnings(&p.notes)
+                .into_iter()
+                .partition(|w| w.contains("the estimate exceeds"));
             assert!(
-                warnings(&p.notes).is_empty(),
+                other.is_empty() && fit.len() == usize::from(too_big),
                 "{} {what}: {:?}",
                 case.name,
                 p.notes
             );
         }
     }
+}
+
+#[test]
+fn a_design_larger_than_the_part_is_named_with_its_largest_layers_and_the_fix() {
+    // Seven convolutions unrolled over every position: twice the DSPs of an xcvu9p.
+    let case = common::case("conv2d_activations");
+    let p = prepare(&case.model(), &Config::default(), None).unwrap();
+    let w = warnings(&p.notes);
+    assert_eq!(w.len(), 1, "{w:?}");
+    let e = hlsrs::estimate::estimate(&p.model, p.config.io, p.config.clock, &p.part).unwrap();
+    assert!(
+        w[0].contains(&format!("DSP {:.0}%", e.utilisation[0]))
+            && w[0].contains("xcvu9p")
+            && w[0].contains("--io stream")
+            && w[0].contains("--advise"),
+        "{}",
+        w[0]
+    );
+    // Its largest DSP user is named first.
+    let top = e.layers.iter().max_by_key(|l| l.cost.dsp).unwrap();
+    assert!(
+        w[0].contains(&format!("(of the DSP: '{}'", top.name)),
+        "{}",
+        w[0]
+    );
+    // The stream design fits: no warning.
+    let stream = Config {
+        io: hlsrs::config::IoType::Stream,
+        ..Config::default()
+    };
+    let p = prepare(&case.model(), &stream, None).unwrap();
+    assert!(warnings(&p.notes).is_empty(), "{:?}", p.notes);
 }
 
 #[test]
@@ -49,7 +88,7 @@ fn a_constant_that_does_not_fit_its_type_is_named_with_the_type_that_fits() {
     if let Op::Dense { bias, .. } = &mut p.model.node_mut(n).op {
         bias.data[2] = 275.0;
     }
-    let w = hlsrs::lint::lint(&p.model, &p.config).unwrap();
+    let w = hlsrs::lint::lint(&p.model, &p.config, &p.part).unwrap();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
         w[0].contains(&format!("layer '{LAST}'"))
@@ -60,7 +99,7 @@ fn a_constant_that_does_not_fit_its_type_is_named_with_the_type_that_fits() {
     );
     // The named fix silences it.
     p.model.node_mut(n).precision.bias = FixedType::fixed(16, 10);
-    let w = hlsrs::lint::lint(&p.model, &p.config).unwrap();
+    let w = hlsrs::lint::lint(&p.model, &p.config, &p.part).unwrap();
     assert!(w.is_empty(), "{w:?}");
 }
 
