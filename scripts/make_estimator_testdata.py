@@ -54,6 +54,23 @@ def window(k, s):
     return {"kernel": k, "strides": s, "dilations": [1] * len(k), "pads_begin": [0] * len(k), "pads_end": [0] * len(k)}
 
 
+def activation_nets(rng):
+    """test_activations: Dense(64), lecun_uniform (limit sqrt(3 / fan_in)), zero bias, then the
+    activation; (name, model) per activation, weights drawn from `rng` in this order."""
+    lim = np.sqrt(3.0)
+    nets = []
+    for a, layer in [
+        ("relu", {"op": "relu"}),
+        ("leaky_relu", {"op": "leaky_relu", "alpha": 1.0}),
+        ("elu", {"op": "elu", "alpha": 1.0}),
+        ("prelu", {"op": "p_relu", "slope": tensor(np.zeros(64))}),
+        ("sigmoid", {"op": "sigmoid"}),
+    ]:
+        w = rng.uniform(-lim, lim, (1, 64))
+        nets.append((a, model([1], [dense("dense", "x", w, np.zeros(64)), act("act", "dense", **layer)])))
+    return nets
+
+
 def write_case(out, name, ref_text, net, config):
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
@@ -96,16 +113,7 @@ def holdout():
     rng = np.random.default_rng(7)
     cases = {}
     # test_activations with io_stream: the same networks as the io_parallel ones.
-    lim = np.sqrt(3.0)
-    for a, layer in [
-        ("relu", {"op": "relu"}),
-        ("leaky_relu", {"op": "leaky_relu", "alpha": 1.0}),
-        ("elu", {"op": "elu", "alpha": 1.0}),
-        ("prelu", {"op": "p_relu", "slope": tensor(np.zeros(64))}),
-        ("sigmoid", {"op": "sigmoid"}),
-    ]:
-        w = rng.uniform(-lim, lim, (1, 64))
-        net = model([1], [dense("dense", "x", w, np.zeros(64)), act("act", "dense", **layer)])
+    for a, net in activation_nets(rng):
         cases[f"activation_{a}_io_stream"] = (f"activations_io_stream-Vitis-{a}.json", net, config("stream"))
     # test_pooling with padding 'same': Keras pads at the end, and averages only real values.
     for kind, dims in [("average", 1), ("average", 2), ("max", 1), ("max", 2)]:
@@ -141,17 +149,7 @@ def main():
     net = model([1], [dense("dense", "x", w, np.zeros(2)), act("elu", "dense", "elu", alpha=1.0)])
     cases["dense_io_parallel"] = ("dense_io_parallel-Vitis.json", net, "parallel")
     cases["dense_io_stream"] = ("dense_io_stream-Vitis.json", net, "stream")
-    # Dense(64), lecun_uniform (limit sqrt(3 / fan_in)), zero bias, then the activation.
-    lim = np.sqrt(3.0)
-    for a, layer in [
-        ("relu", {"op": "relu"}),
-        ("leaky_relu", {"op": "leaky_relu", "alpha": 1.0}),
-        ("elu", {"op": "elu", "alpha": 1.0}),
-        ("prelu", {"op": "p_relu", "slope": tensor(np.zeros(64))}),
-        ("sigmoid", {"op": "sigmoid"}),
-    ]:
-        w = rng.uniform(-lim, lim, (1, 64))
-        net = model([1], [dense("dense", "x", w, np.zeros(64)), act("act", "dense", **layer)])
+    for a, net in activation_nets(rng):
         cases[f"activation_{a}"] = (f"activations_io_parallel-Vitis-{a}.json", net, "parallel")
     # A single pooling layer, pool 2, stride 2, valid padding.
     for kind, dims in [("average", 1), ("average", 2), ("max", 1), ("max", 2)]:

@@ -730,10 +730,7 @@ fn with_targets(
         })?;
     let mut config = p.config.clone();
     for (name, o) in &chosen {
-        let lc = config.layers.entry(name.clone()).or_default();
-        lc.reuse = Some(o.reuse);
-        lc.recurrent_reuse = o.recurrent_reuse;
-        lc.strategy = Some(o.strategy);
+        o.configure(config.layers.entry(name.clone()).or_default());
         println!(
             "  target: layer '{name}' reuse {} ({}), {} DSP, {} cycles",
             reuse_label(o),

@@ -389,9 +389,7 @@ fn targets_choose_the_cheapest_reuse_factors_that_meet_them() {
                 .expect("reachable");
         let mut config = Config::default();
         for (name, o) in &chosen {
-            let lc = config.layers.entry(name.clone()).or_default();
-            lc.reuse = Some(o.reuse);
-            lc.strategy = Some(o.strategy);
+            o.configure(config.layers.entry(name.clone()).or_default());
         }
         let q = hlsrs::prepare(&case.model(), &config, None).unwrap();
         let e = estimate(&q.model, q.config.io, q.config.clock, &q.part).unwrap();
@@ -494,10 +492,7 @@ fn recurrent_layers_get_reuse_advice_and_meet_targets() {
     .expect("reachable");
     let mut config = Config::default();
     for (name, o) in &chosen {
-        let lc = config.layers.entry(name.clone()).or_default();
-        lc.reuse = Some(o.reuse);
-        lc.recurrent_reuse = o.recurrent_reuse;
-        lc.strategy = Some(o.strategy);
+        o.configure(config.layers.entry(name.clone()).or_default());
     }
     let q = hlsrs::prepare(&case.model(), &config, None).unwrap();
     let e = estimate(&q.model, q.config.io, q.config.clock, &q.part).unwrap();

@@ -18,6 +18,22 @@ pub struct ReuseOption {
     pub ii: u64,
 }
 
+impl ReuseOption {
+    /// This choice on a layer of the model.
+    fn set(&self, hw: &mut crate::ir::Hardware) {
+        hw.reuse = self.reuse;
+        hw.recurrent_reuse = self.recurrent_reuse.unwrap_or(1);
+        hw.strategy = self.strategy;
+    }
+
+    /// This choice as the layer's settings in a config (what `--target-*` writes).
+    pub fn configure(&self, lc: &mut crate::config::LayerConfig) {
+        lc.reuse = Some(self.reuse);
+        lc.recurrent_reuse = self.recurrent_reuse;
+        lc.strategy = Some(self.strategy);
+    }
+}
+
 /// Every valid reuse factor of each dense, conv and recurrent layer with its cost: (layer,
 /// options). A recurrent layer's options pair an input and a recurrent reuse factor. Reuse factor
 /// 1 (both 1) is the latency strategy; anything larger the resource strategy.
@@ -54,10 +70,16 @@ pub fn reuse_options(
             } else {
                 crate::ir::Strategy::Resource
             };
-            let hw = &mut m.node_mut(n).hardware;
-            hw.reuse = r;
-            hw.recurrent_reuse = q.unwrap_or(1);
-            hw.strategy = strategy;
+            let option = ReuseOption {
+                reuse: r,
+                recurrent_reuse: q,
+                strategy,
+                dsp: 0,
+                lut: 0,
+                latency_cycles: 0,
+                ii: 0,
+            };
+            option.set(&mut m.node_mut(n).hardware);
             let plan = crate::kernels::plan_layer(&m, n)?;
             let (_, cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
             let (latency_cycles, ii) = match io {
@@ -70,13 +92,11 @@ pub fn reuse_options(
                 }
             };
             options.push(ReuseOption {
-                reuse: r,
-                recurrent_reuse: q,
-                strategy,
                 dsp: cost.dsp,
                 lut: cost.lut,
                 latency_cycles,
                 ii,
+                ..option
             });
         }
         out.push((model.node(n).name.clone(), options));
@@ -114,10 +134,7 @@ pub fn choose_reuse(
         let mut m = model.clone();
         for ((name, opts), &k) in options.iter().zip(pick) {
             let n = m.find(name).expect("layer of the model");
-            let hw = &mut m.node_mut(n).hardware;
-            hw.reuse = opts[k].reuse;
-            hw.recurrent_reuse = opts[k].recurrent_reuse.unwrap_or(1);
-            hw.strategy = opts[k].strategy;
+            opts[k].set(&mut m.node_mut(n).hardware);
         }
         Ok(estimate(&m, io, clock, part)?.latency_ns)
     };

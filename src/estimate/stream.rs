@@ -2,6 +2,7 @@
 //! process, and the storage it and its FIFOs need.
 
 use super::*;
+pub(super) use crate::backend::vitis::stream::pixels;
 
 /// How many values a layer's hardware computes at once: all of them with io_parallel; with
 /// io_stream, one pixel's channels in a per-pixel or window process, all of them in a
@@ -17,12 +18,6 @@ pub(super) fn lanes(model: &Model, p: &LayerPlan, io: IoType) -> usize {
             Pattern::PerPixel(_) | Pattern::Window { .. } => channels,
         },
     }
-}
-
-/// Positions (pixels) of a value in io_stream: all but the channel axis.
-pub(super) fn pixels(model: &Model, n: NodeIndex) -> usize {
-    let s = &model.node(n).shape;
-    s.iter().product::<usize>() / s.last().copied().unwrap_or(1).max(1)
 }
 
 /// An io_stream layer's DATAFLOW process, given the cycles its first and last input pixels

@@ -55,6 +55,13 @@ pub struct Wiring {
     pub processes: Vec<ProcessCtx>,
 }
 
+/// Positions (pixels) of a value: all but the channel (last) axis. A stream carries one pixel,
+/// its channels, per element.
+pub(crate) fn pixels(model: &Model, n: NodeIndex) -> usize {
+    let s = &model.node(n).shape;
+    s.iter().product::<usize>() / s.last().copied().unwrap_or(1).max(1)
+}
+
 /// `index_of[node]` = layer index in the generated code; `var_of[node]` = output stream name.
 pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
     let var = |n: NodeIndex| -> String {
@@ -73,10 +80,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
             format!("layer{}_px", index_of[&n])
         }
     };
-    let pixels = |n: NodeIndex| -> usize {
-        let s = &model.node(n).shape;
-        s.iter().product::<usize>() / s.last().unwrap()
-    };
+    let pixels = |n: NodeIndex| pixels(model, n);
     let mut streams: Vec<StreamCtx> = Vec::new();
     let mut processes = Vec::new();
     let mut patterns: Vec<Pattern> = Vec::new();
