@@ -50,6 +50,29 @@ template <int N> inline int clamp_index(long long i) {
     return i < 0 ? 0 : (i > N - 1 ? N - 1 : (int)i);
 }
 
+// The maximum of v[0..N) over the entries with ok[k] set, as a balanced tree of comparisons
+// (depth ceil(log2 N), like hls4ml's nnet::reduce) instead of a chain N-1 deep; `any` says
+// whether any entry was set. Max is exact, so the order does not change the result. The masks
+// the kernels pass are constants after unrolling, so unset entries cost nothing.
+template <class T, int N> struct max_tree {
+    static void run(const T *v, const bool *ok, T &best, bool &any) {
+#pragma HLS INLINE
+        T a, b;
+        bool oa, ob;
+        max_tree<T, N / 2>::run(v, ok, a, oa);
+        max_tree<T, N - N / 2>::run(v + N / 2, ok + N / 2, b, ob);
+        any = oa || ob;
+        best = !oa ? b : (!ob ? a : (b > a ? b : a));
+    }
+};
+template <class T> struct max_tree<T, 1> {
+    static void run(const T *v, const bool *ok, T &best, bool &any) {
+#pragma HLS INLINE
+        best = v[0];
+        any = ok[0];
+    }
+};
+
 } // namespace hlsrs
 
 #endif

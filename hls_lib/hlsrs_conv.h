@@ -40,13 +40,17 @@ void conv_position(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T:
     const unsigned cg = CONFIG_T::in_c / CONFIG_T::n_groups;
 Groups:
     for (unsigned g = 0; g < CONFIG_T::n_groups; g++) {
+#pragma HLS UNROLL
         data_T patch[CONFIG_T::n_in];
 #pragma HLS ARRAY_PARTITION variable=patch complete
         for (unsigned kh = 0; kh < CONFIG_T::kernel_h; kh++) {
+#pragma HLS UNROLL
             for (unsigned kw = 0; kw < CONFIG_T::kernel_w; kw++) {
+#pragma HLS UNROLL
                 int ih, iw;
                 const bool inside = tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
                 for (unsigned ci = 0; ci < cg; ci++) {
+#pragma HLS UNROLL
                     const unsigned k = (kh * CONFIG_T::kernel_w + kw) * cg + ci;
                     if (inside) patch[k] = src.at(ih, iw, g * cg + ci);
                     else patch[k] = 0;
@@ -56,39 +60,128 @@ Groups:
         res_T part[CONFIG_T::n_out];
 #pragma HLS ARRAY_PARTITION variable=part complete
         dense_at<data_T, res_T, CONFIG_T>(patch, part, weights, biases, g * CONFIG_T::n_slots, g * CONFIG_T::n_out);
-        for (unsigned j = 0; j < CONFIG_T::n_out; j++) out[g * CONFIG_T::n_out + j] = part[j];
+        for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
+#pragma HLS UNROLL
+            out[g * CONFIG_T::n_out + j] = part[j];
+        }
     }
 }
 
-// Every channel of one output position: max (padding never wins) or average (exact sum times the
-// compiler's reciprocal of the count).
+// Every channel of one output position: max (padding never wins; a tree of comparisons) or
+// average (exact sum times the compiler's reciprocal of the count).
 template <class data_T, class res_T, typename CONFIG_T, class SRC>
 void pool_position(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T::in_c],
                    const typename CONFIG_T::recip_bits_t *recip) {
 #pragma HLS INLINE
+    const unsigned taps = CONFIG_T::kernel_h * CONFIG_T::kernel_w;
     for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
-        data_T best = 0;
+#pragma HLS UNROLL
+        data_T v[taps];
+        bool ok[taps];
+#pragma HLS ARRAY_PARTITION variable=v complete
+#pragma HLS ARRAY_PARTITION variable=ok complete
         typename CONFIG_T::sum_t sum = 0;
         unsigned count = 0;
         for (unsigned kh = 0; kh < CONFIG_T::kernel_h; kh++) {
+#pragma HLS UNROLL
             for (unsigned kw = 0; kw < CONFIG_T::kernel_w; kw++) {
+#pragma HLS UNROLL
+                const unsigned k = kh * CONFIG_T::kernel_w + kw;
                 int ih, iw;
-                if (!tap<CONFIG_T>(oh, ow, kh, kw, ih, iw)) continue;
-                const data_T v = src.at(ih, iw, c);
-                if (CONFIG_T::is_max) {
-                    if (count == 0 || v > best) best = v;
-                } else {
-                    sum = sum + v;
-                }
+                ok[k] = tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
+                v[k] = 0;
+                if (!ok[k]) continue;
+                v[k] = src.at(ih, iw, c);
+                if (!CONFIG_T::is_max) sum = sum + v[k];
                 count++;
             }
         }
         if (CONFIG_T::is_max) {
-            out[c] = best;
+            data_T best;
+            bool any;
+            max_tree<data_T, taps>::run(v, ok, best, any);
+            out[c] = any ? best : data_T(0);
         } else {
             if (CONFIG_T::count_include_pad) count = CONFIG_T::kernel_h * CONFIG_T::kernel_w;
             if (count == 0) out[c] = 0;
             else out[c] = sum * from_bits<typename CONFIG_T::recip_t>(recip[count - 1]);
+        }
+    }
+}
+
+// The per-position kernels of a convolution and of pooling, as io_parallel's position loop and
+// io_stream's window process call them: the channels each position writes, whether the loop
+// around them may be pipelined (not around resource kernels, whose ReuseLoop a pipeline would
+// unroll) and at what interval.
+template <class data_T, class res_T, typename CONFIG_T> struct conv_kernel {
+    static const unsigned channels = CONFIG_T::out_c;
+    static const bool pipelined = CONFIG_T::strategy == latency;
+    static const unsigned ii = CONFIG_T::reuse_factor;
+    const typename CONFIG_T::weight_bits_t *weights;
+    const typename CONFIG_T::bias_bits_t *biases;
+    template <class SRC> void operator()(const SRC &src, unsigned oh, unsigned ow, res_T out[]) const {
+#pragma HLS INLINE
+        conv_position<data_T, res_T, CONFIG_T>(src, oh, ow, out, weights, biases);
+    }
+};
+template <class data_T, class res_T, typename CONFIG_T> struct pool_kernel {
+    static const unsigned channels = CONFIG_T::in_c;
+    static const bool pipelined = true;
+    static const unsigned ii = 1;
+    const typename CONFIG_T::recip_bits_t *recip;
+    template <class SRC> void operator()(const SRC &src, unsigned oh, unsigned ow, res_T out[]) const {
+#pragma HLS INLINE
+        pool_position<data_T, res_T, CONFIG_T>(src, oh, ow, out, recip);
+    }
+};
+
+// Output position p (row-major over out_h x out_w), written into res.
+template <class data_T, class res_T, typename CONFIG_T, class K>
+void window_at(const flat_source<data_T, CONFIG_T> &src, unsigned p, res_T *res, const K &kernel) {
+#pragma HLS INLINE
+    const unsigned oh = p / CONFIG_T::out_w, ow = p % CONFIG_T::out_w;
+    res_T out[K::channels];
+#pragma HLS ARRAY_PARTITION variable=out complete
+    kernel(src, oh, ow, out);
+    for (unsigned j = 0; j < K::channels; j++) {
+#pragma HLS UNROLL
+        res[p * K::channels + j] = out[j];
+    }
+}
+
+// io_parallel convolution or pooling: `parallelization` output positions at a time, each with its
+// own copy of the per-position kernel (hls4ml's ParallelizationFactor). With latency kernels the
+// loop over the `partitions` groups of positions is pipelined at the layer's reuse factor (a group
+// enters every R cycles); around resource kernels, which pipeline their own ReuseLoop, the loop is
+// not pipelined. A single group is no loop at all.
+template <class data_T, class res_T, typename CONFIG_T, class K>
+void window_layer(const data_T *data, res_T *res, const K &kernel) {
+#pragma HLS INLINE
+    const flat_source<data_T, CONFIG_T> src = {data};
+    const unsigned pf = CONFIG_T::parallelization;
+    if (CONFIG_T::partitions == 1) {
+    AllPositions:
+        for (unsigned q = 0; q < pf; q++) {
+#pragma HLS UNROLL
+            window_at<data_T, res_T, CONFIG_T, K>(src, q, res, kernel);
+        }
+    } else if (K::pipelined) {
+    PipelinedPartitions:
+        for (unsigned part = 0; part < CONFIG_T::partitions; part++) {
+#pragma HLS PIPELINE II=K::ii
+            for (unsigned q = 0; q < pf; q++) {
+#pragma HLS UNROLL
+                window_at<data_T, res_T, CONFIG_T, K>(src, part * pf + q, res, kernel);
+            }
+        }
+    } else {
+    Partitions:
+        for (unsigned part = 0; part < CONFIG_T::partitions; part++) {
+#pragma HLS PIPELINE off
+            for (unsigned q = 0; q < pf; q++) {
+#pragma HLS UNROLL
+                window_at<data_T, res_T, CONFIG_T, K>(src, part * pf + q, res, kernel);
+            }
         }
     }
 }
@@ -99,14 +192,8 @@ void conv(const data_T data[CONFIG_T::in_h * CONFIG_T::in_w * CONFIG_T::in_c],
           const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_groups * CONFIG_T::n_slots],
           const typename CONFIG_T::bias_bits_t biases[CONFIG_T::n_groups * CONFIG_T::n_out]) {
 #pragma HLS INLINE
-    const flat_source<data_T, CONFIG_T> src = {data};
-    for (unsigned oh = 0; oh < CONFIG_T::out_h; oh++) {
-        for (unsigned ow = 0; ow < CONFIG_T::out_w; ow++) {
-            res_T out[CONFIG_T::out_c];
-            conv_position<data_T, res_T, CONFIG_T>(src, oh, ow, out, weights, biases);
-            for (unsigned j = 0; j < CONFIG_T::out_c; j++) res[(oh * CONFIG_T::out_w + ow) * CONFIG_T::out_c + j] = out[j];
-        }
-    }
+    const conv_kernel<data_T, res_T, CONFIG_T> k = {weights, biases};
+    window_layer<data_T, res_T, CONFIG_T>(data, res, k);
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -114,14 +201,8 @@ void pool(const data_T data[CONFIG_T::in_h * CONFIG_T::in_w * CONFIG_T::in_c],
           res_T res[CONFIG_T::out_h * CONFIG_T::out_w * CONFIG_T::in_c],
           const typename CONFIG_T::recip_bits_t recip[CONFIG_T::kernel_h * CONFIG_T::kernel_w]) {
 #pragma HLS INLINE
-    const flat_source<data_T, CONFIG_T> src = {data};
-    for (unsigned oh = 0; oh < CONFIG_T::out_h; oh++) {
-        for (unsigned ow = 0; ow < CONFIG_T::out_w; ow++) {
-            res_T out[CONFIG_T::in_c];
-            pool_position<data_T, res_T, CONFIG_T>(src, oh, ow, out, recip);
-            for (unsigned c = 0; c < CONFIG_T::in_c; c++) res[(oh * CONFIG_T::out_w + ow) * CONFIG_T::in_c + c] = out[c];
-        }
-    }
+    const pool_kernel<data_T, res_T, CONFIG_T> k = {recip};
+    window_layer<data_T, res_T, CONFIG_T>(data, res, k);
 }
 
 } // namespace hlsrs

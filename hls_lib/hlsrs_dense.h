@@ -10,29 +10,31 @@ namespace hlsrs {
 
 enum dense_strategy { latency = 0, resource = 1 };
 
-// Weight entry k of a group (from w_off): its input i, output j and weight bits wb.
-// Dense layout: every weight, [n_in][n_out] for latency and [n_out][n_in] for resource.
-// Sparse layout: one entry per nonzero weight, packing its bits (the low weight_width bits), its
-// output index (the next out_bits) and its input index (the rest); entries past a group's
-// nonzeros are padding with weight 0. A zero weight thus has no multiplier at all (no reliance
-// on the tool folding x * 0).
+// A sparse-layout entry: its bits (the low weight_width bits), its output index (the next
+// out_bits) and its input index (the rest). Entries past a group's nonzeros are padding with
+// weight 0. A zero weight thus has no multiplier at all (no reliance on the tool folding x * 0).
+template <typename CONFIG_T>
+inline void sparse_entry(long long e, unsigned &i, unsigned &j, long long &wb) {
+#pragma HLS INLINE
+    wb = e & ((1LL << CONFIG_T::weight_width) - 1);
+    j = (unsigned)((e >> CONFIG_T::weight_width) & ((1LL << CONFIG_T::out_bits) - 1));
+    i = (unsigned)(e >> (CONFIG_T::weight_width + CONFIG_T::out_bits));
+}
+
+// Weight entry k of a group (from w_off), for the latency kernel, where k is a constant after
+// unrolling: its input i, output j and weight bits wb. Dense layout: every weight, [n_in][n_out]
+// for latency and [n_out][n_in] for resource. Sparse layout: see sparse_entry.
 template <typename CONFIG_T>
 inline void weight_entry(const typename CONFIG_T::weight_bits_t *weights, unsigned w_off, unsigned k,
                          unsigned &i, unsigned &j, long long &wb) {
 #pragma HLS INLINE
     const long long e = weights[w_off + k];
     if (CONFIG_T::sparse) {
-        wb = e & ((1LL << CONFIG_T::weight_width) - 1);
-        j = (unsigned)((e >> CONFIG_T::weight_width) & ((1LL << CONFIG_T::out_bits) - 1));
-        i = (unsigned)(e >> (CONFIG_T::weight_width + CONFIG_T::out_bits));
-    } else if (CONFIG_T::strategy == latency) {
+        sparse_entry<CONFIG_T>(e, i, j, wb);
+    } else {
         wb = e;
         i = k / CONFIG_T::n_out;
         j = k % CONFIG_T::n_out;
-    } else {
-        wb = e;
-        i = k % CONFIG_T::n_in;
-        j = k / CONFIG_T::n_in;
     }
 }
 
@@ -68,18 +70,27 @@ Result:
 }
 
 // Folded: n_slots/R multipliers, each used R times (one pass of ReuseLoop per cycle); entry k is
-// used in cycle k % R. The weights are reshaped so that each cycle reads one wide word. In the
-// sparse layout the indices come from that word, so inputs are selected and outputs accumulated
-// through multiplexers (the price of skipping zeros when weights are not constants of the
-// datapath).
+// used in cycle k % R. The weights are reshaped so that each cycle reads one wide word: the
+// reshape is on the sized array of every group (a convolution's groups, a recurrent layer's
+// directions), so its factor counts the groups too and each group's word r is row r.
+// Dense layout, as hls4ml's rf_leq_nin / rf_gt_nin forms: the reuse factor divides n_in, or is a
+// multiple of it (apply_config allows no other), so lane b always reads input
+// (R*b) % n_in + ii and adds into output (R*b) / n_in + jr -- constants per lane plus the loop
+// counters, no run-time division. ReuseLoop is split into jr (R / n_in blocks, when R > n_in)
+// and ii (min(R, n_in) cycles); the nest is perfect, so Vitis flattens it into one pipeline.
+// Sparse layout: the indices come from the ROM word, so inputs are selected and outputs
+// accumulated through multiplexers (the price of skipping zeros; see docs/synthesis.md).
 template <class data_T, class res_T, typename CONFIG_T>
-void dense_resource(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *weights,
+void dense_resource(const data_T *data, res_T *res,
+                    const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_groups * CONFIG_T::n_slots],
                     const typename CONFIG_T::bias_bits_t *biases, unsigned w_off = 0, unsigned b_off = 0) {
-    // A module of its own, so that a pipelined caller does not unroll ReuseLoop.
+    // A module of its own: one instance per call site, ReuseLoop pipelined inside it.
 #pragma HLS INLINE off
     const unsigned rf = CONFIG_T::reuse_factor;
     const unsigned block = CONFIG_T::block_factor;
-#pragma HLS ARRAY_RESHAPE variable=weights block factor=block
+    const unsigned inner = rf < CONFIG_T::n_in ? rf : CONFIG_T::n_in;
+    const unsigned outer = rf / inner;
+#pragma HLS ARRAY_RESHAPE variable=weights block factor=CONFIG_T::n_groups*CONFIG_T::block_factor
     typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
 #pragma HLS ARRAY_PARTITION variable=acc complete
 InitAccum:
@@ -87,17 +98,28 @@ InitAccum:
 #pragma HLS UNROLL
         acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[b_off + j]);
     }
-ReuseLoop:
-    for (unsigned ir = 0; ir < rf; ir++) {
+ReuseBlock:
+    for (unsigned jr = 0; jr < outer; jr++) {
+    ReuseLoop:
+        for (unsigned ii = 0; ii < inner; ii++) {
 #pragma HLS PIPELINE II=1 rewind
-    MultLoop:
-        for (unsigned b = 0; b < block; b++) {
+            const unsigned ir = jr * inner + ii;
+        MultLoop:
+            for (unsigned b = 0; b < block; b++) {
 #pragma HLS UNROLL
-            unsigned i, j;
-            long long wb;
-            weight_entry<CONFIG_T>(weights, w_off, ir + rf * b, i, j, wb);
-            if (wb == 0) continue;
-            acc[j] = acc[j] + data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
+                const long long e = weights[w_off + ir + rf * b];
+                unsigned i, j;
+                long long wb;
+                if (CONFIG_T::sparse) {
+                    sparse_entry<CONFIG_T>(e, i, j, wb);
+                } else {
+                    wb = e;
+                    i = (rf * b) % CONFIG_T::n_in + ii;
+                    j = (rf * b) / CONFIG_T::n_in + jr;
+                }
+                if (wb == 0) continue;
+                acc[j] = acc[j] + data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
+            }
         }
     }
 Result:

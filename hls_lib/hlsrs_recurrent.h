@@ -124,7 +124,11 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
         for (unsigned j = 0; j < hs; j++) {
 #pragma HLS UNROLL
             A sum[4];
-            for (unsigned k = 0; k < 4; k++) sum[k] = wx[k * hs + j] + rh[k * hs + j];
+#pragma HLS ARRAY_PARTITION variable=sum complete
+            for (unsigned k = 0; k < 4; k++) {
+#pragma HLS UNROLL
+                sum[k] = wx[k * hs + j] + rh[k * hs + j];
+            }
             if (CONFIG_T::has_peep) {
                 sum[0] = sum[0] + from_bits<W>(peep[d * 3 * hs + 0 * hs + j]) * c[j];
                 sum[2] = sum[2] + from_bits<W>(peep[d * 3 * hs + 2 * hs + j]) * c[j];
@@ -148,9 +152,14 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
                                             act_alpha[a0 + 2], act_beta[a0 + 2]);
             nh[j] = og * hc;
         }
-        for (unsigned j = 0; j < hs; j++) c[j] = nc[j];
+        for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+            c[j] = nc[j];
+        }
     } else { // GRU, gates z r h
         G zr[CONFIG_T::hidden], rr[CONFIG_T::hidden];
+#pragma HLS ARRAY_PARTITION variable=zr complete
+#pragma HLS ARRAY_PARTITION variable=rr complete
         for (unsigned j = 0; j < hs; j++) {
 #pragma HLS UNROLL
             A az = wx[j] + rh[j];
@@ -165,7 +174,11 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
         if (!CONFIG_T::linear_before_reset) {
             // R_h multiplies r * h, rounded to the state type.
             S rh_in[CONFIG_T::hidden];
-            for (unsigned i = 0; i < hs; i++) rh_in[i] = rr[i] * h[i];
+#pragma HLS ARRAY_PARTITION variable=rh_in complete
+            for (unsigned i = 0; i < hs; i++) {
+#pragma HLS UNROLL
+                rh_in[i] = rr[i] * h[i];
+            }
             dense_at<S, A, RHH>(rh_in, rhh, rhh_w, rhh_b, d * RHH::n_slots, d * RHH::n_out);
         }
         for (unsigned j = 0; j < hs; j++) {
@@ -178,11 +191,57 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
             nh[j] = (1 - zr[j]) * hh + zr[j] * h[j];
         }
     }
-    for (unsigned j = 0; j < hs; j++) h[j] = nh[j];
+    for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+        h[j] = nh[j];
+    }
 }
 
 // Non-static: the whole sequence per call. x: [seq][n_in]; res: Y [seq][dirs][hidden], or the last
 // h / c [dirs][hidden].
+// One direction's time steps, in order. Pipelined when every product is a latency kernel: the
+// step's loops unroll and the next step's input product overlaps this step's gates, while the
+// state (h, c) read-to-write path sets the interval Vitis achieves (it relaxes II=1 to it). With
+// resource kernels the loop is not pipelined, since a pipeline would unroll their ReuseLoops:
+// the steps then run one after another, each waiting for its products' R cycles.
+template <class data_T, class res_T, typename CONFIG_T>
+void recurrent_steps(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res, unsigned d, bool reverse,
+                     typename CONFIG_T::state_t h[CONFIG_T::hidden], typename CONFIG_T::state_t c[CONFIG_T::hidden],
+                     const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
+                     const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
+                     const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
+                     const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::table_bits_t *tables,
+                     const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
+#pragma HLS INLINE
+    const unsigned hs = CONFIG_T::hidden, n_in = CONFIG_T::n_in;
+    if (CONFIG_T::pipeline_steps) {
+    PipelinedSteps:
+        for (unsigned step = 0; step < CONFIG_T::seq; step++) {
+#pragma HLS PIPELINE
+            const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
+            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
+                                             act_kind, act_shift, act_alpha, act_beta);
+            if (CONFIG_T::output == 0)
+                for (unsigned j = 0; j < hs; j++) res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
+        }
+    } else {
+    Steps:
+        for (unsigned step = 0; step < CONFIG_T::seq; step++) {
+#pragma HLS PIPELINE off
+            const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
+            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
+                                             act_kind, act_shift, act_alpha, act_beta);
+            if (CONFIG_T::output == 0)
+                for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+                    res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
+                }
+        }
+    }
+}
+
+// Non-static: the whole sequence per call, directions one after the other. x: [seq][n_in]; res:
+// Y [seq][dirs][hidden], or the last h / c [dirs][hidden].
 template <class data_T, class res_T, typename CONFIG_T>
 void recurrent(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
                const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
@@ -192,24 +251,22 @@ void recurrent(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
                const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
                const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
     typedef typename CONFIG_T::state_t S;
-    const unsigned hs = CONFIG_T::hidden, n_in = CONFIG_T::n_in;
+    const unsigned hs = CONFIG_T::hidden;
+Directions:
     for (unsigned d = 0; d < CONFIG_T::dirs; d++) {
         const bool reverse = CONFIG_T::reverse || d == 1;
         S h[CONFIG_T::hidden], c[CONFIG_T::hidden];
 #pragma HLS ARRAY_PARTITION variable=h complete
 #pragma HLS ARRAY_PARTITION variable=c complete
         for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
             h[j] = from_bits<S>(h0[d * hs + j]);
             c[j] = from_bits<S>(c0[d * hs + j]);
         }
-        for (unsigned step = 0; step < CONFIG_T::seq; step++) {
-            const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
-            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
-                                             act_kind, act_shift, act_alpha, act_beta);
-            if (CONFIG_T::output == 0)
-                for (unsigned j = 0; j < hs; j++) res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
-        }
+        recurrent_steps<data_T, res_T, CONFIG_T>(x, res, d, reverse, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep,
+                                                 tables, act_kind, act_shift, act_alpha, act_beta);
         for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
             if (CONFIG_T::output == 1) res[d * hs + j] = h[j];
             if (CONFIG_T::output == 2) res[d * hs + j] = c[j];
         }
@@ -234,13 +291,17 @@ void recurrent_static(const data_T x[CONFIG_T::n_in], res_T *res, bool reset,
 #pragma HLS ARRAY_PARTITION variable=c complete
     if (reset) {
         for (unsigned j = 0; j < CONFIG_T::hidden; j++) {
+#pragma HLS UNROLL
             h[j] = from_bits<S>(h0[j]);
             c[j] = from_bits<S>(c0[j]);
         }
     }
     recurrent_step<data_T, CONFIG_T>(x, 0, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables, act_kind,
                                      act_shift, act_alpha, act_beta);
-    for (unsigned j = 0; j < CONFIG_T::hidden; j++) res[j] = CONFIG_T::output == 2 ? c[j] : h[j];
+    for (unsigned j = 0; j < CONFIG_T::hidden; j++) {
+#pragma HLS UNROLL
+        res[j] = CONFIG_T::output == 2 ? c[j] : h[j];
+    }
 }
 
 } // namespace hlsrs

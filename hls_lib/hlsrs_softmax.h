@@ -16,12 +16,18 @@ void softmax(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
     for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
 #pragma HLS UNROLL
         const unsigned base = r * CONFIG_T::n_classes;
-        long long mx = to_raw(data[base]);
-        for (unsigned c = 1; c < CONFIG_T::n_classes; c++) {
+        long long raw[CONFIG_T::n_classes];
+        bool all[CONFIG_T::n_classes];
+#pragma HLS ARRAY_PARTITION variable=raw complete
+#pragma HLS ARRAY_PARTITION variable=all complete
+        for (unsigned c = 0; c < CONFIG_T::n_classes; c++) {
 #pragma HLS UNROLL
-            const long long v = to_raw(data[base + c]);
-            if (v > mx) mx = v;
+            raw[c] = to_raw(data[base + c]);
+            all[c] = true;
         }
+        long long mx;
+        bool any;
+        max_tree<long long, CONFIG_T::n_classes>::run(raw, all, mx, any);
         typename CONFIG_T::table_t e[CONFIG_T::n_classes];
 #pragma HLS ARRAY_PARTITION variable=e complete
         typename CONFIG_T::sum_t sum = 0;

@@ -28,6 +28,7 @@ template <class T, unsigned N> struct pixel {
     template <class data_T, class res_T, typename CONFIG_T, typename... Args>                         \
     void kernel##_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const Args &...args) {    \
         for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {                                           \
+            _Pragma("HLS PIPELINE II=1")                                                              \
             const data_T x = in.read();                                                               \
             res_T y;                                                                                  \
             kernel<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x.data, y.data, \
@@ -51,6 +52,7 @@ HLSRS_PIXELWISE_STREAM(softmax)
     void kernel##_stream(hls::stream<a_T> &a, hls::stream<b_T> &b, hls::stream<res_T> &out,          \
                          const Args &...args) {                                                       \
         for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {                                           \
+            _Pragma("HLS PIPELINE II=1")                                                              \
             const a_T x = a.read();                                                                   \
             const b_T y = b.read();                                                                   \
             res_T z;                                                                                  \
@@ -66,18 +68,23 @@ HLSRS_BINARY_STREAM(concat)
 #undef HLSRS_BINARY_STREAM
 
 // A layer that needs its whole input (dense, data movement): collects every pixel, runs the
-// parallel kernel, emits the result pixel by pixel.
+// parallel kernel, emits the result pixel by pixel (the read and write loops pipelined, a pixel
+// a cycle; the whole arrays partitioned, as the io_parallel kernel reads them).
 #define HLSRS_WHOLE_STREAM(kernel)                                                                     \
     template <class data_T, class res_T, typename CONFIG_T, typename... Args>                         \
     void kernel##_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const Args &...args) {    \
         typename data_T::value_type x[CONFIG_T::in_pixels * data_T::size];                            \
         typename res_T::value_type y[CONFIG_T::out_pixels * res_T::size];                             \
+        _Pragma("HLS ARRAY_PARTITION variable=x complete")                                            \
+        _Pragma("HLS ARRAY_PARTITION variable=y complete")                                            \
         for (unsigned p = 0; p < CONFIG_T::in_pixels; p++) {                                          \
+            _Pragma("HLS PIPELINE II=1")                                                              \
             const data_T v = in.read();                                                               \
             for (unsigned c = 0; c < data_T::size; c++) x[p * data_T::size + c] = v.data[c];          \
         }                                                                                             \
         kernel<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x, y, args...);     \
         for (unsigned p = 0; p < CONFIG_T::out_pixels; p++) {                                         \
+            _Pragma("HLS PIPELINE II=1")                                                              \
             res_T v;                                                                                  \
             for (unsigned c = 0; c < res_T::size; c++) v.data[c] = y[p * res_T::size + c];            \
             out.write(v);                                                                             \
@@ -93,6 +100,7 @@ HLSRS_WHOLE_STREAM(recurrent_static)
 template <class data_T, unsigned N_PIXELS>
 void clone_stream(hls::stream<data_T> &in, hls::stream<data_T> &out1, hls::stream<data_T> &out2) {
     for (unsigned p = 0; p < N_PIXELS; p++) {
+#pragma HLS PIPELINE II=1
         const data_T v = in.read();
         out1.write(v);
         out2.write(v);
@@ -106,42 +114,87 @@ template <typename CONFIG_T> inline int last_row_needed(unsigned oh) {
     return r < (int)CONFIG_T::in_h - 1 ? r : (int)CONFIG_T::in_h - 1;
 }
 
-// Convolution (IS_POOL false) or pooling (true) over a stream: keeps the `span_h` most recent input
-// rows; after each input row, emits every output row whose window is complete. The arithmetic of
-// each output position is the parallel kernel's.
-// What a window layer computes at one position.
-template <class T, class R, typename CONFIG_T> struct conv_op {
-    const typename CONFIG_T::weight_bits_t *weights;
-    const typename CONFIG_T::bias_bits_t *biases;
-    template <class SRC> void operator()(const SRC &src, unsigned oh, unsigned ow, R *out) const {
-        conv_position<T, R, CONFIG_T>(src, oh, ow, out, weights, biases);
+// One pixel of a window process: stored into its row of the line buffer; if output row `oh` is
+// ready and output column `ow` has its last tap at this column, that position is computed and
+// written (the counters move on). Inlined into the pipelined or the plain column loop.
+template <class data_T, class res_T, typename CONFIG_T, class K, class SRC, class ROWS>
+inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const K &kernel, const SRC &src,
+                         ROWS rows, unsigned row, unsigned w, bool ready, unsigned oh, unsigned &ow, int &ow_last) {
+#pragma HLS INLINE
+    const data_T v = in.read();
+    for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
+#pragma HLS UNROLL
+        rows[row][w * CONFIG_T::in_c + c] = v.data[c];
     }
-};
-template <class T, class R, typename CONFIG_T> struct pool_op {
-    const typename CONFIG_T::recip_bits_t *recip;
-    template <class SRC> void operator()(const SRC &src, unsigned oh, unsigned ow, R *out) const {
-        pool_position<T, R, CONFIG_T>(src, oh, ow, out, recip);
+    if (ready && ow < CONFIG_T::out_w && ow_last == (int)w) {
+        res_T px;
+        kernel(src, oh, ow, px.data);
+        out.write(px);
+        ow++;
+        ow_last += CONFIG_T::stride_w;
     }
-};
+}
 
-// Keeps the `span` most recent input rows; after each input row, emits every output row whose
-// window is complete.
-template <class data_T, class res_T, typename CONFIG_T, class OP>
-void window_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const OP &op) {
+// Convolution or pooling over a stream (a 1D window is L x 1). Keeps the rows the window spans
+// (`span`, row r at r % span), partitioned so a position reads its whole patch at once: the rows
+// completely, each row cyclically over the window's columns. Output positions are computed as
+// the pixel of their last tap arrives, in one loop over the pixels of a row (pipelined at the
+// kernel's interval; not around resource kernels). Positions whose window lies beyond the row's
+// ends (padding) and rows completed at once by the bottom padding are computed after the row.
+// The output order, and each position's arithmetic, are io_parallel's.
+template <class data_T, class res_T, typename CONFIG_T, class K>
+void window_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const K &kernel) {
     typedef typename data_T::value_type T;
     const unsigned span = (CONFIG_T::kernel_h - 1) * CONFIG_T::dilation_h + 1;
+    const unsigned span_w = (CONFIG_T::kernel_w - 1) * CONFIG_T::dilation_w + 1;
     T rows[span][CONFIG_T::in_w * CONFIG_T::in_c];
+#pragma HLS ARRAY_PARTITION variable=rows complete dim=1
+#pragma HLS ARRAY_PARTITION variable=rows cyclic factor=span_w*CONFIG_T::in_c dim=2
     const row_source<T, CONFIG_T, span> src = {rows};
+    // The last tap column of output column 0; each next column's is stride_w further.
+    const int first_last = (int)((CONFIG_T::kernel_w - 1) * CONFIG_T::dilation_w) - (int)CONFIG_T::pad_left;
     unsigned oh = 0;
+Rows:
     for (unsigned r = 0; r < CONFIG_T::in_h; r++) {
-        for (unsigned w = 0; w < CONFIG_T::in_w; w++) {
-            const data_T v = in.read();
-            for (unsigned c = 0; c < CONFIG_T::in_c; c++) rows[r % span][w * CONFIG_T::in_c + c] = v.data[c];
+        const bool ready = oh < CONFIG_T::out_h && last_row_needed<CONFIG_T>(oh) <= (int)r;
+        const unsigned row = r % span;
+        unsigned ow = 0;
+        int ow_last = first_last;
+    Head:
+        while (ready && ow < CONFIG_T::out_w && ow_last < 0) {
+            res_T px;
+            kernel(src, oh, ow, px.data);
+            out.write(px);
+            ow++;
+            ow_last += CONFIG_T::stride_w;
         }
-        while (oh < CONFIG_T::out_h && last_row_needed<CONFIG_T>(oh) <= (int)r) {
-            for (unsigned ow = 0; ow < CONFIG_T::out_w; ow++) {
+        if (K::pipelined) {
+        PipelinedCols:
+            for (unsigned w = 0; w < CONFIG_T::in_w; w++) {
+#pragma HLS PIPELINE II=K::ii
+                window_pixel<data_T, res_T, CONFIG_T>(in, out, kernel, src, rows, row, w, ready, oh, ow, ow_last);
+            }
+        } else {
+        Cols:
+            for (unsigned w = 0; w < CONFIG_T::in_w; w++) {
+#pragma HLS PIPELINE off
+                window_pixel<data_T, res_T, CONFIG_T>(in, out, kernel, src, rows, row, w, ready, oh, ow, ow_last);
+            }
+        }
+        if (ready) {
+        Tail:
+            for (; ow < CONFIG_T::out_w; ow++) {
                 res_T px;
-                op(src, oh, ow, px.data);
+                kernel(src, oh, ow, px.data);
+                out.write(px);
+            }
+            oh++;
+        }
+    ExtraRows:
+        while (oh < CONFIG_T::out_h && last_row_needed<CONFIG_T>(oh) <= (int)r) {
+            for (unsigned o = 0; o < CONFIG_T::out_w; o++) {
+                res_T px;
+                kernel(src, oh, o, px.data);
                 out.write(px);
             }
             oh++;
@@ -152,14 +205,14 @@ void window_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const OP &o
 template <class data_T, class res_T, typename CONFIG_T>
 void conv_stream(hls::stream<data_T> &in, hls::stream<res_T> &out,
                  const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases) {
-    const conv_op<typename data_T::value_type, typename res_T::value_type, CONFIG_T> op = {weights, biases};
-    window_stream<data_T, res_T, CONFIG_T>(in, out, op);
+    const conv_kernel<typename data_T::value_type, typename res_T::value_type, CONFIG_T> k = {weights, biases};
+    window_stream<data_T, res_T, CONFIG_T>(in, out, k);
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
 void pool_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const typename CONFIG_T::recip_bits_t *recip) {
-    const pool_op<typename data_T::value_type, typename res_T::value_type, CONFIG_T> op = {recip};
-    window_stream<data_T, res_T, CONFIG_T>(in, out, op);
+    const pool_kernel<typename data_T::value_type, typename res_T::value_type, CONFIG_T> k = {recip};
+    window_stream<data_T, res_T, CONFIG_T>(in, out, k);
 }
 
 } // namespace hlsrs

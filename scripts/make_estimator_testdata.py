@@ -135,6 +135,15 @@ def holdout():
                 "window": window(k, [1] * dims), "weights": tensor(wts), "bias": tensor(np.zeros(3))}
         cases[f"depthwise{dims}d_io_stream"] = (f"depthwise{dims}d_io_stream-Vitis.json", model(shape, [conv]),
                                                config("stream", precision))
+    # test_conv2d, io_parallel, Resource, 'same', channels_last: 28x28x3, 32 filters 4x4 stride 4
+    # (7x7 positions, already 'same'), Keras 'normal' kernels (stddev 0.05), no bias. hls4ml shares
+    # one kernel across the positions (its default ParallelizationFactor 1), as hlsrs now does.
+    wts = rng.normal(0.0, 0.05, [1, 4, 4, 3, 32])
+    conv = {"name": "conv", "op": "conv", "inputs": ["x"], "groups": 1,
+            "window": window([4, 4], [4, 4]), "weights": tensor(wts), "bias": tensor(np.zeros(32))}
+    cases["conv2d_io_parallel_resource"] = ("conv2d_io_parallel-Vitis-Resource-same-channels_last.json",
+                                            model([28, 28, 3], [conv]),
+                                            config("parallel").replace('"latency"', '"resource"'))
     out = os.path.join(ROOT, "testdata", "estimator_holdout")
     for name, (ref, net, cfg) in cases.items():
         write_case(out, name, refs[PREFIX + ref], net, cfg)

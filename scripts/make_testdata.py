@@ -464,6 +464,31 @@ def conv_cases(rng):
     conv_model("residual_block", rng, [3, 8, 8], c5, what="residual block: Add of a skip connection, Sub and Mul between branches, GlobalMaxPool")
 
 
+def conv1d_keras_cnn_case(rng):
+    """The shape of hls4ml's KERAS_conv1d example (a Keras Conv1D jet tagger) as tf2onnx exports
+    it: channels-last [100, 4] input, three Conv1D of 16-32 filters with ReLU and max pooling,
+    Flatten, a Dense head. Seeded Glorot-like weights, not trained."""
+    def conv(nodes, add_init, x, out, cout, cin, k, **attrs):
+        w, b = conv_weights(rng, cout, cin, k)
+        nodes.append(helper.make_node("Conv", [x, add_init(w), add_init(b)], [out], name=out, **attrs))
+        return out
+
+    def build(x, add_init, nodes):
+        nodes.append(helper.make_node("Transpose", [x], ["x_ncw"], name="to_ncw", perm=[0, 2, 1]))
+        h = conv(nodes, add_init, "x_ncw", "conv1", 16, 4, [3], pads=[1, 1])          # 100
+        nodes.append(helper.make_node("Relu", [h], ["r1"], name="relu1"))
+        h = conv(nodes, add_init, "r1", "conv2", 32, 16, [3], pads=[1, 1])             # 100
+        nodes.append(helper.make_node("Relu", [h], ["r2"], name="relu2"))
+        nodes.append(helper.make_node("MaxPool", ["r2"], ["mp2"], name="pool2", kernel_shape=[2], strides=[2]))  # 50
+        h = conv(nodes, add_init, "mp2", "conv3", 32, 32, [3], pads=[1, 1])             # 50
+        nodes.append(helper.make_node("Relu", [h], ["r3"], name="relu3"))
+        nodes.append(helper.make_node("MaxPool", ["r3"], ["mp3"], name="pool3", kernel_shape=[2], strides=[2]))  # 25
+        nodes.append(helper.make_node("Transpose", ["mp3"], ["mp3_nwc"], name="to_nwc", perm=[0, 2, 1]))
+        return head("mp3_nwc", 25 * 32, 5, add_init, nodes, rng, "head")
+    conv_model("conv1d_cnn_keras", rng, [100, 4], build, twin=False,
+               what="KERAS_conv1d's shape: [100, 4] channels-last input, Conv1D 16/32/32 (kernel 3, same) with ReLU and MaxPool, Flatten, Dense 800 -> 5, Softmax")
+
+
 def conv_cases_2(rng):
     def conv(nodes, add_init, x, out, cout, cin_g, k, group=1, **attrs):
         w, b = conv_weights(rng, cout, cin_g, k)
@@ -874,6 +899,7 @@ def main():
     # Later case groups draw from their own generators, so adding one does not change the others.
     conv_cases(np.random.default_rng(3))
     conv_cases_2(np.random.default_rng(4))
+    conv1d_keras_cnn_case(np.random.default_rng(7))
     newest = onnx.defs.onnx_opset_version()
     generated_case(f"batchnorm_opset{newest}", batchnorm_case(rng, newest), 8, True, rng,
                    f"as batchnorm, at the newest opset onnx {onnx.__version__} knows ({newest})")

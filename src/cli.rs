@@ -65,15 +65,24 @@ pub struct ModelArgs {
     /// Model-wide reuse factor: each dense layer uses the largest valid value not above it.
     #[arg(long)]
     pub reuse: Option<usize>,
+    /// Output positions each io_parallel conv and pooling layer computes at once (the largest
+    /// divisor of its positions not above it). Default: convolutions 1, one shared kernel (as
+    /// hls4ml); pooling every position.
+    #[arg(long, value_name = "N")]
+    pub parallelization: Option<usize>,
     /// latency (fully parallel) or resource (multipliers shared, reuse factor times each).
     #[arg(long)]
     pub strategy: Option<String>,
-    /// How layers exchange data: parallel.
+    /// How layers exchange data: parallel (arrays, one sample per call) or stream (pixel FIFOs,
+    /// layers as DATAFLOW processes).
     #[arg(long)]
     pub io: Option<String>,
     /// Clock period in ns. Default 5.
     #[arg(long)]
     pub clock: Option<f64>,
+    /// Clock uncertainty for Vitis's scheduler, percent of the period. Default 27 (Vitis's own).
+    #[arg(long, value_name = "PERCENT")]
+    pub clock_uncertainty: Option<String>,
     /// Entries of every lookup table (sigmoid, tanh, softmax); a power of two. Default 1024.
     #[arg(long)]
     pub table_size: Option<usize>,
@@ -267,6 +276,12 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
         }
         c.reuse = r;
     }
+    if let Some(pf) = a.parallelization {
+        if pf == 0 {
+            return Err(Error::input("--parallelization must be at least 1"));
+        }
+        c.parallelization = Some(pf);
+    }
     if let Some(s) = &a.strategy {
         c.strategy = config::parse_strategy(s)?;
     }
@@ -278,6 +293,11 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
             return Err(Error::input("--clock must be a positive number of ns"));
         }
         c.clock = ns;
+    }
+    if let Some(u) = &a.clock_uncertainty {
+        c.clock_uncertainty = config::parse_percent(&toml::Value::String(u.clone())).ok_or_else(
+            || Error::input(format!("--clock-uncertainty {u}: expected a percentage of the clock period from 0 to 100, e.g. 12.5")),
+        )?;
     }
     if a.static_state {
         c.static_state = true;
@@ -523,7 +543,8 @@ fn build(a: BuildArgs) -> Result<()> {
     }
     let tool = crate::backend::vitis::build::run(&a.project, steps)?;
     println!(
-        "{tool} finished ({}); `hlsrs report {}` shows the results",
+        "{tool} ran {} ({}); `hlsrs report {}` shows the results",
+        steps.names().join(", "),
         steps.tcl_args(),
         a.project.display()
     );
@@ -701,11 +722,15 @@ fn check_budget(p: &crate::Prepared, budget: &str) -> Result<()> {
     Err(Error::OverBudget(table))
 }
 
-/// "R", or a recurrent layer's "input R/recurrent R".
+/// "R", a recurrent layer's "input R/recurrent R", an io_parallel window's "R pf P".
 fn reuse_label(o: &crate::estimate::ReuseOption) -> String {
-    match o.recurrent_reuse {
+    let r = match o.recurrent_reuse {
         Some(q) => format!("{}/{q}", o.reuse),
         None => o.reuse.to_string(),
+    };
+    match o.parallelization {
+        Some(pf) => format!("{r} pf {pf}"),
+        None => r,
     }
 }
 
@@ -750,6 +775,8 @@ fn estimate(a: EstimateArgs) -> Result<()> {
         for (name, opts) in crate::estimate::reuse_options(&p.model, p.config.io, p.config.clock)? {
             let r = if opts.iter().any(|o| o.recurrent_reuse.is_some()) {
                 "input R/recurrent R"
+            } else if opts.iter().any(|o| o.parallelization.is_some()) {
+                "R pf parallelization"
             } else {
                 "R"
             };

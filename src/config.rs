@@ -40,6 +40,10 @@ pub struct LayerConfig {
     /// Dense and conv layers: the fraction of weights (smallest magnitude) set to zero.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sparsity: Option<f64>,
+    /// io_parallel conv and pooling layers: output positions computed at once (a divisor of the
+    /// layer's output positions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallelization: Option<usize>,
 }
 
 /// The whole configuration.
@@ -49,11 +53,20 @@ pub struct Config {
     pub part: String,
     /// Clock period in ns.
     pub clock: f64,
+    /// Clock uncertainty, percent of the period: the margin Vitis keeps out of each cycle when
+    /// it schedules. 27 is Vitis HLS's own default and hls4ml's Vitis backend's, the setting
+    /// of the real results the estimator is calibrated on (hls4ml's Vivado backend uses 12.5).
+    pub clock_uncertainty: f64,
     pub precision: FixedType,
     /// Accumulator type of every dense layer; None derives one wide enough to be exact.
     pub accum: Option<FixedType>,
     pub reuse: usize,
     pub strategy: Strategy,
+    /// Output positions computed at once by every io_parallel conv and pooling layer (each takes
+    /// the largest divisor of its positions not above it). None: convolutions 1 (one shared
+    /// kernel, as hls4ml's default), pooling every position (cheap comparisons, as hls4ml).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallelization: Option<usize>,
     pub io: IoType,
     pub table_size: usize,
     pub table_precision: FixedType,
@@ -92,10 +105,12 @@ impl Default for Config {
             name: None,
             part: "xcvu9p".into(),
             clock: 5.0,
+            clock_uncertainty: 27.0,
             precision: FixedType::fixed(16, 6),
             accum: None,
             reuse: 1,
             strategy: Strategy::Latency,
+            parallelization: None,
             io: IoType::Parallel,
             table_size: 1024,
             table_precision: FixedType::fixed(18, 2),
@@ -117,10 +132,12 @@ pub const MODEL_KEYS: &[&str] = &[
     "name",
     "part",
     "clock",
+    "clock_uncertainty",
     "precision",
     "accum",
     "reuse",
     "strategy",
+    "parallelization",
     "io",
     "table_size",
     "table_precision",
@@ -149,6 +166,7 @@ pub const LAYER_KEYS: &[&str] = &[
     "recurrent_reuse",
     "static",
     "sparsity",
+    "parallelization",
 ];
 
 /// Edit distance, for "did you mean" suggestions.
@@ -398,6 +416,11 @@ impl Config {
         Config::from_toml(&text).map_err(|e| e.in_file(path))
     }
 
+    /// The uncertainty as Vitis writes it (`12.5%`).
+    pub fn clock_uncertainty_text(&self) -> String {
+        format!("{}%", self.clock_uncertainty)
+    }
+
     pub fn from_toml(text: &str) -> Result<Config> {
         let table: toml::Table = text
             .parse()
@@ -414,6 +437,13 @@ impl Config {
                         .filter(|&f| f > 0.0)
                         .ok_or_else(|| Error::input("'clock' must be a positive number of ns"))?
                 }
+                "clock_uncertainty" => {
+                    c.clock_uncertainty = parse_percent(v).ok_or_else(|| {
+                        Error::input(
+                            "'clock_uncertainty' must be a percentage of the clock period from 0 to 100, e.g. \"12.5%\" or 12.5",
+                        )
+                    })?
+                }
                 "precision" => c.precision = parse_type(v, key)?,
                 "accum" => {
                     c.accum = match v.as_str() {
@@ -422,6 +452,7 @@ impl Config {
                     }
                 }
                 "reuse" => c.reuse = parse_usize(v, key)?,
+                "parallelization" => c.parallelization = Some(parse_usize(v, key)?),
                 "strategy" => c.strategy = parse_strategy(parse_str(v, key)?)?,
                 "io" => c.io = parse_io(parse_str(v, key)?)?,
                 "table_size" => c.table_size = parse_table_size(parse_usize(v, key)?)?,
@@ -499,6 +530,7 @@ fn parse_layer(name: &str, t: &toml::Table) -> Result<LayerConfig> {
             "bias" => l.bias = Some(parse_type(v, key).map_err(ctx)?),
             "accum" => l.accum = Some(parse_type(v, key).map_err(ctx)?),
             "reuse" => l.reuse = Some(parse_usize(v, key).map_err(ctx)?),
+            "parallelization" => l.parallelization = Some(parse_usize(v, key).map_err(ctx)?),
             "strategy" => {
                 l.strategy = Some(parse_strategy(parse_str(v, key).map_err(ctx)?).map_err(ctx)?)
             }
@@ -521,6 +553,17 @@ fn parse_layer(name: &str, t: &toml::Table) -> Result<LayerConfig> {
         }
     }
     Ok(l)
+}
+
+/// A percentage from 0 to 100: a number, or a string with or without a trailing `%`.
+pub fn parse_percent(v: &toml::Value) -> Option<f64> {
+    let f = match v {
+        toml::Value::Float(f) => *f,
+        toml::Value::Integer(i) => *i as f64,
+        toml::Value::String(s) => s.trim().trim_end_matches('%').trim().parse().ok()?,
+        _ => return None,
+    };
+    (0.0..=100.0).contains(&f).then_some(f)
 }
 
 #[cfg(test)]

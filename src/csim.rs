@@ -226,7 +226,6 @@ pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
     }
     let out = cmd
         .arg(format!("-I{}", ap_types.display()))
-        .arg("-Ifirmware")
         .arg(format!("tb/{}_test.cpp", info.name))
         .arg(format!("firmware/{}.cpp", info.name))
         .arg("-o")

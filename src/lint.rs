@@ -184,19 +184,19 @@ fn does_not_fit(
         .filter(|l| of(&l.cost) > 0)
         .map(|l| format!("'{}' {:.0}%", l.name, 100.0 * of(&l.cost) as f64 / total))
         .collect();
-    let unrolled_conv = config.io == crate::config::IoType::Parallel
-        && model
-            .topo_order()
-            .into_iter()
-            .any(|n| matches!(model.node(n).op, Op::Conv { .. }));
+    let parallel_conv = config.io == crate::config::IoType::Parallel
+        && model.topo_order().into_iter().any(|n| {
+            let node = model.node(n);
+            matches!(node.op, Op::Conv { .. }) && node.hardware.parallelization > 1
+        });
     out.push(format!(
         "warning: the estimate exceeds {}: {} (of the {}: {}); fix: {}higher reuse factors (`hlsrs estimate --advise`; `--target-ii N` chooses them), or a larger part",
         part.full,
         over.join(", "),
         names[worst],
         top.join(", "),
-        if unrolled_conv {
-            "--io stream (io_parallel computes every position of a convolution at once), "
+        if parallel_conv {
+            "a lower `parallelization` (io_parallel convolutions computing several positions at once repeat their kernel), --io stream, "
         } else {
             ""
         }

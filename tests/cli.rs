@@ -569,7 +569,7 @@ fn static_recurrent_design_through_the_cli() {
     );
     let top = std::fs::read_to_string(prj.join("firmware/jet.h")).unwrap();
     assert!(
-        top.contains("result_t output[N_OUTPUT], bool reset);"),
+        top.contains("(const input_t x[N_INPUT], result_t softmax[N_OUTPUT], bool reset);"),
         "{top}"
     );
     // A backwards layer cannot run one step per call: exit 2, the node named.

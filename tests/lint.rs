@@ -51,13 +51,18 @@ fn default_designs_raise_no_warnings() {
 fn a_design_larger_than_the_part_is_named_with_its_largest_layers_and_the_fix() {
     // Seven convolutions unrolled over every position: twice the DSPs of an xcvu9p.
     let case = common::case("conv2d_activations");
-    let p = prepare(&case.model(), &Config::default(), None).unwrap();
+    let unrolled = Config {
+        parallelization: Some(10_000),
+        ..Config::default()
+    };
+    let p = prepare(&case.model(), &unrolled, None).unwrap();
     let w = warnings(&p.notes);
     assert_eq!(w.len(), 1, "{w:?}");
     let e = hlsrs::estimate::estimate(&p.model, p.config.io, p.config.clock, &p.part).unwrap();
     assert!(
         w[0].contains(&format!("DSP {:.0}%", e.utilisation[0]))
             && w[0].contains("xcvu9p")
+            && w[0].contains("a lower `parallelization`")
             && w[0].contains("--io stream")
             && w[0].contains("--advise"),
         "{}",
@@ -70,13 +75,15 @@ fn a_design_larger_than_the_part_is_named_with_its_largest_layers_and_the_fix() 
         "{}",
         w[0]
     );
-    // The stream design fits: no warning.
+    // The stream design and the default io_parallel one (one position at a time) fit: no warning.
     let stream = Config {
         io: hlsrs::config::IoType::Stream,
         ..Config::default()
     };
-    let p = prepare(&case.model(), &stream, None).unwrap();
-    assert!(warnings(&p.notes).is_empty(), "{:?}", p.notes);
+    for config in [stream, Config::default()] {
+        let p = prepare(&case.model(), &config, None).unwrap();
+        assert!(warnings(&p.notes).is_empty(), "{:?}", p.notes);
+    }
 }
 
 #[test]

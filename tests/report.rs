@@ -286,52 +286,7 @@ fn build_without_vitis_names_what_to_install() {
     );
 }
 
-#[cfg(unix)]
-#[test]
-fn build_runs_the_tool_and_reports_its_errors() {
-    use std::os::unix::fs::PermissionsExt;
-    let (_d, prj) = project();
-    let bin = common::tempdir();
-    let tool = bin.path().join("vitis_hls");
-    let args_file = bin.path().join("args");
-    let write_tool = |exit: i32, line: &str| {
-        std::fs::write(
-            &tool,
-            format!(
-                "#!/bin/sh\necho \"$@\" > {}\necho 'INFO: [HLS 200-10] Running'\necho '{line}'\nexit {exit}\n",
-                args_file.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
-    };
-    let path = format!("{}:/usr/bin:/bin", bin.path().display());
-    write_tool(0, "INFO: done");
-    let o = hlsrs(
-        &["build", prj.to_str().unwrap(), "--csim", "--synth"],
-        Some(&path),
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let args = std::fs::read_to_string(&args_file).unwrap();
-    assert_eq!(
-        args.trim(),
-        "-f build_prj.tcl csim=1 synth=1 cosim=0 export=0 vsynth=0"
-    );
-    write_tool(1, "ERROR: [HLS 207-812] file foo.cpp not found");
-    let o = hlsrs(&["build", prj.to_str().unwrap()], Some(&path));
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("ERROR: [HLS 207-812] file foo.cpp not found"),
-        "{err}"
-    );
-    // No step named: C-synthesis.
-    let args = std::fs::read_to_string(&args_file).unwrap();
-    assert_eq!(
-        args.trim(),
-        "-f build_prj.tcl csim=0 synth=1 cosim=0 export=0 vsynth=0"
-    );
-}
+// `hlsrs build` with a tool on PATH: tests/vitis_flow.rs (stand-in vitis_hls and vitis-run).
 
 #[test]
 fn report_shows_the_real_figures_beside_the_estimate() {

@@ -1,9 +1,10 @@
-//! Reuse-factor advice: every valid choice of each layer with its cost, and the cheapest
-//! choices that meet latency and interval targets.
+//! Reuse-factor and parallelization advice: every valid choice of each layer with its cost, and
+//! the cheapest choices that meet latency and interval targets.
 
 use super::*;
 
-/// One reuse-factor choice of a dense, conv or recurrent layer and what it costs.
+/// One reuse-factor (and, for io_parallel windows, parallelization) choice of a dense, conv,
+/// pooling or recurrent layer and what it costs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReuseOption {
     /// A recurrent layer's: of its input product.
@@ -11,6 +12,9 @@ pub struct ReuseOption {
     /// A recurrent layer's reuse factor of its recurrent product(s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurrent_reuse: Option<usize>,
+    /// An io_parallel conv or pooling layer's output positions at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallelization: Option<usize>,
     pub strategy: crate::ir::Strategy,
     pub dsp: u64,
     pub lut: u64,
@@ -24,6 +28,9 @@ impl ReuseOption {
         hw.reuse = self.reuse;
         hw.recurrent_reuse = self.recurrent_reuse.unwrap_or(1);
         hw.strategy = self.strategy;
+        if let Some(pf) = self.parallelization {
+            hw.parallelization = pf;
+        }
     }
 
     /// This choice as the layer's settings in a config (what `--target-*` writes).
@@ -31,12 +38,17 @@ impl ReuseOption {
         lc.reuse = Some(self.reuse);
         lc.recurrent_reuse = self.recurrent_reuse;
         lc.strategy = Some(self.strategy);
+        if self.parallelization.is_some() {
+            lc.parallelization = self.parallelization;
+        }
     }
 }
 
 /// Every valid reuse factor of each dense, conv and recurrent layer with its cost: (layer,
-/// options). A recurrent layer's options pair an input and a recurrent reuse factor. Reuse factor
-/// 1 (both 1) is the latency strategy; anything larger the resource strategy.
+/// options). A recurrent layer's options pair an input and a recurrent reuse factor; an
+/// io_parallel conv's pair a reuse factor with each parallelization factor, and an io_parallel
+/// pooling layer's are its parallelization factors. Reuse factor 1 (both 1) is the latency
+/// strategy; anything larger the resource strategy.
 pub fn reuse_options(
     model: &Model,
     io: IoType,
@@ -60,7 +72,22 @@ pub fn reuse_options(
                     .flat_map(|r| recurrent.iter().map(move |&q| (r, Some(q))))
                     .collect()
             }
+            crate::ir::Op::Pool { .. } if io == IoType::Parallel => vec![(1, None)],
             _ => continue,
+        };
+        let windowed = io == IoType::Parallel
+            && matches!(
+                model.node(n).op,
+                crate::ir::Op::Conv { .. } | crate::ir::Op::Pool { .. }
+            );
+        let factors: Vec<Option<usize>> = if windowed {
+            let shape = &model.node(n).shape;
+            crate::kernels::conv::valid_parallelization(shape[..shape.len() - 1].iter().product())
+                .into_iter()
+                .map(Some)
+                .collect()
+        } else {
+            vec![None]
         };
         let mut options = Vec::new();
         for (r, q) in pairs {
@@ -73,6 +100,7 @@ pub fn reuse_options(
             let option = ReuseOption {
                 reuse: r,
                 recurrent_reuse: q,
+                parallelization: None,
                 strategy,
                 dsp: 0,
                 lut: 0,
@@ -80,24 +108,34 @@ pub fn reuse_options(
                 ii: 0,
             };
             option.set(&mut m.node_mut(n).hardware);
-            let plan = crate::kernels::plan_layer(&m, n)?;
-            let (_, cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
-            let (latency_cycles, ii) = match io {
-                IoType::Parallel => (lat, ii),
-                // Its process with the input arriving a pixel a cycle.
-                IoType::Stream => {
-                    let last_in = pixels(&m, m.inputs(n)[0]) as u64 - 1;
-                    let (_, last, busy) = stream_process(&m, n, lat, ii, 0, last_in);
-                    (last - last_in, busy)
+            // Planned once per reuse factor: the parallelization only repeats the kernel.
+            let planned = crate::kernels::plan_layer(&m, n)?;
+            for &pf in &factors {
+                let mut plan = planned.clone();
+                match (&mut plan.kernel, pf) {
+                    (crate::kernels::Kernel::Conv(c), Some(pf)) => c.parallel = pf,
+                    (crate::kernels::Kernel::Pool(pl), Some(pf)) => pl.parallel = pf,
+                    _ => {}
                 }
-            };
-            options.push(ReuseOption {
-                dsp: cost.dsp,
-                lut: cost.lut,
-                latency_cycles,
-                ii,
-                ..option
-            });
+                let (_, cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
+                let (latency_cycles, ii) = match io {
+                    IoType::Parallel => (lat, ii),
+                    // Its process with the input arriving a pixel a cycle.
+                    IoType::Stream => {
+                        let last_in = pixels(&m, m.inputs(n)[0]) as u64 - 1;
+                        let (_, last, busy) = stream_process(&m, n, lat, ii, 0, last_in);
+                        (last - last_in, busy)
+                    }
+                };
+                options.push(ReuseOption {
+                    parallelization: pf,
+                    dsp: cost.dsp,
+                    lut: cost.lut,
+                    latency_cycles,
+                    ii,
+                    ..option.clone()
+                });
+            }
         }
         out.push((model.node(n).name.clone(), options));
     }
@@ -122,10 +160,14 @@ pub fn choose_reuse(
         let ok: Vec<usize> = (0..opts.len())
             .filter(|&k| target_ii.is_none_or(|t| opts[k].ii <= t))
             .collect();
-        let Some(&best) = ok
-            .iter()
-            .min_by_key(|&&k| (opts[k].dsp, opts[k].lut, opts[k].reuse))
-        else {
+        let Some(&best) = ok.iter().min_by_key(|&&k| {
+            (
+                opts[k].dsp,
+                opts[k].lut,
+                opts[k].reuse,
+                opts[k].parallelization,
+            )
+        }) else {
             return Ok(None);
         };
         pick.push(best);

@@ -162,9 +162,27 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
             let ns = if any_dsp { MULTIPLY_NS } else { 0.0 } + levels * ADD_NS;
             ((ns / clock).floor() as u64, 1)
         }
+        crate::ir::Strategy::Resource if r == 1 => {
+            // One pass: every weight is read at a constant address, a constant the tool folds
+            // into its multiplier as in the latency kernel.
+            (2 + (levels * ADD_NS / clock).ceil() as u64, 1)
+        }
         crate::ir::Strategy::Resource => {
-            dsp = dsp.div_ceil(r);
+            // Each of the block's multipliers takes its weight from the ROM word of the cycle:
+            // a general multiplier of the two types, whatever the weights' values.
+            let lanes = d.multipliers(1) as u64;
             lut /= r as f64;
+            lut -= lut_mults / r as f64;
+            let (a, b) = (
+                x.width.max(d.weights.ty.width),
+                x.width.min(d.weights.ty.width),
+            );
+            if d.weights.ty.width <= 8 {
+                dsp = 0;
+                lut += lanes as f64 * 1.5 * x.width as f64;
+            } else {
+                dsp = lanes * if a <= 27 && b <= 18 { 1 } else { 2 };
+            }
             (r + 1 + (levels * ADD_NS / clock).ceil() as u64, r)
         }
     };
@@ -193,14 +211,25 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
         }
         Kernel::Conv(cp) => {
             let (mut c, lat, ii, products) = dense_cost(&cp.dense, p.input_types[0], clock);
-            let positions: usize = cp.out_spatial.iter().product();
-            let blocks = (positions * cp.groups) as u64;
             return match io {
-                // Every position unrolled.
+                // `parallel` positions at once, each with a block per group, in a loop over the
+                // partitions (hlsrs_conv.h's window_layer).
                 IoType::Parallel => {
-                    c.dsp *= blocks;
-                    c.lut *= blocks;
-                    c.ff *= blocks;
+                    let copies = (cp.parallel * cp.groups) as u64;
+                    c.dsp *= copies;
+                    c.lut *= copies;
+                    c.ff *= copies;
+                    let (lat, ii) = window_loop(cp.partitions(), cp.dense.strategy, lat, ii);
+                    if cp.partitions() > 1 {
+                        let patch = cp.parallel * cp.dense.n_in * cp.groups;
+                        c.add(&window_muxes(
+                            patch,
+                            cp.partitions(),
+                            p.input_types[0],
+                            p.size,
+                            p.result,
+                        ));
+                    }
                     ("conv", c, lat, ii, products)
                 }
                 // One position after the other through one block per group: the schedule of
@@ -214,9 +243,60 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
                 }
             };
         }
+        Kernel::Pool(pl) if io == IoType::Parallel => {
+            let (kind, mut c, lat, ii) = layer_cost(p, clock, lanes);
+            let (lat, ii) = window_loop(pl.partitions(), crate::ir::Strategy::Latency, lat, ii);
+            if pl.partitions() > 1 {
+                let taps = pl.parallel * pl.window.size() * pl.channels;
+                c.add(&window_muxes(
+                    taps,
+                    pl.partitions(),
+                    p.input_types[0],
+                    p.size,
+                    p.result,
+                ));
+            }
+            (kind, c, lat, ii)
+        }
         _ => layer_cost(p, clock, lanes),
     };
     (kind, cost, lat, ii, Products::default())
+}
+
+/// Latency and interval of an io_parallel window layer's position loop over `partitions` groups
+/// of positions, given one group's kernel latency and interval: pipelined at the kernel's
+/// interval for latency kernels, one group after another around resource kernels.
+fn window_loop(partitions: usize, strategy: crate::ir::Strategy, lat: u64, ii: u64) -> (u64, u64) {
+    let parts = partitions as u64;
+    if parts == 1 {
+        return (lat, ii);
+    }
+    match strategy {
+        // One cycle to register the loop's first group.
+        crate::ir::Strategy::Latency => ((parts - 1) * ii + lat + 1, parts * ii),
+        crate::ir::Strategy::Resource => {
+            let run = lat.max(ii) + 1;
+            (parts * run, parts * run)
+        }
+    }
+}
+
+/// What sharing a window kernel across positions adds: each of the kernel copies' `inputs`
+/// values is selected from `partitions` positions (a multiplexer, four inputs per LUT6), and the
+/// layer's output is held in registers written one group at a time. Not calibrated on Vitis
+/// results: docs/estimator.md.
+fn window_muxes(
+    inputs: usize,
+    partitions: usize,
+    x: FixedType,
+    out_size: usize,
+    y: FixedType,
+) -> Cost {
+    Cost {
+        lut: f(inputs as f64 * x.width as f64 * partitions.div_ceil(4) as f64),
+        ff: (out_size as u64) * y.width as u64,
+        ..Cost::default()
+    }
 }
 
 /// Layers without constant products; `lanes` values computed at once.
@@ -441,7 +521,7 @@ pub fn estimate_planned(
         });
     }
     if io == IoType::Stream {
-        let fifos = fifo_cost(model, plans);
+        let fifos = fifo_cost(model, plans)?;
         total.add(&fifos);
         layers.push(LayerEstimate {
             name: "(FIFOs)".into(),

@@ -11,7 +11,11 @@ pub(super) fn lanes(model: &Model, p: &LayerPlan, io: IoType) -> usize {
     use crate::backend::vitis::stream::{Pattern, pattern};
     let channels = model.node(p.node).shape.last().copied().unwrap_or(1);
     match io {
-        IoType::Parallel => p.size,
+        // A window layer computes `parallel` positions at once (hlsrs_conv.h's window_layer).
+        IoType::Parallel => match &p.kernel {
+            crate::kernels::Kernel::Pool(pl) => pl.parallel * pl.channels,
+            _ => p.size,
+        },
         IoType::Stream if p.node == model.input => channels,
         IoType::Stream => match pattern(model, p.node) {
             Pattern::Whole { .. } => p.size,
@@ -60,21 +64,54 @@ pub(super) fn stream_process(
                 (read + write) as u64 + lat,
             )
         }
-        // The first output waits for the rows its window spans.
+        // hlsrs_stream.h's window_stream: each position is computed as the pixel of its last
+        // tap arrives, in the loop over a row's pixels (pipelined at the kernel's interval, or,
+        // around a resource kernel, a pixel at a time with a kernel call where a position ends);
+        // positions in the padding beyond a row and rows completed by the bottom padding follow
+        // the row, one kernel run each.
         Pattern::Window {
             in_w,
             rows_done_at,
             out_w,
+            head,
+            ends_at,
         } => {
-            let rows = rows_done_at.iter().position(|&d| d > 0).unwrap_or(0) + 1;
+            let mid = ends_at.iter().filter(|&&e| e).count();
+            let tail = out_w - head - mid;
+            let (mut emitted, mut interleaved, mut extra_rows, mut after_last) = (0, 0, 0, 0);
+            for (r, &done) in rows_done_at.iter().enumerate() {
+                let ready = emitted < done;
+                if ready {
+                    interleaved += 1;
+                    emitted += 1;
+                }
+                extra_rows += done - emitted;
+                if r + 1 == rows_done_at.len() {
+                    after_last = if ready { tail } else { 0 } + (done - emitted) * out_w;
+                }
+                emitted = done;
+            }
+            let pixels = (rows_done_at.len() * in_w) as u64;
             let positions = (rows_done_at.last().copied().unwrap_or(0) * out_w).max(1) as u64;
-            let first = first_in + (rows * in_w) as u64 - 1 + lat;
-            let read = (rows_done_at.len() * in_w) as u64;
-            (
-                first,
-                (last_in + lat).max(first + (positions - 1) * ii),
-                read.max(positions * ii) + lat,
-            )
+            let extra = (interleaved * (head + tail) + extra_rows * out_w) as u64;
+            let pipelined = model.node(n).hardware.strategy == crate::ir::Strategy::Latency
+                || !matches!(model.node(n).op, crate::ir::Op::Conv { .. });
+            let run = if pipelined {
+                pixels * ii + extra * (lat + 1) + lat
+            } else {
+                pixels + (positions) * (ii + lat) + lat
+            };
+            // The first output: the rows before its window ends, and the pixel of its last tap.
+            let rows = rows_done_at.iter().position(|&d| d > 0).unwrap_or(0) as u64;
+            let col = if head > 0 {
+                0
+            } else {
+                ends_at.iter().position(|&e| e).unwrap_or(in_w) as u64
+            };
+            let first = first_in + rows * in_w as u64 + col + lat;
+            let last = (last_in + lat + after_last as u64 * (lat + 1))
+                .max(first + (positions - 1) * if pipelined { 1 } else { ii + lat });
+            (first, last, run)
         }
     }
 }
@@ -105,10 +142,21 @@ pub(super) fn process_storage(model: &Model, p: &LayerPlan, kernel_latency: u64)
         crate::ir::Op::Conv { window, .. } | crate::ir::Op::Pool { window, .. },
     ) = (pattern(model, p.node), &node.op)
     {
+        // The rows the window spans, in span_h x span_w x in_c banks (hlsrs_stream.h's
+        // partitioning) of in_w / span_w words each; every tap of the window reads one bank
+        // through a multiplexer over its rows and words.
         let two = crate::ir::ops::as_hw;
-        let ((kh, _), (dh, _)) = (two(&window.kernel, 1), two(&window.dilations, 1));
-        let span = (kh - 1) * dh + 1;
-        c.add(&memory(x.width as usize, span * in_w * in_c));
+        let ((kh, kw), (dh, dw)) = (two(&window.kernel, 1), two(&window.dilations, 1));
+        let (span_h, span_w) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1);
+        let words = in_w.div_ceil(span_w);
+        let bank = memory(x.width as usize, words);
+        for _ in 0..span_h * span_w * in_c {
+            c.add(&bank);
+        }
+        let inputs = span_h * words;
+        if inputs > 1 {
+            c.lut += (kh * kw * in_c * x.width as usize * inputs.div_ceil(4)) as u64;
+        }
     }
     c
 }
@@ -151,17 +199,17 @@ fn block_rams(width: usize, depth: usize) -> u64 {
 }
 
 /// The FIFOs between io_stream processes, at the depths the project gets.
-pub(super) fn fifo_cost(model: &Model, plans: &[LayerPlan]) -> Cost {
+pub(super) fn fifo_cost(model: &Model, plans: &[LayerPlan]) -> Result<Cost> {
     let index_of: HashMap<NodeIndex, usize> =
         plans.iter().enumerate().map(|(i, p)| (p.node, i)).collect();
     let result: HashMap<NodeIndex, FixedType> = plans.iter().map(|p| (p.node, p.result)).collect();
-    let wiring = crate::backend::vitis::stream::wire(model, &index_of);
+    let wiring = crate::backend::vitis::stream::wire(model, &index_of)?;
     let mut c = Cost::default();
     for s in &wiring.streams {
         let channels = model.node(s.node).shape.last().copied().unwrap_or(1);
         c.add(&fifo(channels * result[&s.node].width as usize, s.depth));
     }
-    c
+    Ok(c)
 }
 
 /// One FIFO of `depth` words of `width` bits. Vitis builds a FIFO of at most 1024 bits, or of

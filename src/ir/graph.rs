@@ -72,6 +72,9 @@ pub struct Hardware {
     /// Recurrent layers: the reuse factor of the recurrent (hidden-state) product.
     pub recurrent_reuse: usize,
     pub strategy: Strategy,
+    /// io_parallel convolutions and pooling: output positions computed at once, by that many
+    /// copies of the layer's kernel in a pipelined position loop (hls4ml's ParallelizationFactor).
+    pub parallelization: usize,
 }
 
 impl Default for Hardware {
@@ -80,6 +83,7 @@ impl Default for Hardware {
             reuse: 1,
             recurrent_reuse: 1,
             strategy: Strategy::Latency,
+            parallelization: 1,
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct ConvPlan {
     /// One group's dense layer; `dense.weights` holds every group's block, group-major, and
     /// `dense.bias` every output channel.
     pub dense: DensePlan,
+    /// io_parallel: output positions computed at once (a divisor of the positions).
+    pub parallel: usize,
 }
 
 impl ConvPlan {
@@ -28,6 +30,21 @@ impl ConvPlan {
     pub fn channels_per_group(&self) -> usize {
         self.in_channels / self.groups
     }
+    pub fn positions(&self) -> usize {
+        self.out_spatial.iter().product()
+    }
+    /// io_parallel: passes of the position loop.
+    pub fn partitions(&self) -> usize {
+        self.positions() / self.parallel.max(1)
+    }
+}
+
+/// Parallelization factors an io_parallel conv or pooling layer accepts: the divisors of its
+/// output positions (each pass of the position loop computes that many).
+pub fn valid_parallelization(positions: usize) -> Vec<usize> {
+    (1..=positions)
+        .filter(|d| positions.is_multiple_of(*d))
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -66,5 +83,6 @@ pub fn plan(
         out_spatial: out_shape[..sr].to_vec(),
         groups,
         dense,
+        parallel: 1,
     })
 }

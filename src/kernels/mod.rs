@@ -188,29 +188,35 @@ pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             groups,
             weights,
             bias,
-        } => Kernel::Conv(conv::plan(
-            window,
-            &model.node(inputs[0]).shape,
-            &node.shape,
-            *groups,
-            weights,
-            bias,
-            p,
-            node.hardware.reuse,
-            node.hardware.strategy,
-        )?),
+        } => Kernel::Conv(conv::ConvPlan {
+            parallel: node.hardware.parallelization,
+            ..conv::plan(
+                window,
+                &model.node(inputs[0]).shape,
+                &node.shape,
+                *groups,
+                weights,
+                bias,
+                p,
+                node.hardware.reuse,
+                node.hardware.strategy,
+            )?
+        }),
         Op::Pool {
             kind,
             window,
             count_include_pad,
-        } => Kernel::Pool(pool::plan(
-            *kind,
-            window,
-            *count_include_pad,
-            &model.node(inputs[0]).shape,
-            &node.shape,
-            input_types[0],
-        )?),
+        } => Kernel::Pool(pool::PoolPlan {
+            parallel: node.hardware.parallelization,
+            ..pool::plan(
+                *kind,
+                window,
+                *count_include_pad,
+                &model.node(inputs[0]).shape,
+                &node.shape,
+                input_types[0],
+            )?
+        }),
         Op::Concat { axis } => {
             let shapes: Vec<Vec<usize>> = inputs
                 .iter()

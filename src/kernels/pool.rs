@@ -19,6 +19,18 @@ pub struct PoolPlan {
     pub sum: FixedType,
     /// recip[c - 1] = 1 / c for every possible count c (average).
     pub recip: Consts,
+    /// io_parallel: output positions computed at once (a divisor of the positions).
+    pub parallel: usize,
+}
+
+impl PoolPlan {
+    pub fn positions(&self) -> usize {
+        self.out_spatial.iter().product()
+    }
+    /// io_parallel: passes of the position loop.
+    pub fn partitions(&self) -> usize {
+        self.positions() / self.parallel.max(1)
+    }
 }
 
 /// Type of the reciprocals 1/count (at most 1).
@@ -59,5 +71,6 @@ pub fn plan(
         count_include_pad,
         sum,
         recip: Consts::quantize(recip_type(), (1..=k).map(|c| 1.0 / c as f64))?,
+        parallel: 1,
     })
 }

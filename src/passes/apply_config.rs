@@ -9,6 +9,7 @@ use crate::ir::fixed::MAX_WIDTH;
 use crate::ir::ops::PoolKind;
 use crate::ir::{FixedType, Hardware, Model, Op, Precision, Tensor};
 use crate::kernels::Consts;
+use crate::kernels::conv::valid_parallelization;
 use crate::kernels::dense::common_reuse_factors;
 
 pub struct ApplyConfig;
@@ -65,6 +66,38 @@ pub fn exact_type(values: &[f64]) -> Option<FixedType> {
     (t.frac() == frac).then_some(t)
 }
 
+/// A setting that must be one of `valid`: the layer's own value is checked (`invalid` says what
+/// was wrong, before the list of valid values); the model-wide `global` is lowered to the nearest
+/// valid value not above it (`lowered` words the note when that changes it).
+fn pick_valid(
+    cx: &mut PassContext,
+    own: Option<usize>,
+    global: usize,
+    valid: &[usize],
+    invalid: impl Fn(usize) -> String,
+    lowered: impl Fn(usize, usize) -> String,
+) -> Result<usize> {
+    match own {
+        Some(v) if !valid.contains(&v) => Err(Error::input(format!(
+            "{}; valid: {}",
+            invalid(v),
+            valid
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        Some(v) => Ok(v),
+        None => {
+            let v = *valid.iter().rev().find(|&&v| v <= global).unwrap_or(&1);
+            if v != global {
+                cx.notes.push(lowered(global, v));
+            }
+            Ok(v)
+        }
+    }
+}
+
 /// The reuse factor of a layer whose matrix products are `products` (n_in x n_out each; they share
 /// it): the layer's own value must suit all of them; the model-wide one is lowered to the nearest
 /// value that does.
@@ -76,33 +109,58 @@ fn pick_reuse(
     products: &[(usize, usize)],
     what: &str,
 ) -> Result<usize> {
-    let valid = common_reuse_factors(products);
     let shapes = products
         .iter()
         .map(|(i, o)| format!("{i}x{o}"))
         .collect::<Vec<_>>()
         .join(" and ");
-    match own {
-        Some(r) if !valid.contains(&r) => Err(Error::input(format!(
-            "[layers.{layer}]: {what}reuse factor {r} is not valid for this {shapes} {kind} layer; valid: {}",
-            valid
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-        Some(r) => Ok(r),
-        None => {
-            let global = cx.config.reuse;
-            let r = *valid.iter().rev().find(|&&v| v <= global).unwrap_or(&1);
-            if r != global {
-                cx.notes.push(format!(
-                    "layer '{layer}' ({what}{shapes}): reuse factor {global} is not valid, using {r}"
-                ));
-            }
-            Ok(r)
-        }
-    }
+    let global = cx.config.reuse;
+    pick_valid(
+        cx,
+        own,
+        global,
+        &common_reuse_factors(products),
+        |r| {
+            format!(
+                "[layers.{layer}]: {what}reuse factor {r} is not valid for this {shapes} {kind} layer"
+            )
+        },
+        |g, r| {
+            format!("layer '{layer}' ({what}{shapes}): reuse factor {g} is not valid, using {r}")
+        },
+    )
+}
+
+/// A conv or pooling layer's parallelization factor: its own value must divide its positions; the
+/// model-wide one is lowered to the nearest divisor; without one, convolutions share one kernel
+/// across positions (1) and pooling computes every position at once.
+fn pick_parallelization(
+    cx: &mut PassContext,
+    layer: &str,
+    kind: &str,
+    own: Option<usize>,
+    positions: usize,
+) -> Result<usize> {
+    let default = if kind.contains("pool") { positions } else { 1 };
+    let Some(global) = cx.config.parallelization.or(own.map(|_| default)) else {
+        return Ok(default);
+    };
+    pick_valid(
+        cx,
+        own,
+        global,
+        &valid_parallelization(positions),
+        |pf| {
+            format!(
+                "[layers.{layer}]: parallelization {pf} is not valid for this {kind} layer with {positions} output positions"
+            )
+        },
+        |g, pf| {
+            format!(
+                "layer '{layer}' ({kind}, {positions} positions): parallelization {g} is not a divisor, using {pf}"
+            )
+        },
+    )
 }
 
 impl Pass for ApplyConfig {
@@ -306,12 +364,45 @@ impl Pass for ApplyConfig {
                     (1, 1)
                 }
             };
+            let parallelization = match &node.op {
+                Op::Conv { .. } | Op::Pool { .. } => {
+                    let positions = node.shape[..node.shape.len() - 1].iter().product();
+                    pick_parallelization(cx, &node.name, kind, lc.parallelization, positions)?
+                }
+                _ => {
+                    if let Some(pf) = lc.parallelization.filter(|&pf| pf != 1) {
+                        return Err(Error::input(format!(
+                            "[layers.{}]: parallelization {pf} applies to convolution and pooling layers; '{}' is a {} layer",
+                            node.name,
+                            node.name,
+                            node.op.kind()
+                        )));
+                    }
+                    1
+                }
+            };
+            // Reuse factor 1 shares no multiplier: the resource kernel would only add a module
+            // call per block (a sub-function with a one-pass loop); the latency kernel is the
+            // same multipliers, pipelined with its caller.
+            let strategy = match &node.op {
+                Op::Dense { .. } | Op::Conv { .. }
+                    if strategy == crate::ir::Strategy::Resource && reuse == 1 =>
+                {
+                    cx.notes.push(format!(
+                        "layer '{}': reuse factor 1 shares no multiplier, so the resource strategy is the latency kernel",
+                        node.name
+                    ));
+                    crate::ir::Strategy::Latency
+                }
+                _ => strategy,
+            };
             let node = model.node_mut(n);
             node.precision = p;
             node.hardware = Hardware {
                 reuse,
                 recurrent_reuse,
                 strategy,
+                parallelization,
             };
         }
         Ok(())

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Which steps of build_prj.tcl to run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Steps {
     pub csim: bool,
     pub synth: bool,
@@ -17,18 +17,54 @@ pub struct Steps {
     pub vsynth: bool,
 }
 
+/// Each step: its build_prj.tcl switch, the banner the script prints when it runs it, and what
+/// a user calls it.
+const STEPS: [(&str, &str, &str); 5] = [
+    ("csim", "***** C SIMULATION *****", "C-simulation"),
+    ("synth", "***** C/RTL SYNTHESIS *****", "C-synthesis"),
+    (
+        "cosim",
+        "***** C/RTL COSIMULATION *****",
+        "C/RTL co-simulation",
+    ),
+    ("export", "***** EXPORT IP *****", "IP export"),
+    ("vsynth", "***** VIVADO SYNTHESIS *****", "Vivado synthesis"),
+];
+
 impl Steps {
-    /// build_prj.tcl's switches.
+    fn flags(&self) -> [bool; 5] {
+        [self.csim, self.synth, self.cosim, self.export, self.vsynth]
+    }
+
+    /// build_prj.tcl's switches, one `key=value` word each.
     pub fn tcl_args(&self) -> String {
-        let b = |v: bool| v as u8;
-        format!(
-            "csim={} synth={} cosim={} export={} vsynth={}",
-            b(self.csim),
-            b(self.synth),
-            b(self.cosim),
-            b(self.export),
-            b(self.vsynth)
-        )
+        STEPS
+            .iter()
+            .zip(self.flags())
+            .map(|((key, _, _), on)| format!("{key}={}", on as u8))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The steps by name, in the order they run.
+    pub fn names(&self) -> Vec<&'static str> {
+        STEPS
+            .iter()
+            .zip(self.flags())
+            .filter(|(_, on)| *on)
+            .map(|((_, _, name), _)| *name)
+            .collect()
+    }
+
+    /// The steps whose banners appear in a tool's output.
+    fn seen(banners: &[bool; 5]) -> Steps {
+        Steps {
+            csim: banners[0],
+            synth: banners[1],
+            cosim: banners[2],
+            export: banners[3],
+            vsynth: banners[4],
+        }
     }
 }
 
@@ -49,14 +85,18 @@ pub fn run(dir: &Path, steps: Steps) -> Result<String> {
             dir.display()
         )));
     }
+    let mut wrapper = None;
     let (tool, mut cmd) = if let Some(p) = on_path("vitis_hls") {
         let mut c = Command::new(p);
         c.arg("-f").arg("build_prj.tcl").arg(steps.tcl_args());
         ("vitis_hls", c)
     } else if let Some(p) = on_path("vitis-run") {
+        // vitis-run hands a script no arguments: a wrapper sets them and sources build_prj.tcl,
+        // so the project's own files stay as they are.
+        wrapper = Some(Wrapper::new(dir, steps)?);
         let mut c = Command::new(p);
-        c.args(["--mode", "hls", "--tcl", "build_prj.tcl"])
-            .arg(steps.tcl_args());
+        c.args(["--mode", "hls", "--tcl"])
+            .arg(&wrapper.as_ref().unwrap().path);
         ("vitis-run", c)
     } else {
         return Err(Error::input(
@@ -70,11 +110,16 @@ pub fn run(dir: &Path, steps: Steps) -> Result<String> {
         .spawn()
         .map_err(|e| Error::internal(format!("cannot run {tool}: {e}")))?;
     let mut errors = Vec::new();
+    let mut banners = [false; 5];
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
             println!("{line}");
-            if line.trim_start().starts_with("ERROR") {
-                errors.push(line);
+            let t = line.trim();
+            if t.starts_with("ERROR") {
+                errors.push(line.clone());
+            }
+            if let Some(k) = STEPS.iter().position(|(_, banner, _)| *banner == t) {
+                banners[k] = true;
             }
         }
     }
@@ -92,5 +137,54 @@ pub fn run(dir: &Path, steps: Steps) -> Result<String> {
             steps.tcl_args()
         )));
     }
+    drop(wrapper);
+    let ran = Steps::seen(&banners);
+    if ran != steps {
+        return Err(Error::input(format!(
+            "{tool} ran {} where {} was asked ({}): is build_prj.tcl the one hlsrs wrote?",
+            list_or_none(&ran.names()),
+            list_or_none(&steps.names()),
+            steps.tcl_args()
+        )));
+    }
     Ok(tool.to_string())
+}
+
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "no step".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// A Tcl script outside the project that gives build_prj.tcl its switches; removed when dropped.
+struct Wrapper {
+    path: PathBuf,
+}
+
+impl Wrapper {
+    fn new(dir: &Path, steps: Steps) -> Result<Wrapper> {
+        let script = std::path::absolute(dir.join("build_prj.tcl"))
+            .map_err(|e| Error::io(dir, "resolve", e))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("hlsrs_build_{}_{nanos}.tcl", std::process::id()));
+        let text = format!(
+            "# Written by hlsrs build for vitis-run, which passes a script no arguments.\n\
+             set ::argv [list {{{}}}]\nset ::argc 1\nsource {{{}}}\n",
+            steps.tcl_args(),
+            script.display()
+        );
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, "write", e))?;
+        Ok(Wrapper { path })
+    }
+}
+
+impl Drop for Wrapper {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }

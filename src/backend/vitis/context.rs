@@ -32,10 +32,28 @@ pub struct LayerCtx {
     pub is_output: bool,
     pub in_vars: Vec<String>,
     pub in_types: Vec<String>,
+    /// Values of each input.
+    pub in_sizes: Vec<usize>,
+    /// How the io_parallel DATAFLOW top schedules this layer's process: "pipeline" (one
+    /// pipelined process, loops unrolled), "folded" (a resource kernel pipelines its ReuseLoop
+    /// inside) or "steps" (a recurrent layer pipelines one time step at a time).
+    pub process: &'static str,
+    /// Copies of this layer's output for its readers, when a DATAFLOW top needs one per reader.
+    pub clone: Option<CloneCtx>,
     pub out_var: String,
     pub typedefs: Vec<Typedef>,
     /// Kind-specific parameters.
     pub p: Value,
+}
+
+/// A DATAFLOW channel has one reader: a value read by several layers is copied into one array
+/// per reader by a clone process.
+#[derive(Serialize, Clone)]
+pub struct CloneCtx {
+    pub src: String,
+    pub ty: String,
+    pub size: usize,
+    pub copies: Vec<String>,
 }
 
 /// One constant array written to firmware/weights/<var>.h.
@@ -84,6 +102,7 @@ pub struct Builder<'m> {
     pub layers: Vec<LayerCtx>,
     pub weights: Vec<WeightCtx>,
     var_of: HashMap<petgraph::stable_graph::NodeIndex, (String, String)>,
+    ports: super::ports::Ports,
 }
 
 impl<'m> Builder<'m> {
@@ -94,6 +113,7 @@ impl<'m> Builder<'m> {
             layers: Vec::new(),
             weights: Vec::new(),
             var_of: HashMap::new(),
+            ports: super::ports::Ports::of(model),
         }
     }
 
@@ -171,9 +191,9 @@ impl<'m> Builder<'m> {
         let is_input = plan.node == self.model.input;
         let is_output = plan.node == self.model.output;
         let (out_var, out_type) = if is_input {
-            ("input".to_string(), "input_t".to_string())
+            (self.ports.input.clone(), "input_t".to_string())
         } else if is_output {
-            ("output".to_string(), format!("layer{index}_t"))
+            (self.ports.output.clone(), format!("layer{index}_t"))
         } else {
             (format!("layer{index}_out"), format!("layer{index}_t"))
         };
@@ -187,6 +207,13 @@ impl<'m> Builder<'m> {
             .iter()
             .map(|i| self.var_of[i].clone())
             .unzip();
+        let in_sizes = self
+            .model
+            .inputs(plan.node)
+            .iter()
+            .map(|&i| self.model.node(i).size())
+            .collect();
+        let process = process_kind(&plan.kernel);
         let mut typedefs = vec![Typedef {
             name: format!("layer{index}_t"),
             cpp: plan.result.to_cpp(),
@@ -427,8 +454,11 @@ impl<'m> Builder<'m> {
                 let (wx_w, wx_b) = product("wx", "input product (W, Wb + Rb)", &rp.wx);
                 let (rh_w, rh_b) = product("rh", "recurrent product (R)", &rp.rh);
                 let (rhh_w, rhh_b) = product("rhh", "GRU h-gate product of r*h", &rp.rhh);
+                // The directions share one weight array: its reshape counts them all.
                 let dense_cfg = |plans: &[DensePlan], fallback: &DensePlan| {
-                    dense_params(plans.first().unwrap_or(fallback), 1)
+                    let mut v = dense_params(plans.first().unwrap_or(fallback), 1);
+                    v["n_groups"] = json!(plans.len().max(1));
+                    v
                 };
                 let peep = rp.p.clone().unwrap_or(Consts {
                     ty: w_ty,
@@ -540,6 +570,7 @@ impl<'m> Builder<'m> {
                         "dirs": rec.direction.count(), "reverse": rec.direction == Direction::Reverse,
                         "acts_per_dir": rec.cell.activation_count(), "table_size": size,
                         "cell": cell, "linear_before_reset": lbr, "input_forget": input_forget,
+                        "pipeline_steps": rp.wx.iter().chain(&rp.rh).chain(&rp.rhh).all(|d| d.strategy == crate::ir::Strategy::Latency),
                         "has_peep": rp.p.is_some(), "has_clip": rp.clip.is_some(),
                         "clip_bits": rp.clip.as_ref().map_or(0, |c| c.raw[0]).to_string(),
                         "output": output,
@@ -571,7 +602,7 @@ impl<'m> Builder<'m> {
                 (
                     "conv",
                     format!(
-                        "conv {:?} -> {:?}, kernel {:?}, {} group(s), {} -> {} channels, {strategy}, reuse {}, {} multiplications per position",
+                        "conv {:?} -> {:?}, kernel {:?}, {} group(s), {} -> {} channels, {strategy}, reuse {}, {} multiplications per position{}",
                         c.in_spatial,
                         c.out_spatial,
                         c.window.kernel,
@@ -579,13 +610,15 @@ impl<'m> Builder<'m> {
                         c.in_channels,
                         c.out_channels(),
                         d.reuse,
-                        d.multiplications
+                        d.multiplications,
+                        parallel_summary(self.stream, c.parallel, c.positions())
                     ),
                     with(
                         dense_params(d, c.groups),
                         json!({
                             "g": g, "in_c": c.in_channels, "out_c": c.out_channels(), "groups": c.groups,
                             "weights": w, "bias": b,
+                            "parallel": c.parallel, "partitions": c.partitions(),
                         }),
                     ),
                 )
@@ -607,14 +640,19 @@ impl<'m> Builder<'m> {
                 (
                     "pool",
                     format!(
-                        "{what} pool {:?} -> {:?}, kernel {:?}, {} channels",
-                        pl.in_spatial, pl.out_spatial, pl.window.kernel, pl.channels
+                        "{what} pool {:?} -> {:?}, kernel {:?}, {} channels{}",
+                        pl.in_spatial,
+                        pl.out_spatial,
+                        pl.window.kernel,
+                        pl.channels,
+                        parallel_summary(self.stream, pl.parallel, pl.positions())
                     ),
                     json!({
                         "g": g, "in_c": pl.channels,
                         "is_max": matches!(pl.kind, crate::ir::ops::PoolKind::Max),
                         "count_include_pad": pl.count_include_pad,
                         "recip_bits_t": pl.recip.ty.c_bits_type(), "recip": r,
+                        "parallel": pl.parallel, "partitions": pl.partitions(),
                     }),
                 )
             }
@@ -720,10 +758,91 @@ impl<'m> Builder<'m> {
             is_output,
             in_vars,
             in_types,
+            in_sizes,
+            process,
+            clone: None,
             out_var,
             typedefs,
             p,
         });
+    }
+
+    /// For a DATAFLOW top: every value read by more than one layer gets a copy per reader, made
+    /// by a clone process after its producer (the input's clones come first). Returns the
+    /// input's clone, if any.
+    pub fn clone_shared_reads(&mut self) -> Option<CloneCtx> {
+        let mut order: Vec<String> = Vec::new();
+        let mut readers: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+        for (li, l) in self.layers.iter().enumerate() {
+            for (slot, v) in l.in_vars.iter().enumerate() {
+                if !readers.contains_key(v) {
+                    order.push(v.clone());
+                }
+                readers.entry(v.clone()).or_default().push((li, slot));
+            }
+        }
+        let mut input_clone = None;
+        for var in order {
+            let rs = &readers[&var];
+            if rs.len() < 2 {
+                continue;
+            }
+            let (l0, s0) = rs[0];
+            let clone = CloneCtx {
+                src: var.clone(),
+                ty: self.layers[l0].in_types[s0].clone(),
+                size: self.layers[l0].in_sizes[s0],
+                copies: (0..rs.len()).map(|k| format!("{var}_cpy{k}")).collect(),
+            };
+            for (&(li, slot), copy) in rs.iter().zip(&clone.copies) {
+                self.layers[li].in_vars[slot] = copy.clone();
+            }
+            match self.layers.iter_mut().find(|l| l.out_var == var) {
+                Some(producer) => producer.clone = Some(clone),
+                None => input_clone = Some(clone),
+            }
+        }
+        input_clone
+    }
+}
+
+/// ", N of P positions at once" for an io_parallel window layer.
+fn parallel_summary(stream: bool, parallel: usize, positions: usize) -> String {
+    if stream {
+        String::new()
+    } else {
+        format!(", {parallel} of {positions} positions at once")
+    }
+}
+
+/// How a layer runs as a process of the io_parallel DATAFLOW top (see LayerCtx::process).
+fn process_kind(k: &Kernel) -> &'static str {
+    let folded = |d: &DensePlan| d.strategy == crate::ir::Strategy::Resource;
+    match k {
+        Kernel::Dense(d) if folded(d) => "folded",
+        Kernel::Conv(c) if folded(&c.dense) => "folded",
+        Kernel::Conv(c) if c.partitions() > 1 => "positions",
+        Kernel::Pool(p) if p.partitions() > 1 => "positions",
+        Kernel::Recurrent(_) => "steps",
+        _ => "pipeline",
+    }
+}
+
+/// Whether an io_parallel design needs a DATAFLOW top instead of one pipelined function: a
+/// pipelined function unrolls every loop below it, which would undo a resource layer's
+/// ReuseLoop, a recurrent layer's step loop and a window layer's position loop
+/// (docs/synthesis.md). A static recurrent layer of latency kernels is one step per call and
+/// stays in the pipelined top.
+pub fn needs_dataflow(k: &Kernel) -> bool {
+    match k {
+        Kernel::Recurrent(r) => {
+            !r.rec.stateful
+                || r.wx
+                    .iter()
+                    .chain(&r.rh)
+                    .any(|d| d.strategy == crate::ir::Strategy::Resource)
+        }
+        other => process_kind(other) != "pipeline",
     }
 }
 
@@ -736,6 +855,7 @@ fn dense_params(d: &DensePlan, groups: usize) -> Value {
         "multiplier_limit": d.multipliers(groups),
         "strategy": d.strategy.name(),
         "n_slots": d.slots(),
+        "n_groups": groups,
         "sparse": d.sparse.is_some(),
         "weight_width": d.weights.ty.width,
         "out_bits": index_bits(d.n_out),

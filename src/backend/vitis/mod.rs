@@ -3,6 +3,7 @@
 
 pub mod build;
 mod context;
+pub(crate) mod ports;
 pub(crate) mod stream;
 mod templates;
 
@@ -55,19 +56,13 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     let mut builder = context::Builder::new(model, stream);
     for (k, p) in plans.iter().enumerate() {
         builder.add(k, p);
-        if stream && let Kernel::Concat { .. } = p.kernel {
-            let node = model.node(p.node);
-            if let crate::ir::Op::Concat { axis } = node.op
-                && axis + 1 != node.shape.len()
-            {
-                return Err(Error::input(format!(
-                            "io stream joins pixels, so Concat must be along the channels (last) axis; this one is along axis {axis} of {:?}",
-                            node.shape
-                        ))
-                        .at_node(&node.name));
-            }
-        }
     }
+    let dataflow = !stream && plans.iter().any(|p| context::needs_dataflow(&p.kernel));
+    let input_clone = if dataflow {
+        builder.clone_shared_reads()
+    } else {
+        None
+    };
     let ii = plans
         .iter()
         .map(|p| match &p.kernel {
@@ -78,6 +73,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         .max()
         .unwrap_or(1);
     let emu = Emulator::with_plans(model, &plans);
+    let ports = ports::Ports::of(model);
     let shape_px = |n: petgraph::stable_graph::NodeIndex| {
         let s = &model.node(n).shape;
         (
@@ -102,7 +98,12 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         "io": if stream { "stream" } else { "parallel" },
         "part": opts.part.full,
         "clock": format_clock(opts.config.clock),
+        "clock_uncertainty": opts.config.clock_uncertainty_text(),
+        "input_port": ports.input,
+        "output_port": ports.output,
         "ii": ii,
+        "dataflow": dataflow,
+        "input_clone": input_clone,
         "steps": model.steps,
         "stateful": plans.iter().any(|p| matches!(&p.kernel, Kernel::Recurrent(r) if r.rec.stateful)),
     });
@@ -112,7 +113,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     cx.insert("weights", &builder.weights);
     if stream {
         let index_of = plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
-        let mut wiring = stream::wire(model, &index_of);
+        let mut wiring = stream::wire(model, &index_of)?;
         for pr in &mut wiring.processes {
             if pr.kind == "layer" {
                 let l = builder
@@ -149,11 +150,14 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         files.insert(format!("{fw}/hls_lib/{file}"), src.as_bytes().to_vec());
     }
     files.insert(format!("tb/{name}_test.cpp"), render(&t, "test.cpp", &cx)?);
-    files.insert("build_prj.tcl".into(), render(&t, "build_prj.tcl", &cx)?);
-    files.insert(
-        "vivado_synth.tcl".into(),
-        render(&t, "vivado_synth.tcl", &cx)?,
-    );
+    for script in [
+        "build_prj.tcl",
+        "build_opt.tcl",
+        "vivado_synth.tcl",
+        "clock.xdc",
+    ] {
+        files.insert(script.into(), render(&t, script, &cx)?);
+    }
     files.insert("hls_config.cfg".into(), render(&t, "hls_config.cfg", &cx)?);
     files.insert("Makefile".into(), render(&t, "Makefile", &cx)?);
 

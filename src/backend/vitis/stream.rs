@@ -41,12 +41,17 @@ pub(crate) enum Pattern {
     PerPixel(usize),
     /// Read every input pixel, then write every output pixel.
     Whole { read: usize, write: usize },
-    /// Row by row: after reading input row r (in_w pixels), write the output rows whose window ends
-    /// at or before r.
+    /// Row by row (hlsrs_stream.h's window_stream): in the input row where an output row's window
+    /// ends, `head` positions first (their taps all in the left padding), then one position after
+    /// each input pixel where `ends_at[w]` (the pixel of its last tap), then the `out_w - head -
+    /// (positions ending in the row)` left (right padding); then whole output rows also completed
+    /// by that input row (bottom padding). `rows_done_at[r]`: output rows complete after row r.
     Window {
         in_w: usize,
         rows_done_at: Vec<usize>,
         out_w: usize,
+        head: usize,
+        ends_at: Vec<bool>,
     },
 }
 
@@ -63,12 +68,26 @@ pub(crate) fn pixels(model: &Model, n: NodeIndex) -> usize {
 }
 
 /// `index_of[node]` = layer index in the generated code; `var_of[node]` = output stream name.
-pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
+pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error::Result<Wiring> {
+    // A stream carries pixels: a Concat can only join them channel by channel.
+    for n in model.topo_order() {
+        let node = model.node(n);
+        if let Op::Concat { axis } = node.op
+            && axis + 1 != node.shape.len()
+        {
+            return Err(crate::error::Error::input(format!(
+                "io stream joins pixels, so Concat must be along the channels (last) axis; this one is along axis {axis} of {:?}",
+                node.shape
+            ))
+            .at_node(&node.name));
+        }
+    }
+    let ports = super::ports::Ports::of(model);
     let var = |n: NodeIndex| -> String {
         if n == model.input {
-            "input".into()
+            ports.input.clone()
         } else if n == model.output {
-            "output".into()
+            ports.output.clone()
         } else {
             format!("layer{}_out", index_of[&n])
         }
@@ -160,11 +179,11 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> Wiring {
         }
     }
     let input_pixels = pixels(model.input);
-    let depths = simulate(&processes, &patterns, input_pixels);
+    let depths = simulate(&processes, &patterns, &var(model.input), input_pixels)?;
     for s in &mut streams {
         s.depth = depths.get(&s.var).copied().unwrap_or(0).max(1) + 1;
     }
-    Wiring { streams, processes }
+    Ok(Wiring { streams, processes })
 }
 
 pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
@@ -185,10 +204,10 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
             let two = crate::ir::ops::as_hw;
             let (in_h, in_w) = two(&in_shape[..in_shape.len() - 1], 1);
             let (out_h, out_w) = two(&node.shape[..node.shape.len() - 1], 1);
-            let (kh, _) = two(&window.kernel, 1);
-            let (sh, _) = two(&window.strides, 1);
-            let (dh, _) = two(&window.dilations, 1);
-            let (pt, _) = two(&window.pads_begin, 0);
+            let (kh, kw) = two(&window.kernel, 1);
+            let (sh, sw) = two(&window.strides, 1);
+            let (dh, dw) = two(&window.dilations, 1);
+            let (pt, pl) = two(&window.pads_begin, 0);
             // Output rows completed after each input row.
             let mut done = vec![0; in_h];
             let mut oh = 0;
@@ -201,10 +220,22 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
                 }
                 *d = oh;
             }
+            // The input column of each output column's last tap.
+            let last_col = |ow: usize| (ow * sw + (kw - 1) * dw) as isize - pl as isize;
+            let head = (0..out_w).take_while(|&ow| last_col(ow) < 0).count();
+            let mut ends_at = vec![false; in_w];
+            for ow in head..out_w {
+                match usize::try_from(last_col(ow)) {
+                    Ok(c) if c < in_w => ends_at[c] = true,
+                    _ => break,
+                }
+            }
             Pattern::Window {
                 in_w,
                 rows_done_at: done,
                 out_w,
+                head,
+                ends_at,
             }
         }
         _ => Pattern::PerPixel(px(&node.shape)),
@@ -215,8 +246,9 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
 fn simulate(
     processes: &[ProcessCtx],
     patterns: &[Pattern],
+    input: &str,
     input_pixels: usize,
-) -> HashMap<String, usize> {
+) -> crate::error::Result<HashMap<String, usize>> {
     // Expand every process into a list of actions: Read(input slot) / Write.
     #[derive(Clone, Copy)]
     enum Act {
@@ -246,11 +278,27 @@ fn simulate(
                     in_w,
                     rows_done_at,
                     out_w,
+                    head,
+                    ends_at,
                 } => {
                     let mut emitted = 0;
                     for &done in rows_done_at {
-                        for _ in 0..*in_w {
+                        let ready = emitted < done;
+                        let mut written = 0;
+                        if ready {
+                            v.extend(std::iter::repeat_n(Act::Write, *head));
+                            written = *head;
+                        }
+                        for &end in ends_at.iter().take(*in_w) {
                             reads(&mut v);
+                            if ready && end {
+                                v.push(Act::Write);
+                                written += 1;
+                            }
+                        }
+                        if ready {
+                            v.extend(std::iter::repeat_n(Act::Write, out_w - written));
+                            emitted += 1;
                         }
                         while emitted < done {
                             v.extend(std::iter::repeat_n(Act::Write, *out_w));
@@ -264,7 +312,8 @@ fn simulate(
         .collect();
     let mut level: HashMap<String, usize> = HashMap::new();
     let mut peak: HashMap<String, usize> = HashMap::new();
-    level.insert("input".into(), input_pixels);
+    // The model's input arrives whole (the testbench writes it before the design runs).
+    level.insert(input.to_string(), input_pixels);
     let mut pc = vec![0usize; processes.len()];
     loop {
         let mut progressed = false;
@@ -297,5 +346,15 @@ fn simulate(
             break;
         }
     }
-    peak
+    // Every process must have run its whole program: a process left waiting means the wiring
+    // or a pattern is wrong, and depths taken from a stalled run would deadlock the hardware.
+    if let Some(k) = (0..processes.len()).find(|&k| pc[k] < programs[k].len()) {
+        return Err(crate::error::Error::internal(format!(
+            "FIFO depth simulation stalled in process {} ({} of {} reads and writes)",
+            k,
+            pc[k],
+            programs[k].len()
+        )));
+    }
+    Ok(peak)
 }

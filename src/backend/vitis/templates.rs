@@ -40,6 +40,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/vivado_synth.tcl.tera"),
     ),
     (
+        "build_opt.tcl",
+        include_str!("../../../templates/build_opt.tcl.tera"),
+    ),
+    (
+        "clock.xdc",
+        include_str!("../../../templates/clock.xdc.tera"),
+    ),
+    (
         "hls_config.cfg",
         include_str!("../../../templates/hls_config.cfg.tera"),
     ),
