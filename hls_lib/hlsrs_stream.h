@@ -114,6 +114,16 @@ template <typename CONFIG_T> inline int last_row_needed(unsigned oh) {
     return r < (int)CONFIG_T::in_h - 1 ? r : (int)CONFIG_T::in_h - 1;
 }
 
+// Computes and writes output position (oh, ow) of a window process. One function for every place
+// a position is computed, so g++ compiles the layer's kernel once.
+template <class res_T, class K, class SRC>
+void window_emit(hls::stream<res_T> &out, const K &kernel, const SRC &src, unsigned oh, unsigned ow) {
+#pragma HLS INLINE
+    res_T px;
+    kernel(src, oh, ow, px.data);
+    out.write(px);
+}
+
 // One pixel of a window process: stored into its row of the line buffer; if output row `oh` is
 // ready and output column `ow` has its last tap at this column, that position is computed and
 // written (the counters move on). Inlined into the pipelined or the plain column loop.
@@ -127,9 +137,7 @@ inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const
         rows[row][w * CONFIG_T::in_c + c] = v.data[c];
     }
     if (ready && ow < CONFIG_T::out_w && ow_last == (int)w) {
-        res_T px;
-        kernel(src, oh, ow, px.data);
-        out.write(px);
+        window_emit(out, kernel, src, oh, ow);
         ow++;
         ow_last += CONFIG_T::stride_w;
     }
@@ -162,9 +170,7 @@ Rows:
         int ow_last = first_last;
     Head:
         while (ready && ow < CONFIG_T::out_w && ow_last < 0) {
-            res_T px;
-            kernel(src, oh, ow, px.data);
-            out.write(px);
+            window_emit(out, kernel, src, oh, ow);
             ow++;
             ow_last += CONFIG_T::stride_w;
         }
@@ -183,20 +189,12 @@ Rows:
         }
         if (ready) {
         Tail:
-            for (; ow < CONFIG_T::out_w; ow++) {
-                res_T px;
-                kernel(src, oh, ow, px.data);
-                out.write(px);
-            }
+            for (; ow < CONFIG_T::out_w; ow++) window_emit(out, kernel, src, oh, ow);
             oh++;
         }
     ExtraRows:
         while (oh < CONFIG_T::out_h && last_row_needed<CONFIG_T>(oh) <= (int)r) {
-            for (unsigned o = 0; o < CONFIG_T::out_w; o++) {
-                res_T px;
-                kernel(src, oh, o, px.data);
-                out.write(px);
-            }
+            for (unsigned o = 0; o < CONFIG_T::out_w; o++) window_emit(out, kernel, src, oh, o);
             oh++;
         }
     }
