@@ -8,6 +8,26 @@
 
 namespace hlsrs {
 
+// The storage of a W-bit constant's bit pattern (weights, biases, tables; read with from_bits).
+// For g++ (C-simulation), the smallest plain C integer that holds it: a million constants compile
+// in seconds. For synthesis (or with HLSRS_EXACT_CONSTANTS, which tests that the bits agree), an
+// ap_int of exactly W bits, so a ROM (a resource layer's weights, a lookup table) is W bits wide,
+// not the C type's. Either way the array holds the same two's complement values.
+#if defined(__SYNTHESIS__) || defined(HLSRS_EXACT_CONSTANTS)
+template <int W> using bits_t = ap_int<W>;
+#else
+template <bool B, class T, class F> struct pick {
+    typedef T type;
+};
+template <class T, class F> struct pick<false, T, F> {
+    typedef F type;
+};
+template <int W>
+using bits_t = typename pick<(W <= 8), signed char,
+                             typename pick<(W <= 16), short,
+                                           typename pick<(W <= 32), int, long long>::type>::type>::type;
+#endif
+
 // A value of fixed-point type T from its two's complement bit pattern. Weights and tables are
 // stored as plain C integers (fast for g++, constant ROMs for synthesis) and reinterpreted here.
 template <class T> inline T from_bits(long long bits) {

@@ -448,3 +448,58 @@ fn ports_are_named_after_the_model() {
         assert!(h.contains(ports), "{case}: {h}");
     }
 }
+
+/// Under `__SYNTHESIS__` constants are stored as ap_int of exactly their width (the ROM's width);
+/// C-simulation stores them in plain C integers. HLSRS_EXACT_CONSTANTS selects the synthesis
+/// storage for g++, and the testbench then still matches the emulator bit for bit: dense,
+/// sparse-packed and resource weights, tables, recurrent and stream designs, unsigned types.
+#[test]
+fn synthesis_constant_storage_holds_the_same_bits() {
+    let resource = Config {
+        strategy: hlsrs::ir::Strategy::Resource,
+        reuse: 4,
+        prune: hlsrs::config::Prune {
+            magnitude: Some(0.5),
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let stream = Config {
+        io: hlsrs::config::IoType::Stream,
+        strategy: hlsrs::ir::Strategy::Resource,
+        reuse: 2,
+        ..Config::default()
+    };
+    for (case, config) in [
+        ("three_layer_keras", resource),
+        ("lstm_jet_tagger", Config::default()),
+        ("conv2d_nchw", stream),
+        ("qonnx_dense", Config::default()),
+    ] {
+        let (_d, prj) = project(case, &config);
+        let params = std::fs::read_to_string(prj.join("firmware/parameters.h")).unwrap();
+        assert!(params.contains("hlsrs::bits_t<"), "{case}");
+        let build = Command::new("make")
+            .current_dir(&prj)
+            .arg("-s")
+            .arg("build/csim")
+            .arg(format!("AP_TYPES={}", common::ap_types().display()))
+            .arg("CXXFLAGS=-std=c++14 -O1 -w -DHLSRS_EXACT_CONSTANTS")
+            .output()
+            .unwrap();
+        assert!(
+            build.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&build.stderr)
+        );
+        let run = Command::new(prj.join("build/csim"))
+            .current_dir(&prj)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success() && out.contains(" 0 mismatching outputs"),
+            "{case}: {out}"
+        );
+    }
+}

@@ -327,15 +327,11 @@ impl FixedType {
         }
     }
 
-    /// The smallest plain C integer type that holds this type's bit pattern (weights and tables
-    /// are written as such integers so that g++ compiles them fast).
-    pub fn c_bits_type(&self) -> &'static str {
-        match self.width {
-            0..=8 => "signed char",
-            9..=16 => "short",
-            17..=32 => "int",
-            _ => "long long",
-        }
+    /// The C++ type constants of this type are stored as: their bit pattern in
+    /// `hlsrs::bits_t<width>` (hlsrs_common.h: the smallest plain C integer for g++, so a million
+    /// weights compile in seconds; exactly `width` bits for synthesis, the ROM's width).
+    pub fn c_bits_type(&self) -> String {
+        format!("hlsrs::bits_t<{}>", self.width)
     }
 
     /// Parses `ap_fixed<16,6>`, `ap_fixed<16,6,AP_RND,AP_SAT>`, `ap_ufixed<8,0>`, `ap_int<8>`,

@@ -118,7 +118,7 @@ impl<'m> Builder<'m> {
     }
 
     fn weight(&mut self, var: String, layer: &str, what: &str, c: &Consts) -> String {
-        self.weight_array(var, layer, what, c.ty.c_bits_type(), c.ty.to_cpp(), &c.raw)
+        self.weight_array(var, layer, what, &c.ty.c_bits_type(), c.ty.to_cpp(), &c.raw)
     }
 
     fn weight_array(
@@ -164,7 +164,7 @@ impl<'m> Builder<'m> {
             var,
             layer,
             &format!("{what}nonzero weights (sparse layout)"),
-            entry.c_bits_type(),
+            &entry.c_bits_type(),
             format!(
                 "{} packed with their output index ({} bits) and input index ({} bits) above the weight's {} bits",
                 d.weights.ty.to_cpp(),
