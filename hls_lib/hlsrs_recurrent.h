@@ -199,7 +199,9 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
 
 // Non-static: the whole sequence per call. x: [seq][n_in]; res: Y [seq][dirs][hidden], or the last
 // h / c [dirs][hidden].
-// One direction's time steps, in order. Pipelined when every product is a latency kernel: the
+// One direction's time steps, in order. Unrolled when the layer asks (`unroll_steps`: every step
+// its own hardware, inside the pipelined top, as hls4ml's io_parallel recurrent layers). Else
+// pipelined when every product is a latency kernel: the
 // step's loops unroll and the next step's input product overlaps this step's gates, while the
 // state (h, c) read-to-write path sets the interval Vitis achieves (it relaxes II=1 to it). With
 // resource kernels the loop is not pipelined, since a pipeline would unroll their ReuseLoops:
@@ -214,7 +216,17 @@ void recurrent_steps(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
                      const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
 #pragma HLS INLINE
     const unsigned hs = CONFIG_T::hidden, n_in = CONFIG_T::n_in;
-    if (CONFIG_T::pipeline_steps) {
+    if (CONFIG_T::unroll_steps) {
+    UnrolledSteps:
+        for (unsigned step = 0; step < CONFIG_T::seq; step++) {
+#pragma HLS UNROLL
+            const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
+            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
+                                             act_kind, act_shift, act_alpha, act_beta);
+            if (CONFIG_T::output == 0)
+                for (unsigned j = 0; j < hs; j++) res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
+        }
+    } else if (CONFIG_T::pipeline_steps) {
     PipelinedSteps:
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
 #pragma HLS PIPELINE

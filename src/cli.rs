@@ -93,6 +93,11 @@ pub struct ModelArgs {
     /// `reset` argument restarts the sequence). Per layer: `static = true` in [layers.<name>].
     #[arg(long = "static")]
     pub static_state: bool,
+    /// Recurrent layers unroll every time step (one step's multipliers per step, a new sequence
+    /// every cycle, as hls4ml's io_parallel LSTM/GRU) instead of pipelining one step's hardware
+    /// over the sequence. Latency strategy only. Per layer: `unroll_steps = true`.
+    #[arg(long)]
+    pub unroll_steps: bool,
     /// Prune, a comma-separated list: `magnitude:S` sets the fraction S of dense, conv and
     /// recurrent weights with the smallest magnitude (one threshold for the whole model) to zero,
     /// and zero weights cost no multiplier (per layer: `sparsity = S` in [layers.<name>]); `neurons:zero|S` and
@@ -301,6 +306,9 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
     }
     if a.static_state {
         c.static_state = true;
+    }
+    if a.unroll_steps {
+        c.unroll_steps = true;
     }
     if let Some(p) = &a.prune {
         c.prune = config::parse_prune(p)?;

@@ -44,6 +44,9 @@ pub struct LayerConfig {
     /// layer's output positions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parallelization: Option<usize>,
+    /// Recurrent layers: unroll every time step (latency kernels only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unroll_steps: Option<bool>,
 }
 
 /// The whole configuration.
@@ -73,6 +76,9 @@ pub struct Config {
     /// Every recurrent layer static (one time step per call) unless its layer table says otherwise.
     #[serde(rename = "static")]
     pub static_state: bool,
+    /// Every recurrent layer's time steps unrolled unless its layer table says otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unroll_steps: bool,
     /// `auto`: types chosen by interval analysis from `input_range` (see passes::quantize_auto).
     #[serde(skip_serializing_if = "Quantize::is_off")]
     pub quantize: Quantize,
@@ -115,6 +121,7 @@ impl Default for Config {
             table_size: 1024,
             table_precision: FixedType::fixed(18, 2),
             static_state: false,
+            unroll_steps: false,
             prune: Prune::default(),
             quantize: Quantize::Off,
             calib: None,
@@ -142,6 +149,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "table_size",
     "table_precision",
     "static",
+    "unroll_steps",
     "prune",
     "quantize",
     "calib",
@@ -165,6 +173,7 @@ pub const LAYER_KEYS: &[&str] = &[
     "state",
     "recurrent_reuse",
     "static",
+    "unroll_steps",
     "sparsity",
     "parallelization",
 ];
@@ -458,6 +467,7 @@ impl Config {
                 "table_size" => c.table_size = parse_table_size(parse_usize(v, key)?)?,
                 "table_precision" => c.table_precision = parse_type(v, key)?,
                 "static" => c.static_state = parse_bool(v, key)?,
+                "unroll_steps" => c.unroll_steps = parse_bool(v, key)?,
                 "prune" => c.prune = parse_prune(parse_str(v, key)?)?,
                 "quantize" => c.quantize = parse_quantize(parse_str(v, key)?)?,
                 "calib" => c.calib = Some(parse_str(v, key)?.into()),
@@ -542,6 +552,7 @@ fn parse_layer(name: &str, t: &toml::Table) -> Result<LayerConfig> {
             "state" => l.state = Some(parse_type(v, key).map_err(ctx)?),
             "recurrent_reuse" => l.recurrent_reuse = Some(parse_usize(v, key).map_err(ctx)?),
             "static" => l.static_state = Some(parse_bool(v, key).map_err(ctx)?),
+            "unroll_steps" => l.unroll_steps = Some(parse_bool(v, key).map_err(ctx)?),
             "sparsity" => {
                 let f = v
                     .as_float()

@@ -272,3 +272,83 @@ fn top_is_a_dataflow_where_a_pipeline_would_unroll_a_loop() {
         }
     }
 }
+
+/// `unroll_steps`: a recurrent layer's time steps each get their own hardware inside the pipelined
+/// top (hls4ml's io_parallel LSTM), a new sequence every cycle, where by default one step's
+/// hardware is pipelined over the sequence; bit-exact either way.
+#[test]
+fn recurrent_steps_unroll_on_request() {
+    let case = common::case("lstm_jet_tagger");
+    let unrolled = Config {
+        unroll_steps: true,
+        ..Config::default()
+    };
+    let (rolled_e, unrolled_e) = (
+        estimate("lstm_jet_tagger", &Config::default()),
+        estimate("lstm_jet_tagger", &unrolled),
+    );
+    let rec = |e: &Estimate| {
+        e.layers
+            .iter()
+            .find(|l| l.kind == "recurrent")
+            .unwrap()
+            .clone()
+    };
+    let (a, b) = (rec(&rolled_e), rec(&unrolled_e));
+    // 20 steps: twenty times the hardware, the same latency, an interval of 1.
+    assert_eq!(b.cost.dsp, 20 * a.cost.dsp);
+    assert_eq!((b.latency_cycles, b.ii), (a.latency_cycles, 1));
+    println!(
+        "lstm_jet_tagger: steps pipelined DSP {} II {}; unrolled DSP {} II {}",
+        rolled_e.total.dsp, rolled_e.ii, unrolled_e.total.dsp, unrolled_e.ii
+    );
+    let p = hlsrs::prepare(&case.model(), &unrolled, None).unwrap();
+    let dir = common::tempdir();
+    let out = dir.path().join("prj");
+    let x = case.input();
+    let x = hlsrs::arrays::Array {
+        shape: x
+            .shape
+            .clone()
+            .into_iter()
+            .enumerate()
+            .map(|(k, d)| if k == 0 { 50 } else { d })
+            .collect(),
+        data: x.data[..50 * x.data.len() / x.rows()].to_vec(),
+    };
+    hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
+    let top = std::fs::read_to_string(out.join("firmware/model.cpp")).unwrap();
+    assert!(
+        !top.contains("DATAFLOW") && top.contains("#pragma HLS PIPELINE II=1"),
+        "{top}"
+    );
+    let params = std::fs::read_to_string(out.join("firmware/parameters.h")).unwrap();
+    assert!(params.contains("static const bool unroll_steps = true;"));
+    common::assert_csim_matches_emulator(&p, &out, &x, "lstm_jet_tagger unroll_steps");
+    // Not with resource kernels (the pipeline would unroll their reuse loops), nor on other layers.
+    let resource = Config {
+        strategy: hlsrs::ir::Strategy::Resource,
+        reuse: 2,
+        ..unrolled.clone()
+    };
+    let err = hlsrs::prepare(&case.model(), &resource, None)
+        .err()
+        .unwrap();
+    assert!(
+        err.is_user_error() && err.to_string().contains("unroll_steps"),
+        "{err}"
+    );
+    let mut c = Config::default();
+    c.layers.insert(
+        "fc".into(),
+        LayerConfig {
+            unroll_steps: Some(true),
+            ..LayerConfig::default()
+        },
+    );
+    let err = hlsrs::prepare(&case.model(), &c, None).err().unwrap();
+    assert!(
+        err.to_string().contains("applies to recurrent layers"),
+        "{err}"
+    );
+}

@@ -440,6 +440,19 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
             c.bram_18k += (r.acts.len() as u64) * 2;
             let per_step = step + TABLE_LATENCY + 1;
             let steps = if r.rec.stateful { 1 } else { r.seq as u64 };
+            if r.unrolled && !r.rec.stateful {
+                // Every step its own hardware in one pipeline: the steps' latency, a new
+                // sequence every cycle.
+                let n = r.seq as u64;
+                let c = Cost {
+                    dsp: c.dsp * n,
+                    lut: c.lut * n,
+                    ff: c.ff * n,
+                    bram_18k: c.bram_18k * n,
+                    uram: c.uram * n,
+                };
+                return ("recurrent", c, per_step * steps, 1);
+            }
             ("recurrent", c, per_step * steps, per_step * steps)
         }
         Kernel::Concat { .. } | Kernel::Gather { .. } => ("wiring", Cost::default(), 0, 1),

@@ -75,6 +75,9 @@ pub struct Hardware {
     /// io_parallel convolutions and pooling: output positions computed at once, by that many
     /// copies of the layer's kernel in a pipelined position loop (hls4ml's ParallelizationFactor).
     pub parallelization: usize,
+    /// Recurrent layers: every time step unrolled (one step's hardware per step, a new sequence
+    /// every cycle) instead of the step loop pipelined over one step's hardware.
+    pub unroll_steps: bool,
 }
 
 impl Default for Hardware {
@@ -84,6 +87,7 @@ impl Default for Hardware {
             recurrent_reuse: 1,
             strategy: Strategy::Latency,
             parallelization: 1,
+            unroll_steps: false,
         }
     }
 }

@@ -91,6 +91,8 @@ pub struct RecurrentPlan {
     pub acts: Vec<GateAct>,
     pub h0: Consts,
     pub c0: Consts,
+    /// Every time step unrolled (`Hardware::unroll_steps`), not the step loop pipelined.
+    pub unrolled: bool,
 }
 
 fn gate_act(
@@ -351,6 +353,7 @@ pub fn plan(
                 .as_ref()
                 .map_or(zeros(dirs * hs), |t| t.data.clone()),
         )?,
+        unrolled: hw.unroll_steps,
     })
 }
 

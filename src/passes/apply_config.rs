@@ -396,6 +396,33 @@ impl Pass for ApplyConfig {
                 }
                 _ => strategy,
             };
+            let unroll_steps = match &node.op {
+                Op::Recurrent(_) => {
+                    let unroll = lc.unroll_steps.unwrap_or(c.unroll_steps);
+                    if unroll
+                        && (strategy == crate::ir::Strategy::Resource
+                            || reuse > 1
+                            || recurrent_reuse > 1)
+                    {
+                        return Err(Error::input(format!(
+                            "[layers.{}]: unroll_steps unrolls every time step into one pipeline, which would unroll the resource kernels' reuse loops too; use the latency strategy with reuse 1, or leave the steps pipelined",
+                            node.name
+                        )));
+                    }
+                    unroll
+                }
+                _ => {
+                    if lc.unroll_steps == Some(true) {
+                        return Err(Error::input(format!(
+                            "[layers.{}]: unroll_steps applies to recurrent layers; '{}' is a {} layer",
+                            node.name,
+                            node.name,
+                            node.op.kind()
+                        )));
+                    }
+                    false
+                }
+            };
             let node = model.node_mut(n);
             node.precision = p;
             node.hardware = Hardware {
@@ -403,6 +430,7 @@ impl Pass for ApplyConfig {
                 recurrent_reuse,
                 strategy,
                 parallelization,
+                unroll_steps,
             };
         }
         Ok(())

@@ -571,6 +571,7 @@ impl<'m> Builder<'m> {
                         "acts_per_dir": rec.cell.activation_count(), "table_size": size,
                         "cell": cell, "linear_before_reset": lbr, "input_forget": input_forget,
                         "pipeline_steps": rp.wx.iter().chain(&rp.rh).chain(&rp.rhh).all(|d| d.strategy == crate::ir::Strategy::Latency),
+                        "unroll_steps": rp.unrolled,
                         "has_peep": rp.p.is_some(), "has_clip": rp.clip.is_some(),
                         "clip_bits": rp.clip.as_ref().map_or(0, |c| c.raw[0]).to_string(),
                         "output": output,
@@ -823,7 +824,7 @@ fn process_kind(k: &Kernel) -> &'static str {
         Kernel::Conv(c) if folded(&c.dense) => "folded",
         Kernel::Conv(c) if c.partitions() > 1 => "positions",
         Kernel::Pool(p) if p.partitions() > 1 => "positions",
-        Kernel::Recurrent(_) => "steps",
+        Kernel::Recurrent(r) if !r.unrolled => "steps",
         _ => "pipeline",
     }
 }
@@ -836,7 +837,7 @@ fn process_kind(k: &Kernel) -> &'static str {
 pub fn needs_dataflow(k: &Kernel) -> bool {
     match k {
         Kernel::Recurrent(r) => {
-            !r.rec.stateful
+            (!r.rec.stateful && !r.unrolled)
                 || r.wx
                     .iter()
                     .chain(&r.rh)
