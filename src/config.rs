@@ -593,6 +593,46 @@ mod tests {
     }
 
     #[test]
+    fn hardware_settings_of_issue_12() {
+        let c = Config::from_toml(
+            "clock_uncertainty = \"12.5%\"\nparallelization = 4\nunroll_steps = true\n[layers.conv1]\nparallelization = 2\nunroll_steps = false\n",
+        )
+        .unwrap();
+        assert_eq!(c.clock_uncertainty, 12.5);
+        assert_eq!(c.clock_uncertainty_text(), "12.5%");
+        assert_eq!(c.parallelization, Some(4));
+        assert!(c.unroll_steps);
+        assert_eq!(c.layers["conv1"].parallelization, Some(2));
+        assert_eq!(c.layers["conv1"].unroll_steps, Some(false));
+        assert_eq!(
+            Config::from_toml("clock_uncertainty = 27")
+                .unwrap()
+                .clock_uncertainty,
+            27.0
+        );
+        assert_eq!(Config::default().clock_uncertainty_text(), "27%");
+        for bad in [
+            "clock_uncertainty = \"150%\"",
+            "clock_uncertainty = \"a lot\"",
+            "parallelization = 0",
+        ] {
+            let e = Config::from_toml(bad).unwrap_err();
+            assert!(e.is_user_error(), "{bad}: {e}");
+        }
+        let e = Config::from_toml("clock_uncertainty = -1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("'clock_uncertainty' must be a percentage"),
+            "{e}"
+        );
+        let e = Config::from_toml("paralelization = 2")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean 'parallelization'"), "{e}");
+    }
+
+    #[test]
     fn unknown_key_suggests_nearest() {
         let e = Config::from_toml("reuse_factor = 2")
             .unwrap_err()
