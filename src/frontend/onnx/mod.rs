@@ -1,0 +1,809 @@
+//! ONNX frontend: a `ModelProto` (opsets 6 through the newest) into the IR.
+//!
+//! Guarantees: every unsupported op is reported in one error with its node name; the batch
+//! dimension (dim 0, any value or symbol) is dropped; constant inputs (initializers, Constant nodes,
+//! shape-only ops on constants) are folded here, so the IR holds only data-carrying layers.
+//!
+//! Layout: the IR is channels-last while ONNX convolutions are channels-first. Each data value
+//! carries a [`Layout`] (which ONNX axis each IR axis holds); ONNX Transposes only change the
+//! layout, so pairs that undo each other cost nothing, and a Transpose node is added to the IR only
+//! where an op needs another layout than the one its input has.
+//! Converters are registered by op type in one table ([`CONVERTERS`]).
+
+use crate::error::{Error, Result};
+use crate::ir::ops::{PoolKind, Window};
+use crate::ir::tensor::transpose_gather;
+use crate::ir::{Model, Node, Op, Tensor};
+use onnx_protobuf::{Message, ModelProto, NodeProto, TensorProto};
+use petgraph::stable_graph::NodeIndex;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Reads and converts an ONNX file. External data is resolved next to the file.
+pub fn load(path: &Path, name: &str) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the model", e))?;
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    parse(&bytes, name, &dir).map_err(|e| e.in_file(path))
+}
+
+/// Converts ONNX bytes; `dir` is where external data files must live.
+pub fn parse(bytes: &[u8], name: &str, dir: &Path) -> Result<Model> {
+    let proto = ModelProto::parse_from_bytes(bytes).map_err(|e| {
+        Error::input(format!(
+            "not a valid ONNX protobuf ({e}); the file may be truncated or not an ONNX model"
+        ))
+    })?;
+    Converter::new(&proto, name, dir)?.run()
+}
+
+/// The op table: every ONNX op type (default domain) the frontend converts. [`Converter::convert`]
+/// dispatches on the same names.
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Gemm",
+    "MatMul",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "GlobalMaxPool",
+    "GlobalAveragePool",
+    "Concat",
+    "Gather",
+    "Slice",
+    "LSTM",
+    "GRU",
+    "RNN",
+    "Pad",
+    "Resize",
+    "Upsample",
+    "Elu",
+    "Selu",
+    "Softsign",
+    "Softplus",
+    "PRelu",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "LeakyRelu",
+    "HardSigmoid",
+    "Softmax",
+    "Clip",
+    "BatchNormalization",
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Transpose",
+    "Identity",
+    "Dropout",
+    "Constant",
+    "Shape",
+    "Cast",
+    "Expand",
+    "QuantizeLinear",
+    "DequantizeLinear",
+];
+
+mod ops;
+mod qonnx;
+
+/// QONNX quantizers, in one of `qonnx::QUANT_DOMAINS`.
+const QONNX_OPS: &[&str] = &["Quant", "BipolarQuant", "Trunc"];
+
+/// Whether the converter handles this node (op and domain).
+fn supported(n: &NodeProto) -> bool {
+    let op = n.op_type.as_str();
+    match n.domain.as_str() {
+        "" | "ai.onnx" => SUPPORTED_OPS.contains(&op),
+        d if qonnx::QUANT_DOMAINS.contains(&d) => QONNX_OPS.contains(&op),
+        qonnx::CHANNELS_LAST_DOMAIN => op == "Conv",
+        _ => false,
+    }
+}
+
+/// For each IR axis, the ONNX axis (batch excluded) it holds: IR shape[k] = ONNX shape[layout[k]].
+type Layout = Vec<usize>;
+
+fn identity(rank: usize) -> Layout {
+    (0..rank).collect()
+}
+
+/// ONNX [C, spatial...] stored as IR [spatial..., C].
+fn channels_last(rank: usize) -> Layout {
+    (1..rank).chain(std::iter::once(0)).collect()
+}
+
+/// What an ONNX tensor name refers to during conversion.
+#[derive(Clone)]
+enum Value {
+    /// Output of an IR node, in a layout.
+    Node(NodeIndex, Layout),
+    /// A constant (initializer, Constant node, or folded).
+    Const(Tensor),
+}
+
+struct Converter<'a> {
+    proto: &'a ModelProto,
+    dir: &'a Path,
+    opset: i64,
+    model: Model,
+    values: HashMap<String, Value>,
+    names: HashSet<String>,
+    /// Transposes that belong to a keras2onnx Transpose-BatchNormalization-Transpose pattern.
+    keras_bn_transposes: HashSet<usize>,
+    /// Index of the node being converted (for the pattern check).
+    current: usize,
+    /// Transposes already inserted to give a node another layout.
+    relayouts: HashMap<(NodeIndex, Layout), NodeIndex>,
+    /// Where the (size-1) batch axis sits in a data tensor's ONNX shape, where not first
+    /// (PyTorch's sequence-first recurrent layers move it).
+    batch_pos: HashMap<String, usize>,
+    /// QuantizeLinear outputs (already dequantized) with their scale and zero point.
+    dequantized: HashMap<String, (Tensor, Tensor)>,
+}
+
+fn attr<'p>(node: &'p NodeProto, name: &str) -> Option<&'p onnx_protobuf::AttributeProto> {
+    node.attribute.iter().find(|a| a.name == name)
+}
+fn attr_f(node: &NodeProto, name: &str, default: f64) -> f64 {
+    attr(node, name).map(|a| a.f as f64).unwrap_or(default)
+}
+fn attr_i(node: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(node, name).map(|a| a.i).unwrap_or(default)
+}
+fn attr_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(node, name).map(|a| a.ints.clone())
+}
+
+/// Name of a node: its own, or op type and first output when the exporter left it empty.
+fn node_name(node: &NodeProto) -> String {
+    if !node.name.is_empty() {
+        node.name.clone()
+    } else {
+        format!(
+            "{}_{}",
+            node.op_type,
+            node.output.first().map(String::as_str).unwrap_or("")
+        )
+    }
+}
+
+fn shape_str(batchless: &[usize]) -> String {
+    let dims: Vec<String> = std::iter::once("N".to_string())
+        .chain(batchless.iter().map(|d| d.to_string()))
+        .collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// The most values one tensor may hold (weights or a layer's output): far beyond any FPGA design,
+/// small enough that a corrupted dimension is an error rather than an allocation failure.
+pub const MAX_VALUES: usize = 1 << 24;
+
+/// The number of values of a shape, or an error when it is absurd.
+fn checked_size(shape: &[usize], what: &str) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= MAX_VALUES)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{what} of shape {shape:?} holds more than {MAX_VALUES} values; the file may be corrupt"
+            ))
+        })
+}
+
+/// Reads a TensorProto into f64 values.
+fn tensor_from_proto(t: &TensorProto, dir: &Path) -> Result<Tensor> {
+    let shape: Vec<usize> = t
+        .dims
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Error::input(format!("tensor '{}' has a negative dimension", t.name)))?;
+    let n = checked_size(&shape, &format!("tensor '{}'", t.name))?;
+    let external;
+    let raw: &[u8] = if t.data_location.value() == 1 {
+        external = read_external(t, dir)?;
+        &external
+    } else {
+        &t.raw_data
+    };
+    // data_type: 1 float, 2 uint8, 3 int8, 5 int16, 6 int32, 7 int64, 10 float16, 11 double
+    let dt = t.data_type;
+    let data: Vec<f64> = if !raw.is_empty() {
+        let size = match dt {
+            1 | 6 => 4,
+            7 | 11 => 8,
+            2 | 3 => 1,
+            5 | 10 => 2,
+            _ => 0,
+        };
+        if size == 0 {
+            return Err(Error::input(format!(
+                "tensor '{}' has unsupported data type {dt}",
+                t.name
+            )));
+        }
+        if raw.len() != n * size {
+            return Err(Error::input(format!(
+                "tensor '{}' holds {} bytes, expected {} for shape {:?}",
+                t.name,
+                raw.len(),
+                n * size,
+                shape
+            )));
+        }
+        raw.chunks_exact(size)
+            .map(|c| match dt {
+                1 => f32::from_le_bytes(c.try_into().unwrap()) as f64,
+                6 => i32::from_le_bytes(c.try_into().unwrap()) as f64,
+                7 => i64::from_le_bytes(c.try_into().unwrap()) as f64,
+                11 => f64::from_le_bytes(c.try_into().unwrap()),
+                2 => c[0] as f64,
+                3 => c[0] as i8 as f64,
+                5 => i16::from_le_bytes(c.try_into().unwrap()) as f64,
+                _ => f16_to_f64(u16::from_le_bytes(c.try_into().unwrap())),
+            })
+            .collect()
+    } else {
+        match dt {
+            1 => t.float_data.iter().map(|&v| v as f64).collect(),
+            11 => t.double_data.clone(),
+            7 => t.int64_data.iter().map(|&v| v as f64).collect(),
+            2 | 3 | 5 | 6 => t.int32_data.iter().map(|&v| v as f64).collect(),
+            10 => t.int32_data.iter().map(|&v| f16_to_f64(v as u16)).collect(),
+            _ => {
+                return Err(Error::input(format!(
+                    "tensor '{}' has unsupported data type {dt}",
+                    t.name
+                )));
+            }
+        }
+    };
+    if data.len() != n {
+        return Err(Error::input(format!(
+            "tensor '{}' holds {} values, expected {} for shape {:?}",
+            t.name,
+            data.len(),
+            n,
+            shape
+        )));
+    }
+    Ok(Tensor::new(shape, data))
+}
+
+fn f16_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = ((h >> 10) & 0x1f) as i32;
+    let mant = (h & 0x3ff) as f64;
+    sign * match exp {
+        0 => mant * 2f64.powi(-24),
+        31 => f64::INFINITY,
+        _ => (1.0 + mant / 1024.0) * 2f64.powi(exp - 15),
+    }
+}
+
+/// Reads an external-data tensor, refusing any location outside the model's folder.
+fn read_external(t: &TensorProto, dir: &Path) -> Result<Vec<u8>> {
+    let get = |k: &str| {
+        t.external_data
+            .iter()
+            .find(|e| e.key == k)
+            .map(|e| e.value.clone())
+    };
+    let location = get("location").ok_or_else(|| {
+        Error::input(format!(
+            "tensor '{}' is external but names no location",
+            t.name
+        ))
+    })?;
+    let rel = Path::new(&location);
+    let escapes = rel.is_absolute()
+        || rel.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+    let path = dir.join(rel);
+    let inside = !escapes
+        && match (path.canonicalize(), dir.canonicalize()) {
+            (Ok(p), Ok(d)) => p.starts_with(d),
+            _ => true, // does not exist: reported below as unreadable
+        };
+    if !inside {
+        return Err(Error::input(format!(
+            "tensor '{}': external data location '{}' leaves the model's folder; refused \
+             (external data must be a file beside the model)",
+            t.name, location
+        )));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::input(format!(
+            "tensor '{}': cannot read external data '{}': {e}",
+            t.name,
+            path.display()
+        ))
+    })?;
+    let offset: usize = get("offset").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let end = match get("length").and_then(|s| s.parse::<usize>().ok()) {
+        Some(l) => offset.saturating_add(l),
+        None => bytes.len(),
+    };
+    if offset > end || end > bytes.len() {
+        return Err(Error::input(format!(
+            "tensor '{}': external data range {offset}..{end} is outside '{}' ({} bytes)",
+            t.name,
+            path.display(),
+            bytes.len()
+        )));
+    }
+    Ok(bytes[offset..end].to_vec())
+}
+
+/// Normalises a possibly negative axis for a tensor of `rank` dims.
+fn norm_axis(axis: i64, rank: usize) -> Result<usize> {
+    let r = rank as i64;
+    if axis < -r || axis >= r {
+        return Err(Error::input(format!(
+            "axis {axis} is out of range for rank {rank}"
+        )));
+    }
+    Ok(if axis < 0 {
+        (axis + r) as usize
+    } else {
+        axis as usize
+    })
+}
+
+impl<'a> Converter<'a> {
+    fn new(proto: &'a ModelProto, name: &str, dir: &'a Path) -> Result<Converter<'a>> {
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| Error::input("the model has no graph"))?;
+        let opset = proto
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map(|o| o.version)
+            .unwrap_or(1);
+        if opset < 6 {
+            return Err(Error::input(format!(
+                "opset {opset} is older than the oldest supported (6)"
+            )));
+        }
+        // Every unsupported op, at once.
+        let unsupported: Vec<String> = graph
+            .node
+            .iter()
+            .filter(|n| !supported(n))
+            .map(|n| {
+                let domain = if n.domain.is_empty() {
+                    String::new()
+                } else {
+                    format!(", domain {}", n.domain)
+                };
+                format!("  node '{}': {}{}", node_name(n), n.op_type, domain)
+            })
+            .collect();
+        if !unsupported.is_empty() {
+            let hint = if graph.node.iter().any(|n| n.op_type == "Loop") {
+                "\nA Loop is a recurrent layer the exporter could not turn into an ONNX LSTM/GRU/RNN \
+                 node (tf2onnx does this with Keras GRU and SimpleRNN); hlsrs compiles those \
+                 operators, so export the layer as one (torch.onnx does)."
+            } else {
+                ""
+            };
+            return Err(Error::input(format!(
+                "{} unsupported op(s):\n{}\nsupported: {}; QONNX (domain {}): {}; Conv in domain {}{hint}",
+                unsupported.len(),
+                unsupported.join("\n"),
+                SUPPORTED_OPS.join(", "),
+                qonnx::QUANT_DOMAINS.join(" / "),
+                QONNX_OPS.join(", "),
+                qonnx::CHANNELS_LAST_DOMAIN
+            )));
+        }
+
+        let mut values = HashMap::new();
+        for t in &graph.initializer {
+            values.insert(t.name.clone(), Value::Const(tensor_from_proto(t, dir)?));
+        }
+        let data_inputs: Vec<_> = graph
+            .input
+            .iter()
+            .filter(|i| !values.contains_key(&i.name))
+            .collect();
+        if data_inputs.len() != 1 {
+            let names: Vec<&str> = data_inputs.iter().map(|i| i.name.as_str()).collect();
+            return Err(Error::input(format!(
+                "expected exactly one data input, found {}: {:?}",
+                names.len(),
+                names
+            )));
+        }
+        let input = data_inputs[0];
+        let dims = match input.type_.as_ref().and_then(|t| t.value.as_ref()) {
+            Some(onnx_protobuf::type_proto::Value::TensorType(tt)) => tt
+                .shape
+                .as_ref()
+                .map(|s| s.dim.clone())
+                .ok_or_else(|| Error::input(format!("input '{}' has no shape", input.name)))?,
+            _ => {
+                return Err(Error::input(format!(
+                    "input '{}' is not a tensor",
+                    input.name
+                )));
+            }
+        };
+        use onnx_protobuf::tensor_shape_proto::dimension::Value as Dim;
+        if dims.len() < 2 {
+            return Err(Error::input(format!(
+                "input '{}' has rank {}; expected a batch dimension followed by the sample's shape",
+                input.name,
+                dims.len()
+            )));
+        }
+        let mut shape = Vec::new();
+        for (k, d) in dims.iter().enumerate().skip(1) {
+            match d.value {
+                Some(Dim::DimValue(v)) if v > 0 => shape.push(v as usize),
+                _ => {
+                    return Err(Error::input(format!(
+                        "input '{}' dimension {k} is not a fixed size; only dim 0 (batch) may be symbolic",
+                        input.name
+                    )));
+                }
+            }
+        }
+        checked_size(&shape, &format!("input '{}'", input.name))?;
+        let mut model = Model::new(name, Node::new(input.name.clone(), Op::Input, shape));
+        let input_idx = model.input;
+        let rank = model.node(input_idx).shape.len();
+        values.insert(input.name.clone(), Value::Node(input_idx, identity(rank)));
+        let mut names = HashSet::new();
+        names.insert(input.name.clone());
+        model.name = name.to_string();
+        let keras_bn_transposes = find_keras_bn_pattern(&graph.node, &graph.output);
+        Ok(Converter {
+            proto,
+            dir,
+            opset,
+            model,
+            values,
+            names,
+            keras_bn_transposes,
+            current: 0,
+            relayouts: HashMap::new(),
+            batch_pos: HashMap::new(),
+            dequantized: HashMap::new(),
+        })
+    }
+
+    fn run(mut self) -> Result<Model> {
+        let graph = self.proto.graph.as_ref().expect("checked in new");
+        for (k, node) in graph.node.iter().enumerate() {
+            self.current = k;
+            let name = self.unique_name(&node_name(node));
+            self.convert(node, &name).map_err(|e| e.at_node(&name))?;
+        }
+        if graph.output.len() != 1 {
+            return Err(Error::input(format!(
+                "expected exactly one graph output, found {}",
+                graph.output.len()
+            )));
+        }
+        let out = &graph.output[0].name;
+        match self.values.get(out).cloned() {
+            Some(Value::Node(n, layout)) => {
+                // The user sees the output in ONNX order.
+                let n = self.relayout(n, &layout, &identity(layout.len()), out);
+                self.model.output = n;
+                self.model.output_shape = self.model.node(n).shape.clone();
+            }
+            Some(Value::Const(_)) => {
+                return Err(Error::input(format!("graph output '{out}' is a constant")));
+            }
+            None => {
+                return Err(Error::input(format!(
+                    "graph output '{out}' is produced by no node"
+                )));
+            }
+        }
+        Ok(self.model)
+    }
+
+    fn convert(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        if node.output.iter().all(String::is_empty) {
+            return Err(Error::input(format!("{} node has no output", node.op_type)));
+        }
+        match node.op_type.as_str() {
+            "Gemm" => self.gemm(node, name),
+            "MatMul" => self.matmul(node, name),
+            "Add" | "Sub" | "Mul" | "Div" => self.arith(node, name),
+            "Conv" => self.conv(node, name),
+            "MaxPool" | "AveragePool" | "GlobalMaxPool" | "GlobalAveragePool" => {
+                self.pool(node, name)
+            }
+            "Concat" => self.concat(node, name),
+            "LSTM" | "GRU" | "RNN" => self.recurrent(node, name),
+            "Gather" => self.gather(node, name),
+            "Slice" => self.slice(node, name),
+            "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "HardSigmoid" | "Elu" | "Selu"
+            | "Softsign" | "Softplus" => self.simple(node, name),
+            "PRelu" => self.prelu(node, name),
+            "Pad" => self.pad(node, name),
+            "Resize" | "Upsample" => self.resize(node, name),
+            "Softmax" => self.softmax(node, name),
+            "Clip" => self.clip(node, name),
+            "BatchNormalization" => self.batchnorm(node, name),
+            "Flatten" => self.flatten(node, name),
+            "Reshape" => self.reshape(node, name),
+            "Squeeze" => self.squeeze(node, name),
+            "Unsqueeze" => self.unsqueeze(node, name),
+            "Transpose" => self.transpose(node, name),
+            "Identity" | "Dropout" => self.identity(node),
+            "Constant" => self.constant_node(node),
+            "Shape" => self.shape_of(node),
+            "Cast" => self.cast(node),
+            "Expand" => self.expand(node),
+            "Quant" => self.quant(node, name),
+            "BipolarQuant" => self.bipolar_quant(node, name),
+            "Trunc" => self.trunc(node, name),
+            "QuantizeLinear" => self.quantize_linear(node, name),
+            "DequantizeLinear" => self.dequantize_linear(node),
+            other => Err(Error::internal(format!(
+                "op {other} is listed but has no converter"
+            ))),
+        }
+    }
+
+    fn unique_name(&mut self, base: &str) -> String {
+        let mut name = base.to_string();
+        let mut k = 1;
+        while self.names.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.names.insert(name.clone());
+        name
+    }
+
+    fn value(&self, node: &NodeProto, k: usize) -> Result<&Value> {
+        let name = node.input.get(k).filter(|s| !s.is_empty()).ok_or_else(|| {
+            Error::input(format!(
+                "{} expects input {k}, which is missing",
+                node.op_type
+            ))
+        })?;
+        self.values.get(name).ok_or_else(|| {
+            Error::input(format!(
+                "input '{name}' is not produced before this node (the graph must be topologically sorted)"
+            ))
+        })
+    }
+
+    fn has_input(&self, node: &NodeProto, k: usize) -> bool {
+        node.input.get(k).is_some_and(|s| !s.is_empty())
+    }
+
+    /// A data-carrying (non-constant) input in ONNX's own axis order.
+    fn data(&mut self, node: &NodeProto, k: usize) -> Result<NodeIndex> {
+        let (n, layout) = self.data_any(node, k)?;
+        let rank = layout.len();
+        Ok(self.relayout(n, &layout, &identity(rank), &node.input[k]))
+    }
+
+    /// A data-carrying input in whatever layout it has.
+    fn data_any(&self, node: &NodeProto, k: usize) -> Result<(NodeIndex, Layout)> {
+        match self.value(node, k)? {
+            Value::Node(n, l) => Ok((*n, l.clone())),
+            Value::Const(_) => Err(Error::input(format!(
+                "{} input {k} ('{}') is a constant; expected the data flowing through the network",
+                node.op_type, node.input[k]
+            ))),
+        }
+    }
+
+    /// A data-carrying input in a given layout.
+    fn data_in(&mut self, node: &NodeProto, k: usize, want: &Layout) -> Result<NodeIndex> {
+        let (n, layout) = self.data_any(node, k)?;
+        Ok(self.relayout(n, &layout, want, &node.input[k]))
+    }
+
+    /// The node holding `n`'s values in layout `to` (a Transpose added once where needed).
+    fn relayout(&mut self, n: NodeIndex, from: &Layout, to: &Layout, tensor: &str) -> NodeIndex {
+        if from == to {
+            return n;
+        }
+        if let Some(&t) = self.relayouts.get(&(n, to.clone())) {
+            return t;
+        }
+        // IR output axis k holds ONNX axis to[k], which the input holds at axis perm[k].
+        let perm: Vec<usize> = to
+            .iter()
+            .map(|a| {
+                from.iter()
+                    .position(|b| b == a)
+                    .expect("layouts are permutations")
+            })
+            .collect();
+        let in_shape = self.shape(n);
+        let shape = perm.iter().map(|&p| in_shape[p]).collect();
+        let name = self.unique_name(&format!("{tensor}_to_layout"));
+        let t = self
+            .model
+            .add(Node::new(name, Op::Transpose { perm }, shape), &[n]);
+        self.relayouts.insert((n, to.clone()), t);
+        t
+    }
+
+    /// ONNX shape (batch excluded) of a value in a layout.
+    fn onnx_shape(&self, n: NodeIndex, layout: &Layout) -> Vec<usize> {
+        let ir = self.shape(n);
+        let mut s = vec![0; ir.len()];
+        for (k, &a) in layout.iter().enumerate() {
+            s[a] = ir[k];
+        }
+        s
+    }
+
+    fn constant(&self, node: &NodeProto, k: usize) -> Result<Tensor> {
+        match self.value(node, k)? {
+            Value::Const(t) => Ok(t.clone()),
+            Value::Node(..) => Err(Error::input(format!(
+                "{} input {k} ('{}') must be a constant (initializer or Constant node)",
+                node.op_type, node.input[k]
+            ))),
+        }
+    }
+
+    fn shape(&self, n: NodeIndex) -> Vec<usize> {
+        self.model.node(n).shape.clone()
+    }
+
+    fn set_output(&mut self, node: &NodeProto, v: Value) {
+        if let Some(o) = node.output.first() {
+            // By default the batch stays where the first input had it.
+            let b = node.input.first().map_or(0, |i| self.batch_of(i));
+            self.batch_pos.insert(o.clone(), b);
+            self.values.insert(o.clone(), v);
+        }
+    }
+
+    /// ONNX axis of the batch in a tensor (0 unless an op moved it).
+    fn batch_of(&self, tensor: &str) -> usize {
+        self.batch_pos.get(tensor).copied().unwrap_or(0)
+    }
+
+    /// Ops that read ONNX axes as [batch, ...] need the batch first.
+    fn require_batch_first(&self, node: &NodeProto) -> Result<()> {
+        for i in &node.input {
+            if matches!(self.values.get(i), Some(Value::Node(..))) && self.batch_of(i) != 0 {
+                return Err(Error::input(format!(
+                    "{} input '{i}' has its batch dimension at axis {}; expected it first (transpose it back first)",
+                    node.op_type,
+                    self.batch_of(i)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn add_node(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        op: Op,
+        shape: Vec<usize>,
+        inputs: &[NodeIndex],
+    ) {
+        let rank = shape.len();
+        self.add_node_in(node, name, op, shape, inputs, identity(rank));
+    }
+
+    /// Adds a node whose output is in `layout` (its IR shape is already permuted).
+    fn add_node_in(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        op: Op,
+        shape: Vec<usize>,
+        inputs: &[NodeIndex],
+        layout: Layout,
+    ) {
+        let n = self.model.add(Node::new(name, op, shape), inputs);
+        self.set_output(node, Value::Node(n, layout));
+    }
+
+    /// Refuses absurd result shapes before anything is allocated for them.
+    fn check_result(&self, shape: &[usize]) -> Result<()> {
+        checked_size(shape, "the result").map(|_| ())
+    }
+
+    /// Refuses nodes whose secondary outputs (Dropout mask, BatchNormalization running stats) are
+    /// used: the design computes only inference outputs.
+    fn only_first_output_used(&self, node: &NodeProto) -> Result<()> {
+        let graph = self.proto.graph.as_ref().unwrap();
+        for extra in node.output.iter().skip(1).filter(|o| !o.is_empty()) {
+            let used = graph.node.iter().any(|n| n.input.contains(extra))
+                || graph.output.iter().any(|o| &o.name == extra);
+            if used {
+                return Err(Error::input(format!(
+                    "output '{extra}' (a training-only output) is used by the graph; only inference outputs are supported"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Broadcasts a constant to `n` channels: a scalar, or a tensor whose only non-1 dim is `n` and
+/// is last.
+fn broadcast_channels(c: &Tensor, n: usize) -> Option<Vec<f64>> {
+    let non1: Vec<usize> = c.shape.iter().copied().filter(|&d| d != 1).collect();
+    if c.len() == 1 {
+        Some(vec![c.data[0]; n])
+    } else if non1 == [n] && c.shape.last() == Some(&n) {
+        Some(c.data.clone())
+    } else {
+        None
+    }
+}
+
+/// Finds keras2onnx's Transpose -> BatchNormalization -> Transpose chains (both transposes swap two
+/// axes, each tensor between them has exactly one consumer). Returns the transposes' node indices.
+fn find_keras_bn_pattern(
+    nodes: &[NodeProto],
+    outputs: &[onnx_protobuf::ValueInfoProto],
+) -> HashSet<usize> {
+    let consumers = |t: &str| -> Vec<usize> {
+        let mut v: Vec<usize> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.input.iter().any(|i| i == t))
+            .map(|(k, _)| k)
+            .collect();
+        if outputs.iter().any(|o| o.name == t) {
+            v.push(usize::MAX);
+        }
+        v
+    };
+    let swaps = |n: &NodeProto| {
+        n.op_type == "Transpose" && attr_ints(n, "perm").is_none_or(|p| p == [1, 0])
+    };
+    let mut found = HashSet::new();
+    for (k, t1) in nodes.iter().enumerate() {
+        if !swaps(t1) {
+            continue;
+        }
+        let Some(t1_out) = t1.output.first() else {
+            continue;
+        };
+        let c1 = consumers(t1_out);
+        let [bn] = c1[..] else { continue };
+        let Some(bn_node) = nodes.get(bn) else {
+            continue;
+        };
+        if bn_node.op_type != "BatchNormalization" || bn_node.input.first() != Some(t1_out) {
+            continue;
+        }
+        let Some(bn_out) = bn_node.output.first() else {
+            continue;
+        };
+        let c2 = consumers(bn_out);
+        let [t2] = c2[..] else { continue };
+        if nodes.get(t2).is_some_and(swaps) {
+            found.insert(k);
+            found.insert(t2);
+        }
+    }
+    found
+}

@@ -1,0 +1,113 @@
+//! Elementwise arithmetic (Add, Sub, Mul, Div, with a constant or between branches) and PRelu.
+
+use super::super::*;
+
+impl Converter<'_> {
+    /// Add, Sub, Mul, Div: between two branches, or with a constant (a scale_shift layer).
+    pub(in crate::frontend::onnx) fn arith(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let op = node.op_type.as_str();
+        let a = self.value(node, 0)?.clone();
+        let b = self.value(node, 1)?.clone();
+        match (a, b) {
+            (Value::Node(x, lx), Value::Node(_, _)) => {
+                let y = self.data_in(node, 1, &lx)?;
+                let (xs, ys) = (self.shape(x), self.shape(y));
+                if xs != ys {
+                    return Err(Error::input(format!(
+                        "{op} of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
+                        shape_str(&self.onnx_shape(x, &lx)),
+                        shape_str(&self.onnx_shape(y, &lx))
+                    )));
+                }
+                let ir = match op {
+                    "Add" => Op::Add,
+                    "Sub" => Op::Sub,
+                    "Mul" => Op::Mul,
+                    _ => {
+                        return Err(Error::input(
+                            "Div of two tensors is not supported; expected a constant divisor",
+                        ));
+                    }
+                };
+                self.add_node_in(node, name, ir, xs, &[x, y], lx);
+            }
+            (Value::Node(_, _), Value::Const(c)) => {
+                self.scale_shift_const(node, name, 0, c, false)?
+            }
+            (Value::Const(c), Value::Node(_, _)) => {
+                self.scale_shift_const(node, name, 1, c, true)?
+            }
+            (Value::Const(a), Value::Const(b)) => {
+                if a.shape != b.shape {
+                    return Err(Error::input(format!(
+                        "{op} of two constants with different shapes is not supported"
+                    )));
+                }
+                let f = |x: f64, y: f64| match op {
+                    "Add" => x + y,
+                    "Sub" => x - y,
+                    "Mul" => x * y,
+                    _ => x / y,
+                };
+                let data = a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect();
+                self.set_output(node, Value::Const(Tensor::new(a.shape, data)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Which ONNX axis (batch excluded) a constant varies along when broadcast against data of
+    /// ONNX shape `onnx` (None: a scalar), or an error when it varies along more than one.
+    pub(in crate::frontend::onnx) fn varying_axis(
+        &self,
+        what: &str,
+        c: &Tensor,
+        onnx: &[usize],
+    ) -> Result<Option<usize>> {
+        let rank = onnx.len() + 1;
+        if c.shape.len() > rank {
+            return Err(Error::input(format!(
+                "{what} of shape {:?} has more axes than the data",
+                c.shape
+            )));
+        }
+        let padded: Vec<usize> = std::iter::repeat_n(1, rank - c.shape.len())
+            .chain(c.shape.iter().copied())
+            .collect();
+        let varying: Vec<usize> = (1..rank).filter(|&a| padded[a] != 1).collect();
+        if padded[0] != 1 || varying.len() > 1 || varying.iter().any(|&a| padded[a] != onnx[a - 1])
+        {
+            return Err(Error::input(format!(
+                "{what} of shape {:?} on data {}: expected a scalar or one value per entry of a single axis",
+                c.shape,
+                shape_str(onnx)
+            )));
+        }
+        Ok(varying.first().map(|a| a - 1))
+    }
+
+    /// The layout with ONNX axis `a` moved last (other axes keep their order).
+    pub(in crate::frontend::onnx) fn with_last(layout: &Layout, a: usize) -> Layout {
+        let mut l: Layout = layout.iter().copied().filter(|&b| b != a).collect();
+        l.push(a);
+        l
+    }
+
+    pub(in crate::frontend::onnx) fn prelu(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
+        let (x0, layout) = self.data_any(node, 0)?;
+        let slope = self.constant(node, 1)?;
+        let onnx = self.onnx_shape(x0, &layout);
+        let (x, layout) = match self.varying_axis("PRelu slope", &slope, &onnx)? {
+            None => (x0, layout),
+            Some(a) => {
+                let l = Self::with_last(&layout, a);
+                (self.data_in(node, 0, &l)?, l)
+            }
+        };
+        let xs = self.shape(x);
+        let slope = Tensor::new(vec![slope.len()], slope.data);
+        self.add_node_in(node, name, Op::PRelu { slope }, xs, &[x], layout);
+        Ok(())
+    }
+}

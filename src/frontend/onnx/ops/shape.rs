@@ -1,0 +1,615 @@
+//! Shape operations: Concat, Flatten, Reshape, Squeeze, Unsqueeze, Gather, Slice, Transpose, Identity, and the shape arithmetic exporters write (Shape, Cast, Expand, Constant).
+
+use super::super::*;
+
+impl Converter<'_> {
+    pub(in crate::frontend::onnx) fn concat(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let consts: Option<Vec<Tensor>> = (0..node.input.len())
+            .map(|k| match self.value(node, k) {
+                Ok(Value::Const(t)) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(ts) = consts.filter(|ts| !ts.is_empty()) {
+            let rank = ts[0].shape.len();
+            let axis = norm_axis(attr_i(node, "axis", 0), rank)?;
+            self.set_output(
+                node,
+                Value::Const(crate::frontend::fold::concat(&ts, axis)?),
+            );
+            return Ok(());
+        }
+        self.require_batch_first(node)?;
+        let (_, layout) = self.data_any(node, 0)?;
+        let rank = layout.len() + 1;
+        let axis = norm_axis(attr_i(node, "axis", 1), rank)?;
+        if axis == 0 {
+            return Err(Error::input(
+                "Concat along axis 0 would join batches; expected an axis after the batch",
+            ));
+        }
+        let mut inputs = Vec::new();
+        for k in 0..node.input.len() {
+            inputs.push(self.data_in(node, k, &layout)?);
+        }
+        let ir_axis = layout.iter().position(|&a| a == axis - 1).unwrap();
+        let mut shape = self.shape(inputs[0]);
+        for &i in &inputs[1..] {
+            let s = self.shape(i);
+            if s.len() != shape.len() || (0..s.len()).any(|a| a != ir_axis && s[a] != shape[a]) {
+                return Err(Error::input(format!(
+                    "Concat inputs {} and {} differ outside axis {axis}",
+                    shape_str(&self.onnx_shape(inputs[0], &layout)),
+                    shape_str(&self.onnx_shape(i, &layout))
+                )));
+            }
+            shape[ir_axis] += s[ir_axis];
+        }
+        if inputs.len() == 1 {
+            self.set_output(node, Value::Node(inputs[0], layout));
+            return Ok(());
+        }
+        // The kernel joins two inputs: more are joined pairwise, left to right.
+        let mut acc = inputs[0];
+        let mut acc_shape = self.shape(acc);
+        for (k, &i) in inputs.iter().enumerate().skip(1) {
+            acc_shape[ir_axis] += self.shape(i)[ir_axis];
+            let n = if k + 1 == inputs.len() {
+                name.to_string()
+            } else {
+                self.unique_name(&format!("{name}_part{k}"))
+            };
+            acc = self.model.add(
+                Node::new(n, Op::Concat { axis: ir_axis }, acc_shape.clone()),
+                &[acc, i],
+            );
+        }
+        debug_assert_eq!(acc_shape, shape);
+        self.set_output(node, Value::Node(acc, layout));
+        Ok(())
+    }
+
+    /// Shape-only ops: folded when the input is a constant, else a Reshape node.
+    pub(in crate::frontend::onnx) fn reshape_to(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        out: Vec<usize>,
+    ) -> Result<()> {
+        match self.value(node, 0)?.clone() {
+            Value::Const(t) => {
+                self.set_output(node, Value::Const(Tensor::new(out, t.data)));
+            }
+            Value::Node(..) => {
+                let x = self.data(node, 0)?;
+                if out.is_empty() {
+                    return Err(Error::input(
+                        "the result keeps no dimension after the batch",
+                    ));
+                }
+                self.add_node(node, name, Op::Reshape, out, &[x]);
+            }
+        }
+        Ok(())
+    }
+
+    /// The ONNX shape of input 0 with the batch (batch 1 for data, as stored for constants).
+    pub(in crate::frontend::onnx) fn full_shape(
+        &self,
+        node: &NodeProto,
+    ) -> Result<(Vec<usize>, bool)> {
+        Ok(match self.value(node, 0)? {
+            Value::Node(n, layout) => {
+                let mut s = self.onnx_shape(*n, layout);
+                s.insert(self.batch_of(&node.input[0]).min(s.len()), 1);
+                (s, true)
+            }
+            Value::Const(t) => (t.shape.clone(), false),
+        })
+    }
+
+    /// For data, checks the new shape keeps the batch first and returns the rest.
+    pub(in crate::frontend::onnx) fn strip_batch(
+        &self,
+        new: Vec<usize>,
+        is_data: bool,
+        old: &[usize],
+    ) -> Result<Vec<usize>> {
+        if !is_data {
+            return Ok(new);
+        }
+        if new.first() != Some(&1) || new.len() < 2 {
+            return Err(Error::input(format!(
+                "{} of data {} to {:?} would merge the batch dimension into the sample; expected the batch to stay dim 0",
+                "reshape",
+                shape_str(&old[1..]),
+                new
+            )));
+        }
+        Ok(new[1..].to_vec())
+    }
+
+    pub(in crate::frontend::onnx) fn flatten(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+    ) -> Result<()> {
+        self.require_batch_first(node)?;
+        let (s, is_data) = self.full_shape(node)?;
+        let mut axis = norm_axis(attr_i(node, "axis", 1), s.len() + 1)?;
+        if is_data && axis == 0 {
+            // keras2onnx writes axis 0 for a batch of one: [1, everything]. The design handles
+            // one sample, which is the same as axis 1.
+            axis = 1;
+        }
+        if is_data && axis != 1 {
+            return Err(Error::input(format!(
+                "Flatten with axis {axis} would split the sample across the batch dimension; expected axis 0 or 1"
+            )));
+        }
+        let new = vec![s[..axis].iter().product(), s[axis..].iter().product()];
+        let out = self.strip_batch(new, is_data, &s)?;
+        self.reshape_to(node, name, out)
+    }
+
+    pub(in crate::frontend::onnx) fn reshape(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+    ) -> Result<()> {
+        self.require_batch_first(node)?;
+        let (s, is_data) = self.full_shape(node)?;
+        let target = self.constant(node, 1)?;
+        let allow_zero = attr_i(node, "allowzero", 0) != 0;
+        let total: usize = s.iter().product();
+        let mut new: Vec<i64> = Vec::new();
+        for (k, &d) in target.data.iter().enumerate() {
+            let d = d as i64;
+            new.push(if d == 0 && !allow_zero {
+                *s.get(k)
+                    .ok_or_else(|| Error::input("shape entry 0 refers to a missing dim"))?
+                    as i64
+            } else {
+                d
+            });
+        }
+        let known: i64 = new
+            .iter()
+            .filter(|&&d| d != -1)
+            .try_fold(1i64, |a, &d| a.checked_mul(d))
+            .unwrap_or(-1);
+        let unknown = new.iter().filter(|&&d| d == -1).count();
+        if unknown > 1 || new.iter().any(|&d| d < -1) || known <= 0 {
+            return Err(Error::input(format!(
+                "invalid target shape {:?}",
+                target.data
+            )));
+        }
+        let new: Vec<usize> = new
+            .iter()
+            .map(|&d| {
+                if d == -1 {
+                    total / known as usize
+                } else {
+                    d as usize
+                }
+            })
+            .collect();
+        if new.iter().product::<usize>() != total {
+            return Err(Error::input(format!(
+                "cannot reshape {} values (shape {:?}) to {:?}",
+                total, s, target.data
+            )));
+        }
+        let out = self.strip_batch(new, is_data, &s)?;
+        self.reshape_to(node, name, out)
+    }
+
+    pub(in crate::frontend::onnx) fn axes(&self, node: &NodeProto) -> Result<Option<Vec<i64>>> {
+        if self.opset >= 13 {
+            if self.has_input(node, 1) {
+                return Ok(Some(
+                    self.constant(node, 1)?
+                        .data
+                        .iter()
+                        .map(|&v| v as i64)
+                        .collect(),
+                ));
+            }
+            Ok(None)
+        } else {
+            Ok(attr_ints(node, "axes"))
+        }
+    }
+
+    pub(in crate::frontend::onnx) fn squeeze(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+    ) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let b = if is_data {
+            self.batch_of(&node.input[0])
+        } else {
+            usize::MAX
+        };
+        let axes: Vec<usize> = match self.axes(node)? {
+            Some(a) => a
+                .iter()
+                .map(|&x| norm_axis(x, s.len()))
+                .collect::<Result<_>>()?,
+            None => (0..s.len()).filter(|&k| s[k] == 1 && k != b).collect(),
+        };
+        if axes.contains(&b) {
+            return Err(Error::input(format!(
+                "Squeeze of axis {b} would remove the batch dimension"
+            )));
+        }
+        if let Some(&k) = axes.iter().find(|&&k| s[k] != 1) {
+            return Err(Error::input(format!(
+                "Squeeze of axis {k} of size {} (expected size 1)",
+                s[k]
+            )));
+        }
+        let new: Vec<usize> = (0..s.len())
+            .filter(|k| !axes.contains(k))
+            .map(|k| s[k])
+            .collect();
+        if !is_data {
+            return self.reshape_to(node, name, new);
+        }
+        let nb = b - axes.iter().filter(|&&a| a < b).count();
+        self.reshape_keeping_batch(node, name, new, nb)
+    }
+
+    pub(in crate::frontend::onnx) fn unsqueeze(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+    ) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let axes = self
+            .axes(node)?
+            .ok_or_else(|| Error::input("Unsqueeze needs axes"))?;
+        let rank = s.len() + axes.len();
+        let axes: Vec<usize> = axes
+            .iter()
+            .map(|&a| norm_axis(a, rank))
+            .collect::<Result<_>>()?;
+        let b = if is_data {
+            self.batch_of(&node.input[0])
+        } else {
+            usize::MAX
+        };
+        let mut rest = s.iter().enumerate();
+        let mut nb = usize::MAX;
+        let new: Vec<usize> = (0..rank)
+            .map(|k| {
+                if axes.contains(&k) {
+                    1
+                } else {
+                    let (i, &d) = rest.next().unwrap();
+                    if i == b {
+                        nb = k;
+                    }
+                    d
+                }
+            })
+            .collect();
+        if !is_data {
+            return self.reshape_to(node, name, new);
+        }
+        self.reshape_keeping_batch(node, name, new, nb)
+    }
+
+    /// A reshape of data whose new ONNX shape `full` holds the batch at `b`.
+    pub(in crate::frontend::onnx) fn reshape_keeping_batch(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        full: Vec<usize>,
+        b: usize,
+    ) -> Result<()> {
+        let mut out = full;
+        out.remove(b);
+        if out.is_empty() {
+            return Err(Error::input(
+                "the result keeps no dimension besides the batch",
+            ));
+        }
+        let x = self.data(node, 0)?;
+        self.add_node(node, name, Op::Reshape, out, &[x]);
+        self.batch_pos.insert(node.output[0].clone(), b);
+        Ok(())
+    }
+
+    /// Gather with constant indices along a non-batch axis (e.g. the last step of a sequence).
+    pub(in crate::frontend::onnx) fn gather(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        if !is_data {
+            return Err(Error::input("Gather on a constant is not supported"));
+        }
+        let b = self.batch_of(&node.input[0]);
+        let axis = norm_axis(attr_i(node, "axis", 0), s.len())?;
+        if axis == b {
+            return Err(Error::input(
+                "Gather along the batch dimension is not supported",
+            ));
+        }
+        let idx = self.constant(node, 1)?;
+        let n = s[axis] as i64;
+        let picks: Vec<usize> = idx
+            .data
+            .iter()
+            .map(|&v| {
+                let v = v as i64;
+                let v = if v < 0 { v + n } else { v };
+                usize::try_from(v).ok().filter(|&v| (v as i64) < n)
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "Gather indices {:?} out of range for size {n}",
+                    idx.data
+                ))
+            })?;
+        let scalar = idx.shape.is_empty();
+        if !scalar && idx.shape.len() != 1 {
+            return Err(Error::input("Gather indices must be a scalar or a list"));
+        }
+        // Non-batch axis numbering.
+        let a = axis - usize::from(axis > b);
+        let (x0, layout) = self.data_any(node, 0)?;
+        let onnx = self.onnx_shape(x0, &layout);
+        let mut out = onnx.clone();
+        out[a] = picks.len();
+        let picks2 = picks.clone();
+        self.gather_node(node, name, out.clone(), 0.0, move |c| {
+            let mut src = c.to_vec();
+            src[a] = picks2[c[a]];
+            Some(src)
+        })?;
+        if scalar {
+            // The axis disappears: a reshape to the shape without it.
+            let tensor = node.output[0].clone();
+            let Some(Value::Node(g, gl)) = self.values.get(&tensor).cloned() else {
+                unreachable!()
+            };
+            let g = self.relayout(g, &gl, &identity(gl.len()), &tensor);
+            let mut full: Vec<usize> = out.clone();
+            full.remove(a);
+            if full.is_empty() {
+                return Err(Error::input("Gather leaves no dimension besides the batch"));
+            }
+            let rname = self.unique_name(&format!("{name}_squeeze"));
+            let r = self
+                .model
+                .add(Node::new(rname, Op::Reshape, full.clone()), &[g]);
+            self.values
+                .insert(tensor.clone(), Value::Node(r, identity(full.len())));
+            self.batch_pos.insert(tensor, b - usize::from(axis < b));
+        }
+        Ok(())
+    }
+
+    /// Slice with constant starts/ends/axes/steps along non-batch axes.
+    pub(in crate::frontend::onnx) fn slice(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let b = self.batch_of(&node.input[0]);
+        let ints = |k: usize| -> Result<Option<Vec<i64>>> {
+            if self.has_input(node, k) {
+                Ok(Some(
+                    self.constant(node, k)?
+                        .data
+                        .iter()
+                        .map(|&v| v as i64)
+                        .collect(),
+                ))
+            } else {
+                Ok(None)
+            }
+        };
+        let (starts, ends, axes, steps) = if self.opset < 10 {
+            (
+                attr_ints(node, "starts").unwrap_or_default(),
+                attr_ints(node, "ends").unwrap_or_default(),
+                attr_ints(node, "axes"),
+                None,
+            )
+        } else {
+            (
+                ints(1)?.unwrap_or_default(),
+                ints(2)?.unwrap_or_default(),
+                ints(3)?,
+                ints(4)?,
+            )
+        };
+        let axes: Vec<usize> = match axes {
+            Some(a) => a
+                .iter()
+                .map(|&x| norm_axis(x, s.len()))
+                .collect::<Result<_>>()?,
+            None => (0..starts.len()).collect(),
+        };
+        if starts.len() != axes.len()
+            || ends.len() != axes.len()
+            || steps.as_ref().is_some_and(|st| st.len() != axes.len())
+        {
+            return Err(Error::input(
+                "Slice starts, ends, axes and steps differ in length",
+            ));
+        }
+        let picks =
+            crate::frontend::fold::slice_picks(&s, &starts, &ends, &axes, steps.as_deref())?;
+        if let Some(a) = picks.iter().position(Vec::is_empty) {
+            return Err(Error::input(format!("Slice leaves axis {a} empty")));
+        }
+        if !is_data {
+            let t = self.constant(node, 0)?;
+            self.set_output(node, Value::Const(crate::frontend::fold::take(&t, &picks)));
+            return Ok(());
+        }
+        if axes.contains(&b) && picks[b].len() != s[b] {
+            return Err(Error::input(
+                "Slice along the batch dimension is not supported",
+            ));
+        }
+        // Non-batch numbering.
+        let picks: Vec<Vec<usize>> = picks
+            .into_iter()
+            .enumerate()
+            .filter(|(a, _)| *a != b)
+            .map(|(_, p)| p)
+            .collect();
+        let out: Vec<usize> = picks.iter().map(Vec::len).collect();
+        self.gather_node(node, name, out, 0.0, move |c| {
+            Some(c.iter().enumerate().map(|(a, &v)| picks[a][v]).collect())
+        })
+    }
+
+    pub(in crate::frontend::onnx) fn transpose(
+        &mut self,
+        node: &NodeProto,
+        _name: &str,
+    ) -> Result<()> {
+        let (s, _) = self.full_shape(node)?;
+        let perm: Vec<usize> = match attr_ints(node, "perm") {
+            Some(p) => p
+                .iter()
+                .map(|&a| norm_axis(a, s.len()))
+                .collect::<Result<_>>()?,
+            None => (0..s.len()).rev().collect(),
+        };
+        let mut sorted = perm.clone();
+        sorted.sort();
+        if sorted != (0..s.len()).collect::<Vec<_>>() {
+            return Err(Error::input(format!(
+                "perm {perm:?} is not a permutation of {} axes",
+                s.len()
+            )));
+        }
+        match self.value(node, 0)?.clone() {
+            Value::Const(t) => {
+                let idx = transpose_gather(&t.shape, &perm);
+                let data = idx.iter().map(|&i| t.data[i]).collect();
+                let shape = perm.iter().map(|&p| t.shape[p]).collect();
+                self.set_output(node, Value::Const(Tensor::new(shape, data)));
+            }
+            Value::Node(x, layout) => {
+                let b = self.batch_of(&node.input[0]);
+                if perm[0] != b
+                    && self.keras_bn_transposes.contains(&self.current)
+                    && s.len() == 2
+                    && b == 0
+                {
+                    // keras2onnx's [N,C] -> [C,N] around BatchNormalization: with the batch
+                    // ignored the data is unchanged, and the BatchNormalization between the
+                    // pair is per feature, as its authors meant.
+                    self.set_output(node, Value::Node(x, layout));
+                    return Ok(());
+                }
+                // The batch (size 1) may move: only its position and the layout change. In
+                // non-batch numbering, output axis j is input axis inner[j].
+                let nb = perm.iter().position(|&p| p == b).unwrap();
+                let inner: Vec<usize> = perm
+                    .iter()
+                    .filter(|&&p| p != b)
+                    .map(|&p| p - usize::from(p > b))
+                    .collect();
+                let new_layout: Layout = layout
+                    .iter()
+                    .map(|a| inner.iter().position(|q| q == a).unwrap())
+                    .collect();
+                self.set_output(node, Value::Node(x, new_layout));
+                self.batch_pos.insert(node.output[0].clone(), nb);
+            }
+        }
+        Ok(())
+    }
+
+    pub(in crate::frontend::onnx) fn identity(&mut self, node: &NodeProto) -> Result<()> {
+        self.only_first_output_used(node)?;
+        let v = self.value(node, 0)?.clone();
+        self.set_output(node, v);
+        Ok(())
+    }
+
+    /// Shape of a value as a constant: the design handles one sample, so the batch is 1.
+    pub(in crate::frontend::onnx) fn shape_of(&mut self, node: &NodeProto) -> Result<()> {
+        let (s, _) = self.full_shape(node)?;
+        let r = s.len() as i64;
+        let clamp = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
+        let (start, end) = (
+            clamp(attr_i(node, "start", 0)),
+            clamp(attr_i(node, "end", r)),
+        );
+        let dims: Vec<f64> = s[start..end.max(start)].iter().map(|&d| d as f64).collect();
+        let t = Tensor::new(vec![dims.len()], dims);
+        if let Some(o) = node.output.first() {
+            self.values.insert(o.clone(), Value::Const(t));
+        }
+        Ok(())
+    }
+
+    /// Cast: folded on constants; on data, only to float (the IR's values are numbers already).
+    pub(in crate::frontend::onnx) fn cast(&mut self, node: &NodeProto) -> Result<()> {
+        let to = attr_i(node, "to", 0) as i32;
+        match self.value(node, 0)?.clone() {
+            Value::Const(t) => {
+                let t = crate::frontend::fold::cast(&t, to)?;
+                self.set_output(node, Value::Const(t));
+                Ok(())
+            }
+            // FLOAT, DOUBLE, FLOAT16, BFLOAT16: the fixed-point types decide precision anyway.
+            Value::Node(..) if matches!(to, 1 | 10 | 11 | 16) => self.identity(node),
+            Value::Node(..) => Err(Error::input(format!(
+                "Cast of data to type {to} is not supported; only casts to float types are"
+            ))),
+        }
+    }
+
+    /// Expand of a constant to a constant shape (a zero initial state made for any batch).
+    pub(in crate::frontend::onnx) fn expand(&mut self, node: &NodeProto) -> Result<()> {
+        let t = self
+            .constant(node, 0)
+            .map_err(|_| Error::input("Expand of data is not supported; only of constants"))?;
+        let shape: Vec<i64> = self
+            .constant(node, 1)?
+            .data
+            .iter()
+            .map(|&v| v as i64)
+            .collect();
+        let t = crate::frontend::fold::expand(&t, &shape)?;
+        self.set_output(node, Value::Const(t));
+        Ok(())
+    }
+
+    pub(in crate::frontend::onnx) fn constant_node(&mut self, node: &NodeProto) -> Result<()> {
+        let t = if let Some(a) = attr(node, "value") {
+            let t =
+                a.t.as_ref()
+                    .ok_or_else(|| Error::input("Constant 'value' is not a tensor"))?;
+            tensor_from_proto(t, self.dir)?
+        } else if let Some(a) = attr(node, "value_float") {
+            Tensor::new(vec![], vec![a.f as f64])
+        } else if let Some(a) = attr(node, "value_floats") {
+            Tensor::new(
+                vec![a.floats.len()],
+                a.floats.iter().map(|&v| v as f64).collect(),
+            )
+        } else if let Some(a) = attr(node, "value_int") {
+            Tensor::new(vec![], vec![a.i as f64])
+        } else if let Some(a) = attr(node, "value_ints") {
+            Tensor::new(
+                vec![a.ints.len()],
+                a.ints.iter().map(|&v| v as f64).collect(),
+            )
+        } else {
+            return Err(Error::input(
+                "Constant without a supported value attribute (value, value_float(s), value_int(s))",
+            ));
+        };
+        self.set_output(node, Value::Const(t));
+        Ok(())
+    }
+}
