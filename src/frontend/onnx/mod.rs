@@ -39,73 +39,8 @@ pub fn parse(bytes: &[u8], name: &str, dir: &Path) -> Result<Model> {
     Converter::new(&proto, name, dir)?.run()
 }
 
-/// The op table: every ONNX op type (default domain) the frontend converts. [`Converter::convert`]
-/// dispatches on the same names.
-pub const SUPPORTED_OPS: &[&str] = &[
-    "Gemm",
-    "MatMul",
-    "Add",
-    "Sub",
-    "Mul",
-    "Div",
-    "Conv",
-    "MaxPool",
-    "AveragePool",
-    "GlobalMaxPool",
-    "GlobalAveragePool",
-    "Concat",
-    "Gather",
-    "Slice",
-    "LSTM",
-    "GRU",
-    "RNN",
-    "Pad",
-    "Resize",
-    "Upsample",
-    "Elu",
-    "Selu",
-    "Softsign",
-    "Softplus",
-    "PRelu",
-    "Relu",
-    "Sigmoid",
-    "Tanh",
-    "LeakyRelu",
-    "HardSigmoid",
-    "Softmax",
-    "Clip",
-    "BatchNormalization",
-    "Flatten",
-    "Reshape",
-    "Squeeze",
-    "Unsqueeze",
-    "Transpose",
-    "Identity",
-    "Dropout",
-    "Constant",
-    "Shape",
-    "Cast",
-    "Expand",
-    "QuantizeLinear",
-    "DequantizeLinear",
-];
-
 mod ops;
 mod qonnx;
-
-/// QONNX quantizers, in one of `qonnx::QUANT_DOMAINS`.
-const QONNX_OPS: &[&str] = &["Quant", "BipolarQuant", "Trunc"];
-
-/// Whether the converter handles this node (op and domain).
-fn supported(n: &NodeProto) -> bool {
-    let op = n.op_type.as_str();
-    match n.domain.as_str() {
-        "" | "ai.onnx" => SUPPORTED_OPS.contains(&op),
-        d if qonnx::QUANT_DOMAINS.contains(&d) => QONNX_OPS.contains(&op),
-        qonnx::CHANNELS_LAST_DOMAIN => op == "Conv",
-        _ => false,
-    }
-}
 
 /// For each IR axis, the ONNX axis (batch excluded) it holds: IR shape[k] = ONNX shape[layout[k]].
 type Layout = Vec<usize>;
@@ -383,7 +318,7 @@ impl<'a> Converter<'a> {
         let unsupported: Vec<String> = graph
             .node
             .iter()
-            .filter(|n| !supported(n))
+            .filter(|n| ops::converter(n).is_none())
             .map(|n| {
                 let domain = if n.domain.is_empty() {
                     String::new()
@@ -405,9 +340,9 @@ impl<'a> Converter<'a> {
                 "{} unsupported op(s):\n{}\nsupported: {}; QONNX (domain {}): {}; Conv in domain {}{hint}",
                 unsupported.len(),
                 unsupported.join("\n"),
-                SUPPORTED_OPS.join(", "),
+                ops::supported_ops(ops::Domain::Onnx).join(", "),
                 qonnx::QUANT_DOMAINS.join(" / "),
-                QONNX_OPS.join(", "),
+                ops::supported_ops(ops::Domain::QonnxQuant).join(", "),
                 qonnx::CHANNELS_LAST_DOMAIN
             )));
         }
@@ -524,43 +459,11 @@ impl<'a> Converter<'a> {
         if node.output.iter().all(String::is_empty) {
             return Err(Error::input(format!("{} node has no output", node.op_type)));
         }
-        match node.op_type.as_str() {
-            "Gemm" => self.gemm(node, name),
-            "MatMul" => self.matmul(node, name),
-            "Add" | "Sub" | "Mul" | "Div" => self.arith(node, name),
-            "Conv" => self.conv(node, name),
-            "MaxPool" | "AveragePool" | "GlobalMaxPool" | "GlobalAveragePool" => {
-                self.pool(node, name)
-            }
-            "Concat" => self.concat(node, name),
-            "LSTM" | "GRU" | "RNN" => self.recurrent(node, name),
-            "Gather" => self.gather(node, name),
-            "Slice" => self.slice(node, name),
-            "Relu" | "Sigmoid" | "Tanh" | "LeakyRelu" | "HardSigmoid" | "Elu" | "Selu"
-            | "Softsign" | "Softplus" => self.simple(node, name),
-            "PRelu" => self.prelu(node, name),
-            "Pad" => self.pad(node, name),
-            "Resize" | "Upsample" => self.resize(node, name),
-            "Softmax" => self.softmax(node, name),
-            "Clip" => self.clip(node, name),
-            "BatchNormalization" => self.batchnorm(node, name),
-            "Flatten" => self.flatten(node, name),
-            "Reshape" => self.reshape(node, name),
-            "Squeeze" => self.squeeze(node, name),
-            "Unsqueeze" => self.unsqueeze(node, name),
-            "Transpose" => self.transpose(node, name),
-            "Identity" | "Dropout" => self.identity(node),
-            "Constant" => self.constant_node(node),
-            "Shape" => self.shape_of(node),
-            "Cast" => self.cast(node),
-            "Expand" => self.expand(node),
-            "Quant" => self.quant(node, name),
-            "BipolarQuant" => self.bipolar_quant(node, name),
-            "Trunc" => self.trunc(node, name),
-            "QuantizeLinear" => self.quantize_linear(node, name),
-            "DequantizeLinear" => self.dequantize_linear(node),
-            other => Err(Error::internal(format!(
-                "op {other} is listed but has no converter"
+        match ops::converter(node) {
+            Some(convert) => convert(self, node, name),
+            None => Err(Error::internal(format!(
+                "op {} passed the supported-op check but has no converter",
+                node.op_type
             ))),
         }
     }

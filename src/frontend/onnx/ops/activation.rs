@@ -1,4 +1,5 @@
-//! Activations and per-channel affine layers: Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, Elu, Selu, Softsign, Softplus, Softmax, Clip, BatchNormalization.
+//! Activations and per-channel affine layers: Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, Elu,
+//! Selu, Softsign, Softplus, Softmax, Clip, BatchNormalization.
 
 use super::super::*;
 

@@ -1,4 +1,5 @@
-//! Shape operations: Concat, Flatten, Reshape, Squeeze, Unsqueeze, Gather, Slice, Transpose, Identity, and the shape arithmetic exporters write (Shape, Cast, Expand, Constant).
+//! Shape operations: Concat, Flatten, Reshape, Squeeze, Unsqueeze, Gather, Slice, Transpose,
+//! Identity, and the shape arithmetic exporters write (Shape, Cast, Expand, Constant).
 
 use super::super::*;
 
