@@ -197,15 +197,38 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
     }
 }
 
-// Non-static: the whole sequence per call. x: [seq][n_in]; res: Y [seq][dirs][hidden], or the last
-// h / c [dirs][hidden].
+// Time step `step` of direction d (the sequence read backwards when `reverse`), and its row of Y
+// when the layer outputs the whole sequence.
+template <class data_T, class res_T, typename CONFIG_T>
+inline void recurrent_step_at(const data_T *x, res_T *res, unsigned d, bool reverse, unsigned step,
+                              typename CONFIG_T::state_t h[CONFIG_T::hidden],
+                              typename CONFIG_T::state_t c[CONFIG_T::hidden],
+                              const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
+                              const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
+                              const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w,
+                              const typename CONFIG_T::bias_bits_t *rhh_b, const typename CONFIG_T::weight_bits_t *peep,
+                              const typename CONFIG_T::table_bits_t *tables, const int act_kind[], const int act_shift[],
+                              const long long act_alpha[], const long long act_beta[]) {
+#pragma HLS INLINE
+    const unsigned hs = CONFIG_T::hidden;
+    const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
+    recurrent_step<data_T, CONFIG_T>(&x[t * CONFIG_T::n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep,
+                                     tables, act_kind, act_shift, act_alpha, act_beta);
+    if (CONFIG_T::output == 0)
+        for (unsigned j = 0; j < hs; j++) {
+#pragma HLS UNROLL
+            res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
+        }
+}
+
 // One direction's time steps, in order. Unrolled when the layer asks (`unroll_steps`: every step
 // its own hardware, inside the pipelined top, as hls4ml's io_parallel recurrent layers). Else
-// pipelined when every product is a latency kernel: the
-// step's loops unroll and the next step's input product overlaps this step's gates, while the
-// state (h, c) read-to-write path sets the interval Vitis achieves (it relaxes II=1 to it). With
-// resource kernels the loop is not pipelined, since a pipeline would unroll their ReuseLoops:
-// the steps then run one after another, each waiting for its products' R cycles.
+// pipelined when every product is a latency kernel: the step's loops unroll and the next step's
+// input product overlaps this step's gates, while the state (h, c) read-to-write path sets the
+// interval Vitis achieves (it relaxes II=1 to it). With resource kernels the loop is not
+// pipelined, since a pipeline would unroll their ReuseLoops: the steps then run one after
+// another, each waiting for its products' R cycles. (Pragmas cannot depend on a template
+// argument, hence three loops.)
 template <class data_T, class res_T, typename CONFIG_T>
 void recurrent_steps(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res, unsigned d, bool reverse,
                      typename CONFIG_T::state_t h[CONFIG_T::hidden], typename CONFIG_T::state_t c[CONFIG_T::hidden],
@@ -215,39 +238,26 @@ void recurrent_steps(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
                      const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::table_bits_t *tables,
                      const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
 #pragma HLS INLINE
-    const unsigned hs = CONFIG_T::hidden, n_in = CONFIG_T::n_in;
     if (CONFIG_T::unroll_steps) {
     UnrolledSteps:
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
 #pragma HLS UNROLL
-            const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
-            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
-                                             act_kind, act_shift, act_alpha, act_beta);
-            if (CONFIG_T::output == 0)
-                for (unsigned j = 0; j < hs; j++) res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
+            recurrent_step_at<data_T, res_T, CONFIG_T>(x, res, d, reverse, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w,
+                                                       rhh_b, peep, tables, act_kind, act_shift, act_alpha, act_beta);
         }
     } else if (CONFIG_T::pipeline_steps) {
     PipelinedSteps:
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
 #pragma HLS PIPELINE
-            const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
-            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
-                                             act_kind, act_shift, act_alpha, act_beta);
-            if (CONFIG_T::output == 0)
-                for (unsigned j = 0; j < hs; j++) res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
+            recurrent_step_at<data_T, res_T, CONFIG_T>(x, res, d, reverse, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w,
+                                                       rhh_b, peep, tables, act_kind, act_shift, act_alpha, act_beta);
         }
     } else {
     Steps:
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
 #pragma HLS PIPELINE off
-            const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
-            recurrent_step<data_T, CONFIG_T>(&x[t * n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
-                                             act_kind, act_shift, act_alpha, act_beta);
-            if (CONFIG_T::output == 0)
-                for (unsigned j = 0; j < hs; j++) {
-#pragma HLS UNROLL
-                    res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
-                }
+            recurrent_step_at<data_T, res_T, CONFIG_T>(x, res, d, reverse, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w,
+                                                       rhh_b, peep, tables, act_kind, act_shift, act_alpha, act_beta);
         }
     }
 }
