@@ -141,10 +141,9 @@ fn pick_parallelization(
     own: Option<usize>,
     positions: usize,
 ) -> Result<usize> {
+    // Without a model-wide value, the default (a divisor itself) passes through unchanged.
     let default = if kind.contains("pool") { positions } else { 1 };
-    let Some(global) = cx.config.parallelization.or(own.map(|_| default)) else {
-        return Ok(default);
-    };
+    let global = cx.config.parallelization.unwrap_or(default);
     pick_valid(
         cx,
         own,
