@@ -3,18 +3,97 @@
 #ifndef HLSRS_ACTIVATION_H_
 #define HLSRS_ACTIVATION_H_
 
+#include "hlsrs_activation_kinds.h"
 #include "hlsrs_common.h"
 
 namespace hlsrs {
 
-template <class data_T, class res_T, typename CONFIG_T>
-void relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+// What an activation layer's config does not set because its kind does not read it (a
+// parameter, or the table of a piecewise-linear kind).
+struct activation_config {
+    typedef ap_fixed<2, 2> alpha_t;
+    static const long long alpha_bits = 0;
+    typedef ap_fixed<2, 2> beta_t;
+    static const long long beta_bits = 0;
+    static const unsigned table_size = 1;
+    static const int index_shift = 0;
+    typedef ap_fixed<2, 2> table_t;
+    typedef bits_t<2> table_bits_t;
+};
+
+// One activation, of a layer or a recurrent gate (the same cases, in the same order, as
+// activate in src/emulate/fixed.rs). `kind` is an activation_kind (hlsrs_activation_kinds.h,
+// generated from the compiler's plans); a layer passes a constant, so after inlining only its
+// own case is left, while a recurrent layer's gates read theirs from constant arrays. Piecewise-
+// linear kinds are computed exactly from v with the parameters alpha and beta before the one
+// cast to R; the others read `table` (TABLE_SIZE entries of TABLE_T's bits) at
+// floor(v / step) + TABLE_SIZE/2, computed by one shift of v's bits (`shift`), clamped; elu
+// passes v > 0, softplus v beyond the table's range, selu scales v > 0 by beta.
+template <class R, class TABLE_T, unsigned TABLE_SIZE, class V, class TB, class A, class B>
+inline R activate(const V v, int kind, int shift, const TB *table, const A alpha, const B beta) {
 #pragma HLS INLINE
+    R r;
+    if (kind == act_relu) {
+        if (v > 0) r = v;
+        else r = 0;
+        return r;
+    }
+    if (kind == act_leaky_relu) {
+        if (v > 0) r = v;
+        else r = v * alpha;
+        return r;
+    }
+    if (kind == act_thresholded_relu) {
+        if (v > alpha) r = v;
+        else r = 0;
+        return r;
+    }
+    if (kind == act_affine) {
+        r = v * alpha + beta;
+        return r;
+    }
+    if (kind == act_hard_sigmoid) {
+        const auto t = v * alpha + beta;
+        if (t < 0) r = 0;
+        else if (t > 1) r = 1;
+        else r = t;
+        return r;
+    }
+    long long i = (shift >= 0 ? (to_raw(v) >> shift) : (to_raw(v) << -shift)) + TABLE_SIZE / 2;
+    if ((kind == act_table_positive_pass && v > 0) || (kind == act_table_above_pass && i >= (long long)TABLE_SIZE)) {
+        r = v;
+        return r;
+    }
+    if (kind == act_table_positive_scale && v > 0) {
+        r = v * beta;
+        return r;
+    }
+    if (i < 0) i = 0;
+    if (i > (long long)TABLE_SIZE - 1) i = TABLE_SIZE - 1;
+    r = from_bits<TABLE_T>(table[i]);
+    return r;
+}
+
+// An activation layer: every value through activate with the layer's constant kind.
+template <class data_T, class res_T, typename CONFIG_T>
+void activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+                const typename CONFIG_T::table_bits_t table[CONFIG_T::table_size]) {
+#pragma HLS INLINE
+    const typename CONFIG_T::alpha_t alpha = from_bits<typename CONFIG_T::alpha_t>(CONFIG_T::alpha_bits);
+    const typename CONFIG_T::beta_t beta = from_bits<typename CONFIG_T::beta_t>(CONFIG_T::beta_bits);
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
 #pragma HLS UNROLL
-        if (data[i] > 0) res[i] = data[i];
-        else res[i] = 0;
+        res[i] = activate<res_T, typename CONFIG_T::table_t, CONFIG_T::table_size>(
+            data[i], CONFIG_T::kind, CONFIG_T::index_shift, table, alpha, beta);
     }
+}
+
+// A piecewise-linear activation layer: no table (the one-entry placeholder is never read).
+template <class data_T, class res_T, typename CONFIG_T>
+void activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    const typename CONFIG_T::table_bits_t none[1] = {0};
+    activation<data_T, res_T, CONFIG_T>(data, res, none);
 }
 
 // A quantizer of the source model: the cast into res_T rounds and saturates as res_T's modes say
@@ -50,32 +129,6 @@ void quant(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
-void leaky_relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
-#pragma HLS INLINE
-    const typename CONFIG_T::alpha_t alpha = from_bits<typename CONFIG_T::alpha_t>(CONFIG_T::alpha_bits);
-    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
-#pragma HLS UNROLL
-        if (data[i] > 0) res[i] = data[i];
-        else res[i] = data[i] * alpha;
-    }
-}
-
-// max(0, min(1, alpha * x + beta)), computed exactly before the one cast to res_T.
-template <class data_T, class res_T, typename CONFIG_T>
-void hard_sigmoid(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
-#pragma HLS INLINE
-    const typename CONFIG_T::alpha_t alpha = from_bits<typename CONFIG_T::alpha_t>(CONFIG_T::alpha_bits);
-    const typename CONFIG_T::beta_t beta = from_bits<typename CONFIG_T::beta_t>(CONFIG_T::beta_bits);
-    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
-#pragma HLS UNROLL
-        const auto t = data[i] * alpha + beta;
-        if (t < 0) res[i] = 0;
-        else if (t > 1) res[i] = 1;
-        else res[i] = t;
-    }
-}
-
-template <class data_T, class res_T, typename CONFIG_T>
 void clip(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
 #pragma HLS INLINE
     const typename CONFIG_T::min_t lo = from_bits<typename CONFIG_T::min_t>(CONFIG_T::min_bits);
@@ -85,31 +138,6 @@ void clip(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
         if (CONFIG_T::has_min && data[i] < lo) res[i] = lo;
         else if (CONFIG_T::has_max && data[i] > hi) res[i] = hi;
         else res[i] = data[i];
-    }
-}
-
-// Sigmoid, tanh, softsign, elu, selu, softplus: index = floor(x / step) + size/2 from x's bits by
-// one shift, clamped. mode 1: x > 0 passes (elu); 2: x > 0 gives gamma * x (selu); 3: x >= range
-// passes (softplus).
-template <class data_T, class res_T, typename CONFIG_T>
-void table_activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
-                      const typename CONFIG_T::table_bits_t table[CONFIG_T::table_size]) {
-#pragma HLS INLINE
-    const typename CONFIG_T::gamma_t gamma = from_bits<typename CONFIG_T::gamma_t>(CONFIG_T::gamma_bits);
-    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
-#pragma HLS UNROLL
-        const data_T x = data[i];
-        if (CONFIG_T::mode == 1 && x > 0) {
-            res[i] = x;
-        } else if (CONFIG_T::mode == 2 && x > 0) {
-            res[i] = x * gamma;
-        } else if (CONFIG_T::mode == 3 && x >= CONFIG_T::range) {
-            res[i] = x;
-        } else {
-            const int idx = clamp_index<CONFIG_T::table_size>(
-                shift_floor<CONFIG_T::index_shift>(to_raw(x)) + CONFIG_T::table_size / 2);
-            res[i] = from_bits<typename CONFIG_T::table_t>(table[idx]);
-        }
     }
 }
 

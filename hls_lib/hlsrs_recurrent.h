@@ -1,76 +1,28 @@
 // LSTM, GRU and RNN as the ONNX specification defines them: over a whole sequence per call
 // (non-static) or one step per call with the state kept between calls (static). Each gate sum is
 // the sum of an input product and a recurrent product (dense kernels) in accum_t, plus
-// peepholes, optionally clipped, then activated into gate_t (tables for sigmoid, tanh, softsign,
-// scaled tanh, elu, softplus; exact relu, leaky/thresholded relu, hard sigmoid, affine); states
-// are state_t. Emulated by src/emulate/fixed.rs (run_recurrent) with the plan of
+// peepholes, optionally clipped, then activated into gate_t by hlsrs::activate, the function of
+// activation layers too (hlsrs_activation.h: tables or exact piecewise-linear); states are
+// state_t. Emulated by src/emulate/fixed.rs (run_recurrent) with the plan of
 // src/kernels/recurrent.rs.
 #ifndef HLSRS_RECURRENT_H_
 #define HLSRS_RECURRENT_H_
 
+#include "hlsrs_activation.h"
 #include "hlsrs_common.h"
 #include "hlsrs_dense.h"
 
 namespace hlsrs {
 
-enum gate_kind {
-    gate_table = 0,
-    gate_relu = 1,
-    gate_hard_sigmoid = 2,
-    gate_leaky_relu = 3,
-    gate_thresholded_relu = 4,
-    gate_affine = 5,
-    gate_table_positive_pass = 6, // elu: v > 0 ? v : table
-    gate_table_above_pass = 7     // softplus: v beyond the table's range ? v : table
-};
-
-// One activation: kind, its table (index shift for the type it reads) or parameters. The same
-// cases, in the same order, as gate_act in src/emulate/fixed.rs.
+// A gate's activation: hlsrs::activate with the gate's kind, index shift, table and parameters
+// (bits of the layer's one param_t) from the layer's constant arrays.
 template <typename CONFIG_T, class V>
 inline typename CONFIG_T::gate_t gate_act(const V v, int kind, int shift, const typename CONFIG_T::table_bits_t *table,
                                           long long alpha_bits, long long beta_bits) {
 #pragma HLS INLINE
-    typedef typename CONFIG_T::gate_t G;
     typedef typename CONFIG_T::param_t P;
-    const P alpha = from_bits<P>(alpha_bits);
-    const P beta = from_bits<P>(beta_bits);
-    G r;
-    if (kind == gate_relu) {
-        if (v > 0) r = v;
-        else r = 0;
-        return r;
-    }
-    if (kind == gate_leaky_relu) {
-        if (v > 0) r = v;
-        else r = v * alpha;
-        return r;
-    }
-    if (kind == gate_thresholded_relu) {
-        if (v > alpha) r = v;
-        else r = 0;
-        return r;
-    }
-    if (kind == gate_affine) {
-        r = v * alpha + beta;
-        return r;
-    }
-    if (kind == gate_hard_sigmoid) {
-        const auto t = v * alpha + beta;
-        if (t < 0) r = 0;
-        else if (t > 1) r = 1;
-        else r = t;
-        return r;
-    }
-    long long i = (shift >= 0 ? (to_raw(v) >> shift) : (to_raw(v) << -shift)) + CONFIG_T::table_size / 2;
-    if ((kind == gate_table_positive_pass && v > 0) ||
-        (kind == gate_table_above_pass && i >= (long long)CONFIG_T::table_size)) {
-        r = v;
-        return r;
-    }
-    if (i < 0) i = 0;
-    if (i > (long long)CONFIG_T::table_size - 1) i = CONFIG_T::table_size - 1;
-    r = from_bits<typename CONFIG_T::table_t>(table[i]);
-    return r;
+    return activate<typename CONFIG_T::gate_t, typename CONFIG_T::table_t, CONFIG_T::table_size>(
+        v, kind, shift, table, from_bits<P>(alpha_bits), from_bits<P>(beta_bits));
 }
 
 template <typename CONFIG_T> inline typename CONFIG_T::accum_t clip_gate(typename CONFIG_T::accum_t acc) {

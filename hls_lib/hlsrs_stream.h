@@ -36,12 +36,9 @@ template <class T, unsigned N> struct pixel {
             out.write(y);                                                                             \
         }                                                                                             \
     }
-HLSRS_PIXELWISE_STREAM(relu)
-HLSRS_PIXELWISE_STREAM(leaky_relu)
-HLSRS_PIXELWISE_STREAM(hard_sigmoid)
+HLSRS_PIXELWISE_STREAM(activation)
 HLSRS_PIXELWISE_STREAM(clip)
 HLSRS_PIXELWISE_STREAM(quant)
-HLSRS_PIXELWISE_STREAM(table_activation)
 HLSRS_PIXELWISE_STREAM(prelu)
 HLSRS_PIXELWISE_STREAM(scale_shift)
 HLSRS_PIXELWISE_STREAM(softmax)

@@ -108,7 +108,9 @@ pub fn lint(model: &Model, config: &Config, part: &crate::parts::Part) -> Result
             _ => {}
         }
         let table_step = match &plan.kernel {
-            Kernel::Table(t) => Some((t.func, 2f64.powi(t.range_log2 + 1) / t.size() as f64)),
+            Kernel::Activation(crate::kernels::activation::ActPlan::Table(t)) => {
+                Some((t.func, 2f64.powi(t.range_log2 + 1) / t.size() as f64))
+            }
             Kernel::Softmax(s) => Some((
                 "softmax exp",
                 2f64.powi(crate::kernels::softmax::EXP_RANGE_LOG2) / s.exp_table.raw.len() as f64,

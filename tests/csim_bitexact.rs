@@ -9,7 +9,7 @@
 mod common;
 
 use hlsrs::config::{IoType, LayerConfig};
-use hlsrs::ir::{FixedType, Op, Overflow, Quant, Strategy};
+use hlsrs::ir::{Activation, FixedType, Op, Overflow, Quant, Strategy};
 use hlsrs::kernels::dense::common_reuse_factors;
 use hlsrs::{Config, Prepared};
 
@@ -38,9 +38,9 @@ fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
                         Some(FixedType::fixed(12, 5).with_modes(Quant::RndZero, Overflow::SatSym));
                 }
             }
-            Op::Relu | Op::LeakyRelu { .. } | Op::Tanh => {
+            Op::Activation(Activation::Relu | Activation::LeakyRelu { .. } | Activation::Tanh) => {
                 lc.result = Some(FixedType::ufixed(9, 3).with_modes(Quant::RndInf, Overflow::Sat));
-                if matches!(node.op, Op::Tanh) {
+                if matches!(node.op, Op::Activation(Activation::Tanh)) {
                     lc.result = Some(FixedType::fixed(9, 1).with_modes(Quant::Rnd, Overflow::Sat));
                 }
             }

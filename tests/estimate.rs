@@ -217,7 +217,12 @@ fn stream_interval_is_the_busiest_process() {
         .model
         .topo_order()
         .into_iter()
-        .find(|&n| matches!(p.model.node(n).op, hlsrs::ir::Op::Relu))
+        .find(|&n| {
+            matches!(
+                p.model.node(n).op,
+                hlsrs::ir::Op::Activation(hlsrs::ir::Activation::Relu)
+            )
+        })
         .map(|n| {
             let s = &p.model.node(n).shape;
             (s.iter().product::<usize>() / s.last().unwrap()) as f64

@@ -41,7 +41,14 @@ fn model(rng: &mut Rng) -> Model {
         Node::new("conv1", conv(rng, 3, 4), vec![128, 128, 4]),
         &[m.input],
     );
-    let r1 = m.add(Node::new("relu1", Op::Relu, vec![128, 128, 4]), &[c1]);
+    let r1 = m.add(
+        Node::new(
+            "relu1",
+            Op::Activation(hlsrs::ir::Activation::Relu),
+            vec![128, 128, 4],
+        ),
+        &[c1],
+    );
     let p1 = m.add(
         Node::new(
             "pool1",
@@ -55,7 +62,14 @@ fn model(rng: &mut Rng) -> Model {
         &[r1],
     );
     let c2 = m.add(Node::new("conv2", conv(rng, 4, 6), vec![64, 64, 6]), &[p1]);
-    let r2 = m.add(Node::new("relu2", Op::Relu, vec![64, 64, 6]), &[c2]);
+    let r2 = m.add(
+        Node::new(
+            "relu2",
+            Op::Activation(hlsrs::ir::Activation::Relu),
+            vec![64, 64, 6],
+        ),
+        &[c2],
+    );
     let gap = Window {
         kernel: vec![64, 64],
         strides: vec![1, 1],

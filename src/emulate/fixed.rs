@@ -3,12 +3,14 @@
 //! bit for bit.
 
 use crate::error::{Error, Result};
+use crate::ir::activation::Piecewise;
 use crate::ir::ops::PoolKind;
 use crate::ir::recurrent::{Cell, Direction, RecurrentOutput, State};
 use crate::ir::{Exact, FixedType, Model};
+use crate::kernels::activation::ActPlan;
 use crate::kernels::activation::TableMode;
 use crate::kernels::dense::DensePlan;
-use crate::kernels::recurrent::{GateAct, RecurrentPlan};
+use crate::kernels::recurrent::RecurrentPlan;
 use crate::kernels::{Consts, Kernel, LayerPlan};
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
@@ -135,43 +137,58 @@ fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, group: usize, b_off: u
     acc
 }
 
-/// A gate activation: the value (raw in `ty`) to a raw value of the gate type.
-fn gate_act(ga: &GateAct, raw: i128, ty: FixedType, gt: FixedType) -> i128 {
+/// An activation, of a layer or a recurrent gate: the value (raw in `ty`) to a raw value of
+/// `out`, as hls_lib's `hlsrs::activate` computes it.
+fn activate(a: &ActPlan, raw: i128, ty: FixedType, out: FixedType) -> i128 {
     let v = ty.exact(raw);
     let c = |k: &Consts| k.ty.exact(k.raw[0]);
-    match ga {
-        GateAct::Table(t) => {
+    out.cast(match a {
+        ActPlan::Table(t) => {
             let pass = match t.mode {
                 TableMode::PositivePass => raw > 0,
                 TableMode::AbovePass => t.unclamped_index(raw) >= t.size() as i128,
-                _ => false,
+                TableMode::Table | TableMode::PositiveScale => false,
             };
-            gt.cast(if pass {
+            match &t.gamma {
+                _ if pass => v,
+                Some(gamma) if t.mode == TableMode::PositiveScale && raw > 0 => v.mul(c(gamma)),
+                _ => t.table.ty.exact(t.table.raw[t.index(raw)]),
+            }
+        }
+        ActPlan::Piecewise(Piecewise::Relu) => {
+            if raw > 0 {
                 v
             } else {
-                t.table.ty.exact(t.table.raw[t.index(raw)])
-            })
+                Exact::zero()
+            }
         }
-        GateAct::Relu => gt.cast(if raw > 0 { v } else { Exact::zero() }),
-        GateAct::LeakyRelu { alpha } => gt.cast(if raw > 0 { v } else { v.mul(c(alpha)) }),
-        GateAct::ThresholdedRelu { alpha } => gt.cast(if v.cmp_value(c(alpha)).is_gt() {
-            v
-        } else {
-            Exact::zero()
-        }),
-        GateAct::Affine { alpha, beta } => gt.cast(v.mul(c(alpha)).add(c(beta))),
-        GateAct::HardSigmoid { alpha, beta } => {
+        ActPlan::Piecewise(Piecewise::LeakyRelu { alpha }) => {
+            if raw > 0 {
+                v
+            } else {
+                v.mul(c(alpha))
+            }
+        }
+        ActPlan::Piecewise(Piecewise::ThresholdedRelu { alpha }) => {
+            if v.cmp_value(c(alpha)).is_gt() {
+                v
+            } else {
+                Exact::zero()
+            }
+        }
+        ActPlan::Piecewise(Piecewise::Affine { alpha, beta }) => v.mul(c(alpha)).add(c(beta)),
+        ActPlan::Piecewise(Piecewise::HardSigmoid { alpha, beta }) => {
             let t = v.mul(c(alpha)).add(c(beta));
             let one = Exact::new(1, 0);
-            gt.cast(if t.raw < 0 {
+            if t.raw < 0 {
                 Exact::zero()
             } else if t.cmp_value(one).is_gt() {
                 one
             } else {
                 t
-            })
+            }
         }
-    }
+    })
 }
 
 /// A static layer's state before its first step: the plan's initial state bits.
@@ -234,7 +251,7 @@ fn run_recurrent(
             match &rec.cell {
                 Cell::Rnn => {
                     for (j, v) in nh.iter_mut().enumerate() {
-                        *v = st.cast(gt.exact(gate_act(&acts[0], clipf(sum(j)), a, gt)));
+                        *v = st.cast(gt.exact(activate(&acts[0], clipf(sum(j)), a, gt)));
                     }
                 }
                 Cell::Lstm { input_forget } => {
@@ -250,20 +267,20 @@ fn run_recurrent(
                     let gate = |k: usize, j: usize| sum(k * hs + j);
                     let mut nc = vec![0i128; hs];
                     for j in 0..hs {
-                        let i_g = gate_act(&acts[0], clipf(peep(gate(0, j), 0, j, c[j])), a, gt);
+                        let i_g = activate(&acts[0], clipf(peep(gate(0, j), 0, j, c[j])), a, gt);
                         let f_g = if *input_forget {
                             gt.cast(one.sub(gt.exact(i_g)))
                         } else {
-                            gate_act(&acts[0], clipf(peep(gate(2, j), 2, j, c[j])), a, gt)
+                            activate(&acts[0], clipf(peep(gate(2, j), 2, j, c[j])), a, gt)
                         };
-                        let c_g = gate_act(&acts[1], clipf(gate(3, j)), a, gt);
+                        let c_g = activate(&acts[1], clipf(gate(3, j)), a, gt);
                         nc[j] = st.cast(
                             gt.exact(f_g)
                                 .mul(st.exact(c[j]))
                                 .add(gt.exact(i_g).mul(gt.exact(c_g))),
                         );
-                        let o_g = gate_act(&acts[0], clipf(peep(gate(1, j), 1, j, nc[j])), a, gt);
-                        let hc = gate_act(&acts[2], nc[j], st, gt);
+                        let o_g = activate(&acts[0], clipf(peep(gate(1, j), 1, j, nc[j])), a, gt);
+                        let hc = activate(&acts[2], nc[j], st, gt);
                         nh[j] = st.cast(gt.exact(o_g).mul(gt.exact(hc)));
                     }
                     c = nc;
@@ -272,10 +289,10 @@ fn run_recurrent(
                     linear_before_reset,
                 } => {
                     let z: Vec<i128> = (0..hs)
-                        .map(|j| gate_act(&acts[0], clipf(sum(j)), a, gt))
+                        .map(|j| activate(&acts[0], clipf(sum(j)), a, gt))
                         .collect();
                     let r: Vec<i128> = (0..hs)
-                        .map(|j| gate_act(&acts[0], clipf(sum(hs + j)), a, gt))
+                        .map(|j| activate(&acts[0], clipf(sum(hs + j)), a, gt))
                         .collect();
                     let rhh = if *linear_before_reset {
                         Vec::new()
@@ -292,7 +309,7 @@ fn run_recurrent(
                         } else {
                             a.cast(ax.add(a.exact(rhh[j])))
                         };
-                        let hh = gate_act(&acts[1], clipf(pre), a, gt);
+                        let hh = activate(&acts[1], clipf(pre), a, gt);
                         let zj = gt.exact(z[j]);
                         nh[j] = st.cast(one.sub(zj).mul(gt.exact(hh)).add(zj.mul(st.exact(h[j]))));
                     }
@@ -407,38 +424,13 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
                 res.cast(v)
             })
             .collect(),
-        Kernel::Relu => (0..p.size)
-            .map(|i| {
-                let v = x(0, i);
-                res.cast(if v.raw > 0 { v } else { Exact::zero() })
-            })
-            .collect(),
-        Kernel::LeakyRelu { alpha } => (0..p.size)
-            .map(|i| {
-                let v = x(0, i);
-                res.cast(if v.raw > 0 {
-                    v
-                } else {
-                    v.mul(alpha.ty.exact(alpha.raw[0]))
-                })
-            })
-            .collect(),
-        Kernel::HardSigmoid { alpha, beta } => (0..p.size)
-            .map(|i| {
-                let t = x(0, i)
-                    .mul(alpha.ty.exact(alpha.raw[0]))
-                    .add(beta.ty.exact(beta.raw[0]));
-                let one = Exact::new(1, 0);
-                let v = if t.raw < 0 {
-                    Exact::zero()
-                } else if t.cmp_value(one).is_gt() {
-                    one
-                } else {
-                    t
-                };
-                res.cast(v)
-            })
-            .collect(),
+        Kernel::Activation(a) => {
+            let ty = p.input_types[0];
+            ins[0]
+                .iter()
+                .map(|&raw| activate(a, raw, ty, res))
+                .collect()
+        }
         Kernel::Quant { bipolar: true, .. } => (0..p.size)
             .map(|i| if x(0, i).raw >= 0 { 1 } else { -1 })
             .collect(),
@@ -464,21 +456,6 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
                     (Some(lo), _) if v.cmp_value(lo).is_lt() => lo,
                     (_, Some(hi)) if v.cmp_value(hi).is_gt() => hi,
                     _ => v,
-                })
-            })
-            .collect(),
-        Kernel::Table(t) => (0..p.size)
-            .map(|i| {
-                let v = x(0, i);
-                let looked_up = t.table.ty.exact(t.table.raw[t.index(ins[0][i])]);
-                let range = Exact::new(1, -t.range_log2);
-                res.cast(match t.mode {
-                    TableMode::PositivePass if v.raw > 0 => v,
-                    TableMode::PositiveScale if v.raw > 0 => {
-                        v.mul(t.gamma.ty.exact(t.gamma.raw[0]))
-                    }
-                    TableMode::AbovePass if !v.cmp_value(range).is_lt() => v,
-                    _ => looked_up,
                 })
             })
             .collect(),

@@ -212,26 +212,7 @@ pub fn per_value(op: &Op, x: f64, i: usize) -> Option<f64> {
         Op::ScaleShift { scale, shift } => {
             x * scale.data[i % scale.len()] + shift.data[i % shift.len()]
         }
-        Op::Relu => x.max(0.0),
-        Op::LeakyRelu { alpha } => {
-            if x >= 0.0 {
-                x
-            } else {
-                alpha * x
-            }
-        }
-        Op::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Op::Tanh => x.tanh(),
-        Op::Elu { alpha } => {
-            if x > 0.0 {
-                x
-            } else {
-                alpha * (x.exp() - 1.0)
-            }
-        }
-        Op::Selu { alpha, gamma } => gamma * if x > 0.0 { x } else { alpha * (x.exp() - 1.0) },
-        Op::Softsign => x / (1.0 + x.abs()),
-        Op::Softplus => x.exp().ln_1p(),
+        Op::Activation(a) => a.apply(x),
         Op::PRelu { slope } => {
             if x >= 0.0 {
                 x
@@ -239,7 +220,6 @@ pub fn per_value(op: &Op, x: f64, i: usize) -> Option<f64> {
                 x * slope.data[i % slope.len()]
             }
         }
-        Op::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
         Op::Clip { min, max } => x.max(min.unwrap_or(f64::MIN)).min(max.unwrap_or(f64::MAX)),
         Op::Quant {
             ty, bipolar: true, ..

@@ -13,7 +13,9 @@
 
 use crate::config::IoType;
 use crate::error::Result;
+use crate::ir::activation::Piecewise;
 use crate::ir::{FixedType, Model};
+use crate::kernels::activation::ActPlan;
 use crate::kernels::dense::DensePlan;
 use crate::kernels::{Kernel, LayerPlan, plan_model};
 use petgraph::stable_graph::NodeIndex;
@@ -319,18 +321,23 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
             1,
         ),
         Kernel::Dense(_) | Kernel::Conv(_) => unreachable!("costed by layer"),
-        Kernel::Relu => ("relu", compare(n), 0, 1),
-        Kernel::LeakyRelu { alpha } if alpha.ty.to_f64(alpha.raw[0]) == 1.0 => {
-            ("leaky_relu", Cost::default(), 0, 1)
-        }
-        Kernel::LeakyRelu { .. } => ("leaky_relu", compare(1.5 * n), 0, 1),
+        Kernel::Activation(ActPlan::Piecewise(shape)) => match shape {
+            Piecewise::Relu => ("relu", compare(n), 0, 1),
+            Piecewise::ThresholdedRelu { .. } => ("thresholded_relu", compare(n), 0, 1),
+            Piecewise::LeakyRelu { alpha } if alpha.ty.to_f64(alpha.raw[0]) == 1.0 => {
+                ("leaky_relu", Cost::default(), 0, 1)
+            }
+            Piecewise::LeakyRelu { .. } => ("leaky_relu", compare(1.5 * n), 0, 1),
+            Piecewise::Affine { .. } => ("affine", compare(1.5 * n), 0, 1),
+            Piecewise::HardSigmoid { .. } => ("clip", compare(2.0 * n), 0, 1),
+        },
         Kernel::PRelu { slope } => {
             let all_zero = slope.raw.iter().all(|&s| s == 0);
             ("prelu", compare(if all_zero { n } else { 1.5 * n }), 0, 1)
         }
-        Kernel::Clip { .. } | Kernel::HardSigmoid { .. } => ("clip", compare(2.0 * n), 0, 1),
+        Kernel::Clip { .. } => ("clip", compare(2.0 * n), 0, 1),
         Kernel::Quant { .. } => ("quant", compare(n), 0, 1),
-        Kernel::Table(t) => {
+        Kernel::Activation(ActPlan::Table(t)) => {
             let pass = !matches!(t.mode, crate::kernels::activation::TableMode::Table);
             let bits = t.size() * t.table.ty.width as usize;
             let per_table = bits.div_ceil(BRAM_BITS) as u64;

@@ -4,7 +4,7 @@
 
 use crate::arrays::{self, Array};
 use crate::error::{Error, Result};
-use crate::ir::{Model, Node, Op};
+use crate::ir::{Activation, Model, Node, Op};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::path::{Component, Path};
@@ -65,6 +65,60 @@ fn inline_npy(v: &mut Value, dir: &Path) -> Result<()> {
         _ => {}
     }
     Ok(())
+}
+
+/// A layer's op from its object (`op` and the op's own keys). An activation is spelled as its
+/// function, `{"op": "leaky_relu", "alpha": 0.1}`, which is `Op::Activation` with the function
+/// tagged `fn` as a recurrent gate's is.
+fn op_from_json(v: Value) -> Result<Op> {
+    let invalid = |e: serde_json::Error| Error::input(format!("invalid layer: {e}"));
+    let name = v
+        .get("op")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mut f = v.clone();
+    if let Some(m) = f.as_object_mut() {
+        m.remove("op");
+        m.insert("fn".into(), json!(name));
+    }
+    let unknown_fn = match serde_json::from_value::<Activation>(f) {
+        Ok(a) => return Ok(Op::Activation(a)),
+        // Not an activation's name: a layer of another kind.
+        Err(e) if e.to_string().starts_with("unknown variant") => e.to_string(),
+        Err(e) => return Err(invalid(e)),
+    };
+    match serde_json::from_value::<Op>(v) {
+        Ok(Op::Activation(_)) | Err(_) if name == "activation" || name.is_empty() => {
+            Err(Error::input(format!(
+                "invalid layer: \"op\" must name a layer kind or an activation function ({})",
+                expected_names(&unknown_fn)
+            )))
+        }
+        Ok(op) => Ok(op),
+        Err(e) if e.to_string().starts_with("unknown variant") => Err(Error::input(format!(
+            "invalid layer: unknown op '{name}'; expected a layer kind ({}) or an activation function ({})",
+            expected_names(&e.to_string()).replace(", `activation`", ""),
+            expected_names(&unknown_fn)
+        ))),
+        Err(e) => Err(invalid(e)),
+    }
+}
+
+/// The list in serde's "unknown variant `x`, expected one of `a`, `b`" (at line ..).
+fn expected_names(msg: &str) -> String {
+    let list = msg.split_once("expected one of ").map_or(msg, |(_, l)| l);
+    list.split(" at line").next().unwrap_or(list).to_string()
+}
+
+/// The op as a layer's keys: an activation flattened to `{"op": <function>, ...}`.
+fn op_to_json(op: &Op) -> Result<Value> {
+    let mut v = serde_json::to_value(op).map_err(|e| Error::internal(e.to_string()))?;
+    if let (Op::Activation(a), Some(m)) = (op, v.as_object_mut()) {
+        m.remove("fn");
+        m.insert("op".into(), json!(a.name()));
+    }
+    Ok(v)
 }
 
 pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
@@ -174,10 +228,9 @@ fn convert_layer(
     }
     let mut op_value = Value::Object(fields.clone());
     inline_npy(&mut op_value, dir)?;
-    let op: Op = serde_json::from_value(op_value.clone())
-        .map_err(|e| Error::input(format!("invalid layer: {e}")))?;
+    let op = op_from_json(op_value)?;
     // Every key must mean something: compare with the op written back.
-    let back = serde_json::to_value(&op).map_err(|e| Error::internal(e.to_string()))?;
+    let back = op_to_json(&op)?;
     for k in fields.keys() {
         if back.get(k).is_none() {
             return Err(Error::input(format!(
@@ -283,7 +336,7 @@ pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<
             continue;
         }
         let node = model.node(n);
-        let mut v = serde_json::to_value(&node.op).map_err(|e| Error::internal(e.to_string()))?;
+        let mut v = op_to_json(&node.op)?;
         let m = v.as_object_mut().expect("ops serialize to objects");
         if let Some((_, stem)) = npy {
             for (key, t) in m.iter_mut() {

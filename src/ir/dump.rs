@@ -1,5 +1,6 @@
 //! A readable text form of the IR (for `--dump-after` and snapshot tests).
 
+use super::activation::Activation;
 use super::graph::Model;
 use super::ops::Op;
 use std::fmt::Write;
@@ -16,8 +17,10 @@ pub fn dump(model: &Model) -> String {
             .collect();
         let detail = match &node.op {
             Op::Dense { weights, .. } => format!(" {}x{}", weights.shape[0], weights.shape[1]),
-            Op::LeakyRelu { alpha } => format!(" alpha={alpha}"),
-            Op::HardSigmoid { alpha, beta } => format!(" alpha={alpha} beta={beta}"),
+            Op::Activation(Activation::LeakyRelu { alpha }) => format!(" alpha={alpha}"),
+            Op::Activation(Activation::HardSigmoid { alpha, beta }) => {
+                format!(" alpha={alpha} beta={beta}")
+            }
             Op::Clip { min, max } => format!(" min={min:?} max={max:?}"),
             Op::Quant { ty, bipolar, .. } => {
                 format!(" to={ty}{}", if *bipolar { " bipolar" } else { "" })

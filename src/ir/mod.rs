@@ -1,6 +1,7 @@
 //! The intermediate representation every frontend produces and every backend reads: a graph of
 //! typed layers with shapes, constant tensors and fixed-point types.
 
+pub mod activation;
 pub mod dump;
 pub mod fixed;
 pub mod graph;
@@ -9,6 +10,7 @@ pub mod recurrent;
 pub mod tensor;
 pub mod verify;
 
+pub use activation::Activation;
 pub use dump::dump;
 pub use fixed::{Exact, FixedType, Overflow, Quant};
 pub use graph::{Hardware, Model, Node, Precision, Strategy};

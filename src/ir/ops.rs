@@ -11,49 +11,18 @@ pub enum Op {
     /// The model input.
     Input,
     /// y[j] = b[j] + sum_i x[i] * w[i][j]; `weights` is [n_in, n_out], `bias` [n_out].
-    Dense {
-        weights: Tensor,
-        bias: Tensor,
-    },
+    Dense { weights: Tensor, bias: Tensor },
     /// y = x * scale + shift per channel (last axis): BatchNormalization after folding, or an Add
     /// / Mul by constants.
-    ScaleShift {
-        scale: Tensor,
-        shift: Tensor,
-    },
-    Relu,
-    LeakyRelu {
-        alpha: f64,
-    },
-    Sigmoid,
-    Tanh,
-    /// x > 0 ? x : alpha (exp(x) - 1)
-    Elu {
-        alpha: f64,
-    },
-    /// gamma (x > 0 ? x : alpha (exp(x) - 1))
-    Selu {
-        alpha: f64,
-        gamma: f64,
-    },
-    /// x / (1 + |x|)
-    Softsign,
-    /// ln(1 + exp(x))
-    Softplus,
-    /// x > 0 ? x : slope[c] x, per channel (last axis) or one slope.
-    PRelu {
-        slope: Tensor,
-    },
+    ScaleShift { scale: Tensor, shift: Tensor },
+    /// An activation function applied to every value (the same family as recurrent gates').
+    Activation(super::activation::Activation),
+    /// x > 0 ? x : slope[c] x, per channel (last axis) or one slope. `prelu` as its kind;
+    /// `p_relu` (serde's spelling of the name) is read too.
+    #[serde(rename = "prelu", alias = "p_relu")]
+    PRelu { slope: Tensor },
     /// y[i] = x[index[i]], or `fill` where index[i] < 0: Pad and nearest Resize, wiring only.
-    Gather {
-        index: Vec<i64>,
-        fill: f64,
-    },
-    /// max(0, min(1, alpha * x + beta))
-    HardSigmoid {
-        alpha: f64,
-        beta: f64,
-    },
+    Gather { index: Vec<i64>, fill: f64 },
     /// A quantizer from the model (QONNX Quant / BipolarQuant / Trunc, QuantizeLinear +
     /// DequantizeLinear): rounds and saturates into `ty` with `ty`'s own modes, exactly as the
     /// source model computes; `bipolar`: -lsb or +lsb of `ty` by the sign (x >= 0 is +).
@@ -104,15 +73,11 @@ pub enum Op {
     /// LSTM, GRU or RNN over a sequence [seq, input] (see ir::recurrent).
     Recurrent(Box<super::recurrent::Recurrent>),
     /// Joins two inputs along an axis (IR axis of the channels-last data).
-    Concat {
-        axis: usize,
-    },
+    Concat { axis: usize },
     /// Same data, new shape (the node's shape).
     Reshape,
     /// Output axis k is input axis perm[k].
-    Transpose {
-        perm: Vec<usize>,
-    },
+    Transpose { perm: Vec<usize> },
 }
 
 /// Roundings of a quantizer beyond ap_fixed's modes.
@@ -255,17 +220,9 @@ impl Op {
             Op::Input => "input",
             Op::Dense { .. } => "dense",
             Op::ScaleShift { .. } => "scale_shift",
-            Op::Relu => "relu",
-            Op::LeakyRelu { .. } => "leaky_relu",
-            Op::Sigmoid => "sigmoid",
-            Op::Tanh => "tanh",
-            Op::Elu { .. } => "elu",
-            Op::Selu { .. } => "selu",
-            Op::Softsign => "softsign",
-            Op::Softplus => "softplus",
+            Op::Activation(a) => a.name(),
             Op::PRelu { .. } => "prelu",
             Op::Gather { .. } => "gather",
-            Op::HardSigmoid { .. } => "hard_sigmoid",
             Op::Clip { .. } => "clip",
             Op::Quant { .. } => "quant",
             Op::Softmax => "softmax",
@@ -314,16 +271,11 @@ impl Op {
 
     /// Ops whose kernel reads a lookup table.
     pub fn uses_table(&self) -> bool {
-        matches!(
-            self,
-            Op::Sigmoid
-                | Op::Tanh
-                | Op::Softmax
-                | Op::Elu { .. }
-                | Op::Selu { .. }
-                | Op::Softsign
-                | Op::Softplus
-        )
+        match self {
+            Op::Softmax => true,
+            Op::Activation(a) => matches!(a.form(), super::activation::Form::Table(_)),
+            _ => false,
+        }
     }
 
     /// Ops with a reuse factor (multiplications that can be folded onto fewer multipliers).

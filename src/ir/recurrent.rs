@@ -6,6 +6,7 @@
 //! hidden], B [dirs, 2*gates*hidden] (input biases then recurrent biases), gate order iofc for
 //! LSTM, zrh for GRU.
 
+pub use super::activation::Activation;
 use super::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -55,59 +56,6 @@ impl Direction {
             2
         } else {
             1
-        }
-    }
-}
-
-/// The activation functions the ONNX recurrent operators accept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "fn", rename_all = "snake_case")]
-pub enum Activation {
-    Sigmoid,
-    Tanh,
-    Relu,
-    HardSigmoid { alpha: f64, beta: f64 },
-    LeakyRelu { alpha: f64 },
-    ThresholdedRelu { alpha: f64 },
-    ScaledTanh { alpha: f64, beta: f64 },
-    Affine { alpha: f64, beta: f64 },
-    Elu { alpha: f64 },
-    Softsign,
-    Softplus,
-}
-
-impl Activation {
-    pub fn apply(&self, x: f64) -> f64 {
-        match *self {
-            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-            Activation::Tanh => x.tanh(),
-            Activation::Relu => x.max(0.0),
-            Activation::HardSigmoid { alpha, beta } => (alpha * x + beta).clamp(0.0, 1.0),
-            Activation::LeakyRelu { alpha } => {
-                if x >= 0.0 {
-                    x
-                } else {
-                    alpha * x
-                }
-            }
-            Activation::ThresholdedRelu { alpha } => {
-                if x > alpha {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Activation::ScaledTanh { alpha, beta } => alpha * (beta * x).tanh(),
-            Activation::Affine { alpha, beta } => alpha * x + beta,
-            Activation::Elu { alpha } => {
-                if x >= 0.0 {
-                    x
-                } else {
-                    alpha * x.exp_m1()
-                }
-            }
-            Activation::Softsign => x / (1.0 + x.abs()),
-            Activation::Softplus => x.exp().ln_1p(),
         }
     }
 }

@@ -60,14 +60,7 @@ pub enum Kernel {
         scale: Consts,
         shift: Consts,
     },
-    Relu,
-    LeakyRelu {
-        alpha: Consts,
-    },
-    HardSigmoid {
-        alpha: Consts,
-        beta: Consts,
-    },
+    Activation(activation::ActPlan),
     Clip {
         min: Option<Consts>,
         max: Option<Consts>,
@@ -78,7 +71,6 @@ pub enum Kernel {
         round: Option<crate::ir::ops::QuantRound>,
         codes: Option<(i64, i64)>,
     },
-    Table(activation::TablePlan),
     Softmax(softmax::SoftmaxPlan),
     Add,
     Sub,
@@ -143,14 +135,9 @@ pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             scale: Consts::quantize(p.weight, scale.data.iter().copied())?,
             shift: Consts::quantize(p.bias, shift.data.iter().copied())?,
         },
-        Op::Relu => Kernel::Relu,
-        Op::LeakyRelu { alpha } => Kernel::LeakyRelu {
-            alpha: param(*alpha)?,
-        },
-        Op::HardSigmoid { alpha, beta } => Kernel::HardSigmoid {
-            alpha: param(*alpha)?,
-            beta: param(*beta)?,
-        },
+        Op::Activation(a) => {
+            Kernel::Activation(activation::plan(a, input_types[0], p, &mut param)?)
+        }
         Op::Quant {
             bipolar,
             round,
@@ -171,9 +158,6 @@ pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             min: min.map(param).transpose()?,
             max: max.map(param).transpose()?,
         },
-        Op::Sigmoid | Op::Tanh | Op::Elu { .. } | Op::Selu { .. } | Op::Softsign | Op::Softplus => {
-            Kernel::Table(activation::table_plan(&node.op, input_types[0], p)?)
-        }
         Op::Softmax => Kernel::Softmax(softmax::plan(
             input_types[0],
             *node.shape.last().unwrap(),

@@ -9,63 +9,11 @@
 //! rounded to the state type first.
 
 use super::Consts;
-use super::activation::{TableMode, TablePlan};
+use super::activation::ActPlan;
 use super::dense::DensePlan;
 use crate::error::Result;
-use crate::ir::recurrent::{Activation, Cell, Recurrent};
-use crate::ir::{FixedType, Hardware, Op, Precision, Tensor};
-
-/// A gate activation in fixed point.
-#[derive(Debug, Clone, PartialEq)]
-pub enum GateAct {
-    /// Through a table; elu (PositivePass) and softplus (AbovePass) pass the value where the
-    /// table's mode says.
-    Table(TablePlan),
-    Relu,
-    HardSigmoid {
-        alpha: Consts,
-        beta: Consts,
-    },
-    /// x > 0 ? x : alpha x
-    LeakyRelu {
-        alpha: Consts,
-    },
-    /// x > alpha ? x : 0
-    ThresholdedRelu {
-        alpha: Consts,
-    },
-    /// alpha x + beta
-    Affine {
-        alpha: Consts,
-        beta: Consts,
-    },
-}
-
-impl GateAct {
-    /// The kind number of hls_lib's gate_act.
-    pub fn kind(&self) -> i128 {
-        match self {
-            GateAct::Table(t) => match t.mode {
-                TableMode::PositivePass => 6,
-                TableMode::AbovePass => 7,
-                _ => 0,
-            },
-            GateAct::Relu => 1,
-            GateAct::HardSigmoid { .. } => 2,
-            GateAct::LeakyRelu { .. } => 3,
-            GateAct::ThresholdedRelu { .. } => 4,
-            GateAct::Affine { .. } => 5,
-        }
-    }
-    /// Whether values may leave the table's range (the gate type must hold the state's).
-    fn unbounded(&self) -> bool {
-        match self {
-            GateAct::Table(t) => t.mode != TableMode::Table,
-            GateAct::HardSigmoid { .. } => false,
-            _ => true,
-        }
-    }
-}
+use crate::ir::recurrent::{Cell, Recurrent};
+use crate::ir::{FixedType, Hardware, Precision, Tensor};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecurrentPlan {
@@ -88,56 +36,11 @@ pub struct RecurrentPlan {
     pub state: FixedType,
     pub gate_type: FixedType,
     /// f, g, h per direction (as many as the cell uses).
-    pub acts: Vec<GateAct>,
+    pub acts: Vec<ActPlan>,
     pub h0: Consts,
     pub c0: Consts,
     /// Every time step unrolled (`Hardware::unroll_steps`), not the step loop pipelined.
     pub unrolled: bool,
-}
-
-fn gate_act(
-    a: &Activation,
-    accum: FixedType,
-    p: &Precision,
-    param_ty: FixedType,
-) -> Result<GateAct> {
-    let param = |v: f64| Consts::quantize(param_ty, [v]);
-    let table = |op: Op| super::activation::table_plan(&op, accum, p).map(GateAct::Table);
-    Ok(match *a {
-        Activation::Sigmoid => table(Op::Sigmoid)?,
-        Activation::Tanh => table(Op::Tanh)?,
-        Activation::Softsign => table(Op::Softsign)?,
-        Activation::Softplus => table(Op::Softplus)?,
-        Activation::Elu { alpha } => table(Op::Elu { alpha })?,
-        Activation::ScaledTanh { alpha, beta } => {
-            // tanh(beta x) is flat beyond |beta x| = 8, as the tanh table's range assumes.
-            let range_log2 = (8.0 / beta.abs().max(1e-9)).log2().ceil().clamp(0.0, 16.0) as i32;
-            GateAct::Table(super::activation::function_table(
-                "scaled_tanh",
-                range_log2,
-                TableMode::Table,
-                1.0,
-                move |x| alpha * (beta * x).tanh(),
-                accum,
-                p,
-            )?)
-        }
-        Activation::Relu => GateAct::Relu,
-        Activation::HardSigmoid { alpha, beta } => GateAct::HardSigmoid {
-            alpha: param(alpha)?,
-            beta: param(beta)?,
-        },
-        Activation::LeakyRelu { alpha } => GateAct::LeakyRelu {
-            alpha: param(alpha)?,
-        },
-        Activation::ThresholdedRelu { alpha } => GateAct::ThresholdedRelu {
-            alpha: param(alpha)?,
-        },
-        Activation::Affine { alpha, beta } => GateAct::Affine {
-            alpha: param(alpha)?,
-            beta: param(beta)?,
-        },
-    })
 }
 
 /// Rows `rows` of one direction's [gates*hidden, n] matrix as a dense layer's [n, rows] weights.
@@ -263,19 +166,15 @@ pub fn plan(
     let state = p.state;
     // Gate sums: products of the input or the hidden state (or r*h for GRU) with weights.
     let accum = p.accum;
-    let scalars = rec.activations.iter().flat_map(|a| match *a {
-        Activation::HardSigmoid { alpha, beta } | Activation::Affine { alpha, beta } => {
-            vec![alpha.abs(), beta.abs()]
-        }
-        Activation::LeakyRelu { alpha } | Activation::ThresholdedRelu { alpha } => {
-            vec![alpha.abs()]
-        }
-        _ => vec![],
-    });
-    let max = scalars.chain(rec.clip).fold(1.0f64, f64::max);
+    // One type for every scalar the gates read (hls_lib's recurrent kernel has one param_t).
+    let scalars = rec
+        .activations
+        .iter()
+        .flat_map(super::activation::scalars_read);
+    let max = scalars.map(f64::abs).chain(rec.clip).fold(1.0f64, f64::max);
     let param_ty = super::param_type(max);
     let per_dir = rec.cell.activation_count();
-    let plan_acts = |p: &Precision| -> Result<Vec<GateAct>> {
+    let plan_acts = |p: &Precision| -> Result<Vec<ActPlan>> {
         rec.activations
             .iter()
             .enumerate()
@@ -286,18 +185,13 @@ pub fn plan(
                 } else {
                     accum
                 };
-                gate_act(a, reads, p, param_ty)
+                super::activation::plan(a, reads, p, &mut |v| Consts::quantize(param_ty, [v]))
             })
             .collect()
     };
     let mut acts = plan_acts(p)?;
     // The kernel reads every table as one type: the widest any function needed.
-    let tables = || {
-        acts.iter().filter_map(|a| match a {
-            GateAct::Table(t) => Some(t.table.ty),
-            _ => None,
-        })
-    };
+    let tables = || acts.iter().filter_map(|a| a.table().map(|t| t.table.ty));
     let table_int = tables().map(|t| t.int).max().unwrap_or(p.table.int);
     if tables().any(|t| t.int != table_int) {
         let widened = Precision {
@@ -311,7 +205,7 @@ pub fn plan(
     }
     // Gate values: the table type, with integer bits for whatever an activation can pass on.
     let mut gate_int = table_int.max(p.table.int);
-    if acts.iter().any(GateAct::unbounded) {
+    if acts.iter().any(ActPlan::unbounded) {
         gate_int = gate_int.max(state.int);
     }
     let gate_type = FixedType {

@@ -7,7 +7,7 @@ use crate::config::{LayerConfig, nearest};
 use crate::error::{Error, Result};
 use crate::ir::fixed::MAX_WIDTH;
 use crate::ir::ops::PoolKind;
-use crate::ir::{FixedType, Hardware, Model, Op, Precision, Tensor};
+use crate::ir::{Activation, FixedType, Hardware, Model, Op, Precision, Tensor};
 use crate::kernels::Consts;
 use crate::kernels::conv::valid_parallelization;
 use crate::kernels::dense::common_reuse_factors;
@@ -311,14 +311,14 @@ impl Pass for ApplyConfig {
                 };
                 let exact_result = match &node.op {
                     Op::Dense { .. } | Op::Conv { .. } => Some(p.accum),
-                    Op::Relu
+                    Op::Activation(Activation::Relu)
                     | Op::Pool {
                         kind: PoolKind::Max,
                         ..
                     }
                     | Op::Concat { .. } => ins.first().copied(),
                     // x on one side, alpha * x on the other.
-                    Op::LeakyRelu { alpha } => Some(union(
+                    Op::Activation(Activation::LeakyRelu { alpha }) => Some(union(
                         ins[0],
                         product(ins[0], crate::kernels::param_type(*alpha)),
                     )),

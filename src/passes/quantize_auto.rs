@@ -239,15 +239,8 @@ impl Pass for QuantizeAuto {
                             .collect(),
                     )
                 }
-                Op::Relu => Some(
-                    x(0).iter()
-                        .map(|&(a, b)| (a.max(0.0), b.max(0.0)))
-                        .collect(),
-                ),
-                Op::LeakyRelu { .. }
-                | Op::PRelu { .. }
-                | Op::Clip { .. }
-                | Op::HardSigmoid { .. } => {
+                Op::Activation(a) => x(0).iter().map(|&(lo, hi)| a.interval(lo, hi)).collect(),
+                Op::PRelu { .. } | Op::Clip { .. } => {
                     // Piecewise linear, monotone but for a kink at 0 (a negative slope): the
                     // extremes are at the ends or at 0.
                     Some(
@@ -265,8 +258,7 @@ impl Pass for QuantizeAuto {
                             .collect(),
                     )
                 }
-                Op::Sigmoid | Op::Softmax => Some(vec![(0.0, 1.0); node.size()]),
-                Op::Tanh => Some(vec![(-1.0, 1.0); node.size()]),
+                Op::Softmax => Some(vec![(0.0, 1.0); node.size()]),
                 Op::Add | Op::Sub | Op::Mul => Some(
                     x(0).iter()
                         .zip(x(1))
@@ -338,11 +330,7 @@ impl Pass for QuantizeAuto {
                         })
                         .collect(),
                 ),
-                Op::Elu { .. }
-                | Op::Selu { .. }
-                | Op::Softsign
-                | Op::Softplus
-                | Op::Recurrent(_) => None,
+                Op::Recurrent(_) => None,
                 // The model's own quantizer keeps its type.
                 Op::Quant { .. } => None,
             };

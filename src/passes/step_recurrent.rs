@@ -136,15 +136,7 @@ impl Pass for StepRecurrent {
                 | Op::Softmax
                 | Op::ScaleShift { .. }
                 | Op::PRelu { .. }
-                | Op::Relu
-                | Op::LeakyRelu { .. }
-                | Op::Sigmoid
-                | Op::Tanh
-                | Op::Elu { .. }
-                | Op::Selu { .. }
-                | Op::Softsign
-                | Op::Softplus
-                | Op::HardSigmoid { .. }
+                | Op::Activation(_)
                 | Op::Clip { .. }
                 | Op::Quant { .. }
                     if time_first =>

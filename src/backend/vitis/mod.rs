@@ -149,6 +149,11 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     for (file, src) in templates::HLS_LIB {
         files.insert(format!("{fw}/hls_lib/{file}"), src.as_bytes().to_vec());
     }
+    // Generated, so the C++ kind codes cannot drift from the plans'.
+    files.insert(
+        format!("{fw}/hls_lib/hlsrs_activation_kinds.h"),
+        crate::kernels::activation::kinds_header().into_bytes(),
+    );
     files.insert(format!("tb/{name}_test.cpp"), render(&t, "test.cpp", &cx)?);
     for script in [
         "build_prj.tcl",
@@ -272,7 +277,7 @@ fn manifest(
                     types.insert("weight".into(), json!(scale.ty));
                     types.insert("bias".into(), json!(shift.ty));
                 }
-                Kernel::Table(t) => {
+                Kernel::Activation(crate::kernels::activation::ActPlan::Table(t)) => {
                     types.insert("table".into(), json!(t.table.ty));
                     layer["table_size"] = json!(t.size());
                 }

@@ -259,23 +259,44 @@ impl<'m> Builder<'m> {
                     }),
                 )
             }
-            Kernel::Relu => ("relu", format!("relu, {size} values"), json!({})),
-            Kernel::LeakyRelu { alpha } => {
-                td("alpha", alpha.ty);
-                (
-                    "leaky_relu",
-                    format!("leaky relu, {size} values"),
-                    json!({ "alpha_bits": alpha.raw[0].to_string() }),
-                )
-            }
-            Kernel::HardSigmoid { alpha, beta } => {
-                td("alpha", alpha.ty);
-                td("beta", beta.ty);
-                (
-                    "hard_sigmoid",
-                    format!("hard sigmoid, {size} values"),
-                    json!({ "alpha_bits": alpha.raw[0].to_string(), "beta_bits": beta.raw[0].to_string() }),
-                )
+            Kernel::Activation(a) => {
+                // Only what the kind reads; hlsrs::activation_config has placeholders for the
+                // rest, so one kernel serves every kind.
+                let scalars: Vec<Value> = ["alpha", "beta"]
+                    .into_iter()
+                    .zip(a.scalars())
+                    .filter_map(|(slot, c)| {
+                        let c = c?;
+                        td(slot, c.ty);
+                        Some(json!({ "slot": slot, "bits": c.raw[0].to_string() }))
+                    })
+                    .collect();
+                let kind = a.kind().cpp_name();
+                match a.table() {
+                    Some(t) => {
+                        td("table", t.table.ty);
+                        let var = self.weight(
+                            format!("table{index}"),
+                            &name,
+                            &format!("{} table", t.func),
+                            &t.table,
+                        );
+                        (
+                            "activation",
+                            format!("{} by a {}-entry table, {size} values", t.func, t.size()),
+                            json!({
+                                "kind": kind, "scalars": scalars, "table": var,
+                                "table_size": t.size(), "index_shift": t.index_shift,
+                                "table_bits_t": t.table.ty.c_bits_type(),
+                            }),
+                        )
+                    }
+                    None => (
+                        "activation",
+                        format!("{}, {size} values", node.op.kind().replace('_', " ")),
+                        json!({ "kind": kind, "scalars": scalars, "table": null }),
+                    ),
+                }
             }
             Kernel::Quant {
                 bipolar,
@@ -318,26 +339,6 @@ impl<'m> Builder<'m> {
                         "has_min": min.is_some(), "has_max": max.is_some(),
                         "min_bits": min.as_ref().map_or(0, |c| c.raw[0]).to_string(),
                         "max_bits": max.as_ref().map_or(0, |c| c.raw[0]).to_string(),
-                    }),
-                )
-            }
-            Kernel::Table(t) => {
-                td("table", t.table.ty);
-                td("gamma", t.gamma.ty);
-                let var = self.weight(
-                    format!("table{index}"),
-                    &name,
-                    &format!("{} table", t.func),
-                    &t.table,
-                );
-                (
-                    "table_activation",
-                    format!("{} by a {}-entry table, {size} values", t.func, t.size()),
-                    json!({
-                        "table_size": t.size(), "index_shift": t.index_shift,
-                        "table_bits_t": t.table.ty.c_bits_type(), "table": var,
-                        "mode": t.mode as u8, "range": 1i64 << t.range_log2,
-                        "gamma_bits": t.gamma.raw[0].to_string(),
                     }),
                 )
             }

@@ -26,7 +26,6 @@ impl Builder<'_> {
         rp: &crate::kernels::recurrent::RecurrentPlan,
         td: &mut dyn FnMut(&str, FixedType),
     ) -> (&'static str, String, Value) {
-        use crate::kernels::recurrent::GateAct;
         let rec = &rp.rec;
         let (w_ty, b_ty) = (rp.wx[0].weights.ty, rp.wx[0].bias.ty);
         td("weight", w_ty);
@@ -38,25 +37,13 @@ impl Builder<'_> {
         let table_ty = rp
             .acts
             .iter()
-            .find_map(|a| {
-                if let GateAct::Table(t) = a {
-                    Some(t.table.ty)
-                } else {
-                    None
-                }
-            })
+            .find_map(|a| a.table().map(|t| t.table.ty))
             .unwrap_or(rp.gate_type);
         td("table", table_ty);
         let size = rp
             .acts
             .iter()
-            .find_map(|a| {
-                if let GateAct::Table(t) = a {
-                    Some(t.size())
-                } else {
-                    None
-                }
-            })
+            .find_map(|a| a.table().map(|t| t.size()))
             .unwrap_or(16);
         // One array per product, directions one after the other (the kernel's offsets).
         let mut product = |tag: &str, what: &str, plans: &[DensePlan]| {
@@ -116,24 +103,18 @@ impl Builder<'_> {
         let mut tables = Vec::new();
         let (mut kinds, mut shifts, mut alphas, mut betas) = (vec![], vec![], vec![], vec![]);
         for a in &rp.acts {
-            kinds.push(a.kind());
-            let (shift, alpha, beta) = match a {
-                GateAct::Table(t) => {
+            kinds.push(a.kind() as i128);
+            match a.table() {
+                Some(t) => {
                     tables.extend_from_slice(&t.table.raw);
-                    (t.index_shift as i128, 0, 0)
+                    shifts.push(t.index_shift as i128);
                 }
-                GateAct::Relu => (0, 0, 0),
-                GateAct::LeakyRelu { alpha } | GateAct::ThresholdedRelu { alpha } => {
-                    (0, alpha.raw[0], 0)
+                None => {
+                    tables.extend(std::iter::repeat_n(0, size));
+                    shifts.push(0);
                 }
-                GateAct::HardSigmoid { alpha, beta } | GateAct::Affine { alpha, beta } => {
-                    (0, alpha.raw[0], beta.raw[0])
-                }
-            };
-            if !matches!(a, GateAct::Table(_)) {
-                tables.extend(std::iter::repeat_n(0, size));
             }
-            shifts.push(shift);
+            let [alpha, beta] = a.scalars().map(|c| c.map_or(0, |c| c.raw[0]));
             alphas.push(alpha);
             betas.push(beta);
         }

@@ -2,6 +2,7 @@
 //! Selu, Softsign, Softplus, Softmax, Clip, BatchNormalization.
 
 use super::super::*;
+use crate::ir::Activation;
 
 impl Converter<'_> {
     /// data (op) constant, as y = x * scale + shift per channel. `const_first`: the constant is
@@ -59,28 +60,29 @@ impl Converter<'_> {
 
     pub(in crate::frontend::onnx) fn simple(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let (x, layout) = self.data_any(node, 0)?;
-        let op = match node.op_type.as_str() {
-            "Relu" => Op::Relu,
-            "Sigmoid" => Op::Sigmoid,
-            "Tanh" => Op::Tanh,
-            "LeakyRelu" => Op::LeakyRelu {
+        let f = match node.op_type.as_str() {
+            "Relu" => Activation::Relu,
+            "Sigmoid" => Activation::Sigmoid,
+            "Tanh" => Activation::Tanh,
+            "LeakyRelu" => Activation::LeakyRelu {
                 alpha: attr_f(node, "alpha", 0.01),
             },
-            "HardSigmoid" => Op::HardSigmoid {
+            "HardSigmoid" => Activation::HardSigmoid {
                 alpha: attr_f(node, "alpha", 0.2),
                 beta: attr_f(node, "beta", 0.5),
             },
-            "Elu" => Op::Elu {
+            "Elu" => Activation::Elu {
                 alpha: attr_f(node, "alpha", 1.0),
             },
-            "Selu" => Op::Selu {
+            "Selu" => Activation::Selu {
                 alpha: attr_f(node, "alpha", 1.673_263_192_176_818_8),
                 gamma: attr_f(node, "gamma", 1.050_701_022_148_132_3),
             },
-            "Softsign" => Op::Softsign,
-            "Softplus" => Op::Softplus,
+            "Softsign" => Activation::Softsign,
+            "Softplus" => Activation::Softplus,
             other => return Err(Error::internal(format!("no simple converter for {other}"))),
         };
+        let op = Op::Activation(f);
         let s = self.shape(x);
         self.add_node_in(node, name, op, s, &[x], layout);
         Ok(())
