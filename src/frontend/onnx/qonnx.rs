@@ -8,6 +8,7 @@
 //! of 0; roundings and ranges ap_fixed's modes lack (CEIL, UP, unsigned narrow) the quantizer
 //! applies to the codes itself. Anything else is refused with the reason, not approximated.
 
+use super::ops::{Domain, Registration};
 use super::{Converter, Value, attr, attr_i};
 use crate::error::{Error, Result};
 use crate::ir::fixed::{Overflow, Quant};
@@ -464,3 +465,18 @@ impl Converter<'_> {
         }
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "QuantizeLinear", |c, n, name| {
+        c.quantize_linear(n, name)
+    }),
+    (Domain::Onnx, "DequantizeLinear", |c, n, _| {
+        c.dequantize_linear(n)
+    }),
+    (Domain::QonnxQuant, "Quant", |c, n, name| c.quant(n, name)),
+    (Domain::QonnxQuant, "BipolarQuant", |c, n, name| {
+        c.bipolar_quant(n, name)
+    }),
+    (Domain::QonnxQuant, "Trunc", |c, n, name| c.trunc(n, name)),
+];

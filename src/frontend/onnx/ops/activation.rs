@@ -2,6 +2,7 @@
 //! Selu, Softsign, Softplus, Softmax, Clip, BatchNormalization.
 
 use super::super::*;
+use super::{Domain, Registration};
 use crate::ir::Activation;
 
 impl Converter<'_> {
@@ -193,3 +194,22 @@ impl Converter<'_> {
         Ok(())
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "Elu", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "Selu", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "Softsign", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "Softplus", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "PRelu", |c, n, name| c.prelu(n, name)),
+    (Domain::Onnx, "Relu", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "Sigmoid", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "Tanh", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "LeakyRelu", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "HardSigmoid", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "Softmax", |c, n, name| c.softmax(n, name)),
+    (Domain::Onnx, "Clip", |c, n, name| c.clip(n, name)),
+    (Domain::Onnx, "BatchNormalization", |c, n, name| {
+        c.batchnorm(n, name)
+    }),
+];

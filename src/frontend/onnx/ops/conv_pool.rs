@@ -1,6 +1,7 @@
 //! Conv, MaxPool, AveragePool and their global forms.
 
 use super::super::*;
+use super::{Domain, Registration};
 
 impl Converter<'_> {
     /// The geometry of Conv / MaxPool / AveragePool for spatial input sizes `input`.
@@ -270,3 +271,15 @@ impl Converter<'_> {
         Ok(())
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "Conv", |c, n, name| c.conv(n, name)),
+    (Domain::Onnx, "MaxPool", |c, n, name| c.pool(n, name)),
+    (Domain::Onnx, "AveragePool", |c, n, name| c.pool(n, name)),
+    (Domain::Onnx, "GlobalMaxPool", |c, n, name| c.pool(n, name)),
+    (Domain::Onnx, "GlobalAveragePool", |c, n, name| {
+        c.pool(n, name)
+    }),
+    (Domain::ChannelsLast, "Conv", |c, n, name| c.conv(n, name)),
+];

@@ -1,6 +1,7 @@
 //! Elementwise arithmetic (Add, Sub, Mul, Div, with a constant or between branches) and PRelu.
 
 use super::super::*;
+use super::{Domain, Registration};
 
 impl Converter<'_> {
     /// Add, Sub, Mul, Div: between two branches, or with a constant (a scale_shift layer).
@@ -111,3 +112,11 @@ impl Converter<'_> {
         Ok(())
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "Add", |c, n, name| c.arith(n, name)),
+    (Domain::Onnx, "Sub", |c, n, name| c.arith(n, name)),
+    (Domain::Onnx, "Mul", |c, n, name| c.arith(n, name)),
+    (Domain::Onnx, "Div", |c, n, name| c.arith(n, name)),
+];

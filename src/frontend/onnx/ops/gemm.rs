@@ -1,6 +1,7 @@
 //! Gemm and MatMul: dense layers, their weights and biases.
 
 use super::super::*;
+use super::{Domain, Registration};
 
 impl Converter<'_> {
     pub(in crate::frontend::onnx) fn gemm(&mut self, node: &NodeProto, name: &str) -> Result<()> {
@@ -102,3 +103,9 @@ impl Converter<'_> {
         Ok(())
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "Gemm", |c, n, name| c.gemm(n, name)),
+    (Domain::Onnx, "MatMul", |c, n, name| c.matmul(n, name)),
+];

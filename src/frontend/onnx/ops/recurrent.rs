@@ -1,6 +1,7 @@
 //! LSTM, GRU and RNN.
 
 use super::super::*;
+use super::{Domain, Registration};
 
 impl Converter<'_> {
     pub(in crate::frontend::onnx) fn recurrent(
@@ -247,3 +248,10 @@ impl Converter<'_> {
         Ok(())
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "LSTM", |c, n, name| c.recurrent(n, name)),
+    (Domain::Onnx, "GRU", |c, n, name| c.recurrent(n, name)),
+    (Domain::Onnx, "RNN", |c, n, name| c.recurrent(n, name)),
+];

@@ -1,6 +1,7 @@
 //! Data movement by index tables: Pad and Resize / Upsample.
 
 use super::super::*;
+use super::{Domain, Registration};
 
 impl Converter<'_> {
     /// A gather in the value's own layout: `source(onnx output coordinate)` gives the ONNX input
@@ -251,3 +252,10 @@ impl Converter<'_> {
         })
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "Pad", |c, n, name| c.pad(n, name)),
+    (Domain::Onnx, "Resize", |c, n, name| c.resize(n, name)),
+    (Domain::Onnx, "Upsample", |c, n, name| c.resize(n, name)),
+];

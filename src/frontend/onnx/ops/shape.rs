@@ -2,6 +2,7 @@
 //! Identity, and the shape arithmetic exporters write (Shape, Cast, Expand, Constant).
 
 use super::super::*;
+use super::{Domain, Registration};
 
 impl Converter<'_> {
     pub(in crate::frontend::onnx) fn concat(&mut self, node: &NodeProto, name: &str) -> Result<()> {
@@ -614,3 +615,21 @@ impl Converter<'_> {
         Ok(())
     }
 }
+
+/// This family's ops in the registry (`ops::OPS`).
+pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
+    (Domain::Onnx, "Concat", |c, n, name| c.concat(n, name)),
+    (Domain::Onnx, "Gather", |c, n, name| c.gather(n, name)),
+    (Domain::Onnx, "Slice", |c, n, name| c.slice(n, name)),
+    (Domain::Onnx, "Flatten", |c, n, name| c.flatten(n, name)),
+    (Domain::Onnx, "Reshape", |c, n, name| c.reshape(n, name)),
+    (Domain::Onnx, "Squeeze", |c, n, name| c.squeeze(n, name)),
+    (Domain::Onnx, "Unsqueeze", |c, n, name| c.unsqueeze(n, name)),
+    (Domain::Onnx, "Transpose", |c, n, name| c.transpose(n, name)),
+    (Domain::Onnx, "Identity", |c, n, _| c.identity(n)),
+    (Domain::Onnx, "Dropout", |c, n, _| c.identity(n)),
+    (Domain::Onnx, "Constant", |c, n, _| c.constant_node(n)),
+    (Domain::Onnx, "Shape", |c, n, _| c.shape_of(n)),
+    (Domain::Onnx, "Cast", |c, n, _| c.cast(n)),
+    (Domain::Onnx, "Expand", |c, n, _| c.expand(n)),
+];
