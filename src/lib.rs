@@ -24,6 +24,7 @@ pub mod parts;
 pub mod passes;
 pub mod quantize_search;
 pub mod report;
+pub mod stream;
 
 pub use config::Config;
 pub use error::{Error, Result};
@@ -44,7 +45,7 @@ pub struct Prepared {
 /// after (for `--dump-after`).
 pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> Result<Prepared> {
     let name = match &config.name {
-        Some(n) => backend::c_identifier(n),
+        Some(n) => ir::names::c_identifier(n),
         None => frontend::default_name(model_path),
     };
     let part = parts::resolve(&config.part)?;

@@ -2,7 +2,8 @@
 //! model's meaning in f64; `fixed` gives the bits the C++ computes.
 
 pub mod fixed;
-pub mod float;
+/// The f64 meaning lives with the IR (`ir::eval`): passes evaluate the model too.
+pub use crate::ir::eval as float;
 
 pub use fixed::Emulator;
 

@@ -2,13 +2,13 @@
 //! process, and the storage it and its FIFOs need.
 
 use super::*;
-pub(super) use crate::backend::vitis::stream::pixels;
+pub(super) use crate::stream::pixels;
 
 /// How many values a layer's hardware computes at once: all of them with io_parallel; with
 /// io_stream, one pixel's channels in a per-pixel or window process, all of them in a
 /// whole-tensor one.
 pub(super) fn lanes(model: &Model, p: &LayerPlan, io: IoType) -> usize {
-    use crate::backend::vitis::stream::{Pattern, pattern};
+    use crate::stream::{Pattern, pattern};
     let channels = model.node(p.node).shape.last().copied().unwrap_or(1);
     match io {
         // A window layer computes `parallel` positions at once (hlsrs_conv.h's window_layer).
@@ -37,7 +37,7 @@ pub(super) fn stream_process(
     first_in: u64,
     last_in: u64,
 ) -> (u64, u64, u64) {
-    use crate::backend::vitis::stream::{Pattern, pattern};
+    use crate::stream::{Pattern, pattern};
     let ii = ii.max(1);
     let pattern = pattern(model, n);
     // A process holds its pixel in a register for at least a cycle, however little it computes.
@@ -121,7 +121,7 @@ pub(super) fn stream_process(
 /// window's line buffer of the rows it spans (registers, LUT RAM or block RAM by size, as
 /// `memory`).
 pub(super) fn process_storage(model: &Model, p: &LayerPlan, kernel_latency: u64) -> Cost {
-    use crate::backend::vitis::stream::{Pattern, pattern};
+    use crate::stream::{Pattern, pattern};
     let node = model.node(p.node);
     let src = model.inputs(p.node)[0];
     let out_c = node.shape.last().copied().unwrap_or(1);
@@ -203,7 +203,7 @@ pub(super) fn fifo_cost(model: &Model, plans: &[LayerPlan]) -> Result<Cost> {
     let index_of: HashMap<NodeIndex, usize> =
         plans.iter().enumerate().map(|(i, p)| (p.node, i)).collect();
     let result: HashMap<NodeIndex, FixedType> = plans.iter().map(|p| (p.node, p.result)).collect();
-    let wiring = crate::backend::vitis::stream::wire(model, &index_of)?;
+    let wiring = crate::stream::wire(model, &index_of)?;
     let mut c = Cost::default();
     for s in &wiring.streams {
         let channels = model.node(s.node).shape.last().copied().unwrap_or(1);

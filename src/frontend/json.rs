@@ -343,7 +343,7 @@ pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<
                 if let Some(shape) = t.get("shape").cloned().filter(|_| t.get("data").is_some()) {
                     let file = format!(
                         "{stem}.{}.{key}.npy",
-                        crate::backend::c_identifier(&node.name)
+                        crate::ir::names::c_identifier(&node.name)
                     );
                     let data: Vec<f64> = serde_json::from_value(t["data"].clone())
                         .map_err(|e| Error::internal(e.to_string()))?;

@@ -27,5 +27,5 @@ pub fn load(path: &Path, name: &str) -> Result<Model> {
 /// The model file's stem made into a C identifier (the default design name).
 pub fn default_name(path: &Path) -> String {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
-    crate::backend::c_identifier(stem)
+    crate::ir::names::c_identifier(stem)
 }

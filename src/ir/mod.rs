@@ -3,9 +3,12 @@
 
 pub mod activation;
 pub mod dump;
+pub mod eval;
 pub mod fixed;
 pub mod graph;
+pub mod names;
 pub mod ops;
+pub mod ports;
 pub mod recurrent;
 pub mod tensor;
 pub mod verify;

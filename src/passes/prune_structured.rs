@@ -13,8 +13,8 @@
 
 use super::{Pass, PassContext};
 use crate::config::Units;
-use crate::emulate::float::{is_per_value, per_value};
 use crate::error::Result;
+use crate::ir::eval::{is_per_value, per_value};
 use crate::ir::ops::PoolKind;
 use crate::ir::{Model, Op, Tensor};
 use petgraph::stable_graph::NodeIndex;

@@ -128,7 +128,7 @@ impl Pass for QuantizeAuto {
                     .map_err(|e| e.in_file(path))?;
                 let rows: Vec<Vec<f64>> = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
                 let ranges =
-                    crate::emulate::float::value_ranges(model, rows.iter().map(|r| r.as_slice()));
+                    crate::ir::eval::value_ranges(model, rows.iter().map(|r| r.as_slice()));
                 Some((rows, ranges))
             }
             None => None,
@@ -247,8 +247,7 @@ impl Pass for QuantizeAuto {
                         x(0).iter()
                             .enumerate()
                             .map(|(i, &(a, b))| {
-                                let f =
-                                    |v| crate::emulate::float::per_value(&node.op, v, i).unwrap();
+                                let f = |v| crate::ir::eval::per_value(&node.op, v, i).unwrap();
                                 let mut y = hull((f(a), f(a)), (f(b), f(b)));
                                 if a < 0.0 && 0.0 < b {
                                     y = hull(y, (f(0.0), f(0.0)));

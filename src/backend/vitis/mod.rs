@@ -3,8 +3,7 @@
 
 pub mod build;
 mod context;
-pub(crate) mod ports;
-pub(crate) mod stream;
+
 mod templates;
 
 use crate::config::Config;
@@ -73,7 +72,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
         .max()
         .unwrap_or(1);
     let emu = Emulator::with_plans(model, &plans);
-    let ports = ports::Ports::of(model);
+    let ports = crate::ir::ports::Ports::of(model);
     let shape_px = |n: petgraph::stable_graph::NodeIndex| {
         let s = &model.node(n).shape;
         (
@@ -113,7 +112,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     cx.insert("weights", &builder.weights);
     if stream {
         let index_of = plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
-        let mut wiring = stream::wire(model, &index_of)?;
+        let mut wiring = crate::stream::wire(model, &index_of)?;
         for pr in &mut wiring.processes {
             if pr.kind == "layer" {
                 let l = builder

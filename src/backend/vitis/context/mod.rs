@@ -104,7 +104,7 @@ pub struct Builder<'m> {
     pub layers: Vec<LayerCtx>,
     pub weights: Vec<WeightCtx>,
     var_of: HashMap<petgraph::stable_graph::NodeIndex, (String, String)>,
-    ports: super::ports::Ports,
+    ports: crate::ir::ports::Ports,
 }
 
 impl<'m> Builder<'m> {
@@ -115,7 +115,7 @@ impl<'m> Builder<'m> {
             layers: Vec::new(),
             weights: Vec::new(),
             var_of: HashMap::new(),
-            ports: super::ports::Ports::of(model),
+            ports: crate::ir::ports::Ports::of(model),
         }
     }
 

@@ -82,7 +82,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
             .at_node(&node.name));
         }
     }
-    let ports = super::ports::Ports::of(model);
+    let ports = crate::ir::ports::Ports::of(model);
     let var = |n: NodeIndex| -> String {
         if n == model.input {
             ports.input.clone()

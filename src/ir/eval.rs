@@ -1,5 +1,6 @@
-//! Reference semantics in f64: what the source model computes, before any quantization. Checked
-//! against ONNX Runtime's golden outputs.
+//! The IR's meaning in f64: what the source model computes, before any quantization (checked
+//! against ONNX Runtime's golden outputs). Passes evaluate with it too (value ranges, per-value
+//! folding); `emulate::float` is this module.
 
 use crate::ir::ops::{PoolKind, concat_sources};
 use crate::ir::recurrent::State;
