@@ -238,7 +238,17 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
                 ends_at,
             }
         }
-        _ => Pattern::PerPixel(px(&node.shape)),
+        Op::Input
+        | Op::ScaleShift { .. }
+        | Op::Activation(_)
+        | Op::PRelu { .. }
+        | Op::Quant { .. }
+        | Op::Clip { .. }
+        | Op::Softmax
+        | Op::Add
+        | Op::Sub
+        | Op::Mul
+        | Op::Concat { .. } => Pattern::PerPixel(px(&node.shape)),
     }
 }
 

@@ -306,7 +306,17 @@ fn convert_layer(
             s[*axis] += other[*axis];
             Some(s)
         }
-        _ => Some(in_shape.clone()),
+        // Per-value and elementwise layers keep their input's shape.
+        Op::ScaleShift { .. }
+        | Op::Activation(_)
+        | Op::PRelu { .. }
+        | Op::Quant { .. }
+        | Op::Clip { .. }
+        | Op::Softmax
+        | Op::Add
+        | Op::Sub
+        | Op::Mul => Some(in_shape.clone()),
+        Op::Input => unreachable!("refused above: an input layer"),
     };
     let shape = match (shape, inferred) {
         (Some(s), Some(i)) if s != i => {

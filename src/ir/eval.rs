@@ -189,10 +189,14 @@ fn values_of_call(
                     .map(|i| ins[0][i])
                     .collect()
             }
-            op => ins[0]
+            op @ (Op::ScaleShift { .. }
+            | Op::Activation(_)
+            | Op::PRelu { .. }
+            | Op::Clip { .. }
+            | Op::Quant { .. }) => ins[0]
                 .iter()
                 .enumerate()
-                .map(|(i, &x)| per_value(op, x, i).expect("every other op is per-value"))
+                .map(|(i, &x)| per_value(op, x, i).expect("a per-value op"))
                 .collect(),
         };
         vals.insert(n, out);
@@ -253,6 +257,18 @@ pub fn per_value(op: &Op, x: f64, i: usize) -> Option<f64> {
             };
             ty.to_f64(code)
         }
-        _ => return None,
+        Op::Input
+        | Op::Dense { .. }
+        | Op::Gather { .. }
+        | Op::Softmax
+        | Op::Add
+        | Op::Sub
+        | Op::Mul
+        | Op::Conv { .. }
+        | Op::Pool { .. }
+        | Op::Recurrent(_)
+        | Op::Concat { .. }
+        | Op::Reshape
+        | Op::Transpose { .. } => return None,
     })
 }

@@ -251,7 +251,19 @@ impl Op {
         match self {
             Op::Input => 0,
             Op::Add | Op::Sub | Op::Mul | Op::Concat { .. } => 2,
-            _ => 1,
+            Op::Dense { .. }
+            | Op::ScaleShift { .. }
+            | Op::Activation(_)
+            | Op::PRelu { .. }
+            | Op::Gather { .. }
+            | Op::Quant { .. }
+            | Op::Clip { .. }
+            | Op::Softmax
+            | Op::Conv { .. }
+            | Op::Pool { .. }
+            | Op::Recurrent(_)
+            | Op::Reshape
+            | Op::Transpose { .. } => 1,
         }
     }
 
@@ -274,7 +286,22 @@ impl Op {
         match self {
             Op::Softmax => true,
             Op::Activation(a) => matches!(a.form(), super::activation::Form::Table(_)),
-            _ => false,
+            Op::Input
+            | Op::Dense { .. }
+            | Op::ScaleShift { .. }
+            | Op::PRelu { .. }
+            | Op::Gather { .. }
+            | Op::Quant { .. }
+            | Op::Clip { .. }
+            | Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Conv { .. }
+            | Op::Pool { .. }
+            | Op::Recurrent(_)
+            | Op::Concat { .. }
+            | Op::Reshape
+            | Op::Transpose { .. } => false,
         }
     }
 
@@ -303,7 +330,22 @@ impl Op {
                     _ => vec![(r.input_size(), g * hs), (hs, g * hs)],
                 }
             }
-            _ => vec![],
+            // No constant products.
+            Op::Input
+            | Op::ScaleShift { .. }
+            | Op::Activation(_)
+            | Op::PRelu { .. }
+            | Op::Gather { .. }
+            | Op::Quant { .. }
+            | Op::Clip { .. }
+            | Op::Softmax
+            | Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Pool { .. }
+            | Op::Concat { .. }
+            | Op::Reshape
+            | Op::Transpose { .. } => vec![],
         }
     }
 }

@@ -285,7 +285,18 @@ fn manifest(
                     types.insert("sum".into(), json!(s.sum));
                     layer["table_size"] = json!(s.exp_table.raw.len());
                 }
-                _ => {}
+                // Nothing beyond the result type to record.
+                Kernel::Input
+                | Kernel::Activation(crate::kernels::activation::ActPlan::Piecewise(_))
+                | Kernel::Clip { .. }
+                | Kernel::Quant { .. }
+                | Kernel::Add
+                | Kernel::Sub
+                | Kernel::Mul
+                | Kernel::PRelu { .. }
+                | Kernel::Pool(_)
+                | Kernel::Concat { .. }
+                | Kernel::Gather { .. } => {}
             }
             layer["types"] = serde_json::Value::Object(types);
             layer

@@ -524,8 +524,12 @@ impl<'m> Builder<'m> {
         let in_shape = &self.model.node(self.model.inputs(plan.node)[0]).shape;
         let in_width = *in_shape.last().unwrap();
         let in_size: usize = in_shape.iter().product();
-        let per_pixel =
-            self.stream && !matches!(kind, "dense" | "gather" | "conv" | "pool" | "recurrent");
+        // The stream schedule decides which layers run pixel by pixel (one home for it).
+        let per_pixel = self.stream
+            && matches!(
+                crate::stream::pattern(self.model, plan.node),
+                crate::stream::Pattern::PerPixel(_)
+            );
         let mut p = p;
         if per_pixel && kind == "softmax" {
             p["rows"] = json!(1);
