@@ -39,6 +39,11 @@ pub struct Prepared {
     pub part: parts::Part,
     /// Messages for the user (e.g. reuse factors adjusted per layer).
     pub notes: Vec<String>,
+    /// Every layer's plan and the estimate made from them, once per command: lint, the
+    /// emulator, the writer and the CLI summary read these (empty / None when `prepare` stopped
+    /// after an earlier pass).
+    pub plans: Vec<kernels::LayerPlan>,
+    pub estimate: Option<estimate::Estimate>,
 }
 
 /// Loads a model (`.onnx` or `.json`) and runs the passes. `stop_after` names a pass to stop
@@ -82,14 +87,23 @@ pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> 
         _ => config.clone(),
     };
     notes.extend(passes::run(&mut model, &config, stop_after).map_err(|e| e.in_file(model_path))?);
+    let (mut plans, mut estimate) = (Vec::new(), None);
     if stop_after.is_none() {
-        notes.extend(lint::lint(&model, &config, &part).map_err(|e| e.in_file(model_path))?);
+        plans = kernels::plan_model(&model).map_err(|e| e.in_file(model_path))?;
+        let e = estimate::estimate_planned(&model, &plans, config.io, config.clock, &part)?;
+        notes.extend(
+            lint::lint_planned(&model, &plans, &e, &config, &part)
+                .map_err(|e| e.in_file(model_path))?,
+        );
+        estimate = Some(e);
     }
     Ok(Prepared {
         model,
         config,
         part,
         notes,
+        plans,
+        estimate,
     })
 }
 
@@ -132,7 +146,10 @@ pub fn compile(
         tb_inputs: &rows,
         notes: &prepared.notes,
     };
-    let files = backend::vitis::generate(&prepared.model, &opts)?;
+    let estimate = prepared.estimate.as_ref().ok_or_else(|| {
+        Error::internal("compile of a model prepared only up to a pass (no plans)")
+    })?;
+    let files = backend::vitis::generate(&prepared.model, &prepared.plans, estimate, &opts)?;
     output::write_project(out_dir, &prepared.model.name, &files, force)
 }
 
@@ -143,7 +160,7 @@ pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array>
     let rows: Vec<Vec<f64>> = if float {
         emulate::par_map(input.rows(), |r| Ok(emulate::float::run(m, input.row(r))))?
     } else {
-        let emu = emulate::Emulator::new(m)?;
+        let emu = emulate::Emulator::with_plans(m, &prepared.plans);
         emulate::par_map(input.rows(), |r| {
             emu.run(input.row(r)).map_err(|e| match e {
                 Error::Input { message, .. } => Error::input(format!("sample {r}: {message}")),

@@ -60,6 +60,19 @@ fn constants_fit(
 
 /// Warnings for `model` as prepared with `config`.
 pub fn lint(model: &Model, config: &Config, part: &crate::parts::Part) -> Result<Vec<String>> {
+    let plans = plan_model(model)?;
+    let e = crate::estimate::estimate_planned(model, &plans, config.io, config.clock, part)?;
+    lint_planned(model, &plans, &e, config, part)
+}
+
+/// `lint` with the model's plans and estimate already made (as `prepare` has them).
+pub fn lint_planned(
+    model: &Model,
+    plans: &[crate::kernels::LayerPlan],
+    estimate: &crate::estimate::Estimate,
+    config: &Config,
+    part: &crate::parts::Part,
+) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for n in model.topo_order() {
         let node = model.node(n);
@@ -73,8 +86,7 @@ pub fn lint(model: &Model, config: &Config, part: &crate::parts::Part) -> Result
             _ => {}
         }
     }
-    let plans = plan_model(model)?;
-    for plan in &plans {
+    for plan in plans {
         let node = model.node(plan.node);
         let name = &node.name;
         let x = plan.input_types.first().copied();
@@ -129,11 +141,11 @@ pub fn lint(model: &Model, config: &Config, part: &crate::parts::Part) -> Result
             ));
         }
     }
-    does_not_fit(model, &plans, config, part, &mut out)?;
+    does_not_fit(model, estimate, config, part, &mut out)?;
     if let Some(path) = &config.calib {
         let x = crate::arrays::read_samples(path, &model.sample_input_shape())
             .map_err(|e| e.in_file(path))?;
-        let emu = Emulator::new(model)?;
+        let emu = Emulator::with_plans(model, plans);
         let bits: Vec<Vec<i128>> = (0..x.rows())
             .map(|r| emu.quantize_input(x.row(r)))
             .collect::<Result<_>>()?;
@@ -157,12 +169,11 @@ pub fn lint(model: &Model, config: &Config, part: &crate::parts::Part) -> Result
 /// worst one; io_stream when convolutions are unrolled over every position; reuse factors.
 fn does_not_fit(
     model: &Model,
-    plans: &[crate::kernels::LayerPlan],
+    e: &crate::estimate::Estimate,
     config: &Config,
     part: &crate::parts::Part,
     out: &mut Vec<String>,
 ) -> Result<()> {
-    let e = crate::estimate::estimate_planned(model, plans, config.io, config.clock, part)?;
     let names = ["DSP", "LUT", "FF", "BRAM_18K", "URAM"];
     let over: Vec<String> = names
         .iter()

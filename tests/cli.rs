@@ -690,3 +690,34 @@ fn csim_precompiles_the_headers_and_honours_an_edited_layer_library() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&y).unwrap(), std::fs::read(&yc).unwrap());
 }
+
+/// A command plans the model once (issue 13): `prepare` keeps the plans and the estimate, and
+/// lint, the emulator (testbench outputs, predict), the writer, the manifest and the summary read
+/// them. Counted in process, on this thread, by `kernels::models_planned`.
+#[test]
+fn each_command_plans_the_model_once() {
+    use clap::Parser;
+    let case = common::case("three_layer_keras");
+    let model = s(&case.model());
+    let dir = common::tempdir();
+    let out = s(&dir.path().join("prj"));
+    let x = s(&case.dir.join("input.npy"));
+    let y = s(&dir.path().join("y.npy"));
+    for args in [
+        vec!["hlsrs", "compile", &model, "-o", &out],
+        vec![
+            "hlsrs", "compile", &model, "-o", &out, "--io", "stream", "--force",
+        ],
+        vec!["hlsrs", "predict", &model, "--input", &x, "--output", &y],
+        vec!["hlsrs", "estimate", &model],
+    ] {
+        let before = hlsrs::kernels::models_planned();
+        hlsrs::cli::run(hlsrs::cli::Cli::parse_from(&args)).unwrap();
+        assert_eq!(
+            hlsrs::kernels::models_planned() - before,
+            1,
+            "{}",
+            args[1..].join(" ")
+        );
+    }
+}

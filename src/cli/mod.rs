@@ -386,16 +386,8 @@ fn compile(a: CompileArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("hls_{}", prepared.model.name)));
     let report = crate::compile(&prepared, &out, a.force, tb.as_ref())?;
-    // One planning for the summary table and the estimate (plans of a large model take time).
-    let plans = crate::kernels::plan_model(&prepared.model)?;
-    let e = crate::estimate::estimate_planned(
-        &prepared.model,
-        &plans,
-        prepared.config.io,
-        prepared.config.clock,
-        &prepared.part,
-    )?;
-    print_summary(&prepared, &plans, &out, &report, &e);
+    let e = estimate_of(&prepared)?;
+    print_summary(&prepared, &prepared.plans, &out, &report, e);
     let (t, u) = (&e.total, &e.utilisation);
     println!(
         "  estimate: DSP {} ({:.1}%), LUT {} ({:.1}%), FF {} ({:.1}%), BRAM_18K {} ({:.1}%); latency {} cycles = {} ns, II {} (`hlsrs estimate` for every figure)",
@@ -462,8 +454,11 @@ fn build(a: BuildArgs) -> Result<()> {
     Ok(())
 }
 
-fn estimate_of(p: &crate::Prepared) -> Result<crate::estimate::Estimate> {
-    crate::estimate::estimate(&p.model, p.config.io, p.config.clock, &p.part)
+/// The estimate `prepare` made.
+fn estimate_of(p: &crate::Prepared) -> Result<&crate::estimate::Estimate> {
+    p.estimate
+        .as_ref()
+        .ok_or_else(|| Error::internal("no estimate: the model was prepared only up to a pass"))
 }
 
 /// Errs (exit 3) with a table of the figures over `budget`.

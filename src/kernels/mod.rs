@@ -104,8 +104,19 @@ pub struct LayerPlan {
     pub size: usize,
 }
 
+thread_local! {
+    static PLANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread has planned a whole model (`plan_model`): a command plans once
+/// (`prepare` keeps the plans in `Prepared`); tests read it to prove so.
+pub fn models_planned() -> usize {
+    PLANNED.with(|c| c.get())
+}
+
 /// Plans every layer, in topological order.
 pub fn plan_model(model: &Model) -> Result<Vec<LayerPlan>> {
+    PLANNED.with(|c| c.set(c.get() + 1));
     model
         .topo_order()
         .into_iter()

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::emulate::Emulator;
 use crate::error::{Error, Result};
 use crate::ir::Model;
-use crate::kernels::{Kernel, plan_model};
+use crate::kernels::Kernel;
 use crate::parts::Part;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -43,14 +43,18 @@ fn render(t: &tera::Tera, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {
 }
 
 /// Generates every file of the project.
-pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
+pub fn generate(
+    model: &Model,
+    plans: &[crate::kernels::LayerPlan],
+    estimate: &crate::estimate::Estimate,
+    opts: &ProjectOptions,
+) -> Result<Files> {
     if model.input == model.output {
         return Err(Error::input(
             "the model has no layers between its input and output",
         ));
     }
     let name = &model.name;
-    let plans = plan_model(model)?;
     let stream = opts.config.io == crate::config::IoType::Stream;
     let mut builder = context::Builder::new(model, stream);
     for (k, p) in plans.iter().enumerate() {
@@ -182,7 +186,7 @@ pub fn generate(model: &Model, opts: &ProjectOptions) -> Result<Files> {
     let mut listed: Vec<String> = files.keys().cloned().collect();
     listed.push(MANIFEST.to_string());
     listed.sort();
-    let manifest = manifest(model, opts, &plans, &listed)?;
+    let manifest = manifest(model, opts, plans, estimate, &listed)?;
     files.insert(MANIFEST.into(), manifest);
     Ok(files)
 }
@@ -209,6 +213,7 @@ fn manifest(
     model: &Model,
     opts: &ProjectOptions,
     plans: &[crate::kernels::LayerPlan],
+    estimate: &crate::estimate::Estimate,
     files: &[String],
 ) -> Result<Vec<u8>> {
     let layers: Vec<_> = plans
@@ -318,7 +323,7 @@ fn manifest(
         },
         "layers": layers,
         // Before synthesis (docs/estimator.md); `hlsrs report` shows it beside the real figures.
-        "estimate": crate::estimate::estimate_planned(model, plans, opts.config.io, opts.config.clock, opts.part)?,
+        "estimate": estimate,
         "notes": opts.notes,
         "config": opts.config,
         "files": files,
