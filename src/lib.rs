@@ -49,12 +49,11 @@ pub struct Prepared {
 /// Loads a model (`.onnx` or `.json`) and runs the passes. `stop_after` names a pass to stop
 /// after (for `--dump-after`).
 pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> Result<Prepared> {
-    let name = match &config.name {
-        Some(n) => ir::names::c_identifier(n),
-        None => frontend::default_name(model_path),
-    };
     let part = parts::resolve(&config.part)?;
-    let mut model = frontend::load(model_path, &name)?;
+    let mut model = frontend::load_named(model_path)?;
+    if let Some(n) = &config.name {
+        model.name = ir::names::c_identifier(n);
+    }
     let mut notes = Vec::new();
     let config = match config.quantize {
         config::Quantize::Search => {

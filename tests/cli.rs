@@ -299,11 +299,7 @@ fn unknown_config_key_suggests_the_nearest() {
 fn invalid_reuse_factor_lists_the_valid_ones() {
     let dir = common::tempdir();
     let cfg = dir.path().join("hls.toml");
-    std::fs::write(
-        &cfg,
-        "[layers._class__keras_layers_core_Dense__]\nreuse = 3\n",
-    )
-    .unwrap();
+    std::fs::write(&cfg, "[layers.dense]\nreuse = 3\n").unwrap();
     let m = s(&common::case("three_layer_keras").model());
     let o = hlsrs(&[
         "compile",
@@ -446,7 +442,7 @@ fn dump_after_prints_the_ir() {
     let o = hlsrs(&["compile", &m, "--dump-after", "fuse_batchnorm"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let ir = String::from_utf8_lossy(&o.stdout);
-    assert!(ir.contains("fused=[\"BatchNormalization__\"]"), "{ir}");
+    assert!(ir.contains("fused=[\"batch_normalization\"]"), "{ir}");
     expect_user_error(
         &hlsrs(&["compile", &m, "--dump-after", "fuse_bn"]),
         &["unknown pass 'fuse_bn'"],
@@ -472,7 +468,7 @@ fn export_json_then_compile_gives_the_same_project() {
             .success()
     );
     for f in [
-        "firmware/model.cpp",
+        "firmware/three_layer_bn_keras.cpp",
         "firmware/parameters.h",
         "firmware/weights/w1.h",
         "hlsrs.json",

@@ -7,7 +7,7 @@ use hlsrs::config::LayerConfig;
 use hlsrs::ir::{FixedType, Op};
 use hlsrs::{Config, prepare};
 
-const LAST: &str = "_class__keras_layers_core_Dense__3";
+const LAST: &str = "dense_3";
 
 fn warnings(notes: &[String]) -> Vec<&String> {
     notes.iter().filter(|n| n.starts_with("warning:")).collect()

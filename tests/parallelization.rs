@@ -317,7 +317,7 @@ fn recurrent_steps_unroll_on_request() {
         data: x.data[..50 * x.data.len() / x.rows()].to_vec(),
     };
     hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
-    let top = std::fs::read_to_string(out.join("firmware/model.cpp")).unwrap();
+    let top = std::fs::read_to_string(out.join("firmware/lstm_jet_tagger.cpp")).unwrap();
     assert!(
         !top.contains("DATAFLOW") && top.contains("#pragma HLS PIPELINE II=1"),
         "{top}"

@@ -82,7 +82,7 @@ fn two_compiles_are_byte_identical_and_a_rerun_touches_nothing() {
 fn json_twin_of_every_onnx_case_gives_a_byte_identical_project() {
     for case in common::cases().into_iter().filter(|c| c.is_onnx()) {
         let dir = common::tempdir();
-        let onnx_model = hlsrs::frontend::load(&case.model(), "model").unwrap();
+        let onnx_model = hlsrs::frontend::load_named(&case.model()).unwrap();
         // Inline weights, and .npy weights beside the JSON.
         for npy in [false, true] {
             let json = dir.path().join(format!("json{npy}")).join("model.json");

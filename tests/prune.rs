@@ -288,16 +288,10 @@ fn removing_planted_all_zero_units_keeps_the_float_outputs_equal() {
         // Dense: two all-zero neurons in the first layer, one unread neuron of the second.
         Plant {
             case: "three_layer_keras",
-            zero: vec![
-                ("_class__keras_layers_core_Dense__", 3),
-                ("_class__keras_layers_core_Dense__", 17),
-            ],
-            unread: Some(("_class__keras_layers_core_Dense__2", 32, 5)),
+            zero: vec![("dense", 3), ("dense", 17)],
+            unread: Some(("dense_2", 32, 5)),
             spec: "neurons:zero",
-            shrinks: vec![
-                ("_class__keras_layers_core_Dense__", 2),
-                ("_class__keras_layers_core_Dense__1", 1),
-            ],
+            shrinks: vec![("dense", 2), ("dense_1", 1)],
         },
         // Conv filters through elu (elu(0) = 0) into a padded convolution.
         Plant {
@@ -318,10 +312,10 @@ fn removing_planted_all_zero_units_keeps_the_float_outputs_equal() {
         // Conv filters through relu and a (dropped) flatten into a dense layer.
         Plant {
             case: "conv2d_small_keras",
-            zero: vec![("Conv2D__", 0)],
+            zero: vec![("conv2d", 0)],
             unread: None,
             spec: "filters:zero",
-            shrinks: vec![("Conv2D__", 1)],
+            shrinks: vec![("conv2d", 1)],
         },
     ];
     for p in &plants {
@@ -354,15 +348,11 @@ fn removing_planted_all_zero_units_keeps_the_float_outputs_equal() {
 #[test]
 fn a_constant_unit_is_folded_into_the_next_bias() {
     // Zero incoming weights, nonzero bias: the neuron is relu(b), a constant the next layer adds.
-    let m = planted(
-        "three_layer_keras",
-        &[("_class__keras_layers_core_Dense__", 7)],
-        false,
-    );
+    let m = planted("three_layer_keras", &[("dense", 7)], false);
     let x = common::case("three_layer_keras").input();
     let (whole, _) = run_passes(&m, &Config::default());
     let (pruned, _) = run_passes(&m, &prune_units("neurons:zero"));
-    assert_eq!(width(&pruned, "_class__keras_layers_core_Dense__"), 63);
+    assert_eq!(width(&pruned, "dense"), 63);
     let (a, b) = (float_outputs(&whole, &x), float_outputs(&pruned, &x));
     for (ra, rb) in a.iter().zip(&b) {
         for (va, vb) in ra.iter().zip(rb) {
@@ -388,10 +378,10 @@ fn pruning_units_by_norm_shrinks_every_hidden_layer_and_stays_bit_exact() {
     let p = prepare(&case.model(), &prune_units("neurons:0.25"), None).unwrap();
     // Hidden layers 64, 32, 32 lose ceil(25%); the output layer (the model's output) stays.
     for (layer, before) in [
-        ("_class__keras_layers_core_Dense__", 64),
-        ("_class__keras_layers_core_Dense__1", 32),
-        ("_class__keras_layers_core_Dense__2", 32),
-        ("_class__keras_layers_core_Dense__3", 5),
+        ("dense", 64),
+        ("dense_1", 32),
+        ("dense_2", 32),
+        ("dense_3", 5),
     ] {
         let after = if before == 5 { 5 } else { before - before / 4 };
         assert_eq!(width(&p.model, layer), after, "{layer}: {:?}", p.notes);

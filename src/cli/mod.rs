@@ -422,8 +422,7 @@ fn csim(a: CsimArgs) -> Result<()> {
 }
 
 fn export_json(a: ExportJsonArgs) -> Result<()> {
-    let name = crate::frontend::default_name(&a.model);
-    let model = crate::frontend::load(&a.model, &name)?;
+    let model = crate::frontend::load_named(&a.model)?;
     let out = a.out.unwrap_or_else(|| {
         PathBuf::from(format!(
             "{}.json",

@@ -129,6 +129,7 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
         if ![
             "format",
             "version",
+            "name",
             "input",
             "layers",
             "output",
@@ -137,7 +138,7 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
         .contains(&k.as_str())
         {
             return Err(Error::input(format!(
-                "unknown key '{k}' at the top level; expected format, version, input, layers, output"
+                "unknown key '{k}' at the top level; expected format, version, name, input, layers, output"
             )));
         }
     }
@@ -157,6 +158,11 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
         "input \"shape\"",
     )?;
     let mut model = Model::new(name, Node::new(in_name, Op::Input, in_shape));
+    model.source_name = match top.get("name") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(Error::input("\"name\" must be a string")),
+    };
     let mut by_name: HashMap<String, petgraph::stable_graph::NodeIndex> = HashMap::new();
     by_name.insert(in_name.to_string(), model.input);
     let layers = top
@@ -381,6 +387,7 @@ pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<
     let doc = json!({
         "format": FORMAT,
         "version": VERSION,
+        "name": model.name,
         "input": { "name": input.name, "shape": input.shape },
         "layers": layers,
         "output": model.node(model.output).name,

@@ -24,8 +24,24 @@ pub fn load(path: &Path, name: &str) -> Result<Model> {
     }
 }
 
-/// The model file's stem made into a C identifier (the default design name).
-pub fn default_name(path: &Path) -> String {
+/// Loads a model and names the design after it: the file's stem, unless that is a generic word
+/// (`model.onnx`); then the model's own name (ONNX graph, JSON "name") unless that is generic too
+/// (PyTorch's `main_graph`, keras2onnx's hex ids); then the folder's (`jet_tagger/model.onnx`).
+pub fn load_named(path: &Path) -> Result<Model> {
+    use crate::ir::names::{c_identifier, is_generic_name};
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
-    crate::ir::names::c_identifier(stem)
+    let mut model = load(path, &c_identifier(stem))?;
+    if is_generic_name(stem) {
+        let folder = std::path::absolute(path)
+            .ok()
+            .and_then(|p| Some(p.parent()?.file_name()?.to_str()?.to_string()));
+        let better = [model.source_name.clone(), folder]
+            .into_iter()
+            .flatten()
+            .find(|n| !is_generic_name(n));
+        if let Some(n) = better {
+            model.name = c_identifier(&n);
+        }
+    }
+    Ok(model)
 }

@@ -127,6 +127,9 @@ impl Node {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub name: String,
+    /// The name the model file gives itself (an ONNX graph's name, a JSON description's
+    /// "name"), which may be generic; `frontend::load_named` decides what names the design.
+    pub source_name: Option<String>,
     pub graph: StableDiGraph<Node, usize>,
     pub input: NodeIndex,
     pub output: NodeIndex,
@@ -147,6 +150,7 @@ impl Model {
         let input = graph.add_node(input);
         Model {
             name: name.into(),
+            source_name: None,
             graph,
             input,
             output: input,

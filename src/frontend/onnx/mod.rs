@@ -406,6 +406,7 @@ impl<'a> Converter<'a> {
         let mut names = HashSet::new();
         names.insert(input.name.clone());
         model.name = name.to_string();
+        model.source_name = Some(graph.name.clone()).filter(|n| !n.is_empty());
         let keras_bn_transposes = find_keras_bn_pattern(&graph.node, &graph.output);
         Ok(Converter {
             proto,
@@ -426,8 +427,10 @@ impl<'a> Converter<'a> {
         let graph = self.proto.graph.as_ref().expect("checked in new");
         for (k, node) in graph.node.iter().enumerate() {
             self.current = k;
-            let name = self.unique_name(&node_name(node));
-            self.convert(node, &name).map_err(|e| e.at_node(&name))?;
+            // Errors name the node as the file does; the IR gets the readable name.
+            let name = self.unique_name(&crate::ir::names::readable_layer_name(&node_name(node)));
+            self.convert(node, &name)
+                .map_err(|e| e.at_node(&node_name(node)))?;
         }
         if graph.output.len() != 1 {
             return Err(Error::input(format!(
