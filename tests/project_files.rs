@@ -220,3 +220,73 @@ fn snapshots_of_ir_and_generated_files() {
         text.replace(env!("CARGO_PKG_VERSION"), "<version>")
     );
 }
+
+/// Each weight header says the range and nonzero count of what it stores (issue 13), and says
+/// it truly: recomputed here from the header's own bit patterns.
+#[test]
+fn weight_headers_state_the_range_and_nonzero_count_of_their_values() {
+    // Dense layouts (conv2d_activations) and a sparse one (three_layer_keras's first layer).
+    let mut checked = (0, 0);
+    for case in ["conv2d_activations", "three_layer_keras"] {
+        let p = prepare(&common::case(case).model(), &Config::default(), None).unwrap();
+        let dir = common::tempdir();
+        compile(&p, dir.path(), false, None).unwrap();
+        for e in std::fs::read_dir(dir.path().join("firmware/weights")).unwrap() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let Some(stats) = lines[2].strip_prefix("// min ") else {
+                continue;
+            };
+            // "// N values of <type>, stored as their bit patterns ..."
+            let described = lines[1].split(" values of ").nth(1).unwrap();
+            // Sparse entries hold the weight in their low bits, indices above it.
+            let sparse = described.contains(" packed with ");
+            let ty = described.split(" packed with").next().unwrap();
+            let ty = ty.split(", stored").next().unwrap();
+            let ty = hlsrs::ir::FixedType::parse(ty).unwrap();
+            let body = text.split('{').nth(1).unwrap().split('}').next().unwrap();
+            let raw: Vec<i128> = body
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<i128>().unwrap())
+                .map(|r| {
+                    if sparse {
+                        let w = ty.width;
+                        let low = r & ((1i128 << w) - 1);
+                        if ty.signed && low >= 1i128 << (w - 1) {
+                            low - (1i128 << w)
+                        } else {
+                            low
+                        }
+                    } else {
+                        r
+                    }
+                })
+                .collect();
+            let values: Vec<f64> = raw
+                .iter()
+                .filter(|&&r| !sparse || r != 0)
+                .map(|&r| ty.to_f64(r))
+                .collect();
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let nonzero = raw.iter().filter(|&&r| r != 0).count();
+            let expected = if sparse {
+                format!("{min}, max {max}; {nonzero} nonzero weights (a zero one has no entry)")
+            } else {
+                format!("{min}, max {max}; {nonzero} of {} nonzero", raw.len())
+            };
+            assert_eq!(stats, expected, "{}", lines[0]);
+            if sparse {
+                checked.1 += 1;
+            } else {
+                checked.0 += 1;
+            }
+        }
+    }
+    assert!(
+        checked.0 >= 5 && checked.1 >= 1,
+        "headers checked (dense, sparse): {checked:?}"
+    );
+}

@@ -68,6 +68,29 @@ pub struct WeightCtx {
     pub comment: String,
     pub guard: String,
     pub data: String,
+    /// The values' range and how many are nonzero (constants of a fixed-point type).
+    pub stats: Option<String>,
+}
+
+/// "min -0.5, max 0.75; 1021 of 1024 nonzero" of constants (`nonzero_only`: a sparse layout's
+/// entries, whose padding is no value).
+fn value_stats(c: &Consts, nonzero_only: bool) -> String {
+    let values: Vec<f64> = c
+        .raw
+        .iter()
+        .filter(|&&r| !nonzero_only || r != 0)
+        .map(|&r| c.ty.to_f64(r))
+        .collect();
+    let nonzero = c.raw.iter().filter(|&&r| r != 0).count();
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match (values.is_empty(), nonzero_only) {
+        (true, _) => "every value is zero".into(),
+        (false, true) => {
+            format!("min {min}, max {max}; {nonzero} nonzero weights (a zero one has no entry)")
+        }
+        (false, false) => format!("min {min}, max {max}; {nonzero} of {} nonzero", c.raw.len()),
+    }
 }
 
 /// Formats integers 16 to a line.
@@ -120,7 +143,9 @@ impl<'m> Builder<'m> {
     }
 
     fn weight(&mut self, var: String, layer: &str, what: &str, c: &Consts) -> String {
-        self.weight_array(var, layer, what, &c.ty.c_bits_type(), c.ty.to_cpp(), &c.raw)
+        let var = self.weight_array(var, layer, what, &c.ty.c_bits_type(), c.ty.to_cpp(), &c.raw);
+        self.weights.last_mut().expect("just pushed").stats = Some(value_stats(c, false));
+        var
     }
 
     fn weight_array(
@@ -140,6 +165,7 @@ impl<'m> Builder<'m> {
             comment: format!("{layer}: {what}"),
             data: format_data(raw.iter().copied()),
             var: var.clone(),
+            stats: None,
         });
         var
     }
@@ -148,7 +174,9 @@ impl<'m> Builder<'m> {
     fn dense_weights(&mut self, index: usize, layer: &str, d: &DensePlan) -> String {
         match d.packed_sparse_entries() {
             None => self.weight(format!("w{index}"), layer, "weights", &d.weights),
-            Some(packed) => self.sparse_weights(format!("w{index}"), layer, "", d, &packed),
+            Some(packed) => {
+                self.sparse_weights(format!("w{index}"), layer, "", d, &packed, &d.weights)
+            }
         }
     }
 
@@ -160,9 +188,10 @@ impl<'m> Builder<'m> {
         what: &str,
         d: &DensePlan,
         packed: &[i128],
+        weights: &Consts,
     ) -> String {
         let entry = FixedType::fixed(d.sparse_entry_bits() + 1, 0);
-        self.weight_array(
+        let var = self.weight_array(
             var,
             layer,
             &format!("{what}nonzero weights (sparse layout)"),
@@ -175,7 +204,9 @@ impl<'m> Builder<'m> {
                 d.weights.ty.width
             ),
             packed,
-        )
+        );
+        self.weights.last_mut().expect("just pushed").stats = Some(value_stats(weights, true));
+        var
     }
 
     pub fn add(&mut self, index: usize, plan: &LayerPlan) {
@@ -485,6 +516,7 @@ impl<'m> Builder<'m> {
                         comment: format!("{name}: {what}"),
                         data,
                         var: var.clone(),
+                        stats: None,
                     });
                 }
                 (
@@ -503,6 +535,7 @@ impl<'m> Builder<'m> {
                     comment: format!("{name}: source index of each output (-1: the fill value)"),
                     data: format_data(g.iter().map(|&v| v as i128)),
                     var: var.clone(),
+                    stats: None,
                 });
                 (
                     "gather",

@@ -67,6 +67,7 @@ impl Builder<'_> {
                         &format!("{what} "),
                         first,
                         &packed,
+                        &cat(|d| &d.weights, w_ty),
                     )
                 }
                 None => self.weight(
@@ -136,6 +137,7 @@ impl Builder<'_> {
                 comment: format!("{name}: {what}"),
                 data: format_data(vals.into_iter()),
                 var: var.clone(),
+                stats: None,
             });
             var
         };
