@@ -72,14 +72,19 @@ pub fn run(model: &mut Model, config: &Config, stop_after: Option<&str>) -> Resu
         config,
         notes: Vec::new(),
     };
-    for pass in pipeline() {
+    let passes = pipeline();
+    let last = passes.len() - 1;
+    for (k, pass) in passes.iter().enumerate() {
         pass.run(model, &mut cx)?;
-        if cfg!(debug_assertions) {
+        // After every pass in debug builds and tests; in release once, on what the plans read
+        // (it is linear in the layers, not the weights).
+        let stop = stop_after == Some(pass.name());
+        if cfg!(debug_assertions) || stop || k == last {
             crate::ir::verify(model).map_err(|e| {
                 Error::internal(format!("IR invalid after pass {}: {e}", pass.name()))
             })?;
         }
-        if stop_after == Some(pass.name()) {
+        if stop {
             break;
         }
     }
