@@ -47,6 +47,27 @@ void mul(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[CON
     }
 }
 
+// The larger (smaller) of two values, compared exactly whatever their types, then cast once.
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void maximum(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (a[i] < b[i]) res[i] = b[i];
+        else res[i] = a[i];
+    }
+}
+
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void minimum(const a_T a[CONFIG_T::n_in], const b_T b[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        if (b[i] < a[i]) res[i] = b[i];
+        else res[i] = a[i];
+    }
+}
+
 // res[i] = (from_b[i] ? b : a)[index[i]]: a concatenation, wiring only.
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void concat(const a_T a[CONFIG_T::n_a], const b_T b[CONFIG_T::n_b], res_T res[CONFIG_T::n_in],

@@ -859,6 +859,30 @@ def mish_cases(rng):
         fh.write("\n")
 
 
+def max_min_case(rng):
+    """Max and Min between two branches (elementwise), and Max / Min of data and a scalar (a
+    one-sided clip, as torch.clamp_min writes it), joined by a Concat."""
+    wa, ba = dense_weights(rng, 16, 12)
+    wb, bb = dense_weights(rng, 16, 12)
+    wo, bo = dense_weights(rng, 24, 5)
+    inits = [tensor("wa", wa.T), tensor("ba", ba), tensor("wb", wb.T), tensor("bb", bb),
+             tensor("wo", wo.T), tensor("bo", bo), tensor("hi", np.float32(0.75)),
+             tensor("lo", np.float32(-0.5))]
+    nodes = [
+        helper.make_node("Gemm", ["x", "wa", "ba"], ["ha"], name="fc_a", transB=1),
+        helper.make_node("Gemm", ["x", "wb", "bb"], ["hb"], name="fc_b", transB=1),
+        helper.make_node("Max", ["ha", "hb"], ["m1"], name="larger"),
+        helper.make_node("Min", ["ha", "hb"], ["m2"], name="smaller"),
+        helper.make_node("Min", ["m1", "hi"], ["c1"], name="cap"),
+        helper.make_node("Max", ["lo", "m2"], ["c2"], name="floor"),
+        helper.make_node("Concat", ["c1", "c2"], ["cat"], name="join", axis=1),
+        helper.make_node("Gemm", ["cat", "wo", "bo"], ["o"], name="fc_out", transB=1),
+        helper.make_node("Softmax", ["o"], ["y"], name="softmax", axis=-1),
+    ]
+    generated_case("max_min_branches", make_model(nodes, inits, [16], [5], 13), 16, True, rng,
+                   "Max and Min of two Gemm branches, Min / Max with a scalar (one-sided clips), Concat -> Gemm -> Softmax")
+
+
 def error_models(rng):
     """Invalid or unsupported models for the error tests (no golden outputs)."""
     d = os.path.join(TESTDATA, "errors")
@@ -962,6 +986,7 @@ def main():
     recurrent_cases(np.random.default_rng(5))
     pytorch_recurrent_cases(np.random.default_rng(6))
     mish_cases(np.random.default_rng(8))
+    max_min_case(np.random.default_rng(9))
     error_models(rng)
     print("testdata written", file=sys.stderr)
 

@@ -248,6 +248,8 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
         | Op::Add
         | Op::Sub
         | Op::Mul
+        | Op::Max
+        | Op::Min
         | Op::Concat { .. } => Pattern::PerPixel(px(&node.shape)),
     }
 }

@@ -289,6 +289,7 @@ cases!(
     lstm_reverse_peephole_clip,
     lstm_stacked,
     matmul_add,
+    max_min_branches,
     mlp_clip_opset10,
     mlp_clip_opset21,
     mlp_hardsigmoid_opset17,

@@ -411,6 +411,19 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
         Kernel::Mul => (0..p.size)
             .map(|i| res.cast(x(0, i).mul(x(1, i))))
             .collect(),
+        // As hls_lib's maximum / minimum: exact comparison, one cast.
+        Kernel::Max => (0..p.size)
+            .map(|i| {
+                let (a, b) = (x(0, i), x(1, i));
+                res.cast(if a.cmp_value(b).is_lt() { b } else { a })
+            })
+            .collect(),
+        Kernel::Min => (0..p.size)
+            .map(|i| {
+                let (a, b) = (x(0, i), x(1, i));
+                res.cast(if b.cmp_value(a).is_lt() { b } else { a })
+            })
+            .collect(),
         Kernel::ScaleShift {
             channels,
             scale,

@@ -321,7 +321,9 @@ fn convert_layer(
         | Op::Softmax
         | Op::Add
         | Op::Sub
-        | Op::Mul => Some(in_shape.clone()),
+        | Op::Mul
+        | Op::Max
+        | Op::Min => Some(in_shape.clone()),
         Op::Input => unreachable!("refused above: an input layer"),
     };
     let shape = match (shape, inferred) {

@@ -107,6 +107,16 @@ fn values_of_call(
                 .zip(ins[1].iter())
                 .map(|(a, b)| a * b)
                 .collect(),
+            Op::Max => ins[0]
+                .iter()
+                .zip(ins[1].iter())
+                .map(|(a, b)| a.max(*b))
+                .collect(),
+            Op::Min => ins[0]
+                .iter()
+                .zip(ins[1].iter())
+                .map(|(a, b)| a.min(*b))
+                .collect(),
             Op::Conv {
                 window,
                 groups,
@@ -264,6 +274,8 @@ pub fn per_value(op: &Op, x: f64, i: usize) -> Option<f64> {
         | Op::Add
         | Op::Sub
         | Op::Mul
+        | Op::Max
+        | Op::Min
         | Op::Conv { .. }
         | Op::Pool { .. }
         | Op::Recurrent(_)

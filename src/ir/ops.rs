@@ -53,6 +53,10 @@ pub enum Op {
     Sub,
     /// Elementwise product.
     Mul,
+    /// Elementwise maximum of two inputs of the same size.
+    Max,
+    /// Elementwise minimum.
+    Min,
     /// Convolution over 1 or 2 spatial axes of channels-last data ([L, C] or [H, W, C]).
     /// `weights` is [groups, kernel..., in_channels / groups, out_channels / groups]; groups is 1
     /// or the number of input channels (depthwise). Output channel g * (out/groups) + j.
@@ -229,6 +233,8 @@ impl Op {
             Op::Add => "add",
             Op::Sub => "sub",
             Op::Mul => "mul",
+            Op::Max => "max",
+            Op::Min => "min",
             Op::Conv { .. } => "conv",
             Op::Pool {
                 kind: PoolKind::Max,
@@ -250,7 +256,7 @@ impl Op {
     pub fn arity(&self) -> usize {
         match self {
             Op::Input => 0,
-            Op::Add | Op::Sub | Op::Mul | Op::Concat { .. } => 2,
+            Op::Add | Op::Sub | Op::Mul | Op::Max | Op::Min | Op::Concat { .. } => 2,
             Op::Dense { .. }
             | Op::ScaleShift { .. }
             | Op::Activation(_)
@@ -296,6 +302,8 @@ impl Op {
             | Op::Add
             | Op::Sub
             | Op::Mul
+            | Op::Max
+            | Op::Min
             | Op::Conv { .. }
             | Op::Pool { .. }
             | Op::Recurrent(_)
@@ -342,6 +350,8 @@ impl Op {
             | Op::Add
             | Op::Sub
             | Op::Mul
+            | Op::Max
+            | Op::Min
             | Op::Pool { .. }
             | Op::Concat { .. }
             | Op::Reshape

@@ -75,6 +75,8 @@ pub enum Kernel {
     Add,
     Sub,
     Mul,
+    Max,
+    Min,
     /// x > 0 ? x : x * slope[i % slope.len()]
     PRelu {
         slope: Consts,
@@ -178,6 +180,8 @@ pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
         Op::Add => Kernel::Add,
         Op::Sub => Kernel::Sub,
         Op::Mul => Kernel::Mul,
+        Op::Max => Kernel::Max,
+        Op::Min => Kernel::Min,
         Op::Conv {
             window,
             groups,

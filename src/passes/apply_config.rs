@@ -325,6 +325,7 @@ impl Pass for ApplyConfig {
                     Op::ScaleShift { .. } => Some(sum(product(ins[0], p.weight), p.bias)),
                     Op::Add | Op::Sub => Some(sum(ins[0], ins[1])),
                     Op::Mul => Some(product(ins[0], ins[1])),
+                    Op::Max | Op::Min => Some(union(ins[0], ins[1])),
                     _ => None,
                 };
                 if let Some(t) = exact_result {

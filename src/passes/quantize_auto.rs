@@ -258,12 +258,14 @@ impl Pass for QuantizeAuto {
                     )
                 }
                 Op::Softmax => Some(vec![(0.0, 1.0); node.size()]),
-                Op::Add | Op::Sub | Op::Mul => Some(
+                Op::Add | Op::Sub | Op::Mul | Op::Max | Op::Min => Some(
                     x(0).iter()
                         .zip(x(1))
                         .map(|(&(a, b), &(c2, d))| match &node.op {
                             Op::Add => (a + c2, b + d),
                             Op::Sub => (a - d, b - c2),
+                            Op::Max => (a.max(c2), b.max(d)),
+                            Op::Min => (a.min(c2), b.min(d)),
                             _ => {
                                 let v = [a * c2, a * d, b * c2, b * d];
                                 (

@@ -131,7 +131,7 @@ impl Pass for StepRecurrent {
                 }
                 Op::Transpose { perm } if perm[0] == 0 => true,
                 Op::Concat { axis } if *axis != 0 && timed_ins == ins.len() => true,
-                Op::Add | Op::Sub | Op::Mul if timed_ins == ins.len() => true,
+                Op::Add | Op::Sub | Op::Mul | Op::Max | Op::Min if timed_ins == ins.len() => true,
                 Op::Reshape
                 | Op::Softmax
                 | Op::ScaleShift { .. }
@@ -143,7 +143,7 @@ impl Pass for StepRecurrent {
                 {
                     true
                 }
-                Op::Add | Op::Sub | Op::Mul | Op::Concat { .. } => {
+                Op::Add | Op::Sub | Op::Mul | Op::Max | Op::Min | Op::Concat { .. } => {
                     return refuse(
                         "joins a value of every time step with one that is not per step".into(),
                     );

@@ -298,6 +298,8 @@ fn manifest(
                 | Kernel::Add
                 | Kernel::Sub
                 | Kernel::Mul
+                | Kernel::Max
+                | Kernel::Min
                 | Kernel::PRelu { .. }
                 | Kernel::Pool(_)
                 | Kernel::Concat { .. }

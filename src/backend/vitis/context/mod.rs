@@ -407,6 +407,8 @@ impl<'m> Builder<'m> {
             Kernel::Add => ("add", format!("add, {size} values"), json!({})),
             Kernel::Sub => ("sub", format!("subtract, {size} values"), json!({})),
             Kernel::Mul => ("mul", format!("multiply, {size} values"), json!({})),
+            Kernel::Max => ("maximum", format!("maximum, {size} values"), json!({})),
+            Kernel::Min => ("minimum", format!("minimum, {size} values"), json!({})),
             Kernel::Conv(c) => {
                 let d = &c.dense;
                 td("weight", d.weights.ty);

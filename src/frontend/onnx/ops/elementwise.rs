@@ -1,4 +1,5 @@
-//! Elementwise arithmetic (Add, Sub, Mul, Div, with a constant or between branches) and PRelu.
+//! Elementwise arithmetic (Add, Sub, Mul, Div, with a constant or between branches), Max and Min
+//! (between branches, or with a scalar: a clip), and PRelu.
 
 use super::super::*;
 use super::{Domain, Registration};
@@ -50,6 +51,75 @@ impl Converter<'_> {
                     "Mul" => x * y,
                     _ => x / y,
                 };
+                let data = a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect();
+                self.set_output(node, Value::Const(Tensor::new(a.shape, data)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Max or Min of two inputs: between branches (elementwise, equal shapes), or of data and a
+    /// scalar constant (a one-sided clip: `torch.clamp_min`), or of constants (folded).
+    pub(in crate::frontend::onnx) fn max_min(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+    ) -> Result<()> {
+        let op = node.op_type.as_str();
+        let is_max = op == "Max";
+        if node.input.len() != 2 {
+            return Err(Error::input(format!(
+                "{op} of {} inputs is not supported; expected two",
+                node.input.len()
+            )));
+        }
+        let a = self.value(node, 0)?.clone();
+        let b = self.value(node, 1)?.clone();
+        match (a, b) {
+            (Value::Node(x, lx), Value::Node(_, _)) => {
+                let y = self.data_in(node, 1, &lx)?;
+                let (xs, ys) = (self.shape(x), self.shape(y));
+                if xs != ys {
+                    return Err(Error::input(format!(
+                        "{op} of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
+                        shape_str(&self.onnx_shape(x, &lx)),
+                        shape_str(&self.onnx_shape(y, &lx))
+                    )));
+                }
+                let ir = if is_max { Op::Max } else { Op::Min };
+                self.add_node_in(node, name, ir, xs, &[x, y], lx);
+            }
+            (Value::Node(..), Value::Const(c)) | (Value::Const(c), Value::Node(..)) => {
+                let k = usize::from(matches!(self.value(node, 0)?, Value::Const(_)));
+                if c.len() != 1 {
+                    return Err(Error::input(format!(
+                        "{op} of data and a constant of shape {:?} is not supported; expected a scalar constant",
+                        c.shape
+                    )));
+                }
+                let (x, layout) = self.data_any(node, k)?;
+                let bound = Some(c.data[0]);
+                let clip = if is_max {
+                    Op::Clip {
+                        min: bound,
+                        max: None,
+                    }
+                } else {
+                    Op::Clip {
+                        min: None,
+                        max: bound,
+                    }
+                };
+                let s = self.shape(x);
+                self.add_node_in(node, name, clip, s, &[x], layout);
+            }
+            (Value::Const(a), Value::Const(b)) => {
+                if a.shape != b.shape {
+                    return Err(Error::input(format!(
+                        "{op} of two constants with different shapes is not supported"
+                    )));
+                }
+                let f = |x: f64, y: f64| if is_max { x.max(y) } else { x.min(y) };
                 let data = a.data.iter().zip(&b.data).map(|(x, y)| f(*x, *y)).collect();
                 self.set_output(node, Value::Const(Tensor::new(a.shape, data)));
             }
@@ -119,4 +189,6 @@ pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
     (Domain::Onnx, "Sub", |c, n, name| c.arith(n, name)),
     (Domain::Onnx, "Mul", |c, n, name| c.arith(n, name)),
     (Domain::Onnx, "Div", |c, n, name| c.arith(n, name)),
+    (Domain::Onnx, "Max", |c, n, name| c.max_min(n, name)),
+    (Domain::Onnx, "Min", |c, n, name| c.max_min(n, name)),
 ];
