@@ -464,7 +464,7 @@ fn estimate_of(p: &crate::Prepared) -> Result<&crate::estimate::Estimate> {
 fn check_budget(p: &crate::Prepared, budget: &str) -> Result<()> {
     let b = crate::estimate::Budget::parse(budget)?;
     let e = estimate_of(p)?;
-    let over = b.over(&e);
+    let over = b.over(e);
     if over.is_empty() {
         return Ok(());
     }

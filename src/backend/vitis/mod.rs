@@ -75,7 +75,7 @@ pub fn generate(
         })
         .max()
         .unwrap_or(1);
-    let emu = Emulator::with_plans(model, &plans);
+    let emu = Emulator::with_plans(model, plans);
     let ports = crate::ir::ports::Ports::of(model);
     let shape_px = |n: petgraph::stable_graph::NodeIndex| {
         let s = &model.node(n).shape;

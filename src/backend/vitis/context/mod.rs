@@ -1,7 +1,10 @@
 //! The serde context the templates render: names, sizes, type spellings and constant data for
 //! every layer, taken from the kernel plans. No C++ is written here.
 
+mod per_value;
+mod products;
 mod recurrent;
+mod wiring;
 
 use crate::ir::{FixedType, Model, Strategy};
 use crate::kernels::dense::{DensePlan, index_bits};
@@ -251,309 +254,30 @@ impl<'m> Builder<'m> {
         let size = plan.size;
         let (kind, summary, p): (&'static str, String, Value) = match &plan.kernel {
             Kernel::Input => unreachable!("handled above"),
-            Kernel::Dense(d) => {
-                td("weight", d.weights.ty);
-                td("bias", d.bias.ty);
-                td("accum", d.accum);
-                let w = self.dense_weights(index, &name, d);
-                let b = self.weight(format!("b{index}"), &name, "biases", &d.bias);
-                let strategy = match d.strategy {
-                    Strategy::Latency => "latency",
-                    Strategy::Resource => "resource",
-                };
-                (
-                    "dense",
-                    format!(
-                        "dense {} -> {}, {strategy}, reuse {}, {} multiplications",
-                        d.n_in, d.n_out, d.reuse, d.multiplications
-                    ),
-                    with(dense_params(d, 1), json!({ "weights": w, "bias": b })),
-                )
+            Kernel::Dense(d) => self.dense(index, &name, d, &mut td),
+            // `channels` is the scales' count.
+            Kernel::ScaleShift { scale, shift, .. } => {
+                self.scale_shift(index, &name, size, scale, shift, &mut td)
             }
-            Kernel::ScaleShift {
-                channels,
-                scale,
-                shift,
-            } => {
-                td("scale", scale.ty);
-                td("shift", shift.ty);
-                let s = self.weight(format!("s{index}"), &name, "scales", scale);
-                let t = self.weight(format!("t{index}"), &name, "shifts", shift);
-                (
-                    "scale_shift",
-                    format!("scale and shift, {size} values, {channels} channels"),
-                    json!({
-                        "channels": channels,
-                        "scale_bits_t": scale.ty.c_bits_type(),
-                        "shift_bits_t": shift.ty.c_bits_type(),
-                        "scale": s, "shift": t,
-                    }),
-                )
-            }
-            Kernel::Activation(a) => {
-                // Only what the kind reads; hlsrs::activation_config has placeholders for the
-                // rest, so one kernel serves every kind.
-                let scalars: Vec<Value> = ["alpha", "beta"]
-                    .into_iter()
-                    .zip(a.scalars())
-                    .filter_map(|(slot, c)| {
-                        let c = c?;
-                        td(slot, c.ty);
-                        Some(json!({ "slot": slot, "bits": c.raw[0].to_string() }))
-                    })
-                    .collect();
-                let kind = a.kind().cpp_name();
-                match a.table() {
-                    Some(t) => {
-                        td("table", t.table.ty);
-                        let var = self.weight(
-                            format!("table{index}"),
-                            &name,
-                            &format!("{} table", t.func),
-                            &t.table,
-                        );
-                        (
-                            "activation",
-                            format!("{} by a {}-entry table, {size} values", t.func, t.size()),
-                            json!({
-                                "kind": kind, "scalars": scalars, "table": var,
-                                "table_size": t.size(), "index_shift": t.index_shift,
-                                "table_bits_t": t.table.ty.c_bits_type(),
-                            }),
-                        )
-                    }
-                    None => (
-                        "activation",
-                        format!("{}, {size} values", node.op.kind().replace('_', " ")),
-                        json!({ "kind": kind, "scalars": scalars, "table": null }),
-                    ),
-                }
-            }
+            Kernel::Activation(a) => self.activation(index, &name, size, node, a, &mut td),
             Kernel::Quant {
                 bipolar,
                 round,
                 codes,
-            } => {
-                let input = plan.input_types[0];
-                let (lo, hi) = codes.unwrap_or((0, 0));
-                (
-                    "quant",
-                    format!(
-                        "{}, {size} values",
-                        if *bipolar {
-                            "bipolar quantizer"
-                        } else {
-                            "quantizer"
-                        }
-                    ),
-                    json!({
-                        "bipolar": bipolar,
-                        "round": match round {
-                            None => 0,
-                            Some(crate::ir::ops::QuantRound::Ceil) => 1,
-                            Some(crate::ir::ops::QuantRound::Up) => 2,
-                        },
-                        "shift": input.frac() - plan.result.frac(),
-                        "clamp": codes.is_some(),
-                        "lo": lo.to_string(), "hi": hi.to_string(),
-                    }),
-                )
-            }
-            Kernel::Clip { min, max } => {
-                let unused = crate::kernels::param_type(1.0);
-                td("min", min.as_ref().map_or(unused, |c| c.ty));
-                td("max", max.as_ref().map_or(unused, |c| c.ty));
-                (
-                    "clip",
-                    format!("clip, {size} values"),
-                    json!({
-                        "has_min": min.is_some(), "has_max": max.is_some(),
-                        "min_bits": min.as_ref().map_or(0, |c| c.raw[0]).to_string(),
-                        "max_bits": max.as_ref().map_or(0, |c| c.raw[0]).to_string(),
-                    }),
-                )
-            }
-            Kernel::Softmax(s) => {
-                td("table", s.exp_table.ty);
-                td("sum", s.sum);
-                let e = self.weight(
-                    format!("exp_table{index}"),
-                    &name,
-                    "softmax exp table",
-                    &s.exp_table,
-                );
-                let i = self.weight(
-                    format!("inv_table{index}"),
-                    &name,
-                    "softmax inverse table",
-                    &s.inv_table,
-                );
-                (
-                    "softmax",
-                    format!(
-                        "softmax over {}, {}-entry tables",
-                        s.n,
-                        s.exp_table.raw.len()
-                    ),
-                    json!({
-                        "rows": s.rows, "n": s.n, "table_size": s.exp_table.raw.len(),
-                        "exp_shift": s.exp_shift, "inv_shift": s.inv_shift,
-                        "table_bits_t": s.exp_table.ty.c_bits_type(),
-                        "exp_table": e, "inv_table": i,
-                    }),
-                )
-            }
+            } => Self::quant(plan, size, bipolar, round, codes),
+            Kernel::Clip { min, max } => Self::clip(size, min, max, &mut td),
+            Kernel::Softmax(s) => self.softmax(index, &name, s, &mut td),
             Kernel::Recurrent(rp) => self.recurrent(index, &name, node.op.kind(), rp, &mut td),
             Kernel::Add => ("add", format!("add, {size} values"), json!({})),
             Kernel::Sub => ("sub", format!("subtract, {size} values"), json!({})),
             Kernel::Mul => ("mul", format!("multiply, {size} values"), json!({})),
             Kernel::Max => ("maximum", format!("maximum, {size} values"), json!({})),
             Kernel::Min => ("minimum", format!("minimum, {size} values"), json!({})),
-            Kernel::Conv(c) => {
-                let d = &c.dense;
-                td("weight", d.weights.ty);
-                td("bias", d.bias.ty);
-                td("accum", d.accum);
-                let w = self.dense_weights(index, &name, d);
-                let b = self.weight(format!("b{index}"), &name, "biases", &d.bias);
-                let g = geometry(&c.window, &c.in_spatial, &c.out_spatial);
-                let strategy = d.strategy.name();
-                (
-                    "conv",
-                    format!(
-                        "conv {:?} -> {:?}, kernel {:?}, {} group(s), {} -> {} channels, {strategy}, reuse {}, {} multiplications per position{}",
-                        c.in_spatial,
-                        c.out_spatial,
-                        c.window.kernel,
-                        c.groups,
-                        c.in_channels,
-                        c.out_channels(),
-                        d.reuse,
-                        d.multiplications,
-                        parallel_summary(self.stream, c.parallel, c.positions())
-                    ),
-                    with(
-                        dense_params(d, c.groups),
-                        json!({
-                            "g": g, "in_c": c.in_channels, "out_c": c.out_channels(), "groups": c.groups,
-                            "weights": w, "bias": b,
-                            "parallel": c.parallel, "partitions": c.partitions(),
-                        }),
-                    ),
-                )
-            }
-            Kernel::Pool(pl) => {
-                td("sum", pl.sum);
-                td("recip", pl.recip.ty);
-                let r = self.weight(
-                    format!("recip{index}"),
-                    &name,
-                    "reciprocals of window counts",
-                    &pl.recip,
-                );
-                let g = geometry(&pl.window, &pl.in_spatial, &pl.out_spatial);
-                let what = match pl.kind {
-                    crate::ir::ops::PoolKind::Max => "max",
-                    crate::ir::ops::PoolKind::Average => "average",
-                };
-                (
-                    "pool",
-                    format!(
-                        "{what} pool {:?} -> {:?}, kernel {:?}, {} channels{}",
-                        pl.in_spatial,
-                        pl.out_spatial,
-                        pl.window.kernel,
-                        pl.channels,
-                        parallel_summary(self.stream, pl.parallel, pl.positions())
-                    ),
-                    json!({
-                        "g": g, "in_c": pl.channels,
-                        "is_max": matches!(pl.kind, crate::ir::ops::PoolKind::Max),
-                        "count_include_pad": pl.count_include_pad,
-                        "recip_bits_t": pl.recip.ty.c_bits_type(), "recip": r,
-                        "parallel": pl.parallel, "partitions": pl.partitions(),
-                    }),
-                )
-            }
-            Kernel::Concat { sources } => {
-                // A stream design joins pixels: the tables describe one pixel.
-                let per_pixel: Vec<(usize, usize)>;
-                let sources = if self.stream {
-                    let wa = *self
-                        .model
-                        .node(self.model.inputs(plan.node)[0])
-                        .shape
-                        .last()
-                        .unwrap();
-                    let w = *node.shape.last().unwrap();
-                    per_pixel = (0..w)
-                        .map(|c| if c < wa { (0, c) } else { (1, c - wa) })
-                        .collect();
-                    &per_pixel
-                } else {
-                    sources
-                };
-                let n_a = sources.iter().filter(|s| s.0 == 0).count();
-                let from = format!("from_b{index}");
-                let idx = format!("index{index}");
-                for (var, c_type, data, what) in [
-                    (
-                        &from,
-                        "unsigned char",
-                        format_data(sources.iter().map(|s| s.0 as i128)),
-                        "1 where an output comes from the second input",
-                    ),
-                    (
-                        &idx,
-                        "int",
-                        format_data(sources.iter().map(|s| s.1 as i128)),
-                        "source index of each output",
-                    ),
-                ] {
-                    self.weights.push(WeightCtx {
-                        guard: format!("HLSRS_{}_H_", var.to_uppercase()),
-                        c_type: c_type.into(),
-                        cpp_type: c_type.into(),
-                        count: sources.len(),
-                        comment: format!("{name}: {what}"),
-                        data,
-                        var: var.clone(),
-                        stats: None,
-                    });
-                }
-                (
-                    "concat",
-                    format!("concatenate, {size} values"),
-                    json!({ "n_a": n_a, "n_b": sources.len() - n_a, "from_b": from, "index": idx }),
-                )
-            }
-            Kernel::Gather { index: g, fill } => {
-                let var = format!("index{index}");
-                self.weights.push(WeightCtx {
-                    guard: format!("HLSRS_{}_H_", var.to_uppercase()),
-                    c_type: "int".into(),
-                    cpp_type: "int".into(),
-                    count: g.len(),
-                    comment: format!("{name}: source index of each output (-1: the fill value)"),
-                    data: format_data(g.iter().map(|&v| v as i128)),
-                    var: var.clone(),
-                    stats: None,
-                });
-                (
-                    "gather",
-                    format!("data movement, {size} values"),
-                    json!({ "index": var, "fill_bits": fill.to_string() }),
-                )
-            }
-            Kernel::PRelu { slope } => {
-                td("slope", slope.ty);
-                let var = self.weight(format!("slope{index}"), &name, "slopes", slope);
-                (
-                    "prelu",
-                    format!("prelu, {size} values, {} slope(s)", slope.raw.len()),
-                    json!({ "n_slopes": slope.raw.len(), "slope_bits_t": slope.ty.c_bits_type(), "slope": var }),
-                )
-            }
+            Kernel::Conv(c) => self.conv(index, &name, c, &mut td),
+            Kernel::Pool(pl) => self.pool(index, &name, pl, &mut td),
+            Kernel::Concat { sources } => self.concat(index, &name, size, plan, node, sources),
+            Kernel::Gather { index: g, fill } => self.gather(index, &name, size, g, fill),
+            Kernel::PRelu { slope } => self.prelu(index, &name, size, slope, &mut td),
         };
         let width = *node.shape.last().unwrap();
         let in_shape = &self.model.node(self.model.inputs(plan.node)[0]).shape;
