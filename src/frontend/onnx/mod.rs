@@ -40,7 +40,6 @@ pub fn parse(bytes: &[u8], name: &str, dir: &Path) -> Result<Model> {
 }
 
 mod ops;
-mod qonnx;
 
 /// For each IR axis, the ONNX axis (batch excluded) it holds: IR shape[k] = ONNX shape[layout[k]].
 type Layout = Vec<usize>;
@@ -341,9 +340,9 @@ impl<'a> Converter<'a> {
                 unsupported.len(),
                 unsupported.join("\n"),
                 ops::supported_ops(ops::Domain::Onnx).join(", "),
-                qonnx::QUANT_DOMAINS.join(" / "),
+                ops::quantizers::QUANT_DOMAINS.join(" / "),
                 ops::supported_ops(ops::Domain::QonnxQuant).join(", "),
-                qonnx::CHANNELS_LAST_DOMAIN
+                ops::quantizers::CHANNELS_LAST_DOMAIN
             )));
         }
 

@@ -100,7 +100,7 @@ impl Converter<'_> {
     pub(in crate::frontend::onnx) fn conv(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         self.require_batch_first(node)?;
         // QONNX's channels-last Conv: data [N, spatial..., C] and weights [M, kernel..., C/group].
-        let channels_last_io = node.domain == qonnx::CHANNELS_LAST_DOMAIN;
+        let channels_last_io = node.domain == super::quantizers::CHANNELS_LAST_DOMAIN;
         let mut w = self.constant(node, 1)?;
         if channels_last_io && w.shape.len() >= 3 {
             let r = w.shape.len();

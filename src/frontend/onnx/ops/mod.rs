@@ -8,6 +8,7 @@ mod activation;
 mod conv_pool;
 mod elementwise;
 mod gemm;
+pub(in crate::frontend::onnx) mod quantizers;
 mod recurrent;
 mod resize_pad;
 mod shape;
@@ -17,9 +18,9 @@ mod shape;
 pub(in crate::frontend::onnx) enum Domain {
     /// The default ONNX domain (`""` or `ai.onnx`).
     Onnx,
-    /// QONNX's quantizers, in one of `qonnx::QUANT_DOMAINS`.
+    /// QONNX's quantizers, in one of `quantizers::QUANT_DOMAINS`.
     QonnxQuant,
-    /// qonnx's channels-last ops (`qonnx::CHANNELS_LAST_DOMAIN`).
+    /// qonnx's channels-last ops (`quantizers::CHANNELS_LAST_DOMAIN`).
     ChannelsLast,
 }
 
@@ -27,8 +28,8 @@ impl Domain {
     fn of(domain: &str) -> Option<Domain> {
         match domain {
             "" | "ai.onnx" => Some(Domain::Onnx),
-            d if qonnx::QUANT_DOMAINS.contains(&d) => Some(Domain::QonnxQuant),
-            qonnx::CHANNELS_LAST_DOMAIN => Some(Domain::ChannelsLast),
+            d if quantizers::QUANT_DOMAINS.contains(&d) => Some(Domain::QonnxQuant),
+            quantizers::CHANNELS_LAST_DOMAIN => Some(Domain::ChannelsLast),
             _ => None,
         }
     }
@@ -51,7 +52,7 @@ const OPS: &[&[Registration]] = &[
     recurrent::OPS,
     resize_pad::OPS,
     shape::OPS,
-    qonnx::OPS,
+    quantizers::OPS,
 ];
 
 /// The converter of a node's op and domain, if hlsrs supports it.

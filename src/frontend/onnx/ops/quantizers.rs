@@ -8,8 +8,8 @@
 //! of 0; roundings and ranges ap_fixed's modes lack (CEIL, UP, unsigned narrow) the quantizer
 //! applies to the codes itself. Anything else is refused with the reason, not approximated.
 
-use super::ops::{Domain, Registration};
-use super::{Converter, Value, attr, attr_i};
+use super::super::{Converter, Value, attr, attr_i};
+use super::{Domain, Registration};
 use crate::error::{Error, Result};
 use crate::ir::fixed::{Overflow, Quant};
 use crate::ir::ops::QuantRound;
@@ -188,7 +188,7 @@ impl Converter<'_> {
         Ok(())
     }
 
-    pub(super) fn quant(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+    pub(in crate::frontend::onnx) fn quant(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let scale = self.constant(node, 1)?;
         let zeropt = self.constant(node, 2)?;
         let bits = scalar(&self.constant(node, 3)?, "Quant bit width")?;
@@ -267,7 +267,11 @@ impl Converter<'_> {
         )
     }
 
-    pub(super) fn bipolar_quant(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+    pub(in crate::frontend::onnx) fn bipolar_quant(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+    ) -> Result<()> {
         let scale = self.constant(node, 1)?;
         if let Value::Const(t) = self.value(node, 0)?.clone() {
             check_broadcast(&scale, &t.shape, "scale")?;
@@ -289,7 +293,7 @@ impl Converter<'_> {
     /// round(x / scale) lose their low in_bits - out_bits bits by `rounding_mode` and keep the
     /// scale: y = mode(round(x / s) / 2^t) * s. Three exact layers: the codes, the coarser codes,
     /// and a shift back.
-    pub(super) fn trunc(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+    pub(in crate::frontend::onnx) fn trunc(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         if node.input.len() != 5 {
             return Err(Error::input(format!(
                 "Trunc with {} inputs: qonnx's Trunc version 1 (x, scale, zeropt, in_bitwidth, out_bitwidth) is supported",
@@ -379,7 +383,11 @@ impl Converter<'_> {
 
     /// QuantizeLinear: produces the dequantized values at once (a quantizer layer, or folded), and
     /// remembers its scale and zero point so that the DequantizeLinear after it is an identity.
-    pub(super) fn quantize_linear(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+    pub(in crate::frontend::onnx) fn quantize_linear(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+    ) -> Result<()> {
         let scale = self.constant(node, 1)?;
         let (zeropt, signed) = if self.has_input(node, 2) {
             let z = self.constant(node, 2)?;
@@ -427,7 +435,7 @@ impl Converter<'_> {
 
     /// DequantizeLinear: an identity after the QuantizeLinear it belongs to; on an integer
     /// constant (weights stored quantized), the dequantized constant.
-    pub(super) fn dequantize_linear(&mut self, node: &NodeProto) -> Result<()> {
+    pub(in crate::frontend::onnx) fn dequantize_linear(&mut self, node: &NodeProto) -> Result<()> {
         let scale = self.constant(node, 1)?;
         let zeropt = if self.has_input(node, 2) {
             self.constant(node, 2)?
