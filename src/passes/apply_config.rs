@@ -326,7 +326,18 @@ impl Pass for ApplyConfig {
                     Op::Add | Op::Sub => Some(sum(ins[0], ins[1])),
                     Op::Mul => Some(product(ins[0], ins[1])),
                     Op::Max | Op::Min => Some(union(ins[0], ins[1])),
-                    _ => None,
+                    // Tables, rounding quantizers and the rest: the configured type.
+                    Op::Input
+                    | Op::Activation(_)
+                    | Op::PRelu { .. }
+                    | Op::Gather { .. }
+                    | Op::Quant { .. }
+                    | Op::Clip { .. }
+                    | Op::Softmax
+                    | Op::Pool { .. }
+                    | Op::Recurrent(_)
+                    | Op::Reshape
+                    | Op::Transpose { .. } => None,
                 };
                 if let Some(t) = exact_result {
                     p.result = t;

@@ -148,7 +148,20 @@ impl Pass for StepRecurrent {
                         "joins a value of every time step with one that is not per step".into(),
                     );
                 }
-                _ => {
+                // Dense, conv and pool layers (and the ops above when time is not first) read
+                // across time steps.
+                Op::Input
+                | Op::Dense { .. }
+                | Op::Conv { .. }
+                | Op::Pool { .. }
+                | Op::Transpose { .. }
+                | Op::Reshape
+                | Op::Softmax
+                | Op::ScaleShift { .. }
+                | Op::PRelu { .. }
+                | Op::Activation(_)
+                | Op::Clip { .. }
+                | Op::Quant { .. } => {
                     return refuse(format!(
                         "reads the whole sequence ({:?} -> {:?}), not one step at a time",
                         model.node(ins[0]).shape,
