@@ -944,6 +944,21 @@ def error_models(rng):
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     onnx.checker.check_model(m)
     onnx.save(m, os.path.join(d, "recurrent_loop.onnx"))
+    # Max of three inputs, and Max of data and a per-feature constant: refused, naming the node.
+    def small(nodes, inits, gname):
+        graph = helper.make_graph(nodes, gname,
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])],
+                                  initializer=inits)
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        onnx.checker.check_model(m)
+        return m
+    onnx.save(small([helper.make_node("Relu", ["x"], ["r"], name="relu"),
+                     helper.make_node("Max", ["x", "r", "r"], ["y"], name="max3")], [], "max3"),
+              os.path.join(d, "max_three_inputs.onnx"))
+    onnx.save(small([helper.make_node("Max", ["x", "c"], ["y"], name="max_vector")],
+                    [tensor("c", np.ones(4))], "max_vector"),
+              os.path.join(d, "max_vector_constant.onnx"))
 
 
 def main():

@@ -717,3 +717,18 @@ fn each_command_plans_the_model_once() {
         );
     }
 }
+
+/// Max / Min forms hlsrs does not compile are refused by name: more than two inputs, or data
+/// against a constant that is not a scalar.
+#[test]
+fn max_of_three_inputs_or_of_a_constant_vector_is_refused() {
+    let root = common::root().join("testdata/errors");
+    expect_user_error(
+        &compile_into_temp(&root.join("max_three_inputs.onnx")),
+        &["node 'max3'", "Max of 3 inputs is not supported; expected two"],
+    );
+    expect_user_error(
+        &compile_into_temp(&root.join("max_vector_constant.onnx")),
+        &["node 'max_vector'", "expected a scalar constant"],
+    );
+}
