@@ -883,6 +883,38 @@ def max_min_case(rng):
                    "Max and Min of two Gemm branches, Min / Max with a scalar (one-sided clips), Concat -> Gemm -> Softmax")
 
 
+def split_cases(rng):
+    """Split of a layer's output into parts (sizes as an input, opset 13; equal parts by
+    num_outputs, opset 18), the parts through different layers and joined again."""
+    w1, b1 = dense_weights(rng, 16, 12)
+    w2, b2 = dense_weights(rng, 12, 5)
+    inits = [tensor("w1", w1.T), tensor("b1", b1), tensor("w2", w2.T), tensor("b2", b2),
+             numpy_helper.from_array(np.array([4, 8], dtype=np.int64), "parts")]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Split", ["h", "parts"], ["a", "c"], name="split", axis=1),
+        helper.make_node("Relu", ["a"], ["ra"], name="relu"),
+        helper.make_node("Tanh", ["c"], ["tc"], name="tanh"),
+        helper.make_node("Concat", ["ra", "tc"], ["cat"], name="join", axis=1),
+        helper.make_node("Gemm", ["cat", "w2", "b2"], ["o"], name="fc2", transB=1),
+        helper.make_node("Softmax", ["o"], ["y"], name="softmax", axis=-1),
+    ]
+    generated_case("split_sizes_opset13", make_model(nodes, inits, [16], [5], 13), 16, True, rng,
+                   "Gemm -> Split [4, 8] (sizes as an input) -> Relu / Tanh -> Concat -> Gemm -> Softmax")
+    w1, b1 = dense_weights(rng, 16, 12)
+    w2, b2 = dense_weights(rng, 6, 5)
+    inits = [tensor("w1", w1.T), tensor("b1", b1), tensor("w2", w2.T), tensor("b2", b2)]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Split", ["h"], ["a", "c"], name="halves", axis=1, num_outputs=2),
+        helper.make_node("Max", ["a", "c"], ["m"], name="larger"),
+        helper.make_node("Gemm", ["m", "w2", "b2"], ["o"], name="fc2", transB=1),
+        helper.make_node("Softmax", ["o"], ["y"], name="softmax", axis=-1),
+    ]
+    generated_case("split_equal_opset18", make_model(nodes, inits, [16], [5], 18), 16, True, rng,
+                   "Gemm -> Split into two halves (num_outputs) -> Max of the halves -> Gemm -> Softmax")
+
+
 def error_models(rng):
     """Invalid or unsupported models for the error tests (no golden outputs)."""
     d = os.path.join(TESTDATA, "errors")
@@ -1002,6 +1034,7 @@ def main():
     pytorch_recurrent_cases(np.random.default_rng(6))
     mish_cases(np.random.default_rng(8))
     max_min_case(np.random.default_rng(9))
+    split_cases(np.random.default_rng(10))
     error_models(rng)
     print("testdata written", file=sys.stderr)
 

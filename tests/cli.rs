@@ -725,7 +725,10 @@ fn max_of_three_inputs_or_of_a_constant_vector_is_refused() {
     let root = common::root().join("testdata/errors");
     expect_user_error(
         &compile_into_temp(&root.join("max_three_inputs.onnx")),
-        &["node 'max3'", "Max of 3 inputs is not supported; expected two"],
+        &[
+            "node 'max3'",
+            "Max of 3 inputs is not supported; expected two",
+        ],
     );
     expect_user_error(
         &compile_into_temp(&root.join("max_vector_constant.onnx")),

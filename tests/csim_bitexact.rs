@@ -313,6 +313,8 @@ cases!(
     rnn_thresholded_relu,
     shape_ops,
     shape_ops_opset13,
+    split_equal_opset18,
+    split_sizes_opset13,
     three_layer_bn_keras,
     three_layer_keras,
     three_layer_pytorch,

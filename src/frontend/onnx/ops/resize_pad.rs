@@ -14,6 +14,20 @@ impl Converter<'_> {
         fill: f64,
         source: impl Fn(&[usize]) -> Option<Vec<usize>>,
     ) -> Result<()> {
+        let (n, layout) = self.gather_of_input(node, name, out_onnx, fill, source)?;
+        self.set_output(node, Value::Node(n, layout));
+        Ok(())
+    }
+
+    /// `gather_node`'s node, not yet any output's value (Split makes one per output).
+    pub(in crate::frontend::onnx) fn gather_of_input(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        out_onnx: Vec<usize>,
+        fill: f64,
+        source: impl Fn(&[usize]) -> Option<Vec<usize>>,
+    ) -> Result<(NodeIndex, Layout)> {
         let (x, layout) = self.data_any(node, 0)?;
         let in_ir = self.shape(x);
         let out_ir: Vec<usize> = layout.iter().map(|&a| out_onnx[a]).collect();
@@ -35,8 +49,10 @@ impl Converter<'_> {
                 }
             })
             .collect();
-        self.add_node_in(node, name, Op::Gather { index, fill }, out_ir, &[x], layout);
-        Ok(())
+        let n = self
+            .model
+            .add(Node::new(name, Op::Gather { index, fill }, out_ir), &[x]);
+        Ok((n, layout))
     }
 
     pub(in crate::frontend::onnx) fn pad(&mut self, node: &NodeProto, name: &str) -> Result<()> {

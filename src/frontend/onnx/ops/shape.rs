@@ -394,6 +394,91 @@ impl Converter<'_> {
         Ok(())
     }
 
+    /// Split along one non-batch axis into parts: the `split` sizes (an attribute before opset
+    /// 13, an input from 13), else equal parts (the last smaller, as opset 18's num_outputs).
+    /// Each output is a gather of its part (a constant input is split into constants).
+    pub(in crate::frontend::onnx) fn split(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        let (s, is_data) = self.full_shape(node)?;
+        let b = self.batch_of(&node.input[0]);
+        let axis = norm_axis(attr_i(node, "axis", 0), s.len())?;
+        if axis == b {
+            return Err(Error::input(
+                "Split along the batch dimension is not supported",
+            ));
+        }
+        let n_out = node.output.len();
+        let sizes: Vec<usize> = match (self.opset < 13, self.has_input(node, 1)) {
+            (true, _) => attr_ints(node, "split")
+                .unwrap_or_default()
+                .iter()
+                .map(|&v| v.max(0) as usize)
+                .collect(),
+            (false, true) => self
+                .constant(node, 1)?
+                .data
+                .iter()
+                .map(|&v| v.max(0.0) as usize)
+                .collect(),
+            (false, false) => Vec::new(),
+        };
+        let sizes = if sizes.is_empty() {
+            let chunk = s[axis].div_ceil(n_out.max(1));
+            (0..n_out)
+                .map(|k| chunk.min(s[axis].saturating_sub(k * chunk)))
+                .collect()
+        } else {
+            sizes
+        };
+        if sizes.len() != n_out || sizes.iter().sum::<usize>() != s[axis] || sizes.contains(&0) {
+            return Err(Error::input(format!(
+                "Split of axis {axis} (size {}) into parts {sizes:?} for {n_out} outputs: the parts must be positive and add up to the axis",
+                s[axis]
+            )));
+        }
+        let mut start = 0;
+        for (k, &size) in sizes.iter().enumerate() {
+            let picks: Vec<Vec<usize>> = (0..s.len())
+                .map(|a| {
+                    if a == axis {
+                        (start..start + size).collect()
+                    } else {
+                        (0..s[a]).collect()
+                    }
+                })
+                .collect();
+            start += size;
+            let out_name = &node.output[k];
+            if out_name.is_empty() {
+                continue;
+            }
+            if !is_data {
+                let t = self.constant(node, 0)?;
+                let part = crate::frontend::fold::take(&t, &picks);
+                self.values.insert(out_name.clone(), Value::Const(part));
+                continue;
+            }
+            // Non-batch numbering, as gathers read it.
+            let picks: Vec<Vec<usize>> = picks
+                .into_iter()
+                .enumerate()
+                .filter(|(a, _)| *a != b)
+                .map(|(_, p)| p)
+                .collect();
+            let out: Vec<usize> = picks.iter().map(Vec::len).collect();
+            let part_name = if k == 0 {
+                name.to_string()
+            } else {
+                self.unique_name(&format!("{name}_{k}"))
+            };
+            let (n, layout) = self.gather_of_input(node, &part_name, out, 0.0, move |c| {
+                Some(c.iter().enumerate().map(|(a, &v)| picks[a][v]).collect())
+            })?;
+            self.values.insert(out_name.clone(), Value::Node(n, layout));
+            self.batch_pos.insert(out_name.clone(), b);
+        }
+        Ok(())
+    }
+
     /// Slice with constant starts/ends/axes/steps along non-batch axes.
     pub(in crate::frontend::onnx) fn slice(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let (s, is_data) = self.full_shape(node)?;
@@ -621,6 +706,7 @@ pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
     (Domain::Onnx, "Concat", |c, n, name| c.concat(n, name)),
     (Domain::Onnx, "Gather", |c, n, name| c.gather(n, name)),
     (Domain::Onnx, "Slice", |c, n, name| c.slice(n, name)),
+    (Domain::Onnx, "Split", |c, n, name| c.split(n, name)),
     (Domain::Onnx, "Flatten", |c, n, name| c.flatten(n, name)),
     (Domain::Onnx, "Reshape", |c, n, name| c.reshape(n, name)),
     (Domain::Onnx, "Squeeze", |c, n, name| c.squeeze(n, name)),
