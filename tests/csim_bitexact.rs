@@ -302,6 +302,7 @@ cases!(
     pytorch_gru_slice,
     pytorch_lstm_gather,
     pytorch_rnn_yh,
+    qonnx_channels_last,
     qonnx_conv,
     qonnx_dense,
     qonnx_qcdq,

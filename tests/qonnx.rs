@@ -12,7 +12,12 @@ use hlsrs::arrays;
 use hlsrs::config::IoType;
 use hlsrs::{Config, predict, prepare};
 
-const CASES: &[&str] = &["qonnx_dense", "qonnx_conv", "qonnx_qcdq"];
+const CASES: &[&str] = &[
+    "qonnx_dense",
+    "qonnx_conv",
+    "qonnx_qcdq",
+    "qonnx_channels_last",
+];
 
 #[test]
 fn emulator_and_float_ir_equal_qonnx_execution_bit_for_bit() {

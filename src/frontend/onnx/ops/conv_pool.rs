@@ -222,7 +222,12 @@ impl Converter<'_> {
                 shape_str(&self.onnx_shape(x0, &layout))
             )));
         }
-        let cl = channels_last(sr + 1);
+        // QONNX's channels-last MaxPool reads [N, spatial..., C] as it is.
+        let cl = if node.domain == super::quantizers::CHANNELS_LAST_DOMAIN {
+            identity(sr + 1)
+        } else {
+            channels_last(sr + 1)
+        };
         let x = self.data_in(node, 0, &cl)?;
         let xs = self.shape(x);
         let global = node.op_type.starts_with("Global");
@@ -282,4 +287,7 @@ pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
         c.pool(n, name)
     }),
     (Domain::ChannelsLast, "Conv", |c, n, name| c.conv(n, name)),
+    (Domain::ChannelsLast, "MaxPool", |c, n, name| {
+        c.pool(n, name)
+    }),
 ];
