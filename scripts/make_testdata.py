@@ -915,6 +915,41 @@ def split_cases(rng):
                    "Gemm -> Split into two halves (num_outputs) -> Max of the halves -> Gemm -> Softmax")
 
 
+def reduce_cases(rng):
+    """Reductions as PyTorch writes them: mean and max over the time axis of [N, T, F]
+    (`x.mean(1)`, `x.amax(1)`, axes as attributes, opset 13), and sum / mean over one axis of a
+    reshaped layer output with axes as inputs (opset 18), keepdims both ways."""
+    w, b = dense_weights(rng, 12, 5)
+    inits = [tensor("w", w.T), tensor("b", b)]
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["mean"], name="mean_over_time", axes=[1], keepdims=0),
+        helper.make_node("ReduceMax", ["x"], ["peak"], name="max_over_time", axes=[1], keepdims=0),
+        helper.make_node("Concat", ["mean", "peak"], ["cat"], name="join", axis=1),
+        helper.make_node("Gemm", ["cat", "w", "b"], ["o"], name="fc", transB=1),
+        helper.make_node("Softmax", ["o"], ["y"], name="softmax", axis=-1),
+    ]
+    generated_case("reduce_time_opset13", make_model(nodes, inits, [10, 6], [5], 13), (10, 6), True, rng,
+                   "ReduceMean and ReduceMax over the time axis of [N, 10, 6] (keepdims 0) -> Concat -> Gemm -> Softmax")
+    w1, b1 = dense_weights(rng, 12, 16)
+    w2, b2 = dense_weights(rng, 8, 5)
+    inits = [tensor("w1", w1.T), tensor("b1", b1), tensor("w2", w2.T), tensor("b2", b2),
+             numpy_helper.from_array(np.array([-1, 4, 4], dtype=np.int64), "grid"),
+             numpy_helper.from_array(np.array([2], dtype=np.int64), "last"),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "first")]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Reshape", ["h", "grid"], ["g"], name="to_grid"),
+        helper.make_node("ReduceSum", ["g", "last"], ["rows"], name="row_sums", keepdims=1),
+        helper.make_node("Flatten", ["rows"], ["rf"], name="flat", axis=1),
+        helper.make_node("ReduceMean", ["g", "first"], ["cols"], name="col_means", keepdims=0),
+        helper.make_node("Concat", ["rf", "cols"], ["cat"], name="join", axis=1),
+        helper.make_node("Gemm", ["cat", "w2", "b2"], ["o"], name="fc2", transB=1),
+        helper.make_node("Softmax", ["o"], ["y"], name="softmax", axis=-1),
+    ]
+    generated_case("reduce_axes_input_opset18", make_model(nodes, inits, [12], [5], 18), 12, True, rng,
+                   "Gemm -> Reshape [4, 4] -> ReduceSum over the last axis (keepdims 1) and ReduceMean over the first (keepdims 0), axes as inputs -> Concat -> Gemm -> Softmax")
+
+
 def error_models(rng):
     """Invalid or unsupported models for the error tests (no golden outputs)."""
     d = os.path.join(TESTDATA, "errors")
@@ -1035,6 +1070,7 @@ def main():
     mish_cases(np.random.default_rng(8))
     max_min_case(np.random.default_rng(9))
     split_cases(np.random.default_rng(10))
+    reduce_cases(np.random.default_rng(11))
     error_models(rng)
     print("testdata written", file=sys.stderr)
 

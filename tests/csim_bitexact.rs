@@ -306,6 +306,8 @@ cases!(
     qonnx_conv,
     qonnx_dense,
     qonnx_qcdq,
+    reduce_axes_input_opset18,
+    reduce_time_opset13,
     residual_block,
     residual_block_nhwc,
     rnn_activations,

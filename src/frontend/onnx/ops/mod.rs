@@ -10,6 +10,7 @@ mod elementwise;
 mod gemm;
 pub(in crate::frontend::onnx) mod quantizers;
 mod recurrent;
+mod reduce;
 mod resize_pad;
 mod shape;
 
@@ -50,6 +51,7 @@ const OPS: &[&[Registration]] = &[
     conv_pool::OPS,
     activation::OPS,
     recurrent::OPS,
+    reduce::OPS,
     resize_pad::OPS,
     shape::OPS,
     quantizers::OPS,
