@@ -42,6 +42,7 @@ HLSRS_PIXELWISE_STREAM(quant)
 HLSRS_PIXELWISE_STREAM(prelu)
 HLSRS_PIXELWISE_STREAM(scale_shift)
 HLSRS_PIXELWISE_STREAM(softmax)
+HLSRS_PIXELWISE_STREAM(argmax)
 #undef HLSRS_PIXELWISE_STREAM
 
 #define HLSRS_BINARY_STREAM(kernel)                                                                    \

@@ -950,6 +950,45 @@ def reduce_cases(rng):
                    "Gemm -> Reshape [4, 4] -> ReduceSum over the last axis (keepdims 1) and ReduceMean over the first (keepdims 0), axes as inputs -> Concat -> Gemm -> Softmax")
 
 
+def argmax_cases(rng):
+    """ArgMax as the design's output: a classifier's class index (keepdims 0), and per row of a
+    [4, 3] layer output with keepdims 1 and select_last_index (opset 13)."""
+    def model(nodes, inits, in_shape, out_shape, name):
+        graph = helper.make_graph(
+            nodes, name,
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"] + in_shape)],
+            [helper.make_tensor_value_info("y", TensorProto.INT64, ["N"] + out_shape)],
+            initializer=inits)
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                              producer_name="hlsrs-testdata")
+        m.ir_version = 7
+        onnx.checker.check_model(m)
+        return m
+    w1, b1 = dense_weights(rng, 16, 8)
+    w2, b2 = dense_weights(rng, 8, 5)
+    inits = [tensor("w1", w1.T), tensor("b1", b1), tensor("w2", w2.T), tensor("b2", b2)]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Relu", ["h"], ["r"], name="relu"),
+        helper.make_node("Gemm", ["r", "w2", "b2"], ["o"], name="fc2", transB=1),
+        helper.make_node("ArgMax", ["o"], ["y"], name="class_index", axis=1, keepdims=0),
+    ]
+    generated_case("argmax_class_index", model(nodes, inits, [16], [], "argmax_class_index"), 16, False, rng,
+                   "Gemm -> Relu -> Gemm -> ArgMax (keepdims 0): the class index as the output")
+    w1, b1 = dense_weights(rng, 10, 12)
+    inits = [tensor("w1", w1.T), tensor("b1", b1),
+             numpy_helper.from_array(np.array([-1, 4, 3], dtype=np.int64), "grid")]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("Reshape", ["h", "grid"], ["g"], name="to_rows"),
+        helper.make_node("Clip", ["g", "", ""], ["c"], name="no_op_clip"),
+        helper.make_node("ArgMax", ["c"], ["y"], name="row_index", axis=-1, keepdims=1,
+                         select_last_index=1),
+    ]
+    generated_case("argmax_rows_last_index", model(nodes, inits, [10], [4, 1], "argmax_rows_last_index"), 10, False, rng,
+                   "Gemm -> Reshape [4, 3] -> ArgMax over the last axis per row (keepdims 1, select_last_index 1)")
+
+
 def error_models(rng):
     """Invalid or unsupported models for the error tests (no golden outputs)."""
     d = os.path.join(TESTDATA, "errors")
@@ -1071,6 +1110,7 @@ def main():
     max_min_case(np.random.default_rng(9))
     split_cases(np.random.default_rng(10))
     reduce_cases(np.random.default_rng(11))
+    argmax_cases(np.random.default_rng(12))
     error_models(rng)
     print("testdata written", file=sys.stderr)
 

@@ -245,6 +245,7 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
         | Op::Quant { .. }
         | Op::Clip { .. }
         | Op::Softmax
+        | Op::ArgMax { .. }
         | Op::Add
         | Op::Sub
         | Op::Mul

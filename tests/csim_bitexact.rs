@@ -256,6 +256,8 @@ macro_rules! cases {
 }
 
 cases!(
+    argmax_class_index,
+    argmax_rows_last_index,
     batchnorm,
     batchnorm_opset15,
     batchnorm_opset28,

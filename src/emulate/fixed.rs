@@ -411,6 +411,19 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
         Kernel::Mul => (0..p.size)
             .map(|i| res.cast(x(0, i).mul(x(1, i))))
             .collect(),
+        // As hls_lib's argmax: a chain of exact comparisons (one type, so of the bits).
+        Kernel::ArgMax { n, last, .. } => ins[0]
+            .chunks(*n)
+            .map(|row| {
+                let mut k = 0;
+                for (i, &v) in row.iter().enumerate().skip(1) {
+                    if v > row[k] || (*last && v == row[k]) {
+                        k = i;
+                    }
+                }
+                res.cast(Exact::new(k as i128, 0))
+            })
+            .collect(),
         // As hls_lib's maximum / minimum: exact comparison, one cast.
         Kernel::Max => (0..p.size)
             .map(|i| {

@@ -413,6 +413,8 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
             0,
             1,
         ),
+        // A chain of comparisons per row, its index in a multiplexer.
+        Kernel::ArgMax { .. } => ("argmax", compare(n), 0, 1),
         // A comparison and a multiplexer per value.
         Kernel::Max => ("maximum", compare(n), 0, 1),
         Kernel::Min => ("minimum", compare(n), 0, 1),

@@ -256,7 +256,8 @@ fn convert_layer(
     let in_shape = &model.node(inputs[0]).shape;
     let inferred = match &op {
         Op::Dense { bias, .. } => Some(vec![bias.len()]),
-        Op::Reshape | Op::Gather { .. } => None,
+        // Given by the layer (an argmax keeps its reduced axis as 1 or drops it).
+        Op::Reshape | Op::Gather { .. } | Op::ArgMax { .. } => None,
         Op::Transpose { perm } => {
             if perm.iter().any(|&p| p >= in_shape.len()) {
                 return Err(Error::input(format!(

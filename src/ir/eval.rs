@@ -107,6 +107,22 @@ fn values_of_call(
                 .zip(ins[1].iter())
                 .map(|(a, b)| a * b)
                 .collect(),
+            Op::ArgMax { last } => {
+                let n_in = *model.node(model.inputs(n)[0]).shape.last().unwrap();
+                ins[0]
+                    .chunks(n_in)
+                    .map(|row| {
+                        let better = |v: f64, best: f64| v > best || (*last && v == best);
+                        let mut k = 0;
+                        for (i, &v) in row.iter().enumerate().skip(1) {
+                            if better(v, row[k]) {
+                                k = i;
+                            }
+                        }
+                        k as f64
+                    })
+                    .collect()
+            }
             Op::Max => ins[0]
                 .iter()
                 .zip(ins[1].iter())
@@ -271,6 +287,7 @@ pub fn per_value(op: &Op, x: f64, i: usize) -> Option<f64> {
         | Op::Dense { .. }
         | Op::Gather { .. }
         | Op::Softmax
+        | Op::ArgMax { .. }
         | Op::Add
         | Op::Sub
         | Op::Mul

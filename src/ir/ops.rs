@@ -47,6 +47,13 @@ pub enum Op {
     },
     /// Softmax over the last axis.
     Softmax,
+    /// The index of the largest value over the last axis (the first of equal ones, or the last
+    /// with `last`), as an integer; the node's shape is the input's with that axis 1 (so an
+    /// io_stream design keeps its pixels; ONNX's keepdims=0 is a reshape after it).
+    ArgMax {
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        last: bool,
+    },
     /// Elementwise sum of two inputs of the same size.
     Add,
     /// Elementwise difference a - b.
@@ -230,6 +237,7 @@ impl Op {
             Op::Clip { .. } => "clip",
             Op::Quant { .. } => "quant",
             Op::Softmax => "softmax",
+            Op::ArgMax { .. } => "argmax",
             Op::Add => "add",
             Op::Sub => "sub",
             Op::Mul => "mul",
@@ -265,6 +273,7 @@ impl Op {
             | Op::Quant { .. }
             | Op::Clip { .. }
             | Op::Softmax
+            | Op::ArgMax { .. }
             | Op::Conv { .. }
             | Op::Pool { .. }
             | Op::Recurrent(_)
@@ -299,6 +308,7 @@ impl Op {
             | Op::Gather { .. }
             | Op::Quant { .. }
             | Op::Clip { .. }
+            | Op::ArgMax { .. }
             | Op::Add
             | Op::Sub
             | Op::Mul
@@ -347,6 +357,7 @@ impl Op {
             | Op::Quant { .. }
             | Op::Clip { .. }
             | Op::Softmax
+            | Op::ArgMax { .. }
             | Op::Add
             | Op::Sub
             | Op::Mul

@@ -173,6 +173,17 @@ pub fn verify(model: &Model) -> Result<(), String> {
                     return Err(at(format!("bad permutation {perm:?}")));
                 }
             }
+            Op::ArgMax { .. } => {
+                let rows = in_shapes[0][..in_shapes[0].len() - 1]
+                    .iter()
+                    .product::<usize>();
+                if node.shape.last() != Some(&1) || size != rows {
+                    return Err(at(format!(
+                        "an argmax of {:?} gives one index per row, shaped [..., 1]; got {:?}",
+                        in_shapes[0], node.shape
+                    )));
+                }
+            }
             // Elementwise ops and softmax (over the last axis of the node's own shape) read their
             // input as a flat array: only the size must agree.
             _ => {

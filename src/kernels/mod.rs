@@ -72,6 +72,13 @@ pub enum Kernel {
         codes: Option<(i64, i64)>,
     },
     Softmax(softmax::SoftmaxPlan),
+    /// Per row of `n` values: the index of the largest (exact comparisons; the first of equal
+    /// ones, or the last with `last`) in the result type.
+    ArgMax {
+        n: usize,
+        rows: usize,
+        last: bool,
+    },
     Add,
     Sub,
     Mul,
@@ -177,6 +184,14 @@ pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
             node.size(),
             p,
         )?),
+        Op::ArgMax { last } => {
+            let n = *model.node(inputs[0]).shape.last().unwrap();
+            Kernel::ArgMax {
+                n,
+                rows: model.node(inputs[0]).size() / n,
+                last: *last,
+            }
+        }
         Op::Add => Kernel::Add,
         Op::Sub => Kernel::Sub,
         Op::Mul => Kernel::Mul,

@@ -287,6 +287,12 @@ impl Pass for ApplyConfig {
             if node.op.moves_data_only() {
                 p.result = input_type.expect("data movers have an input");
             }
+            // An index: the integer type that holds every index, unless the layer sets one.
+            if let (Op::ArgMax { .. }, None) = (&node.op, lc.result.or(lc.precision)) {
+                let n_in = *model.node(model.inputs(n)[0]).shape.last().unwrap();
+                let bits = (usize::BITS - n_in.saturating_sub(1).leading_zeros()).max(1) as i32;
+                p.result = FixedType::fixed(bits as u32 + 1, bits + 1);
+            }
             // Exact results in a quantized model, so that its quantizers round what the source
             // model rounds (the sums and products themselves, not a rounded copy).
             if quantized && lc.result.is_none() && !own && model_result.is_none() {
@@ -334,6 +340,7 @@ impl Pass for ApplyConfig {
                     | Op::Quant { .. }
                     | Op::Clip { .. }
                     | Op::Softmax
+                    | Op::ArgMax { .. }
                     | Op::Pool { .. }
                     | Op::Recurrent(_)
                     | Op::Reshape

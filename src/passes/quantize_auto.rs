@@ -258,6 +258,10 @@ impl Pass for QuantizeAuto {
                     )
                 }
                 Op::Softmax => Some(vec![(0.0, 1.0); node.size()]),
+                Op::ArgMax { .. } => {
+                    let n_in = *model.node(ins[0]).shape.last().unwrap();
+                    Some(vec![(0.0, n_in.saturating_sub(1) as f64); node.size()])
+                }
                 Op::Add | Op::Sub | Op::Mul | Op::Max | Op::Min => Some(
                     x(0).iter()
                         .zip(x(1))

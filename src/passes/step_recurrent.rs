@@ -134,6 +134,7 @@ impl Pass for StepRecurrent {
                 Op::Add | Op::Sub | Op::Mul | Op::Max | Op::Min if timed_ins == ins.len() => true,
                 Op::Reshape
                 | Op::Softmax
+                | Op::ArgMax { .. }
                 | Op::ScaleShift { .. }
                 | Op::PRelu { .. }
                 | Op::Activation(_)
@@ -157,6 +158,7 @@ impl Pass for StepRecurrent {
                 | Op::Transpose { .. }
                 | Op::Reshape
                 | Op::Softmax
+                | Op::ArgMax { .. }
                 | Op::ScaleShift { .. }
                 | Op::PRelu { .. }
                 | Op::Activation(_)

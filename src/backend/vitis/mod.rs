@@ -300,6 +300,7 @@ fn manifest(
                 | Kernel::Mul
                 | Kernel::Max
                 | Kernel::Min
+                | Kernel::ArgMax { .. }
                 | Kernel::PRelu { .. }
                 | Kernel::Pool(_)
                 | Kernel::Concat { .. }

@@ -271,6 +271,11 @@ impl<'m> Builder<'m> {
             Kernel::Add => ("add", format!("add, {size} values"), json!({})),
             Kernel::Sub => ("sub", format!("subtract, {size} values"), json!({})),
             Kernel::Mul => ("mul", format!("multiply, {size} values"), json!({})),
+            Kernel::ArgMax { n, rows, last } => (
+                "argmax",
+                format!("index of the largest of {n}, {rows} row(s)"),
+                json!({ "n": n, "rows": rows, "last": last }),
+            ),
             Kernel::Max => ("maximum", format!("maximum, {size} values"), json!({})),
             Kernel::Min => ("minimum", format!("minimum, {size} values"), json!({})),
             Kernel::Conv(c) => self.conv(index, &name, c, &mut td),
@@ -290,7 +295,7 @@ impl<'m> Builder<'m> {
                 crate::stream::Pattern::PerPixel(_)
             );
         let mut p = p;
-        if per_pixel && kind == "softmax" {
+        if per_pixel && (kind == "softmax" || kind == "argmax") {
             p["rows"] = json!(1);
         }
         self.layers.push(LayerCtx {

@@ -1,5 +1,6 @@
 //! Reductions over non-batch axes: ReduceMean and ReduceMax (mean or max pooling written as
-//! `x.mean(dim)` / `x.amax(dim)`), ReduceSum. The data is gathered into [reduced, kept] (the
+//! `x.mean(dim)` / `x.amax(dim)`), ReduceSum, and ArgMax over the last axis (a classifier's
+//! class index as the design's output). The data is gathered into [reduced, kept] (the
 //! reduced axes as one spatial axis, the kept ones as channels), then a 1D pool over the whole
 //! spatial axis (mean, max), or a dense layer of ones (sum: exact, no reciprocal), then reshaped
 //! to the ONNX output shape.
@@ -101,10 +102,9 @@ impl Converter<'_> {
         } else {
             vec![1, c]
         };
-        let rname = self.unique_name(&format!("{name}_{}", op.to_ascii_lowercase()));
         let r = self
             .model
-            .add(Node::new(rname, reduce_op, reduce_shape), &[gathered]);
+            .add(Node::new(name, reduce_op, reduce_shape), &[gathered]);
         // keepdims: the reduced axes stay, of size 1.
         let out: Vec<usize> = if attr_i(node, "keepdims", 1) != 0 {
             (0..s.len())
@@ -116,7 +116,42 @@ impl Converter<'_> {
             kdims
         };
         let rank = out.len();
-        self.add_node_in(node, name, Op::Reshape, out, &[r], identity(rank));
+        let rname = self.unique_name(&format!("{name}_reshape"));
+        self.add_node_in(node, &rname, Op::Reshape, out, &[r], identity(rank));
+        Ok(())
+    }
+}
+
+impl Converter<'_> {
+    pub(in crate::frontend::onnx) fn argmax(&mut self, node: &NodeProto, name: &str) -> Result<()> {
+        self.require_batch_first(node)?;
+        let x = self.data(node, 0)?;
+        let s = self.shape(x);
+        let rank = s.len() + 1;
+        let axis = norm_axis(attr_i(node, "axis", 0), rank)?;
+        if axis != rank - 1 {
+            return Err(Error::input(format!(
+                "ArgMax over axis {axis} of data {} is not supported; expected the last axis",
+                shape_str(&s)
+            )));
+        }
+        let last = attr_i(node, "select_last_index", 0) != 0;
+        let mut shape = s.clone();
+        *shape.last_mut().unwrap() = 1;
+        if attr_i(node, "keepdims", 1) != 0 {
+            self.add_node(node, name, Op::ArgMax { last }, shape, &[x]);
+            return Ok(());
+        }
+        let a = self
+            .model
+            .add(Node::new(name, Op::ArgMax { last }, shape), &[x]);
+        let out = if s.len() > 1 {
+            s[..s.len() - 1].to_vec()
+        } else {
+            vec![1]
+        };
+        let rname = self.unique_name(&format!("{name}_reshape"));
+        self.add_node(node, &rname, Op::Reshape, out, &[a]);
         Ok(())
     }
 }
@@ -126,4 +161,5 @@ pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
     (Domain::Onnx, "ReduceMean", |c, n, name| c.reduce(n, name)),
     (Domain::Onnx, "ReduceMax", |c, n, name| c.reduce(n, name)),
     (Domain::Onnx, "ReduceSum", |c, n, name| c.reduce(n, name)),
+    (Domain::Onnx, "ArgMax", |c, n, name| c.argmax(n, name)),
 ];
