@@ -989,6 +989,48 @@ def argmax_cases(rng):
                    "Gemm -> Reshape [4, 3] -> ArgMax over the last axis per row (keepdims 1, select_last_index 1)")
 
 
+def conv1d_lstm_cases(rng):
+    """A Conv1D feeding an LSTM, as PyTorch exports it (hls4ml users report this graph
+    mis-flattened, their issue #1052): [N, C, L] -> Conv1d -> ReLU, then permute(2, 0, 1) into a
+    sequence-first LSTM and h_n.squeeze(0) into a Linear; and the batch_first module, whose export
+    permutes to [N, L, F] then to [L, N, F], taking output[:, -1, :] (the last step of Y)."""
+    c, l, f, h = 3, 12, 6, 8
+    def build(batch_first):
+        inits = [tensor("cw", rng.normal(0, 0.5, (f, c, 3))), tensor("cb", rng.normal(0, 0.1, f)),
+                 tensor("W", rng.normal(0, 0.4, (1, 4 * h, f))), tensor("R", rng.normal(0, 0.4, (1, 4 * h, h))),
+                 tensor("B", rng.normal(0, 0.1, (1, 8 * h))), tensor("fw", rng.normal(0, 0.4, (h, 3))),
+                 tensor("fb", rng.normal(0, 0.1, 3)),
+                 numpy_helper.from_array(np.array([0], dtype=np.int64), "ax0"),
+                 numpy_helper.from_array(np.array(-1, dtype=np.int64), "last")]
+        nodes = [helper.make_node("Conv", ["x", "cw", "cb"], ["cv"], name="conv", kernel_shape=[3], pads=[1, 1]),
+                 helper.make_node("Relu", ["cv"], ["r"], name="relu")]
+        if batch_first:
+            nodes += [helper.make_node("Transpose", ["r"], ["nlf"], name="to_batch_first", perm=[0, 2, 1]),
+                      helper.make_node("Transpose", ["nlf"], ["s"], name="to_seq_first", perm=[1, 0, 2]),
+                      helper.make_node("LSTM", ["s", "W", "R", "B"], ["Y"], name="lstm", hidden_size=h),
+                      helper.make_node("Squeeze", ["Y", "ax1"], ["ys"], name="squeeze_dirs"),
+                      helper.make_node("Gather", ["ys", "last"], ["hl"], name="last_step", axis=0)]
+            inits.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "ax1"))
+        else:
+            nodes += [helper.make_node("Transpose", ["r"], ["s"], name="to_seq_first", perm=[2, 0, 1]),
+                      helper.make_node("LSTM", ["s", "W", "R", "B"], ["Y", "Y_h"], name="lstm", hidden_size=h),
+                      helper.make_node("Squeeze", ["Y_h", "ax0"], ["hl"], name="squeeze")]
+        nodes += [helper.make_node("MatMul", ["hl", "fw"], ["m"], name="fc"),
+                  helper.make_node("Add", ["m", "fb"], ["y"], name="bias")]
+        graph = helper.make_graph(nodes, "conv1d_lstm",
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", c, l])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])],
+                                  initializer=inits)
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], producer_name="hlsrs-testdata")
+        m.ir_version = 7
+        onnx.checker.check_model(m)
+        return m
+    generated_case("pytorch_conv1d_lstm", build(False), (c, l), False, rng,
+                   "Conv1d -> ReLU -> permute(2, 0, 1) -> LSTM -> h_n.squeeze(0) -> Linear (PyTorch)")
+    generated_case("pytorch_conv1d_lstm_batch_first", build(True), (c, l), False, rng,
+                   "Conv1d -> ReLU -> permute to [N, L, F] then [L, N, F] -> LSTM -> output[:, -1, :] -> Linear (PyTorch batch_first)")
+
+
 def error_models(rng):
     """Invalid or unsupported models for the error tests (no golden outputs)."""
     d = os.path.join(TESTDATA, "errors")
@@ -1111,6 +1153,7 @@ def main():
     split_cases(np.random.default_rng(10))
     reduce_cases(np.random.default_rng(11))
     argmax_cases(np.random.default_rng(12))
+    conv1d_lstm_cases(np.random.default_rng(13))
     error_models(rng)
     print("testdata written", file=sys.stderr)
 
