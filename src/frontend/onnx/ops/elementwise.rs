@@ -12,15 +12,7 @@ impl Converter<'_> {
         let b = self.value(node, 1)?.clone();
         match (a, b) {
             (Value::Node(x, lx), Value::Node(_, _)) => {
-                let y = self.data_in(node, 1, &lx)?;
-                let (xs, ys) = (self.shape(x), self.shape(y));
-                if xs != ys {
-                    return Err(Error::input(format!(
-                        "{op} of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
-                        shape_str(&self.onnx_shape(x, &lx)),
-                        shape_str(&self.onnx_shape(y, &lx))
-                    )));
-                }
+                let (y, xs) = self.second_branch(node, x, &lx)?;
                 let ir = match op {
                     "Add" => Op::Add,
                     "Sub" => Op::Sub,
@@ -77,15 +69,7 @@ impl Converter<'_> {
         let b = self.value(node, 1)?.clone();
         match (a, b) {
             (Value::Node(x, lx), Value::Node(_, _)) => {
-                let y = self.data_in(node, 1, &lx)?;
-                let (xs, ys) = (self.shape(x), self.shape(y));
-                if xs != ys {
-                    return Err(Error::input(format!(
-                        "{op} of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
-                        shape_str(&self.onnx_shape(x, &lx)),
-                        shape_str(&self.onnx_shape(y, &lx))
-                    )));
-                }
+                let (y, xs) = self.second_branch(node, x, &lx)?;
                 let ir = if is_max { Op::Max } else { Op::Min };
                 self.add_node_in(node, name, ir, xs, &[x, y], lx);
             }
@@ -125,6 +109,27 @@ impl Converter<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Input 1 of a two-branch op in the layout of input 0 (`x`, `lx`), and their shape, which
+    /// must be equal: broadcasting between branches is not supported.
+    fn second_branch(
+        &mut self,
+        node: &NodeProto,
+        x: NodeIndex,
+        lx: &Layout,
+    ) -> Result<(NodeIndex, Vec<usize>)> {
+        let y = self.data_in(node, 1, lx)?;
+        let (xs, ys) = (self.shape(x), self.shape(y));
+        if xs != ys {
+            return Err(Error::input(format!(
+                "{} of two tensors with shapes {} and {}: broadcasting between branches is not supported; expected equal shapes",
+                node.op_type,
+                shape_str(&self.onnx_shape(x, lx)),
+                shape_str(&self.onnx_shape(y, lx))
+            )));
+        }
+        Ok((y, xs))
     }
 
     /// Which ONNX axis (batch excluded) a constant varies along when broadcast against data of
