@@ -735,3 +735,25 @@ fn max_of_three_inputs_or_of_a_constant_vector_is_refused() {
         &["node 'max_vector'", "expected a scalar constant"],
     );
 }
+
+/// The batch may move past size-1 axes only (issue 14): behind an axis of size > 1 a Flatten would
+/// merge it into the sample and a batch-first op would read another axis as the batch. Both are
+/// refused naming the node and the shape, with N where the batch sits.
+#[test]
+fn a_batch_behind_a_longer_axis_is_refused() {
+    let root = common::root().join("testdata/errors");
+    expect_user_error(
+        &compile_into_temp(&root.join("flatten_merges_batch.onnx")),
+        &[
+            "node 'flatten_time'",
+            "Flatten of data [4, N, 3] to [4, 3] would merge the batch dimension into the sample",
+        ],
+    );
+    expect_user_error(
+        &compile_into_temp(&root.join("softmax_batch_second.onnx")),
+        &[
+            "node 'softmax_seq_first'",
+            "batch dimension at axis 1 of [4, N, 3], behind an axis of size > 1",
+        ],
+    );
+}

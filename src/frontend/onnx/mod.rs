@@ -108,11 +108,27 @@ fn node_name(node: &NodeProto) -> String {
     }
 }
 
-fn shape_str(batchless: &[usize]) -> String {
-    let dims: Vec<String> = std::iter::once("N".to_string())
-        .chain(batchless.iter().map(|d| d.to_string()))
+/// An ONNX shape with `N` at the batch axis `b`.
+fn full_shape_str(full: &[usize], b: usize) -> String {
+    let dims: Vec<String> = full
+        .iter()
+        .enumerate()
+        .map(|(k, d)| {
+            if k == b {
+                "N".to_string()
+            } else {
+                d.to_string()
+            }
+        })
         .collect();
     format!("[{}]", dims.join(", "))
+}
+
+fn shape_str(batchless: &[usize]) -> String {
+    let full: Vec<usize> = std::iter::once(1)
+        .chain(batchless.iter().copied())
+        .collect();
+    full_shape_str(&full, 0)
 }
 
 /// The most values one tensor may hold (weights or a layer's output): far beyond any FPGA design,
@@ -588,14 +604,60 @@ impl<'a> Converter<'a> {
         self.batch_pos.get(tensor).copied().unwrap_or(0)
     }
 
-    /// Ops that read ONNX axes as [batch, ...] need the batch first.
-    fn require_batch_first(&self, node: &NodeProto) -> Result<()> {
+    /// ONNX shape of a data tensor with its (size-1) batch axis in place; None for constants.
+    fn full_shape_of(&self, tensor: &str) -> Option<Vec<usize>> {
+        match self.values.get(tensor)? {
+            Value::Node(n, layout) => {
+                let mut s = self.onnx_shape(*n, layout);
+                s.insert(self.batch_of(tensor).min(s.len()), 1);
+                Some(s)
+            }
+            Value::Const(_) => None,
+        }
+    }
+
+    /// The design handles one sample, so the batch is an axis of size 1, and moving it past
+    /// other size-1 axes changes no value and not the sample's shape (dropping either of two
+    /// neighbouring 1s leaves the same dims): only which axis later ops read as the batch. Places
+    /// the batch of `tensor` at ONNX axis `p` when only size-1 axes lie between; false when an axis
+    /// of size > 1 does (with a real batch that would be a transpose, not a relabelling).
+    fn place_batch(&mut self, tensor: &str, p: usize) -> bool {
+        let Some(s) = self.full_shape_of(tensor) else {
+            return false;
+        };
+        let b = self.batch_of(tensor);
+        let (lo, hi) = (p.min(b), p.max(b));
+        if hi >= s.len() || s[lo..=hi].iter().any(|&d| d != 1) {
+            return false;
+        }
+        self.batch_pos.insert(tensor.to_string(), p);
+        true
+    }
+
+    /// Moves the batch of `tensor` off the ONNX axes `avoid` (to a size-1 neighbour), where it can.
+    fn batch_off(&mut self, tensor: &str, avoid: &[usize]) -> bool {
+        let b = self.batch_of(tensor);
+        if !avoid.contains(&b) {
+            return true;
+        }
+        let rank = self.full_shape_of(tensor).map_or(0, |s| s.len());
+        (0..rank)
+            .filter(|p| !avoid.contains(p))
+            .any(|p| self.place_batch(tensor, p))
+    }
+
+    /// Ops that read ONNX axes as [batch, ...] need the batch first (moved there past size-1
+    /// axes where it sits elsewhere).
+    fn require_batch_first(&mut self, node: &NodeProto) -> Result<()> {
         for i in &node.input {
-            if matches!(self.values.get(i), Some(Value::Node(..))) && self.batch_of(i) != 0 {
+            if matches!(self.values.get(i), Some(Value::Node(..))) && !self.place_batch(i, 0) {
+                let s = self.full_shape_of(i).unwrap_or_default();
                 return Err(Error::input(format!(
-                    "{} input '{i}' has its batch dimension at axis {}; expected it first (transpose it back first)",
+                    "{} input '{i}' has its batch dimension at axis {} of {}, behind an axis of size > 1; \
+                     expected it first (transpose it back first)",
                     node.op_type,
-                    self.batch_of(i)
+                    self.batch_of(i),
+                    full_shape_str(&s, self.batch_of(i))
                 )));
             }
         }

@@ -14,7 +14,7 @@ impl Converter<'_> {
         let layout = attr_i(node, "layout", 0);
         // Layout 0 is [seq, batch, features], layout 1 [batch, seq, features].
         let want_b = if layout == 0 { 1 } else { 0 };
-        if self.batch_of(&node.input[0]) != want_b {
+        if !self.place_batch(&node.input[0], want_b) {
             return Err(Error::input(format!(
                 "{op} (layout {layout}) expects the batch at axis {want_b} of its input, found it at axis {}",
                 self.batch_of(&node.input[0])

@@ -110,25 +110,34 @@ impl Converter<'_> {
         })
     }
 
-    /// For data, checks the new shape keeps the batch first and returns the rest.
-    pub(in crate::frontend::onnx) fn strip_batch(
-        &self,
-        new: Vec<usize>,
+    /// A reshape of input 0 (ONNX shape `s`, batch included) to `new`: folded for a constant;
+    /// for data, the batch must stay a dimension of its own, so `new` needs a size-1 axis with
+    /// as many values before it as the batch has (only size-1 axes may merge with the batch).
+    pub(in crate::frontend::onnx) fn reshape_data(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        s: &[usize],
         is_data: bool,
-        old: &[usize],
-    ) -> Result<Vec<usize>> {
+        new: Vec<usize>,
+    ) -> Result<()> {
         if !is_data {
-            return Ok(new);
+            return self.reshape_to(node, name, new);
         }
-        if new.first() != Some(&1) || new.len() < 2 {
-            return Err(Error::input(format!(
-                "{} of data {} to {:?} would merge the batch dimension into the sample; expected the batch to stay dim 0",
-                "reshape",
-                shape_str(&old[1..]),
-                new
-            )));
-        }
-        Ok(new[1..].to_vec())
+        let b = self.batch_of(&node.input[0]);
+        let before: usize = s[..b].iter().product();
+        let nb = (0..new.len())
+            .find(|&k| new[k] == 1 && new[..k].iter().product::<usize>() == before)
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "{} of data {} to {:?} would merge the batch dimension into the sample; \
+                     expected the batch to stay a dimension of its own (only axes of size 1 may merge with it)",
+                    node.op_type,
+                    full_shape_str(s, b),
+                    new
+                ))
+            })?;
+        self.reshape_keeping_batch(node, name, new, nb)
     }
 
     pub(in crate::frontend::onnx) fn flatten(
@@ -136,22 +145,11 @@ impl Converter<'_> {
         node: &NodeProto,
         name: &str,
     ) -> Result<()> {
-        self.require_batch_first(node)?;
         let (s, is_data) = self.full_shape(node)?;
-        let mut axis = norm_axis(attr_i(node, "axis", 1), s.len() + 1)?;
-        if is_data && axis == 0 {
-            // keras2onnx writes axis 0 for a batch of one: [1, everything]. The design handles
-            // one sample, which is the same as axis 1.
-            axis = 1;
-        }
-        if is_data && axis != 1 {
-            return Err(Error::input(format!(
-                "Flatten with axis {axis} would split the sample across the batch dimension; expected axis 0 or 1"
-            )));
-        }
+        // keras2onnx writes axis 0 for a batch of one: [1, everything], the same sample.
+        let axis = norm_axis(attr_i(node, "axis", 1), s.len() + 1)?;
         let new = vec![s[..axis].iter().product(), s[axis..].iter().product()];
-        let out = self.strip_batch(new, is_data, &s)?;
-        self.reshape_to(node, name, out)
+        self.reshape_data(node, name, &s, is_data, new)
     }
 
     pub(in crate::frontend::onnx) fn reshape(
@@ -159,7 +157,6 @@ impl Converter<'_> {
         node: &NodeProto,
         name: &str,
     ) -> Result<()> {
-        self.require_batch_first(node)?;
         let (s, is_data) = self.full_shape(node)?;
         let target = self.constant(node, 1)?;
         let allow_zero = attr_i(node, "allowzero", 0) != 0;
@@ -203,8 +200,7 @@ impl Converter<'_> {
                 total, s, target.data
             )));
         }
-        let out = self.strip_batch(new, is_data, &s)?;
-        self.reshape_to(node, name, out)
+        self.reshape_data(node, name, &s, is_data, new)
     }
 
     pub(in crate::frontend::onnx) fn axes(&self, node: &NodeProto) -> Result<Option<Vec<i64>>> {
@@ -230,16 +226,25 @@ impl Converter<'_> {
         name: &str,
     ) -> Result<()> {
         let (s, is_data) = self.full_shape(node)?;
+        let listed: Option<Vec<usize>> = match self.axes(node)? {
+            Some(a) => Some(
+                a.iter()
+                    .map(|&x| norm_axis(x, s.len()))
+                    .collect::<Result<_>>()?,
+            ),
+            None => None,
+        };
+        if let (true, Some(axes)) = (is_data, &listed) {
+            // Squeezing the size-1 axis the batch sits on squeezes a size-1 neighbour instead.
+            self.batch_off(&node.input[0], axes);
+        }
         let b = if is_data {
             self.batch_of(&node.input[0])
         } else {
             usize::MAX
         };
-        let axes: Vec<usize> = match self.axes(node)? {
-            Some(a) => a
-                .iter()
-                .map(|&x| norm_axis(x, s.len()))
-                .collect::<Result<_>>()?,
+        let axes: Vec<usize> = match listed {
+            Some(a) => a,
             None => (0..s.len()).filter(|&k| s[k] == 1 && k != b).collect(),
         };
         if axes.contains(&b) {
@@ -331,8 +336,9 @@ impl Converter<'_> {
         if !is_data {
             return Err(Error::input("Gather on a constant is not supported"));
         }
-        let b = self.batch_of(&node.input[0]);
         let axis = norm_axis(attr_i(node, "axis", 0), s.len())?;
+        self.batch_off(&node.input[0], &[axis]);
+        let b = self.batch_of(&node.input[0]);
         if axis == b {
             return Err(Error::input(
                 "Gather along the batch dimension is not supported",
@@ -399,8 +405,9 @@ impl Converter<'_> {
     /// Each output is a gather of its part (a constant input is split into constants).
     pub(in crate::frontend::onnx) fn split(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let (s, is_data) = self.full_shape(node)?;
-        let b = self.batch_of(&node.input[0]);
         let axis = norm_axis(attr_i(node, "axis", 0), s.len())?;
+        self.batch_off(&node.input[0], &[axis]);
+        let b = self.batch_of(&node.input[0]);
         if axis == b {
             return Err(Error::input(
                 "Split along the batch dimension is not supported",
