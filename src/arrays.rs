@@ -1,7 +1,8 @@
-//! Sample arrays in and out: `.npy` (float32/float64, C order, shape [N, ...]) and `.csv` (one
-//! sample a row, flattened).
+//! Sample arrays in and out: `.npy` (float32/float64, C order, shape [N, ...]), `.csv` (one
+//! sample a row, flattened) and `.npz` (one `.npy` per model input or output, keyed by name).
 
 use crate::error::{Error, Result};
+use crate::ir::Model;
 use std::path::Path;
 
 /// A batch of samples: `shape[0]` is the sample count.
@@ -40,11 +41,172 @@ fn is_csv(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
+fn is_npz(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
+}
+
+/// Reads a model's samples as rows of all its inputs one after another (the form the emulator
+/// and the testbench take): a `.npz` with one array per input, keyed by the input's name (any
+/// model), or a `.npy` / `.csv` for a model with one input.
+pub fn read_model_inputs(path: &Path, model: &Model) -> Result<Array> {
+    let names: Vec<String> = model
+        .inputs
+        .iter()
+        .map(|&i| model.node(i).name.clone())
+        .collect();
+    read_inputs(path, &names, &model.sample_input_shapes())
+}
+
+/// [`read_model_inputs`] for inputs given by name and per-sample shape.
+pub fn read_inputs(path: &Path, names: &[String], shapes: &[Vec<usize>]) -> Result<Array> {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    if !is_npz(path) {
+        if let [shape] = &shapes[..] {
+            return read_samples(path, shape);
+        }
+        return Err(Error::input(format!(
+            "the model has {} inputs ({}); expected a .npz with one array per input, keyed by name \
+             (numpy: np.savez(path, {}))",
+            names.len(),
+            names.join(", "),
+            names
+                .iter()
+                .map(|n| format!("{n}=..."))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .in_file(path));
+    }
+    let mut members = read_npz(path)?;
+    if let Some(extra) = members.keys().find(|k| !names.contains(&k.as_str())) {
+        return Err(Error::input(format!(
+            "array '{extra}' is not an input of the model; its inputs are: {}",
+            names.join(", ")
+        ))
+        .in_file(path));
+    }
+    let mut parts = Vec::new();
+    for (name, shape) in names.iter().zip(shapes) {
+        let a = members.remove(*name).ok_or_else(|| {
+            Error::input(format!(
+                "no array for input '{name}'; expected one per input: {}",
+                names.join(", ")
+            ))
+            .in_file(path)
+        })?;
+        parts.push(
+            check_shape(a, shape).map_err(|e| {
+                Error::input(format!("input '{name}': {}", e.message())).in_file(path)
+            })?,
+        );
+    }
+    let rows = parts[0].rows();
+    if let Some((name, a)) = names.iter().zip(&parts).find(|(_, a)| a.rows() != rows) {
+        return Err(Error::input(format!(
+            "input '{name}' has {} samples, input '{}' has {rows}; expected the same count",
+            a.rows(),
+            names[0]
+        ))
+        .in_file(path));
+    }
+    let joined: Vec<Vec<f64>> = (0..rows)
+        .map(|r| {
+            parts
+                .iter()
+                .flat_map(|a| a.row(r).iter().copied())
+                .collect()
+        })
+        .collect();
+    let size = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+    Ok(Array::from_rows(&[size], &joined))
+}
+
+/// Writes a model's outputs (rows of all outputs one after another): a `.npz` keyed by output
+/// name when the model has several outputs or the path ends in `.npz`, else `.npy` / `.csv`.
+pub fn write_model_outputs(path: &Path, model: &Model, y: &Array) -> Result<()> {
+    let names: Vec<String> = model.outputs.iter().map(|o| o.name.clone()).collect();
+    write_outputs(path, &names, &model.sample_output_shapes(), y)
+}
+
+/// [`write_model_outputs`] for outputs given by name and per-sample shape.
+pub fn write_outputs(
+    path: &Path,
+    names: &[String],
+    shapes: &[Vec<usize>],
+    y: &Array,
+) -> Result<()> {
+    if shapes.len() == 1 && !is_npz(path) {
+        return write(path, &Array::from_rows(&shapes[0], &rows_of(y)));
+    }
+    if !is_npz(path) {
+        return Err(Error::input(format!(
+            "the model has {} outputs; expected an output path ending in .npz (one array per output)",
+            shapes.len()
+        ))
+        .in_file(path));
+    }
+    let mut members = Vec::new();
+    let mut at = 0;
+    for (name, shape) in names.iter().zip(shapes) {
+        let n: usize = shape.iter().product();
+        let rows: Vec<Vec<f64>> = (0..y.rows())
+            .map(|r| y.row(r)[at..at + n].to_vec())
+            .collect();
+        members.push((name.clone(), npy_bytes(&Array::from_rows(shape, &rows))));
+        at += n;
+    }
+    write_npz(path, &members)
+}
+
+fn rows_of(a: &Array) -> Vec<Vec<f64>> {
+    (0..a.rows()).map(|r| a.row(r).to_vec()).collect()
+}
+
+/// The members of a `.npz`, by name (without `.npy`).
+pub fn read_npz(path: &Path) -> Result<std::collections::BTreeMap<String, Array>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "read the archive", e))?;
+    let bad = |e: String| {
+        Error::input(format!("not a valid .npz (zip of .npy files): {e}")).in_file(path)
+    };
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(e.to_string()))?;
+    let mut out = std::collections::BTreeMap::new();
+    for k in 0..zip.len() {
+        let mut member = zip.by_index(k).map_err(|e| bad(e.to_string()))?;
+        let name = member.name().map_err(|e| bad(e.to_string()))?.to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut member, &mut bytes).map_err(|e| bad(e.to_string()))?;
+        let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
+        let a = parse_npy(&bytes)
+            .map_err(|e| Error::input(format!("array '{key}': {}", e.message())).in_file(path))?;
+        out.insert(key, a);
+    }
+    Ok(out)
+}
+
+/// Writes a `.npz` (members stored, as np.savez does): (name without `.npy`, npy bytes).
+pub fn write_npz(path: &Path, members: &[(String, Vec<u8>)]) -> Result<()> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, bytes) in members {
+            zip.start_file(format!("{name}.npy"), opts)
+                .and_then(|_| std::io::Write::write_all(&mut zip, bytes).map_err(Into::into))
+                .map_err(|e| Error::internal(format!("writing .npz member {name}: {e}")))?;
+        }
+        zip.finish()
+            .map_err(|e| Error::internal(format!("writing .npz: {e}")))?;
+    }
+    std::fs::write(path, buf.into_inner()).map_err(|e| Error::io(path, "write the archive", e))
+}
+
 /// Reads samples and checks each holds `sample_shape` (CSV rows are reshaped to it).
 pub fn read_samples(path: &Path, sample_shape: &[usize]) -> Result<Array> {
     let a = read(path)?;
-    let want: usize = sample_shape.iter().product();
     if is_csv(path) {
+        let want: usize = sample_shape.iter().product();
         if a.row_len() != want {
             return Err(Error::input(format!(
                 "rows have {} values; the model expects {want} per sample (shape {:?})",
@@ -58,6 +220,12 @@ pub fn read_samples(path: &Path, sample_shape: &[usize]) -> Result<Array> {
             &(0..a.rows()).map(|i| a.row(i).to_vec()).collect::<Vec<_>>(),
         ));
     }
+    check_shape(a, sample_shape).map_err(|e| e.in_file(path))
+}
+
+/// Checks an array holds samples of `sample_shape`.
+fn check_shape(a: Array, sample_shape: &[usize]) -> Result<Array> {
+    let want: usize = sample_shape.iter().product();
     let got = &a.shape[1.min(a.shape.len())..];
     if got != sample_shape
         && !(a.shape.len() == 2 && a.row_len() == want && sample_shape.len() == 1)
@@ -70,8 +238,7 @@ pub fn read_samples(path: &Path, sample_shape: &[usize]) -> Result<Array> {
                 .map(|d| d.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-        ))
-        .in_file(path));
+        )));
     }
     Ok(a)
 }

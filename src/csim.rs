@@ -32,16 +32,37 @@ pub fn find_ap_types(flag: Option<&Path>) -> Result<PathBuf> {
     }
 }
 
-/// What csim needs from the project's manifest.
-struct ProjectInfo {
-    name: String,
-    input_shape: Vec<usize>,
-    input_type: FixedType,
-    output_shape: Vec<usize>,
-    output_type: FixedType,
+/// One input or output of a generated design, as its manifest lists it.
+pub struct End {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub ty: FixedType,
 }
 
-fn read_info(dir: &Path) -> Result<ProjectInfo> {
+/// What csim needs from the project's manifest.
+pub struct ProjectInfo {
+    pub name: String,
+    pub inputs: Vec<End>,
+    pub outputs: Vec<End>,
+}
+
+impl ProjectInfo {
+    pub fn input_names(&self) -> Vec<String> {
+        self.inputs.iter().map(|e| e.name.clone()).collect()
+    }
+    pub fn input_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs.iter().map(|e| e.shape.clone()).collect()
+    }
+    pub fn output_names(&self) -> Vec<String> {
+        self.outputs.iter().map(|e| e.name.clone()).collect()
+    }
+    pub fn output_shapes(&self) -> Vec<Vec<usize>> {
+        self.outputs.iter().map(|e| e.shape.clone()).collect()
+    }
+}
+
+/// Reads a generated project's manifest.
+pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
     let path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::input(format!(
@@ -52,20 +73,28 @@ fn read_info(dir: &Path) -> Result<ProjectInfo> {
     let v: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::input(format!("invalid manifest: {e}")).in_file(&path))?;
     let bad = || Error::input("manifest lacks input/output facts").in_file(&path);
-    let shape = |k: &str| -> Option<Vec<usize>> {
-        v[k]["shape"]
-            .as_array()?
-            .iter()
-            .map(|d| d.as_u64().map(|d| d as usize))
-            .collect()
+    let end = |e: &serde_json::Value| -> Option<End> {
+        Some(End {
+            name: e["name"].as_str()?.to_string(),
+            shape: e["shape"]
+                .as_array()?
+                .iter()
+                .map(|d| d.as_u64().map(|d| d as usize))
+                .collect::<Option<_>>()?,
+            ty: FixedType::parse(e["type"].as_str()?).ok()?,
+        })
     };
-    let ty = |k: &str| -> Option<FixedType> { FixedType::parse(v[k]["type"].as_str()?).ok() };
+    let ends = |k: &str| -> Option<Vec<End>> {
+        v[k].as_array()?
+            .iter()
+            .map(end)
+            .collect::<Option<Vec<_>>>()
+            .filter(|v| !v.is_empty())
+    };
     Ok(ProjectInfo {
         name: v["name"].as_str().ok_or_else(bad)?.to_string(),
-        input_shape: shape("input").ok_or_else(bad)?,
-        input_type: ty("input").ok_or_else(bad)?,
-        output_shape: shape("output").ok_or_else(bad)?,
-        output_type: ty("output").ok_or_else(bad)?,
+        inputs: ends("inputs").ok_or_else(bad)?,
+        outputs: ends("outputs").ok_or_else(bad)?,
     })
 }
 
@@ -253,21 +282,34 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
     let info = read_info(dir)?;
     // The testbench runs inside the project; its paths must not depend on our working directory.
     let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
-    let want: usize = info.input_shape.iter().product();
+    let size = |e: &End| e.shape.iter().product::<usize>();
+    let want: usize = info.inputs.iter().map(size).sum();
     if input.row_len() != want {
         return Err(Error::input(format!(
-            "samples have {} values; the design's input has {want} (shape {:?})",
+            "samples have {} values; the design's inputs have {want} (shapes {:?})",
             input.row_len(),
-            info.input_shape
+            info.input_shapes()
         )));
     }
+    // Each value in its own input's type (inputs one after another in a row).
+    let in_types: Vec<FixedType> = info
+        .inputs
+        .iter()
+        .flat_map(|e| std::iter::repeat_n(e.ty, size(e)))
+        .collect();
+    let out_types: Vec<FixedType> = info
+        .outputs
+        .iter()
+        .flat_map(|e| std::iter::repeat_n(e.ty, size(e)))
+        .collect();
     let exe = build(dir, ap_types)?;
     let mut text = String::new();
     for r in 0..input.rows() {
         let bits: Vec<String> = input
             .row(r)
             .iter()
-            .map(|&v| info.input_type.quantize_f64(v).map(|b| b.to_string()))
+            .zip(&in_types)
+            .map(|(&v, t)| t.quantize_f64(v).map(|b| b.to_string()))
             .collect::<Result<_, _>>()
             .map_err(|e| Error::input(format!("sample {r}: {e}")))?;
         text.push_str(&bits.join(" "));
@@ -302,7 +344,17 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
         .collect();
     let rows: Vec<Vec<f64>> = bits
         .iter()
-        .map(|r| r.iter().map(|&b| info.output_type.to_f64(b)).collect())
+        .map(|r| {
+            r.iter()
+                .zip(&out_types)
+                .map(|(&b, t)| t.to_f64(b))
+                .collect()
+        })
         .collect();
-    Ok((Array::from_rows(&info.output_shape, &rows), bits))
+    // One output keeps its shape; several are one row of all of them.
+    let shape = match &info.outputs[..] {
+        [one] => one.shape.clone(),
+        _ => vec![out_types.len()],
+    };
+    Ok((Array::from_rows(&shape, &rows), bits))
 }

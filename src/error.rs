@@ -63,6 +63,13 @@ impl Error {
             e => e,
         }
     }
+    /// The message alone (without file or node).
+    pub fn message(&self) -> &str {
+        match self {
+            Error::Input { message, .. } => message,
+            Error::Internal(m) | Error::OverBudget(m) => m,
+        }
+    }
     pub fn is_user_error(&self) -> bool {
         matches!(self, Error::Input { .. })
     }

@@ -130,12 +130,12 @@ pub fn compile(
     force: bool,
     tb_inputs: Option<&Array>,
 ) -> Result<output::WriteReport> {
-    let sample = prepared.model.sample_input_shape().iter().product();
+    let sample = prepared.model.sample_input_size();
     let rows: Vec<Vec<f64>> = match tb_inputs {
         Some(a) => (0..a.rows()).map(|r| a.row(r).to_vec()).collect(),
         // 16 samples, fewer for large designs (the testbench data stays near a million values).
         None => {
-            let out: usize = prepared.model.sample_output_shape().iter().product();
+            let out = prepared.model.sample_output_size();
             default_tb_inputs(sample, ((1 << 20) / (sample + out).max(1)).clamp(1, 16))
         }
     };
@@ -152,7 +152,8 @@ pub fn compile(
     output::write_project(out_dir, &prepared.model.name, &files, force)
 }
 
-/// Runs the model on every sample: bit-accurate fixed point, or f64 with `float`.
+/// Runs the model on every sample (rows of all inputs one after another): bit-accurate fixed
+/// point, or f64 with `float`.
 pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array> {
     let m = &prepared.model;
     // Samples are independent: all cores.
@@ -167,5 +168,10 @@ pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array>
             })
         })?
     };
-    Ok(Array::from_rows(&m.sample_output_shape(), &rows))
+    // One output keeps its shape; several are one row of all of them (outputs in order).
+    let shape = match &m.sample_output_shapes()[..] {
+        [one] => one.clone(),
+        _ => vec![m.sample_output_size()],
+    };
+    Ok(Array::from_rows(&shape, &rows))
 }

@@ -143,8 +143,7 @@ pub fn lint_planned(
     }
     does_not_fit(model, estimate, config, part, &mut out)?;
     if let Some(path) = &config.calib {
-        let x = crate::arrays::read_samples(path, &model.sample_input_shape())
-            .map_err(|e| e.in_file(path))?;
+        let x = crate::arrays::read_model_inputs(path, model).map_err(|e| e.in_file(path))?;
         let emu = Emulator::with_plans(model, plans);
         let bits: Vec<Vec<i128>> = (0..x.rows())
             .map(|r| emu.quantize_input(x.row(r)))

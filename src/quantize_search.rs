@@ -163,8 +163,7 @@ pub fn search(model: &Model, base: &Config, target: Target) -> Result<Report> {
             "quantize = \"search\" needs calibration data: --calib X.npy (calib = \"x.npy\")",
         )
     })?;
-    let x: Array = crate::arrays::read_samples(path, &model.sample_input_shape())
-        .map_err(|e| e.in_file(path))?;
+    let x: Array = crate::arrays::read_model_inputs(path, model).map_err(|e| e.in_file(path))?;
     let rows: Vec<Vec<f64>> = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
     if rows.is_empty() {
         return Err(Error::input("the calibration data has no samples").in_file(path));

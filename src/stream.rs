@@ -83,20 +83,21 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
         }
     }
     let ports = crate::ir::ports::Ports::of(model);
+    let input_k = |n: NodeIndex| model.inputs.iter().position(|&i| i == n);
     let var = |n: NodeIndex| -> String {
-        if n == model.input {
-            ports.input.clone()
-        } else if n == model.output {
-            ports.output.clone()
+        if let Some(k) = input_k(n) {
+            ports.inputs[k].clone()
+        } else if let Some(k) = model.outputs.iter().position(|o| o.node == n) {
+            ports.outputs[k].clone()
         } else {
             format!("layer{}_out", index_of[&n])
         }
     };
     let px = |n: NodeIndex| -> String {
-        if n == model.input {
-            "input_px".into()
-        } else {
-            format!("layer{}_px", index_of[&n])
+        match input_k(n) {
+            Some(0) => "input_px".into(),
+            Some(k) => format!("input{k}_px"),
+            None => format!("layer{}_px", index_of[&n]),
         }
     };
     let pixels = |n: NodeIndex| pixels(model, n);
@@ -106,7 +107,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
     // The stream each consumer edge reads, filled as producers are wired.
     let mut edge_stream: HashMap<(NodeIndex, NodeIndex, usize), String> = HashMap::new();
     for n in model.topo_order() {
-        if n != model.input {
+        if !model.is_input(n) {
             let inputs: Vec<String> = model
                 .inputs(n)
                 .iter()
@@ -127,7 +128,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
             patterns.push(pattern(model, n));
         }
         let consumers = model.consumers(n);
-        if n != model.output && n != model.input {
+        if !model.is_output(n) && !model.is_input(n) {
             streams.push(StreamCtx {
                 node: n,
                 var: var(n),
@@ -178,8 +179,8 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
             }
         }
     }
-    let input_pixels = pixels(model.input);
-    let depths = simulate(&processes, &patterns, &var(model.input), input_pixels)?;
+    let sources: Vec<(String, usize)> = model.inputs.iter().map(|&i| (var(i), pixels(i))).collect();
+    let depths = simulate(&processes, &patterns, &sources)?;
     for s in &mut streams {
         s.depth = depths.get(&s.var).copied().unwrap_or(0).max(1) + 1;
     }
@@ -259,8 +260,7 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
 fn simulate(
     processes: &[ProcessCtx],
     patterns: &[Pattern],
-    input: &str,
-    input_pixels: usize,
+    inputs: &[(String, usize)],
 ) -> crate::error::Result<HashMap<String, usize>> {
     // Expand every process into a list of actions: Read(input slot) / Write.
     #[derive(Clone, Copy)]
@@ -325,8 +325,10 @@ fn simulate(
         .collect();
     let mut level: HashMap<String, usize> = HashMap::new();
     let mut peak: HashMap<String, usize> = HashMap::new();
-    // The model's input arrives whole (the testbench writes it before the design runs).
-    level.insert(input.to_string(), input_pixels);
+    // The model's inputs arrive whole (the testbench writes them before the design runs).
+    for (var, pixels) in inputs {
+        level.insert(var.clone(), *pixels);
+    }
     let mut pc = vec![0usize; processes.len()];
     loop {
         let mut progressed = false;

@@ -176,7 +176,7 @@ fn stream_interval_is_the_busiest_process() {
     let busiest = e.layers.iter().map(|l| l.ii).max().unwrap();
     assert_eq!(e.ii, busiest);
     // The convolution reads every input pixel once a cycle, so no run is shorter than that.
-    let shape = &p.model.node(p.model.input).shape;
+    let shape = &p.model.node(p.model.inputs[0]).shape;
     let pixels = (shape.iter().product::<usize>() / shape.last().unwrap()) as u64;
     let conv = e.layers.iter().find(|l| l.kind == "conv").unwrap();
     assert!(conv.ii >= pixels, "conv busy {} < {pixels} pixels", conv.ii);

@@ -63,7 +63,7 @@ fn auto_types_never_overflow_on_inputs_in_the_declared_range() {
     for case in common::cases().iter().filter(|c| feed_forward(c)) {
         let p = prepare(&case.model(), &auto(RANGE), None).unwrap();
         let emu = Emulator::new(&p.model).unwrap();
-        let size = p.model.sample_input_shape().iter().product();
+        let size = p.model.sample_input_size();
         let x = inputs_in(&emu, size, RANGE, 300);
         // (A QONNX model's own quantizers saturate by definition.)
         let quantizer = |name: &str| {

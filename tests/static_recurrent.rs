@@ -177,8 +177,8 @@ fn full_sequence_output_equals_the_step_outputs_of_every_call() {
         check(&path, &config, &x, 100, true);
     }
     let step = prepare(&path, &stepped(&Config::default()));
-    assert_eq!(step.model.sample_input_shape(), vec![20, 6]);
-    assert_eq!(step.model.sample_output_shape(), vec![20, 1, 10]);
+    assert_eq!(step.model.sample_input_shapes(), vec![vec![20, 6]]);
+    assert_eq!(step.model.sample_output_shapes(), vec![vec![20, 1, 10]]);
 }
 
 /// The default configuration with `static = true` in `[layers.<layer>]` only.

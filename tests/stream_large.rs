@@ -39,7 +39,7 @@ fn model(rng: &mut Rng) -> Model {
     };
     let c1 = m.add(
         Node::new("conv1", conv(rng, 3, 4), vec![128, 128, 4]),
-        &[m.input],
+        &[m.inputs[0]],
     );
     let r1 = m.add(
         Node::new(
@@ -101,8 +101,7 @@ fn model(rng: &mut Rng) -> Model {
         &[g],
     );
     let s = m.add(Node::new("softmax", Op::Softmax, vec![5]), &[d]);
-    m.output = s;
-    m.output_shape = vec![5];
+    m.set_outputs(&[("y".to_string(), s)]);
     m
 }
 

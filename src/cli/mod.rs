@@ -375,10 +375,7 @@ fn compile(a: CompileArgs) -> Result<()> {
         check_budget(&prepared, b)?;
     }
     let tb = match &a.tb_input {
-        Some(p) => Some(arrays::read_samples(
-            p,
-            &prepared.model.sample_input_shape(),
-        )?),
+        Some(p) => Some(arrays::read_model_inputs(p, &prepared.model)?),
         None => None,
     };
     let out = a
@@ -409,16 +406,17 @@ fn compile(a: CompileArgs) -> Result<()> {
 fn predict(a: PredictArgs) -> Result<()> {
     let config = resolve_config(&a.model)?;
     let prepared = crate::prepare(&a.model.model, &config, None)?;
-    let x = arrays::read_samples(&a.input, &prepared.model.sample_input_shape())?;
+    let x = arrays::read_model_inputs(&a.input, &prepared.model)?;
     let y = crate::predict(&prepared, &x, a.float).map_err(|e| e.in_file(&a.input))?;
-    arrays::write(&a.output, &y)
+    arrays::write_model_outputs(&a.output, &prepared.model, &y)
 }
 
 fn csim(a: CsimArgs) -> Result<()> {
     let ap = crate::csim::find_ap_types(a.ap_types.as_deref())?;
-    let x: Array = arrays::read(&a.input)?;
+    let info = crate::csim::read_info(&a.project)?;
+    let x: Array = arrays::read_inputs(&a.input, &info.input_names(), &info.input_shapes())?;
     let (y, _) = crate::csim::run(&a.project, &x, &ap)?;
-    arrays::write(&a.output, &y)
+    arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y)
 }
 
 fn export_json(a: ExportJsonArgs) -> Result<()> {

@@ -37,20 +37,47 @@ impl<'m> Emulator<'m> {
         }
     }
 
-    pub fn input_type(&self) -> FixedType {
-        self.model.node(self.model.input).precision.result
+    /// Each input's type, in the model's input order.
+    pub fn input_types(&self) -> Vec<FixedType> {
+        let m = self.model;
+        m.inputs
+            .iter()
+            .map(|&i| m.node(i).precision.result)
+            .collect()
     }
-    pub fn output_type(&self) -> FixedType {
-        self.model.node(self.model.output).precision.result
+    /// Each output's type, in the model's output order.
+    pub fn output_types(&self) -> Vec<FixedType> {
+        let m = self.model;
+        m.outputs
+            .iter()
+            .map(|o| m.node(o.node).precision.result)
+            .collect()
     }
 
-    /// Quantizes a float sample into the input type's bits (as the testbench's input is made).
+    /// Quantizes a float sample into its inputs' bits (as the testbench's input is made).
     pub fn quantize_input(&self, x: &[f64]) -> Result<Vec<i128>> {
-        let t = self.input_type();
-        x.iter()
-            .map(|&v| {
-                t.quantize_f64(v)
-                    .map_err(|e| Error::input(format!("input value: {e}")))
+        let m = self.model;
+        let mut raw = Vec::with_capacity(x.len());
+        for (n, r) in m.sample_input_ranges() {
+            let t = m.node(n).precision.result;
+            for &v in x.get(r).unwrap_or_default() {
+                raw.push(
+                    t.quantize_f64(v)
+                        .map_err(|e| Error::input(format!("input value: {e}")))?,
+                );
+            }
+        }
+        Ok(raw)
+    }
+
+    /// Output bits as the values they stand for, each output in its own type.
+    pub fn output_values(&self, raw: &[i128]) -> Vec<f64> {
+        let m = self.model;
+        m.sample_output_ranges()
+            .into_iter()
+            .flat_map(|(n, r)| {
+                let t = m.node(n).precision.result;
+                raw[r].iter().map(move |&v| t.to_f64(v))
             })
             .collect()
     }
@@ -61,8 +88,8 @@ impl<'m> Emulator<'m> {
         let mut counts = vec![0u64; self.plans.len()];
         for x in samples {
             let mut states = HashMap::new();
-            for step in x.chunks((x.len() / self.model.steps).max(1)) {
-                self.run_call_counting(step, &mut states, &mut counts);
+            for step in self.model.calls_of_sample(x) {
+                self.run_call_counting(&step, &mut states, &mut counts);
             }
         }
         self.plans
@@ -76,10 +103,13 @@ impl<'m> Emulator<'m> {
     /// `model.steps` calls (the testbench's loop), starting from the initial state.
     pub fn run_raw(&self, input: &[i128]) -> Vec<i128> {
         let mut states = HashMap::new();
-        input
-            .chunks((input.len() / self.model.steps).max(1))
-            .flat_map(|x| self.run_call(x, &mut states))
-            .collect()
+        let calls: Vec<Vec<i128>> = self
+            .model
+            .calls_of_sample(input)
+            .iter()
+            .map(|x| self.run_call(x, &mut states))
+            .collect();
+        self.model.sample_of_calls(&calls)
     }
 
     /// One call of the design; `states` holds static recurrent layers' states (absent: initial).
@@ -95,6 +125,7 @@ impl<'m> Emulator<'m> {
         counts: &mut [u64],
     ) -> Vec<i128> {
         let mut vals: HashMap<_, Vec<i128>> = HashMap::new();
+        let ranges: HashMap<_, _> = self.model.call_input_ranges().into_iter().collect();
         for (k, p) in self.plans.iter().enumerate() {
             let before = crate::ir::fixed::overflow_count();
             let ins: Vec<&Vec<i128>> = self.model.inputs(p.node).iter().map(|i| &vals[i]).collect();
@@ -103,19 +134,23 @@ impl<'m> Emulator<'m> {
                     let state = states.entry(p.node).or_insert_with(|| initial_state(rp));
                     run_recurrent(rp, ins[0], p.input_types[0], p.result, Some(state))
                 }
-                _ => run_layer(p, &ins, input),
+                Kernel::Input => input[ranges[&p.node].clone()].to_vec(),
+                _ => run_layer(p, &ins),
             };
             counts[k] += crate::ir::fixed::overflow_count() - before;
             vals.insert(p.node, out);
         }
-        vals.remove(&self.model.output).expect("output computed")
+        let outputs = &self.model.outputs;
+        outputs
+            .iter()
+            .flat_map(|o| vals[&o.node].iter().copied())
+            .collect()
     }
 
     /// Runs one float sample; returns the output as floats (exact values of the output bits).
     pub fn run(&self, x: &[f64]) -> Result<Vec<f64>> {
         let raw = self.run_raw(&self.quantize_input(x)?);
-        let t = self.output_type();
-        Ok(raw.iter().map(|&r| t.to_f64(r)).collect())
+        Ok(self.output_values(&raw))
     }
 }
 
@@ -336,11 +371,11 @@ fn run_recurrent(
     }
 }
 
-fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>], input: &[i128]) -> Vec<i128> {
+fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>]) -> Vec<i128> {
     let res = p.result;
     let x = |k: usize, i: usize| p.input_types[k].exact(ins[k][i]);
     match &p.kernel {
-        Kernel::Input => input.to_vec(),
+        Kernel::Input => unreachable!("an input's values come from the call, not a layer"),
         Kernel::Dense(d) => dense_block(d, |i| x(0, i), 0, 0)
             .iter()
             .map(|&a| res.cast(d.accum.exact(a)))

@@ -87,11 +87,24 @@ pub struct LayerEstimate {
 pub struct Estimate {
     pub layers: Vec<LayerEstimate>,
     pub total: Cost,
+    /// Until the last output is ready (the slowest output path).
     pub latency_cycles: u64,
     pub latency_ns: f64,
+    /// Per output (model order) of a design with several outputs: when each is ready. Empty for
+    /// one output, whose latency is the design's.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub outputs: Vec<OutputLatency>,
     pub ii: u64,
     /// Percent of the part: DSP, LUT, FF, BRAM_18K, URAM.
     pub utilisation: [f64; 5],
+}
+
+/// When one output of a design is ready.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OutputLatency {
+    pub name: String,
+    pub latency_cycles: u64,
+    pub latency_ns: f64,
 }
 
 /// How a product by the constant `raw` (a weight of type `w`) is built.
@@ -506,7 +519,7 @@ pub fn estimate_planned(
     let mut ii = 1;
     for p in plans {
         let (kind, mut cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
-        if io == IoType::Stream && p.node != model.input {
+        if io == IoType::Stream && !model.is_input(p.node) {
             cost.add(&process_storage(model, p, lat));
         }
         let inputs = model.inputs(p.node);
@@ -516,14 +529,14 @@ pub fn estimate_planned(
                 done.insert(p.node, (start + lat, start + lat));
                 (lat, lii)
             }
-            IoType::Stream if p.node == model.input => {
+            IoType::Stream if model.is_input(p.node) => {
                 // The input arrives one pixel a cycle.
                 done.insert(p.node, (0, pixels(model, p.node) as u64 - 1));
                 (0, 1)
             }
             IoType::Stream => {
                 // Through a FIFO from another process (the model input is a stream already).
-                let fifo = |i: NodeIndex| (i != model.input) as u64;
+                let fifo = |i: NodeIndex| (!model.is_input(i)) as u64;
                 let first_in = inputs.iter().map(|&i| done[&i].0 + fifo(i)).max();
                 let last_in = inputs.iter().map(|&i| done[&i].1 + fifo(i)).max();
                 let (first_in, last_in) = (first_in.unwrap_or(0), last_in.unwrap_or(0));
@@ -557,7 +570,26 @@ pub fn estimate_planned(
             ii: 1,
         });
     }
-    let latency_cycles = done.get(&model.output).map_or(0, |d| d.1) * model.steps as u64;
+    let ready = |n: NodeIndex| done.get(&n).map_or(0, |d| d.1) * model.steps as u64;
+    let latency_cycles = model
+        .outputs
+        .iter()
+        .map(|o| ready(o.node))
+        .max()
+        .unwrap_or(0);
+    let outputs = if model.outputs.len() > 1 {
+        model
+            .outputs
+            .iter()
+            .map(|o| OutputLatency {
+                name: o.name.clone(),
+                latency_cycles: ready(o.node),
+                latency_ns: ready(o.node) as f64 * clock,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let pct = |used: u64, avail: u32| {
         if avail == 0 {
             0.0
@@ -577,6 +609,7 @@ pub fn estimate_planned(
         total,
         latency_cycles,
         latency_ns: latency_cycles as f64 * clock,
+        outputs,
         ii,
     })
 }

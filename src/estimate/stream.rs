@@ -16,7 +16,7 @@ pub(super) fn lanes(model: &Model, p: &LayerPlan, io: IoType) -> usize {
             crate::kernels::Kernel::Pool(pl) => pl.parallel * pl.channels,
             _ => p.size,
         },
-        IoType::Stream if p.node == model.input => channels,
+        IoType::Stream if model.is_input(p.node) => channels,
         IoType::Stream => match pattern(model, p.node) {
             Pattern::Whole { .. } => p.size,
             Pattern::PerPixel(_) | Pattern::Window { .. } => channels,

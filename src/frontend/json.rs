@@ -131,14 +131,17 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
             "version",
             "name",
             "input",
+            "inputs",
             "layers",
             "output",
             "output_shape",
+            "output_name",
+            "outputs",
         ]
         .contains(&k.as_str())
         {
             return Err(Error::input(format!(
-                "unknown key '{k}' at the top level; expected format, version, name, input, layers, output"
+                "unknown key '{k}' at the top level; expected format, version, name, input (or inputs), layers, output (with output_shape, output_name; or outputs)"
             )));
         }
     }
@@ -148,23 +151,51 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
     if top.get("version").and_then(Value::as_u64) != Some(VERSION) {
         return Err(Error::input(format!("\"version\" must be {VERSION}")));
     }
-    let input = obj(top.get("input").unwrap_or(&Value::Null), "\"input\"")?;
-    let in_name = input
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::input("\"input\" needs a \"name\""))?;
-    let in_shape = shape_of(
-        input.get("shape").unwrap_or(&Value::Null),
-        "input \"shape\"",
-    )?;
-    let mut model = Model::new(name, Node::new(in_name, Op::Input, in_shape));
+    // One input as "input": {name, shape}, several as "inputs": [{name, shape}, ...].
+    let input_list: Vec<&Value> = match (top.get("input"), top.get("inputs")) {
+        (Some(i), None) => vec![i],
+        (None, Some(Value::Array(list))) if !list.is_empty() => list.iter().collect(),
+        (Some(_), Some(_)) => {
+            return Err(Error::input(
+                "give either \"input\" (one) or \"inputs\" (a list), not both",
+            ));
+        }
+        _ => {
+            return Err(Error::input(
+                "\"input\" ({\"name\", \"shape\"}) or \"inputs\" (a non-empty list of them) is missing",
+            ));
+        }
+    };
+    let mut ends = Vec::new();
+    for (k, input) in input_list.iter().enumerate() {
+        let input = obj(input, "an input")?;
+        let in_name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::input(format!("input {k} needs a \"name\"")))?;
+        let in_shape = shape_of(
+            input.get("shape").unwrap_or(&Value::Null),
+            &format!("input '{in_name}' \"shape\""),
+        )?;
+        ends.push(Node::new(in_name, Op::Input, in_shape));
+    }
+    let mut ends = ends.into_iter();
+    let mut model = Model::new(name, ends.next().expect("one input at least"));
+    for n in ends {
+        model.add_input(n);
+    }
     model.source_name = match top.get("name") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(Error::input("\"name\" must be a string")),
     };
     let mut by_name: HashMap<String, petgraph::stable_graph::NodeIndex> = HashMap::new();
-    by_name.insert(in_name.to_string(), model.input);
+    for &i in &model.inputs {
+        let n = model.node(i).name.clone();
+        if by_name.insert(n.clone(), i).is_some() {
+            return Err(Error::input(format!("two inputs are named '{n}'")));
+        }
+    }
     let layers = top
         .get("layers")
         .and_then(Value::as_array)
@@ -183,21 +214,76 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
         let idx = model.add(node, &inputs);
         by_name.insert(lname, idx);
     }
-    let out = top
-        .get("output")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::input("\"output\" must name a layer"))?;
-    model.output = *by_name
-        .get(out)
-        .ok_or_else(|| Error::input(format!("\"output\" names '{out}', which is not a layer")))?;
-    model.output_shape = match top.get("output_shape") {
-        Some(v) => shape_of(v, "\"output_shape\"")?,
-        None => model.node(model.output).shape.clone(),
-    };
-    if model.output_shape.iter().product::<usize>() != model.node(model.output).size() {
-        return Err(Error::input(
-            "\"output_shape\" does not match the output layer's size",
-        ));
+    // One output as "output": layer (+ "output_shape"), several as "outputs": [{"layer", "name",
+    // "shape"}, ...] ("name" defaults to the layer's, "shape" to its shape).
+    let out_list: Vec<(String, Option<String>, Option<&Value>)> =
+        match (top.get("output"), top.get("outputs")) {
+            (Some(o), None) => {
+                let layer = o
+                    .as_str()
+                    .ok_or_else(|| Error::input("\"output\" must name a layer"))?;
+                let name = match top.get("output_name") {
+                    None => None,
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(_) => return Err(Error::input("\"output_name\" must be a string")),
+                };
+                vec![(layer.to_string(), name, top.get("output_shape"))]
+            }
+            (None, Some(Value::Array(list))) if !list.is_empty() => list
+                .iter()
+                .enumerate()
+                .map(|(k, o)| {
+                    let layer = o.get("layer").and_then(Value::as_str).ok_or_else(|| {
+                        Error::input(format!("output {k} needs a \"layer\" (the layer it is)"))
+                    })?;
+                    let name = match o.get("name") {
+                        None => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(_) => {
+                            return Err(Error::input(format!(
+                                "output {k}: \"name\" must be a string"
+                            )));
+                        }
+                    };
+                    Ok((layer.to_string(), name, o.get("shape")))
+                })
+                .collect::<Result<_>>()?,
+            (Some(_), Some(_)) => {
+                return Err(Error::input(
+                    "give either \"output\" (one) or \"outputs\" (a list), not both",
+                ));
+            }
+            _ => {
+                return Err(Error::input(
+                    "\"output\" (a layer name) or \"outputs\" (a non-empty list) is missing",
+                ));
+            }
+        };
+    let mut outputs = Vec::new();
+    for (layer, name, shape) in &out_list {
+        let node = *by_name
+            .get(layer)
+            .ok_or_else(|| Error::input(format!("output names '{layer}', which is not a layer")))?;
+        let shape = match shape {
+            Some(v) => shape_of(v, &format!("output '{layer}' shape"))?,
+            None => model.node(node).shape.clone(),
+        };
+        if shape.iter().product::<usize>() != model.node(node).size() {
+            return Err(Error::input(format!(
+                "output '{layer}': shape {shape:?} does not match the layer's size {}",
+                model.node(node).size()
+            )));
+        }
+        outputs.push((name.clone().unwrap_or_else(|| layer.clone()), node, shape));
+    }
+    model.set_outputs(
+        &outputs
+            .iter()
+            .map(|(n, i, _)| (n.clone(), *i))
+            .collect::<Vec<_>>(),
+    );
+    for (o, (_, _, shape)) in model.outputs.iter_mut().zip(outputs) {
+        o.shape = shape;
     }
     crate::ir::verify(&model).map_err(Error::input)?;
     Ok(model)
@@ -351,7 +437,7 @@ pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<
     let mut files = Vec::new();
     let mut layers = Vec::new();
     for n in model.topo_order() {
-        if n == model.input {
+        if model.is_input(n) {
             continue;
         }
         let node = model.node(n);
@@ -386,16 +472,36 @@ pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<
         layer.extend(m.clone());
         layers.push(Value::Object(layer));
     }
-    let input = model.node(model.input);
-    let doc = json!({
+    let inputs: Vec<Value> = model
+        .inputs
+        .iter()
+        .map(|&i| json!({ "name": model.node(i).name, "shape": model.node(i).shape }))
+        .collect();
+    let mut doc = json!({
         "format": FORMAT,
         "version": VERSION,
         "name": model.name,
-        "input": { "name": input.name, "shape": input.shape },
-        "layers": layers,
-        "output": model.node(model.output).name,
-        "output_shape": model.output_shape,
     });
+    match &inputs[..] {
+        [one] => doc["input"] = one.clone(),
+        _ => doc["inputs"] = json!(inputs),
+    }
+    doc["layers"] = json!(layers);
+    match &model.outputs[..] {
+        [o] => {
+            doc["output"] = json!(model.node(o.node).name);
+            doc["output_shape"] = json!(o.shape);
+            if o.name != model.node(o.node).name {
+                doc["output_name"] = json!(o.name);
+            }
+        }
+        outs => {
+            doc["outputs"] = outs
+                .iter()
+                .map(|o| json!({ "layer": model.node(o.node).name, "name": o.name, "shape": o.shape }))
+                .collect();
+        }
+    }
     Ok((doc, files))
 }
 

@@ -70,12 +70,14 @@ pub fn dump(model: &Model) -> String {
         }
         s.push('\n');
     }
-    let _ = write!(
-        s,
-        "  output {} shape={:?}",
-        model.node(model.output).name,
-        model.output_shape
-    );
+    for o in &model.outputs {
+        let _ = write!(
+            s,
+            "  output {} shape={:?}",
+            model.node(o.node).name,
+            o.shape
+        );
+    }
     if model.steps > 1 {
         let _ = write!(s, " steps={}", model.steps);
     }

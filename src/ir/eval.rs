@@ -14,10 +14,12 @@ use std::collections::HashMap;
 pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
     let order = model.topo_order();
     let mut states = HashMap::new();
-    input
-        .chunks((input.len() / model.steps).max(1))
-        .flat_map(|x| run_call(model, &order, x, &mut states))
-        .collect()
+    let calls: Vec<Vec<f64>> = model
+        .calls_of_sample(input)
+        .iter()
+        .map(|x| run_call(model, &order, x, &mut states))
+        .collect();
+    model.sample_of_calls(&calls)
 }
 
 /// The smallest and largest value each layer computes over the samples `inputs` (every call of a
@@ -30,8 +32,8 @@ pub fn value_ranges<'a>(
     let mut ranges: HashMap<NodeIndex, (f64, f64)> = HashMap::new();
     for input in inputs {
         let mut states = HashMap::new();
-        for x in input.chunks((input.len() / model.steps).max(1)) {
-            for (n, v) in values_of_call(model, &order, x, &mut states) {
+        for x in model.calls_of_sample(input) {
+            for (n, v) in values_of_call(model, &order, &x, &mut states) {
                 let r = ranges.entry(n).or_insert((f64::MAX, f64::MIN));
                 for &y in &v {
                     *r = (r.0.min(y), r.1.max(y));
@@ -49,8 +51,12 @@ fn run_call(
     input: &[f64],
     states: &mut HashMap<NodeIndex, State<f64>>,
 ) -> Vec<f64> {
-    let mut vals = values_of_call(model, order, input, states);
-    vals.remove(&model.output).expect("output computed")
+    let vals = values_of_call(model, order, input, states);
+    model
+        .outputs
+        .iter()
+        .flat_map(|o| vals[&o.node].iter().copied())
+        .collect()
 }
 
 /// Every layer's values in one call.
@@ -61,11 +67,12 @@ fn values_of_call(
     states: &mut HashMap<NodeIndex, State<f64>>,
 ) -> HashMap<NodeIndex, Vec<f64>> {
     let mut vals: HashMap<_, Vec<f64>> = HashMap::new();
+    let ranges: HashMap<_, _> = model.call_input_ranges().into_iter().collect();
     for &n in order {
         let node = model.node(n);
         let ins: Vec<&Vec<f64>> = model.inputs(n).iter().map(|i| &vals[i]).collect();
         let out = match &node.op {
-            Op::Input => input.to_vec(),
+            Op::Input => input[ranges[&n].clone()].to_vec(),
             Op::Dense { weights, bias } => {
                 let n_out = bias.len();
                 let mut y = bias.data.clone();

@@ -123,7 +123,12 @@ impl Node {
     }
 }
 
-/// A whole model: one input, one output, a DAG between them.
+/// A whole model: its inputs, its outputs, a DAG between them.
+///
+/// A sample of a model with several inputs is their values one after another, in `inputs`
+/// order (each flattened row-major); its outputs likewise in `outputs` order. The emulator,
+/// the testbench's data files and `hlsrs predict` / `csim` pass samples in that form, and only
+/// the user-facing files (.npz keyed by name) and the top function's ports split them.
 #[derive(Debug, Clone)]
 pub struct Model {
     pub name: String,
@@ -131,33 +136,75 @@ pub struct Model {
     /// "name"), which may be generic; `frontend::load_named` decides what names the design.
     pub source_name: Option<String>,
     pub graph: StableDiGraph<Node, usize>,
-    pub input: NodeIndex,
-    pub output: NodeIndex,
-    /// Shape the model's output has for the user (reshapes at the end are dropped from the graph).
-    pub output_shape: Vec<usize>,
+    /// The `Op::Input` nodes, in the source's order (their names are the inputs' names).
+    pub inputs: Vec<NodeIndex>,
+    /// The outputs, in the source's order.
+    pub outputs: Vec<ModelOutput>,
     /// Calls of the design per sample: 1, or the sequence length of a static recurrent design
     /// (one time step per call; node shapes then describe one call).
     pub steps: usize,
+}
+
+/// One output of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelOutput {
+    /// The name the source gives the output (ONNX graph output, JSON output entry).
+    pub name: String,
+    pub node: NodeIndex,
+    /// Shape the output has for the user (reshapes at the end are dropped from the graph).
+    pub shape: Vec<usize>,
     /// Whether the output's first axis is the time axis (a static design's full-sequence output).
-    pub output_has_time: bool,
+    pub has_time: bool,
 }
 
 impl Model {
-    /// A model holding only its input node.
+    /// A model holding only its (first) input node, which is also its output until one is set.
     pub fn new(name: impl Into<String>, input: Node) -> Model {
         let mut graph = StableDiGraph::new();
         let shape = input.shape.clone();
+        let input_name = input.name.clone();
         let input = graph.add_node(input);
         Model {
             name: name.into(),
             source_name: None,
             graph,
-            input,
-            output: input,
-            output_shape: shape,
+            inputs: vec![input],
+            outputs: vec![ModelOutput {
+                name: input_name,
+                node: input,
+                shape,
+                has_time: false,
+            }],
             steps: 1,
-            output_has_time: false,
         }
+    }
+
+    /// Adds another input node (after those already there).
+    pub fn add_input(&mut self, input: Node) -> NodeIndex {
+        let n = self.graph.add_node(input);
+        self.inputs.push(n);
+        n
+    }
+
+    /// Sets the outputs: (name, node) in order, each with its node's shape.
+    pub fn set_outputs(&mut self, outputs: &[(String, NodeIndex)]) {
+        self.outputs = outputs
+            .iter()
+            .map(|(name, n)| ModelOutput {
+                name: name.clone(),
+                node: *n,
+                shape: self.node(*n).shape.clone(),
+                has_time: false,
+            })
+            .collect();
+    }
+
+    pub fn is_input(&self, n: NodeIndex) -> bool {
+        self.inputs.contains(&n)
+    }
+
+    pub fn is_output(&self, n: NodeIndex) -> bool {
+        self.outputs.iter().any(|o| o.node == n)
     }
 
     /// Adds a node consuming `inputs` (in slot order).
@@ -232,20 +279,114 @@ impl Model {
         for (c, slot) in self.consumers(n) {
             self.graph.add_edge(src, c, slot);
         }
-        if self.output == n {
-            self.output = src;
+        for o in self.outputs.iter_mut().filter(|o| o.node == n) {
+            o.node = src;
         }
         self.graph.remove_node(n);
     }
 
-    /// A sample's input shape: `steps` calls' inputs (a static design's input has time first).
-    pub fn sample_input_shape(&self) -> Vec<usize> {
-        self.per_sample(&self.node(self.input).shape, self.steps > 1)
+    /// Each input's shape per sample: `steps` calls' inputs (a static design's input has time
+    /// first).
+    pub fn sample_input_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs
+            .iter()
+            .map(|&i| self.per_sample(&self.node(i).shape, self.steps > 1))
+            .collect()
     }
 
-    /// A sample's output shape: `steps` calls' outputs, time first.
-    pub fn sample_output_shape(&self) -> Vec<usize> {
-        self.per_sample(&self.output_shape, self.output_has_time)
+    /// Each output's shape per sample: `steps` calls' outputs, time first.
+    pub fn sample_output_shapes(&self) -> Vec<Vec<usize>> {
+        self.outputs
+            .iter()
+            .map(|o| self.per_sample(&o.shape, o.has_time))
+            .collect()
+    }
+
+    /// Values of one sample's inputs, all of them.
+    pub fn sample_input_size(&self) -> usize {
+        self.sample_input_shapes()
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum()
+    }
+
+    /// Values of one sample's outputs, all of them.
+    pub fn sample_output_size(&self) -> usize {
+        self.sample_output_shapes()
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum()
+    }
+
+    /// Where each input's values sit in one sample (inputs one after another, each whole).
+    pub fn sample_input_ranges(&self) -> Vec<(NodeIndex, std::ops::Range<usize>)> {
+        let sizes = self
+            .sample_input_shapes()
+            .into_iter()
+            .map(|s| s.iter().product());
+        ranges(self.inputs.iter().copied().zip(sizes))
+    }
+
+    /// Where each output's values sit in one sample's output (outputs one after another).
+    pub fn sample_output_ranges(&self) -> Vec<(NodeIndex, std::ops::Range<usize>)> {
+        let sizes = self
+            .sample_output_shapes()
+            .into_iter()
+            .map(|s| s.iter().product());
+        ranges(self.outputs.iter().map(|o| o.node).zip(sizes))
+    }
+
+    /// Where each input's values sit in one call's input (inputs one after another).
+    pub fn call_input_ranges(&self) -> Vec<(NodeIndex, std::ops::Range<usize>)> {
+        ranges(self.inputs.iter().map(|&i| (i, self.node(i).size())))
+    }
+
+    /// One sample's input split into its calls: call t holds step t of every input, in order
+    /// (the sample holds each input whole, time first). One call when `steps` is 1.
+    pub fn calls_of_sample<T: Copy>(&self, sample: &[T]) -> Vec<Vec<T>> {
+        if self.steps == 1 {
+            return vec![sample.to_vec()];
+        }
+        let sizes: Vec<usize> = self.inputs.iter().map(|&i| self.node(i).size()).collect();
+        let starts: Vec<usize> = sizes
+            .iter()
+            .scan(0, |at, &n| {
+                let s = *at;
+                *at += n * self.steps;
+                Some(s)
+            })
+            .collect();
+        (0..self.steps)
+            .map(|t| {
+                sizes
+                    .iter()
+                    .zip(&starts)
+                    .flat_map(|(&n, &s)| sample[s + t * n..s + (t + 1) * n].iter().copied())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The calls' outputs (each: every output's values, in order) as one sample's output (each
+    /// output whole, time first): the inverse of [`Model::calls_of_sample`] for outputs.
+    pub fn sample_of_calls<T: Copy>(&self, calls: &[Vec<T>]) -> Vec<T> {
+        if let [one] = calls {
+            return one.clone();
+        }
+        let sizes: Vec<usize> = self
+            .outputs
+            .iter()
+            .map(|o| self.node(o.node).size())
+            .collect();
+        let mut out = Vec::with_capacity(calls.iter().map(Vec::len).sum());
+        let mut at = 0;
+        for n in sizes {
+            for c in calls {
+                out.extend_from_slice(&c[at..at + n]);
+            }
+            at += n;
+        }
+        out
     }
 
     /// `steps` calls of `call`: along its own time axis, or a new one in front.
@@ -264,4 +405,17 @@ impl Model {
             .node_indices()
             .find(|&n| self.graph[n].name == name)
     }
+}
+
+/// Consecutive ranges of the given sizes, from 0.
+fn ranges(
+    sizes: impl Iterator<Item = (NodeIndex, usize)>,
+) -> Vec<(NodeIndex, std::ops::Range<usize>)> {
+    let mut at = 0;
+    sizes
+        .map(|(n, len)| {
+            at += len;
+            (n, at - len..at)
+        })
+        .collect()
 }

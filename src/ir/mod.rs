@@ -16,7 +16,7 @@ pub mod verify;
 pub use activation::Activation;
 pub use dump::dump;
 pub use fixed::{Exact, FixedType, Overflow, Quant};
-pub use graph::{Hardware, Model, Node, Precision, Strategy};
+pub use graph::{Hardware, Model, ModelOutput, Node, Precision, Strategy};
 pub use ops::Op;
 pub use tensor::Tensor;
 pub use verify::verify;

@@ -4,11 +4,11 @@
 
 use crate::ir::Model;
 
-/// The top function's input and output port names.
+/// The top function's input and output port names, in the model's input and output order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ports {
-    pub input: String,
-    pub output: String,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
 }
 
 /// Words a port may not be named: C++ keywords, Verilog/SystemVerilog and VHDL reserved words
@@ -86,19 +86,34 @@ fn legal(s: &str, fallback: &str) -> String {
 }
 
 impl Ports {
-    /// Port names of `model`'s top function: its input's name and its output layer's name.
+    /// Port names of `model`'s top function: its inputs' names and its output layers' names,
+    /// each distinct from the others and from the function's own name.
     pub fn of(model: &Model) -> Ports {
-        let input = legal(&model.node(model.input).name, "input");
-        let mut output = legal(&model.node(model.output).name, "output");
-        if output.eq_ignore_ascii_case(&input) || output.eq_ignore_ascii_case(&model.name) {
-            output.push_str("_out");
-        }
-        let input = if input.eq_ignore_ascii_case(&model.name) {
-            format!("{input}_in")
-        } else {
-            input
+        let mut taken: Vec<String> = vec![model.name.to_ascii_lowercase()];
+        let mut unique = |mut p: String, suffix: &str| {
+            if taken.contains(&p.to_ascii_lowercase()) {
+                p.push_str(suffix);
+            }
+            let base = p.clone();
+            let mut k = 1;
+            while taken.contains(&p.to_ascii_lowercase()) {
+                p = format!("{base}_{k}");
+                k += 1;
+            }
+            taken.push(p.to_ascii_lowercase());
+            p
         };
-        Ports { input, output }
+        let inputs = model
+            .inputs
+            .iter()
+            .map(|&i| unique(legal(&model.node(i).name, "input"), "_in"))
+            .collect();
+        let outputs = model
+            .outputs
+            .iter()
+            .map(|o| unique(legal(&model.node(o.node).name, "output"), "_out"))
+            .collect();
+        Ports { inputs, outputs }
     }
 }
 

@@ -8,8 +8,18 @@ use std::collections::HashSet;
 /// Checks the model; the error names the node and the broken invariant.
 pub fn verify(model: &Model) -> Result<(), String> {
     let g = &model.graph;
-    if !g.contains_node(model.input) || !g.contains_node(model.output) {
-        return Err("input or output node is missing".into());
+    if model.inputs.is_empty() || model.outputs.is_empty() {
+        return Err("the model has no input or no output".into());
+    }
+    let ends = model.outputs.iter().map(|o| o.node);
+    if !model
+        .inputs
+        .iter()
+        .copied()
+        .chain(ends)
+        .all(|n| g.contains_node(n))
+    {
+        return Err("an input or output node is missing".into());
     }
     let order = model.topo_order();
     if order.len() != g.node_count() {
@@ -30,8 +40,8 @@ pub fn verify(model: &Model) -> Result<(), String> {
                 node.op.arity()
             )));
         }
-        if matches!(node.op, Op::Input) != (n == model.input) {
-            return Err(at("only the model input may be an input node".into()));
+        if matches!(node.op, Op::Input) != model.is_input(n) {
+            return Err(at("only the model's inputs may be input nodes".into()));
         }
         if node.shape.is_empty() || node.shape.contains(&0) {
             return Err(at(format!("bad shape {:?}", node.shape)));

@@ -21,7 +21,7 @@ impl Pass for FoldTransposeIntoDense {
             };
             let consumers = model.consumers(n);
             let [(d, _)] = consumers[..] else { continue };
-            if n == model.output || !matches!(model.node(d).op, Op::Dense { .. }) {
+            if model.is_output(n) || !matches!(model.node(d).op, Op::Dense { .. }) {
                 continue;
             }
             let src = model.inputs(n)[0];

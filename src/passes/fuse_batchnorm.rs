@@ -20,7 +20,7 @@ impl Pass for FuseBatchNorm {
             };
             let src = model.inputs(n)[0];
             // Only when the Dense output feeds nothing else: other consumers need the unscaled values.
-            if model.consumers(src).len() != 1 || src == model.output {
+            if model.consumers(src).len() != 1 || model.is_output(src) {
                 continue;
             }
             let src_node = model.node_mut(src);

@@ -38,7 +38,7 @@ fn reach(model: &Model, n: NodeIndex, channels: usize) -> Option<Reach> {
     // After a reshape only channel-blind layers may follow (the channel axis is gone).
     let mut flat = false;
     loop {
-        if cur == model.output {
+        if model.is_output(cur) {
             return None;
         }
         let readers: Vec<NodeIndex> = model.consumers(cur).into_iter().map(|(c, _)| c).collect();

@@ -124,8 +124,8 @@ impl Pass for QuantizeAuto {
         // (a value beyond what calibration saw clips rather than wraps).
         let calib = match &c.calib {
             Some(path) => {
-                let x = crate::arrays::read_samples(path, &model.sample_input_shape())
-                    .map_err(|e| e.in_file(path))?;
+                let x =
+                    crate::arrays::read_model_inputs(path, model).map_err(|e| e.in_file(path))?;
                 let rows: Vec<Vec<f64>> = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
                 let ranges =
                     crate::ir::eval::value_ranges(model, rows.iter().map(|r| r.as_slice()));
@@ -355,7 +355,7 @@ impl Pass for QuantizeAuto {
                             None,
                             sat,
                         )),
-                        None if n != model.input || c.input_range.is_some() => Some(fit(
+                        None if !model.is_input(n) || c.input_range.is_some() => Some(fit(
                             iv.iter().fold(iv[0], |a, &b| hull(a, b)),
                             width,
                             None,
@@ -384,8 +384,8 @@ impl Pass for QuantizeAuto {
             }
             None => cx.notes.push(format!(
                 "quantize auto: {typed} layer types from interval analysis of the input range [{}, {}]",
-                ivs[&model.input].iter().fold(f64::MAX, |a, v| a.min(v.0)),
-                ivs[&model.input].iter().fold(f64::MIN, |a, v| a.max(v.1)),
+                model.inputs.iter().flat_map(|i| &ivs[i]).fold(f64::MAX, |a, v| a.min(v.0)),
+                model.inputs.iter().flat_map(|i| &ivs[i]).fold(f64::MIN, |a, v| a.max(v.1)),
             )),
         }
         Ok(())

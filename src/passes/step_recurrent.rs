@@ -65,19 +65,22 @@ impl Pass for StepRecurrent {
             )));
         }
         let seq = sequence_length(model, stepped[0]);
-        let input = model.node(model.input);
-        if input.shape.len() < 2 || input.shape[0] != seq {
-            return Err(Error::input(format!(
-                "a static design takes one time step per call: the input needs the time axis first ([{seq}, features]), but has shape {:?}",
-                input.shape
-            ))
-            .at_node(&input.name));
+        // Every input is read one step per call (one value per step each).
+        for &i in &model.inputs {
+            let input = model.node(i);
+            if input.shape.len() < 2 || input.shape[0] != seq {
+                return Err(Error::input(format!(
+                    "a static design takes one time step per call: every input needs the time axis first ([{seq}, features]), but this one has shape {:?}",
+                    input.shape
+                ))
+                .at_node(&input.name));
+            }
         }
 
         // Which values carry time, and the last-step picks that end it.
-        let mut timed = BTreeSet::from([model.input]);
+        let mut timed: BTreeSet<NodeIndex> = model.inputs.iter().copied().collect();
         let mut last_step_picks = Vec::new();
-        for &n in &order[1..] {
+        for &n in order.iter().filter(|&&n| !model.is_input(n)) {
             let ins = model.inputs(n);
             let timed_ins = ins.iter().filter(|i| timed.contains(i)).count();
             if timed_ins == 0 {
@@ -176,16 +179,20 @@ impl Pass for StepRecurrent {
             }
         }
 
-        if timed.contains(&model.output) {
-            if model.output_shape.first() != Some(&seq) {
-                return Err(Error::input(format!(
-                    "a static design's output must have the time axis first; it has shape {:?}",
-                    model.output_shape
-                ))
-                .at_node(&model.node(model.output).name));
+        for k in 0..model.outputs.len() {
+            let o = &model.outputs[k];
+            if timed.contains(&o.node) {
+                if o.shape.first() != Some(&seq) {
+                    return Err(Error::input(format!(
+                        "a static design's output must have the time axis first; it has shape {:?}",
+                        o.shape
+                    ))
+                    .at_node(&model.node(o.node).name));
+                }
+                let o = &mut model.outputs[k];
+                o.shape[0] = 1;
+                o.has_time = true;
             }
-            model.output_shape[0] = 1;
-            model.output_has_time = true;
         }
         for &n in &timed {
             model.node_mut(n).shape[0] = 1;

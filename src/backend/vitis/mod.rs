@@ -9,9 +9,10 @@ mod templates;
 use crate::config::Config;
 use crate::emulate::Emulator;
 use crate::error::{Error, Result};
-use crate::ir::Model;
+use crate::ir::{FixedType, Model};
 use crate::kernels::Kernel;
 use crate::parts::Part;
+use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -49,11 +50,7 @@ pub fn generate(
     estimate: &crate::estimate::Estimate,
     opts: &ProjectOptions,
 ) -> Result<Files> {
-    if model.input == model.output {
-        return Err(Error::input(
-            "the model has no layers between its input and output",
-        ));
-    }
+    check_ends(model)?;
     let name = &model.name;
     let stream = opts.config.io == crate::config::IoType::Stream;
     let mut builder = context::Builder::new(model, stream);
@@ -61,10 +58,10 @@ pub fn generate(
         builder.add(k, p);
     }
     let dataflow = !stream && plans.iter().any(|p| context::needs_dataflow(&p.kernel));
-    let input_clone = if dataflow {
+    let input_clones = if dataflow {
         builder.clone_shared_reads()
     } else {
-        None
+        Vec::new()
     };
     let ii = plans
         .iter()
@@ -77,36 +74,79 @@ pub fn generate(
         .unwrap_or(1);
     let emu = Emulator::with_plans(model, plans);
     let ports = crate::ir::ports::Ports::of(model);
-    let shape_px = |n: petgraph::stable_graph::NodeIndex| {
+    // The top function's ports: the first input and output keep the names one-port designs
+    // have always had (input_t, N_INPUT, INPUT_WIDTH, ...), the others are numbered.
+    let port = |base: &str, macro_base: &str, k: usize, n: NodeIndex, var: &str, ty: FixedType| {
         let s = &model.node(n).shape;
-        (
-            *s.last().unwrap(),
-            s.iter().product::<usize>() / s.last().unwrap(),
-        )
+        let width = *s.last().unwrap();
+        let suffix = if k == 0 {
+            String::new()
+        } else {
+            format!("_{k}")
+        };
+        let px = if k == 0 { String::new() } else { k.to_string() };
+        json!({
+            "port": var,
+            "ty": context::port_type(base, k),
+            "cpp": ty.to_cpp(),
+            "size": model.node(n).size(),
+            "size_macro": format!("N_{macro_base}{suffix}"),
+            "width": width,
+            "width_macro": format!("{macro_base}{suffix}_WIDTH"),
+            "pixels": s.iter().product::<usize>() / width,
+            "pixels_macro": format!("N_{macro_base}{suffix}_PIXELS"),
+            "px": format!("{base}{px}_px"),
+        })
     };
-    let (in_width, in_pixels) = shape_px(model.input);
-    let (out_width, out_pixels) = shape_px(model.output);
+    let in_types = emu.input_types();
+    let inputs: Vec<_> = model
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| port("input", "INPUT", k, n, &ports.inputs[k], in_types[k]))
+        .collect();
+    let out_types = emu.output_types();
+    let outputs: Vec<_> = model
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(k, o)| {
+            port(
+                "result",
+                "OUTPUT",
+                k,
+                o.node,
+                &ports.outputs[k],
+                out_types[k],
+            )
+        })
+        .collect();
+    // Where each input / output starts in a testbench line (each whole, one after another).
+    let place = |mut ends: Vec<serde_json::Value>| {
+        let mut at = 0;
+        for e in &mut ends {
+            e["offset"] = json!(at);
+            at += e["size"].as_u64().unwrap_or(0) as usize * model.steps;
+        }
+        (ends, at)
+    };
+    let ((inputs, n_in), (outputs, n_out)) = (place(inputs), place(outputs));
     let project = json!({
         "stream": stream,
-        "in_width": in_width, "in_pixels": in_pixels,
-        "out_width": out_width, "out_pixels": out_pixels,
-        "output_index": plans.iter().position(|p| p.node == model.output),
+        "inputs": inputs,
+        "outputs": outputs,
+        "n_in": n_in,
+        "n_out": n_out,
         "name": name,
         "guard": name.to_uppercase(),
         "version": env!("CARGO_PKG_VERSION"),
-        "input_size": model.node(model.input).size(),
-        "output_size": model.node(model.output).size(),
-        "input_type": emu.input_type().to_cpp(),
-        "output_type": emu.output_type().to_cpp(),
         "io": if stream { "stream" } else { "parallel" },
         "part": opts.part.full,
         "clock": format_clock(opts.config.clock),
         "clock_uncertainty": opts.config.clock_uncertainty_text(),
-        "input_port": ports.input,
-        "output_port": ports.output,
         "ii": ii,
         "dataflow": dataflow,
-        "input_clone": input_clone,
+        "input_clones": input_clones,
         "steps": model.steps,
         "stateful": plans.iter().any(|p| matches!(&p.kernel, Kernel::Recurrent(r) if r.rec.stateful)),
     });
@@ -191,6 +231,43 @@ pub fn generate(
     Ok(files)
 }
 
+/// Refuses ends the top function cannot have: an output that is an input (no layer between),
+/// the same layer as two outputs, or an output layer another layer reads (its port is
+/// write-only; the design would have to read back its own output).
+fn check_ends(model: &Model) -> Result<()> {
+    for (k, o) in model.outputs.iter().enumerate() {
+        let name = &model.node(o.node).name;
+        if model.is_input(o.node) {
+            return Err(Error::input(format!(
+                "output '{}' is the input '{name}' itself: the model has no layers between them",
+                o.name
+            )));
+        }
+        if model.outputs[..k].iter().any(|p| p.node == o.node) {
+            return Err(Error::input(format!(
+                "outputs '{}' and '{}' are the same layer '{name}'; expected one output per layer",
+                model
+                    .outputs
+                    .iter()
+                    .find(|p| p.node == o.node)
+                    .unwrap()
+                    .name,
+                o.name
+            )));
+        }
+        if let Some((reader, _)) = model.consumers(o.node).first() {
+            return Err(Error::input(format!(
+                "output '{}' (layer '{name}') is also read by layer '{}': the design writes its \
+                 outputs to write-only ports and cannot read them back; expected outputs that no \
+                 layer reads (not supported yet)",
+                o.name,
+                model.node(*reader).name
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The resolved configuration and per-layer facts, also the list of files hlsrs owns.
 pub const MANIFEST: &str = "hlsrs.json";
 
@@ -218,7 +295,7 @@ fn manifest(
 ) -> Result<Vec<u8>> {
     let layers: Vec<_> = plans
         .iter()
-        .filter(|p| p.node != model.input)
+        .filter(|p| !model.is_input(p.node))
         .map(|p| {
             let node = model.node(p.node);
             let inputs: Vec<&str> = model
@@ -310,7 +387,33 @@ fn manifest(
             layer
         })
         .collect();
-    let input = model.node(model.input);
+    let ends = |nodes: Vec<(String, NodeIndex)>,
+                shapes: Vec<Vec<usize>>|
+     -> Vec<serde_json::Value> {
+        nodes
+            .into_iter()
+            .zip(shapes)
+            .map(|((name, n), shape)| {
+                json!({ "name": name, "layer": model.node(n).name, "shape": shape, "type": model.node(n).precision.result })
+            })
+            .collect()
+    };
+    let inputs = ends(
+        model
+            .inputs
+            .iter()
+            .map(|&i| (model.node(i).name.clone(), i))
+            .collect(),
+        model.sample_input_shapes(),
+    );
+    let outputs = ends(
+        model
+            .outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.node))
+            .collect(),
+        model.sample_output_shapes(),
+    );
     let doc = json!({
         "hlsrs": env!("CARGO_PKG_VERSION"),
         "name": model.name,
@@ -318,12 +421,8 @@ fn manifest(
         "clock_ns": opts.config.clock,
         "io": opts.config.io,
         "steps": model.steps,
-        "input": { "name": input.name, "shape": model.sample_input_shape(), "type": input.precision.result },
-        "output": {
-            "name": model.node(model.output).name,
-            "shape": model.sample_output_shape(),
-            "type": model.node(model.output).precision.result,
-        },
+        "inputs": inputs,
+        "outputs": outputs,
         "layers": layers,
         // Before synthesis (docs/estimator.md); `hlsrs report` shows it beside the real figures.
         "estimate": estimate,

@@ -15,6 +15,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "weights.h",
         include_str!("../../../templates/firmware/weights.h.tera"),
     ),
+    // The top function's parameter list and its io_parallel port pragmas, shared by top.h
+    // and the top functions.
+    (
+        "ports",
+        include_str!("../../../templates/firmware/ports.tera"),
+    ),
+    (
+        "port_pragmas",
+        include_str!("../../../templates/firmware/port_pragmas.tera"),
+    ),
     (
         "top.h",
         include_str!("../../../templates/firmware/top.h.tera"),

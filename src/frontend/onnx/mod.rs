@@ -297,6 +297,45 @@ fn read_external(t: &TensorProto, dir: &Path) -> Result<Vec<u8>> {
     Ok(bytes[offset..end].to_vec())
 }
 
+/// A data input's shape without its batch (dim 0, any value or symbol); the others must be fixed.
+fn input_shape(input: &onnx_protobuf::ValueInfoProto) -> Result<Vec<usize>> {
+    let dims = match input.type_.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(onnx_protobuf::type_proto::Value::TensorType(tt)) => tt
+            .shape
+            .as_ref()
+            .map(|s| s.dim.clone())
+            .ok_or_else(|| Error::input(format!("input '{}' has no shape", input.name)))?,
+        _ => {
+            return Err(Error::input(format!(
+                "input '{}' is not a tensor",
+                input.name
+            )));
+        }
+    };
+    use onnx_protobuf::tensor_shape_proto::dimension::Value as Dim;
+    if dims.len() < 2 {
+        return Err(Error::input(format!(
+            "input '{}' has rank {}; expected a batch dimension followed by the sample's shape",
+            input.name,
+            dims.len()
+        )));
+    }
+    let mut shape = Vec::new();
+    for (k, d) in dims.iter().enumerate().skip(1) {
+        match d.value {
+            Some(Dim::DimValue(v)) if v > 0 => shape.push(v as usize),
+            _ => {
+                return Err(Error::input(format!(
+                    "input '{}' dimension {k} is not a fixed size; only dim 0 (batch) may be symbolic",
+                    input.name
+                )));
+            }
+        }
+    }
+    checked_size(&shape, &format!("input '{}'", input.name))?;
+    Ok(shape)
+}
+
 /// Normalises a possibly negative axis for a tensor of `rank` dims.
 fn norm_axis(axis: i64, rank: usize) -> Result<usize> {
     let r = rank as i64;
@@ -371,55 +410,29 @@ impl<'a> Converter<'a> {
             .iter()
             .filter(|i| !values.contains_key(&i.name))
             .collect();
-        if data_inputs.len() != 1 {
-            let names: Vec<&str> = data_inputs.iter().map(|i| i.name.as_str()).collect();
-            return Err(Error::input(format!(
-                "expected exactly one data input, found {}: {:?}",
-                names.len(),
-                names
-            )));
+        if data_inputs.is_empty() {
+            return Err(Error::input(
+                "the graph has no data input (every input is an initializer)",
+            ));
         }
-        let input = data_inputs[0];
-        let dims = match input.type_.as_ref().and_then(|t| t.value.as_ref()) {
-            Some(onnx_protobuf::type_proto::Value::TensorType(tt)) => tt
-                .shape
-                .as_ref()
-                .map(|s| s.dim.clone())
-                .ok_or_else(|| Error::input(format!("input '{}' has no shape", input.name)))?,
-            _ => {
-                return Err(Error::input(format!(
-                    "input '{}' is not a tensor",
-                    input.name
-                )));
-            }
-        };
-        use onnx_protobuf::tensor_shape_proto::dimension::Value as Dim;
-        if dims.len() < 2 {
-            return Err(Error::input(format!(
-                "input '{}' has rank {}; expected a batch dimension followed by the sample's shape",
-                input.name,
-                dims.len()
-            )));
-        }
-        let mut shape = Vec::new();
-        for (k, d) in dims.iter().enumerate().skip(1) {
-            match d.value {
-                Some(Dim::DimValue(v)) if v > 0 => shape.push(v as usize),
-                _ => {
-                    return Err(Error::input(format!(
-                        "input '{}' dimension {k} is not a fixed size; only dim 0 (batch) may be symbolic",
-                        input.name
-                    )));
+        let mut model: Option<Model> = None;
+        for input in data_inputs.iter().copied() {
+            let shape = input_shape(input)?;
+            let node = Node::new(input.name.clone(), Op::Input, shape);
+            let idx = match &mut model {
+                None => {
+                    let m = Model::new(name, node);
+                    let idx = m.inputs[0];
+                    model = Some(m);
+                    idx
                 }
-            }
+                Some(m) => m.add_input(node),
+            };
+            let rank = model.as_ref().unwrap().node(idx).shape.len();
+            values.insert(input.name.clone(), Value::Node(idx, identity(rank)));
         }
-        checked_size(&shape, &format!("input '{}'", input.name))?;
-        let mut model = Model::new(name, Node::new(input.name.clone(), Op::Input, shape));
-        let input_idx = model.input;
-        let rank = model.node(input_idx).shape.len();
-        values.insert(input.name.clone(), Value::Node(input_idx, identity(rank)));
-        let mut names = HashSet::new();
-        names.insert(input.name.clone());
+        let mut model = model.expect("one data input at least");
+        let names: HashSet<String> = data_inputs.iter().map(|i| i.name.clone()).collect();
         model.name = name.to_string();
         model.source_name = Some(graph.name.clone()).filter(|n| !n.is_empty());
         let keras_bn_transposes = find_keras_bn_pattern(&graph.node, &graph.output);
@@ -447,29 +460,29 @@ impl<'a> Converter<'a> {
             self.convert(node, &name)
                 .map_err(|e| e.at_node(&node_name(node)))?;
         }
-        if graph.output.len() != 1 {
-            return Err(Error::input(format!(
-                "expected exactly one graph output, found {}",
-                graph.output.len()
-            )));
+        if graph.output.is_empty() {
+            return Err(Error::input("the graph has no output"));
         }
-        let out = &graph.output[0].name;
-        match self.values.get(out).cloned() {
-            Some(Value::Node(n, layout)) => {
-                // The user sees the output in ONNX order.
-                let n = self.relayout(n, &layout, &identity(layout.len()), out);
-                self.model.output = n;
-                self.model.output_shape = self.model.node(n).shape.clone();
-            }
-            Some(Value::Const(_)) => {
-                return Err(Error::input(format!("graph output '{out}' is a constant")));
-            }
-            None => {
-                return Err(Error::input(format!(
-                    "graph output '{out}' is produced by no node"
-                )));
+        let mut outputs = Vec::new();
+        for o in &graph.output {
+            let out = &o.name;
+            match self.values.get(out).cloned() {
+                Some(Value::Node(n, layout)) => {
+                    // The user sees the output in ONNX order.
+                    let n = self.relayout(n, &layout, &identity(layout.len()), out);
+                    outputs.push((out.clone(), n));
+                }
+                Some(Value::Const(_)) => {
+                    return Err(Error::input(format!("graph output '{out}' is a constant")));
+                }
+                None => {
+                    return Err(Error::input(format!(
+                        "graph output '{out}' is produced by no node"
+                    )));
+                }
             }
         }
+        self.model.set_outputs(&outputs);
         Ok(self.model)
     }
 

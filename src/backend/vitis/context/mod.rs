@@ -214,12 +214,14 @@ impl<'m> Builder<'m> {
 
     pub fn add(&mut self, index: usize, plan: &LayerPlan) {
         let node = self.model.node(plan.node);
-        let is_input = plan.node == self.model.input;
-        let is_output = plan.node == self.model.output;
-        let (out_var, out_type) = if is_input {
-            (self.ports.input.clone(), "input_t".to_string())
-        } else if is_output {
-            (self.ports.output.clone(), format!("layer{index}_t"))
+        let input_k = self.model.inputs.iter().position(|&i| i == plan.node);
+        let output_k = self.model.outputs.iter().position(|o| o.node == plan.node);
+        let is_input = input_k.is_some();
+        let is_output = output_k.is_some();
+        let (out_var, out_type) = if let Some(k) = input_k {
+            (self.ports.inputs[k].clone(), port_type("input", k))
+        } else if let Some(k) = output_k {
+            (self.ports.outputs[k].clone(), format!("layer{index}_t"))
         } else {
             (format!("layer{index}_out"), format!("layer{index}_t"))
         };
@@ -324,7 +326,7 @@ impl<'m> Builder<'m> {
     /// For a DATAFLOW top: every value read by more than one layer gets a copy per reader, made
     /// by a clone process after its producer (the input's clones come first). Returns the
     /// input's clone, if any.
-    pub fn clone_shared_reads(&mut self) -> Option<CloneCtx> {
+    pub fn clone_shared_reads(&mut self) -> Vec<CloneCtx> {
         let mut order: Vec<String> = Vec::new();
         let mut readers: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (li, l) in self.layers.iter().enumerate() {
@@ -335,7 +337,7 @@ impl<'m> Builder<'m> {
                 readers.entry(v.clone()).or_default().push((li, slot));
             }
         }
-        let mut input_clone = None;
+        let mut input_clones = Vec::new();
         for var in order {
             let rs = &readers[&var];
             if rs.len() < 2 {
@@ -353,10 +355,20 @@ impl<'m> Builder<'m> {
             }
             match self.layers.iter_mut().find(|l| l.out_var == var) {
                 Some(producer) => producer.clone = Some(clone),
-                None => input_clone = Some(clone),
+                None => input_clones.push(clone),
             }
         }
-        input_clone
+        input_clones
+    }
+}
+
+/// The C++ type name of the top function's input or result `k`: `input_t` / `result_t` for the
+/// first (the only one in most models), `input1_t`, `result1_t`, ... for the others.
+pub fn port_type(base: &str, k: usize) -> String {
+    if k == 0 {
+        format!("{base}_t")
+    } else {
+        format!("{base}{k}_t")
     }
 }
 
