@@ -156,6 +156,14 @@ pub fn compile(
 /// point, or f64 with `float`.
 pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array> {
     let m = &prepared.model;
+    if input.rows() > 0 && input.row_len() != m.sample_input_size() {
+        return Err(Error::input(format!(
+            "samples hold {} values; the model's inputs hold {} ({:?})",
+            input.row_len(),
+            m.sample_input_size(),
+            m.sample_input_shapes()
+        )));
+    }
     // Samples are independent: all cores.
     let rows: Vec<Vec<f64>> = if float {
         emulate::par_map(input.rows(), |r| Ok(emulate::float::run(m, input.row(r))))?

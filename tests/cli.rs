@@ -757,3 +757,157 @@ fn a_batch_behind_a_longer_axis_is_refused() {
         ],
     );
 }
+
+/// Several inputs and outputs through the CLI (issue 14): `compile` lists every port with its
+/// shape and type (stdout and hlsrs.json); `predict` and `csim` read a .npz keyed by input name
+/// and write a .npz keyed by output name, and agree file for file; the outputs are the library's
+/// predict split by output; a missing or extra input name, a .npy for a two-input model and a
+/// .npy output for a two-output model are errors naming what was expected.
+#[test]
+fn several_inputs_and_outputs_through_npz() {
+    let case = common::case("two_inputs_two_outputs");
+    let dir = common::tempdir();
+    let prj = dir.path().join("prj");
+    let o = hlsrs(&["compile", &s(&case.model()), "-o", &s(&prj)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "input  particles [8, 3] ap_fixed<16,6> (port particles)",
+        "input  event [4] ap_fixed<16,6> (port event_port)",
+        "output class_scores [5] ap_fixed<16,6> (layer class_softmax, port class_softmax",
+        "output mass [1] ap_fixed<16,6> (layer mass_dense, port mass_dense",
+    ] {
+        assert!(summary.contains(line), "missing '{line}' in:\n{summary}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(prj.join("hlsrs.json")).unwrap()).unwrap();
+    let names = |k: &str| -> Vec<(String, String)> {
+        manifest[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().to_string(),
+                    e["type"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let t = "ap_fixed<16,6>".to_string();
+    assert_eq!(
+        names("inputs"),
+        [("particles".into(), t.clone()), ("event".into(), t.clone())]
+    );
+    assert_eq!(
+        names("outputs"),
+        [("class_scores".into(), t.clone()), ("mass".into(), t)]
+    );
+    // The estimate says when each output is ready; the design's latency is the slowest's.
+    let outs = manifest["estimate"]["outputs"].as_array().unwrap();
+    let ready: Vec<u64> = outs
+        .iter()
+        .map(|o| o["latency_cycles"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        manifest["estimate"]["latency_cycles"].as_u64(),
+        ready.iter().copied().max()
+    );
+
+    let x = case.dir.join("input.npz");
+    let (y, yc) = (dir.path().join("y.npz"), dir.path().join("y_csim.npz"));
+    let o = hlsrs(&[
+        "predict",
+        &s(&case.model()),
+        "--input",
+        &s(&x),
+        "--output",
+        &s(&y),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ap = s(&common::ap_types());
+    let o = hlsrs(&[
+        "csim",
+        &s(&prj),
+        "--input",
+        &s(&x),
+        "--output",
+        &s(&yc),
+        "--ap-types",
+        &ap,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (p, c) = (
+        hlsrs::arrays::read_npz(&y).unwrap(),
+        hlsrs::arrays::read_npz(&yc).unwrap(),
+    );
+    assert_eq!(p, c, "predict and csim outputs differ");
+    assert_eq!(
+        p.keys().collect::<Vec<_>>(),
+        ["class_scores", "mass"],
+        "keyed by output name"
+    );
+    assert_eq!(p["class_scores"].shape, [500, 5]);
+    assert_eq!(p["mass"].shape, [500, 1]);
+    // The same numbers as the library's predict, whose rows hold the outputs in order.
+    let prepared = hlsrs::prepare(&case.model(), &hlsrs::Config::default(), None).unwrap();
+    let joined = hlsrs::predict(&prepared, &case.input(), false).unwrap();
+    for r in 0..500 {
+        let row = joined.row(r);
+        assert_eq!(&row[..5], p["class_scores"].row(r), "sample {r}");
+        assert_eq!(&row[5..], p["mass"].row(r), "sample {r}");
+    }
+
+    // Bad keys and file kinds.
+    let members = hlsrs::arrays::read_npz(&x).unwrap();
+    let npy = |a: &hlsrs::arrays::Array| hlsrs::arrays::npy_bytes(a);
+    let missing = dir.path().join("missing.npz");
+    hlsrs::arrays::write_npz(
+        &missing,
+        &[("particles".to_string(), npy(&members["particles"]))],
+    )
+    .unwrap();
+    let extra = dir.path().join("extra.npz");
+    hlsrs::arrays::write_npz(
+        &extra,
+        &[
+            ("particles".to_string(), npy(&members["particles"])),
+            ("event".to_string(), npy(&members["event"])),
+            ("jets".to_string(), npy(&members["event"])),
+        ],
+    )
+    .unwrap();
+    let predict = |input: &Path, output: &Path| {
+        hlsrs(&[
+            "predict",
+            &s(&case.model()),
+            "--input",
+            &s(input),
+            "--output",
+            &s(output),
+        ])
+    };
+    let out_npz = dir.path().join("out.npz");
+    expect_user_error(
+        &predict(&missing, &out_npz),
+        &["missing.npz", "no array for input 'event'"],
+    );
+    expect_user_error(
+        &predict(&extra, &out_npz),
+        &["extra.npz", "array 'jets' is not an input of the model"],
+    );
+    let single = dir.path().join("particles.npy");
+    std::fs::write(&single, npy(&members["particles"])).unwrap();
+    expect_user_error(
+        &predict(&single, &out_npz),
+        &[
+            "the model has 2 inputs (particles, event)",
+            "expected a .npz",
+        ],
+    );
+    expect_user_error(
+        &predict(&x, &dir.path().join("y.npy")),
+        &["the model has 2 outputs", "ending in .npz"],
+    );
+    assert!(!dir.path().join("y.npy").exists());
+}

@@ -40,7 +40,7 @@ fn corrupted_models_never_panic() {
             let result = std::panic::catch_unwind(|| {
                 prepare(&path, &Config::default(), None).map(|p| {
                     // Whatever parses must also plan and emulate without panicking.
-                    let x = vec![0.5; p.model.node(p.model.inputs[0]).size()];
+                    let x = vec![0.5; p.model.sample_input_size()];
                     let _ = hlsrs::emulate::Emulator::new(&p.model).and_then(|e| e.run(&x));
                 })
             });

@@ -608,6 +608,12 @@ fn estimate(a: EstimateArgs) -> Result<()> {
             e.latency_ns,
             e.ii
         );
+        for o in &e.outputs {
+            println!(
+                "  output {}: ready after {} cycles = {} ns",
+                o.name, o.latency_cycles, o.latency_ns
+            );
+        }
     }
     if let Some(b) = &a.limits.budget {
         check_budget(&p, b)?;

@@ -81,6 +81,42 @@ pub(super) fn print_summary(
             cycles
         );
     }
+    // The top function's ports, each with its name, shape and type (outputs with their latency
+    // when there are several).
+    let ports = crate::ir::ports::Ports::of(m);
+    for ((&i, shape), port) in m
+        .inputs
+        .iter()
+        .zip(m.sample_input_shapes())
+        .zip(&ports.inputs)
+    {
+        println!(
+            "  input  {} {:?} {} (port {port})",
+            m.node(i).name,
+            shape,
+            m.node(i).precision.result.to_cpp()
+        );
+    }
+    for (k, ((o, shape), port)) in m
+        .outputs
+        .iter()
+        .zip(m.sample_output_shapes())
+        .zip(&ports.outputs)
+        .enumerate()
+    {
+        let ready = e
+            .outputs
+            .get(k)
+            .map(|l| format!(", ready after {} cycles", l.latency_cycles))
+            .unwrap_or_default();
+        println!(
+            "  output {} {:?} {} (layer {}, port {port}{ready})",
+            o.name,
+            shape,
+            m.node(o.node).precision.result.to_cpp(),
+            m.node(o.node).name
+        );
+    }
     if m.steps > 1 {
         println!(
             "  static: one time step per call ({} calls a sequence; `reset` starts one); recurrent reuse is input/recurrent, mults per step",

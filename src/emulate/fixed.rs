@@ -57,10 +57,18 @@ impl<'m> Emulator<'m> {
     /// Quantizes a float sample into its inputs' bits (as the testbench's input is made).
     pub fn quantize_input(&self, x: &[f64]) -> Result<Vec<i128>> {
         let m = self.model;
+        if x.len() != m.sample_input_size() {
+            return Err(Error::input(format!(
+                "a sample holds {} values; the model's inputs hold {} ({:?})",
+                x.len(),
+                m.sample_input_size(),
+                m.sample_input_shapes()
+            )));
+        }
         let mut raw = Vec::with_capacity(x.len());
         for (n, r) in m.sample_input_ranges() {
             let t = m.node(n).precision.result;
-            for &v in x.get(r).unwrap_or_default() {
+            for &v in &x[r] {
                 raw.push(
                     t.quantize_f64(v)
                         .map_err(|e| Error::input(format!("input value: {e}")))?,

@@ -30,11 +30,49 @@ impl Case {
     pub fn is_onnx(&self) -> bool {
         self.dir.join("model.onnx").exists()
     }
+    /// The samples: rows of every input one after another (input.npz keyed by input name for
+    /// a model with several inputs, else input.npy).
     pub fn input(&self) -> Array {
+        let npz = self.dir.join("input.npz");
+        if npz.exists() {
+            return arrays::read_model_inputs(&npz, &self.ir()).unwrap();
+        }
         arrays::read(&self.dir.join("input.npy")).unwrap()
     }
+    /// The golden outputs: rows of every output one after another (golden.npz keyed by output
+    /// name for a model with several outputs, else golden.npy).
     pub fn golden(&self) -> Array {
+        let npz = self.dir.join("golden.npz");
+        if npz.exists() {
+            let m = self.ir();
+            let mut by_name = arrays::read_npz(&npz).unwrap();
+            let parts: Vec<Array> = m
+                .outputs
+                .iter()
+                .map(|o| {
+                    by_name
+                        .remove(&o.name)
+                        .expect("golden.npz has every output")
+                })
+                .collect();
+            let rows: Vec<Vec<f64>> = (0..parts[0].rows())
+                .map(|r| {
+                    parts
+                        .iter()
+                        .flat_map(|a| a.row(r).iter().copied())
+                        .collect()
+                })
+                .collect();
+            return Array::from_rows(&[rows[0].len()], &rows);
+        }
         arrays::read(&self.dir.join("golden.npy")).unwrap()
+    }
+    /// Whether the model has several inputs or outputs.
+    pub fn multi_io(&self) -> bool {
+        self.dir.join("input.npz").exists()
+    }
+    fn ir(&self) -> hlsrs::ir::Model {
+        hlsrs::frontend::load(&self.model(), "m").unwrap()
     }
 }
 

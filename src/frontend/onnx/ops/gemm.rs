@@ -44,13 +44,21 @@ impl Converter<'_> {
         beta: f64,
     ) -> Result<()> {
         let xs = self.shape(x);
-        if xs.len() != 1 {
+        // [N, positions..., features]: the same dense layer at every position (torch's Linear
+        // on a set of particles), a pointwise convolution, as hls4ml compiles it.
+        if xs.is_empty() || xs.len() > 3 || (xs.len() > 1 && node.op_type == "Gemm") {
             return Err(Error::input(format!(
-                "{} on data of shape {} is not supported; expected [N, features]",
+                "{} on data of shape {} is not supported; expected [N, features]{}",
                 node.op_type,
-                shape_str(&xs)
+                shape_str(&xs),
+                if node.op_type == "MatMul" {
+                    " or [N, positions (1 or 2 axes), features]"
+                } else {
+                    ""
+                }
             )));
         }
+        let features = *xs.last().expect("checked non-empty");
         if b.shape.len() != 2 {
             return Err(Error::input(format!(
                 "weight '{}' has shape {:?}; expected a matrix",
@@ -62,7 +70,7 @@ impl Converter<'_> {
         } else {
             (b.shape[0], b.shape[1])
         };
-        if k != xs[0] {
+        if k != features {
             return Err(Error::input(format!(
                 "weight '{}' of shape {:?}{} expects {k} input features, but the input has shape {}",
                 node.input[1],
@@ -95,11 +103,34 @@ impl Converter<'_> {
                 .map(|v| beta * v)
                 .collect(),
         };
-        let op = Op::Dense {
-            weights: Tensor::new(vec![k, n], w),
+        if xs.len() == 1 {
+            let op = Op::Dense {
+                weights: Tensor::new(vec![k, n], w),
+                bias: Tensor::new(vec![n], bias),
+            };
+            self.add_node(node, name, op, vec![n], &[x]);
+            return Ok(());
+        }
+        // Weights [group 1][kernel 1...][in][out] are the dense matrix as it is.
+        let sr = xs.len() - 1;
+        let mut wshape = vec![1];
+        wshape.extend(std::iter::repeat_n(1, sr));
+        wshape.extend([k, n]);
+        let op = Op::Conv {
+            window: crate::ir::ops::Window {
+                kernel: vec![1; sr],
+                strides: vec![1; sr],
+                dilations: vec![1; sr],
+                pads_begin: vec![0; sr],
+                pads_end: vec![0; sr],
+            },
+            groups: 1,
+            weights: Tensor::new(wshape, w),
             bias: Tensor::new(vec![n], bias),
         };
-        self.add_node(node, name, op, vec![n], &[x]);
+        let mut shape = xs[..sr].to_vec();
+        shape.push(n);
+        self.add_node(node, name, op, shape, &[x]);
         Ok(())
     }
 }
