@@ -9,6 +9,7 @@ Run through scripts/make_qonnx_testdata.sh (a venv with qonnx). Never edit the o
 """
 import json
 import os
+import random
 import shutil
 
 import numpy as np
@@ -234,6 +235,9 @@ def main():
         })
     # Drawn from its own generator, so the cases above keep their data.
     rng_cl = np.random.default_rng(6)
+    # qonnx names the tensors it adds with Python's random module: seeded, so reruns give the
+    # same file.
+    random.seed(6)
     model = channels_last_case(rng_cl)
     assert [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim] == [1, 8, 8, 2]
     assert {n.op_type for n in model.graph.node if n.domain == CHANNELS_LAST} == {"Conv", "MaxPool"}
@@ -264,6 +268,41 @@ def main():
             "note": "no case.json: too large for the every-case matrix; tests/qonnx.rs runs it as a stream design",
         }, f, indent=2, sort_keys=True)
         f.write("\n")
+    real_channels_last_models()
+
+
+def real_channels_last_models():
+    """The two qonnx channels-last models of hls4ml's example-models (a 256x256x3 image each), one
+    seeded image each; stored as the separable model is (digest and first rows). qonnx 1.0.0
+    runs a channels-last MaxPool through an ONNX Runtime session that rejects its `ceil_mode`
+    attribute, so the golden run drops `ceil_mode = 0` (the default: same meaning) from a copy;
+    the committed model is the file as published."""
+    rng = np.random.default_rng(7)
+    for name, case in [("tiny_unet_ch_last", "qonnx_tiny_unet"), ("branched_model_ch_last", "qonnx_branched")]:
+        src = os.path.join(SHARED, name + ".onnx")
+        model = onnx.load(src)
+        for n in model.graph.node:
+            if n.op_type == "MaxPool":
+                keep = [a for a in n.attribute if not (a.name == "ceil_mode" and a.i == 0)]
+                del n.attribute[:]
+                n.attribute.extend(keep)
+        x = rng.uniform(-0.6, 0.6, (1, 256, 256, 3)).astype(np.float32)
+        golden = qonnx_run(model, x)
+        d = os.path.join(TESTDATA, case)
+        os.makedirs(d, exist_ok=True)
+        shutil.copyfile(src, os.path.join(d, "model.onnx"))
+        np.save(os.path.join(d, "input.npy"), x)
+        np.save(os.path.join(d, "golden_head.npy"), golden[:, :4])
+        with open(os.path.join(d, "about.json"), "w") as f:
+            json.dump({
+                "golden": "qonnx 1.0.0 execute_onnx (ceil_mode = 0 dropped from MaxPool nodes of a copy)",
+                "golden_fnv1a64": "%016x" % fnv1a64(golden.astype("<f4").tobytes()),
+                "golden_shape": list(golden.shape),
+                "input": "uniform(-0.6, 0.6), seeded",
+                "source": f"../shared/models/{name}.onnx (hls4ml example-models)",
+                "note": "no case.json: too large for the every-case matrix; tests/qonnx.rs runs it as a stream design",
+            }, f, indent=2, sort_keys=True)
+            f.write("\n")
 
 
 def fnv1a64(data):

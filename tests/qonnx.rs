@@ -67,9 +67,12 @@ fn fnv1a64(values: &[f64]) -> u64 {
     h
 }
 
-#[test]
-fn separable_conv_model_stream_design_equals_qonnx_and_csim() {
-    let dir = common::root().join("testdata/qonnx_separable_conv");
+/// A real qonnx channels-last model stored with one image and qonnx's output as a digest plus its
+/// first rows (scripts/make_qonnx_testdata.py): compiled as a stream design, `predict` equals
+/// qonnx's execution value for value (the float IR too: every value is exact), and the
+/// C-simulation of the generated project equals the emulator bit for bit.
+fn real_model_stream_design_equals_qonnx_and_csim(case: &str, shape: &[usize]) {
+    let dir = common::root().join("testdata").join(case);
     let about: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("about.json")).unwrap()).unwrap();
     let x = arrays::read(&dir.join("input.npy")).unwrap();
@@ -80,27 +83,46 @@ fn separable_conv_model_stream_design_equals_qonnx_and_csim() {
     };
     let p = prepare(&dir.join("model.onnx"), &config, None).unwrap();
     let y = predict(&p, &x, false).unwrap();
-    assert_eq!(y.shape, vec![1, 512, 512, 16]);
+    assert_eq!(y.shape, shape, "{case}");
     // The first rows, value by value, then the whole output by its digest.
     let n = head.data.len();
-    assert_eq!(&y.data[..n], &head.data[..], "first rows differ from qonnx");
+    assert_eq!(&y.data[..n], &head.data[..], "{case}: first rows differ from qonnx");
     assert_eq!(
         format!("{:016x}", fnv1a64(&y.data)),
         about["golden_fnv1a64"].as_str().unwrap(),
-        "output digest differs from qonnx's"
+        "{case}: output digest differs from qonnx's"
     );
     let float = predict(&p, &x, true).unwrap();
-    assert_eq!(fnv1a64(&float.data), fnv1a64(&y.data), "float IR");
+    assert_eq!(fnv1a64(&float.data), fnv1a64(&y.data), "{case}: float IR");
     let tmp = common::tempdir();
     let out = tmp.path().join("prj");
     hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
-    let csim = common::assert_csim_matches_emulator(&p, &out, &x, "separable conv stream");
+    let csim = common::assert_csim_matches_emulator(&p, &out, &x, case);
     assert_eq!(csim.data, y.data);
     println!(
-        "separable_conv_model_ch_last: {} output values equal qonnx's execution (digest {}); stream csim equals the emulator",
+        "{case}: {} output values equal qonnx's execution (digest {}); stream csim equals the emulator",
         y.data.len(),
         about["golden_fnv1a64"]
     );
+}
+
+#[test]
+fn separable_conv_model_stream_design_equals_qonnx_and_csim() {
+    real_model_stream_design_equals_qonnx_and_csim("qonnx_separable_conv", &[1, 512, 512, 16]);
+}
+
+/// hls4ml's tiny_unet_ch_last.onnx (issue 14): 40 channels-last Convs, 4 MaxPools, 4 Resizes and
+/// 4 Concats over a 256x256x3 image; hls4ml 1.3.0 crashes on it.
+#[test]
+fn tiny_unet_stream_design_equals_qonnx_and_csim() {
+    real_model_stream_design_equals_qonnx_and_csim("qonnx_tiny_unet", &[1, 256, 256, 2]);
+}
+
+/// hls4ml's branched_model_ch_last.onnx (issue 14): two branches joined by a Concat after a
+/// Resize, channels-last Convs and a MaxPool over a 256x256x3 image.
+#[test]
+fn branched_model_stream_design_equals_qonnx_and_csim() {
+    real_model_stream_design_equals_qonnx_and_csim("qonnx_branched", &[1, 256, 256, 2]);
 }
 
 #[test]
