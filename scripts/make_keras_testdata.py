@@ -5,9 +5,9 @@ tf2onnx (the converter hls4ml users reach for), seeded inputs, golden outputs fr
 Run through scripts/make_keras_testdata.sh (a venv with TensorFlow CPU, tf2onnx and
 onnxruntime). tf2onnx keeps Keras LSTMs as ONNX LSTM nodes around a zero initial state built
 from the input's shape (Shape, Cast, Slice, Concat, Expand); it leaves Keras GRU and SimpleRNN as
-Loop nodes (a while loop over TensorFlow's cell, not even byte-stable between exports), which
-hlsrs refuses with a message that says so (testdata/errors/recurrent_loop.onnx, from
-make_testdata.py, tests that message).
+Loop nodes (a while loop over TensorFlow's cell), whose cells hlsrs recognises (keras_gru*,
+keras_simplernn_*); a Loop that is no such cell is refused (testdata/errors/recurrent_loop.onnx,
+from make_testdata.py).
 Tensors and nodes are renamed by position (tf2onnx's own names vary from run to run), so
 re-running gives byte-identical files. Never edit the outputs by hand.
 """
@@ -74,6 +74,29 @@ def canonical_names(proto):
     walk(g)
 
 
+def normalize_loop_bodies(graph):
+    """tf2onnx writes a loop body's last Identity either way round between the carried state and
+    the scan output (and sets an empty domain or not) from run to run: make one form, the
+    Identity from the earlier body output to the later, with the same values."""
+    for n in graph.node:
+        if n.domain == "":
+            n.ClearField("domain")
+        for a in n.attribute:
+            if a.type != onnx.AttributeProto.GRAPH:
+                continue
+            body = a.g
+            outs = [o.name for o in body.output]
+            for m in body.node:
+                if m.op_type == "Identity" and m.input[0] in outs and m.output[0] in outs \
+                        and outs.index(m.input[0]) > outs.index(m.output[0]):
+                    x, y = m.input[0], m.output[0]
+                    swap = {x: y, y: x}
+                    for k in body.node:
+                        k.input[:] = [swap.get(t, t) for t in k.input]
+                        k.output[:] = [swap.get(t, t) for t in k.output]
+            normalize_loop_bodies(body)
+
+
 def export(name, build, rng):
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(1)
@@ -83,6 +106,7 @@ def export(name, build, rng):
     spec = (tf.TensorSpec((None, SEQ, FEAT), tf.float32, name="x"),)
     proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=13)
     proto.producer_version = ""  # keep the file independent of the converter's build string
+    normalize_loop_bodies(proto.graph)
     canonical_names(proto)
     onnx.checker.check_model(proto)
     return proto
@@ -118,6 +142,25 @@ def main():
          lambda x: dense(tf.keras.layers.LSTM(10, name="lstm2")(
              tf.keras.layers.LSTM(10, return_sequences=True, name="lstm1")(x))),
          "Keras LSTM(10, return_sequences) -> LSTM(10) -> Dense(5, softmax), exported by tf2onnx", rng)
+    # tf2onnx leaves these as Loop nodes over TensorFlow's cell; hlsrs recognises the cell.
+    # Each draws from its own generator, so adding one changes no other case.
+    layers = tf.keras.layers
+    for name, build, what, seed in [
+        ("keras_gru", lambda x: dense(layers.GRU(12, name="gru")(x)),
+         "Keras GRU(12) (reset_after, the Keras default) -> Dense(5, softmax), exported by tf2onnx as a Loop", 11),
+        ("keras_gru_reset_before",
+         lambda x: dense(layers.GRU(12, reset_after=False, name="gru")(x)),
+         "Keras GRU(12, reset_after=False) -> Dense(5, softmax), exported by tf2onnx as a Loop", 12),
+        ("keras_gru_stacked",
+         lambda x: dense(layers.GRU(8, name="gru2")(layers.GRU(8, return_sequences=True, name="gru1")(x))),
+         "Keras GRU(8, return_sequences) -> GRU(8) -> Dense(5, softmax), exported by tf2onnx as two Loops", 13),
+        ("keras_simplernn_tanh", lambda x: dense(layers.SimpleRNN(16, name="rnn")(x)),
+         "Keras SimpleRNN(16) (tanh) -> Dense(5, softmax), exported by tf2onnx as a Loop", 14),
+        ("keras_simplernn_relu",
+         lambda x: dense(layers.SimpleRNN(16, activation="relu", name="rnn")(x)),
+         "Keras SimpleRNN(16, relu) -> Dense(5, softmax), exported by tf2onnx as a Loop", 15),
+    ]:
+        case(name, build, what, np.random.default_rng(seed))
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ pub fn read_model_inputs(path: &Path, model: &Model) -> Result<Array> {
 pub fn read_inputs(path: &Path, names: &[String], shapes: &[Vec<usize>]) -> Result<Array> {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     if !is_npz(path) {
-        if let [shape] = &shapes[..] {
+        if let [shape] = shapes {
             return read_samples(path, shape);
         }
         return Err(Error::input(format!(

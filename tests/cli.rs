@@ -609,7 +609,7 @@ fn recurrent_layer_left_as_a_loop_is_refused_with_what_to_export() {
         &o,
         &[
             "recurrent_loop.onnx",
-            "node 'rnn_while_loop': Loop",
+            "node 'rnn_while_loop': Loop: not a recurrent cell hlsrs recognises (no step reads a sequence at the iteration)",
             "could not turn into an ONNX LSTM/GRU/RNN node",
         ],
     );

@@ -73,6 +73,13 @@ fn narrow_mixed(base: &Config, model_path: &std::path::Path) -> Config {
 /// the kernels they use are proven across the whole matrix by other cases, so they run the two io
 /// types (and a static design where they have one) to keep the suite's time in bounds.
 const WIRING_CASES: &[&str] = &[
+    // Keras GRU / SimpleRNN exported as Loops: the frontend recognises the cell; the GRU and
+    // RNN kernels are the ones gru_* and rnn_* prove across the matrix.
+    "keras_gru",
+    "keras_gru_reset_before",
+    "keras_gru_stacked",
+    "keras_simplernn_relu",
+    "keras_simplernn_tanh",
     "size1_gru_bidirectional_layout0",
     "size1_gru_bidirectional_layout1",
     "size1_lstm_layout0_tails",
@@ -321,8 +328,13 @@ cases!(
     gru_lbr0,
     gru_lbr1,
     json_every_op,
+    keras_gru,
+    keras_gru_reset_before,
+    keras_gru_stacked,
     keras_lstm,
     keras_lstm_stacked,
+    keras_simplernn_relu,
+    keras_simplernn_tanh,
     lstm_activations,
     lstm_bidirectional,
     lstm_input_forget_yc,

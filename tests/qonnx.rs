@@ -86,7 +86,11 @@ fn real_model_stream_design_equals_qonnx_and_csim(case: &str, shape: &[usize]) {
     assert_eq!(y.shape, shape, "{case}");
     // The first rows, value by value, then the whole output by its digest.
     let n = head.data.len();
-    assert_eq!(&y.data[..n], &head.data[..], "{case}: first rows differ from qonnx");
+    assert_eq!(
+        &y.data[..n],
+        &head.data[..],
+        "{case}: first rows differ from qonnx"
+    );
     assert_eq!(
         format!("{:016x}", fnv1a64(&y.data)),
         about["golden_fnv1a64"].as_str().unwrap(),

@@ -164,13 +164,14 @@ fn tensor_from_proto(t: &TensorProto, dir: &Path) -> Result<Tensor> {
     } else {
         &t.raw_data
     };
-    // data_type: 1 float, 2 uint8, 3 int8, 5 int16, 6 int32, 7 int64, 10 float16, 11 double
+    // data_type: 1 float, 2 uint8, 3 int8, 5 int16, 6 int32, 7 int64, 9 bool, 10 float16,
+    // 11 double
     let dt = t.data_type;
     let data: Vec<f64> = if !raw.is_empty() {
         let size = match dt {
             1 | 6 => 4,
             7 | 11 => 8,
-            2 | 3 => 1,
+            2 | 3 | 9 => 1,
             5 | 10 => 2,
             _ => 0,
         };
@@ -195,7 +196,7 @@ fn tensor_from_proto(t: &TensorProto, dir: &Path) -> Result<Tensor> {
                 6 => i32::from_le_bytes(c.try_into().unwrap()) as f64,
                 7 => i64::from_le_bytes(c.try_into().unwrap()) as f64,
                 11 => f64::from_le_bytes(c.try_into().unwrap()),
-                2 => c[0] as f64,
+                2 | 9 => c[0] as f64,
                 3 => c[0] as i8 as f64,
                 5 => i16::from_le_bytes(c.try_into().unwrap()) as f64,
                 _ => f16_to_f64(u16::from_le_bytes(c.try_into().unwrap())),
@@ -206,7 +207,7 @@ fn tensor_from_proto(t: &TensorProto, dir: &Path) -> Result<Tensor> {
             1 => t.float_data.iter().map(|&v| v as f64).collect(),
             11 => t.double_data.clone(),
             7 => t.int64_data.iter().map(|&v| v as f64).collect(),
-            2 | 3 | 5 | 6 => t.int32_data.iter().map(|&v| v as f64).collect(),
+            2 | 3 | 5 | 6 | 9 => t.int32_data.iter().map(|&v| v as f64).collect(),
             10 => t.int32_data.iter().map(|&v| f16_to_f64(v as u16)).collect(),
             _ => {
                 return Err(Error::input(format!(
@@ -383,15 +384,8 @@ impl<'a> Converter<'a> {
             })
             .collect();
         if !unsupported.is_empty() {
-            let hint = if graph.node.iter().any(|n| n.op_type == "Loop") {
-                "\nA Loop is a recurrent layer the exporter could not turn into an ONNX LSTM/GRU/RNN \
-                 node (tf2onnx does this with Keras GRU and SimpleRNN); hlsrs compiles those \
-                 operators, so export the layer as one (torch.onnx does)."
-            } else {
-                ""
-            };
             return Err(Error::input(format!(
-                "{} unsupported op(s):\n{}\nsupported: {}; QONNX (domain {}): {}; Conv in domain {}{hint}",
+                "{} unsupported op(s):\n{}\nsupported: {}; QONNX (domain {}): {}; Conv in domain {}",
                 unsupported.len(),
                 unsupported.join("\n"),
                 ops::supported_ops(ops::Domain::Onnx).join(", "),

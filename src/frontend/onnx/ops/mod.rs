@@ -8,6 +8,7 @@ mod activation;
 mod conv_pool;
 mod elementwise;
 mod gemm;
+mod loop_cell;
 pub(in crate::frontend::onnx) mod quantizers;
 mod recurrent;
 mod reduce;
@@ -51,6 +52,7 @@ const OPS: &[&[Registration]] = &[
     conv_pool::OPS,
     activation::OPS,
     recurrent::OPS,
+    loop_cell::OPS,
     reduce::OPS,
     resize_pad::OPS,
     shape::OPS,

@@ -9,6 +9,27 @@ impl Converter<'_> {
         node: &NodeProto,
         name: &str,
     ) -> Result<()> {
+        // Only the outputs the graph reads become IR nodes.
+        let graph = self.proto.graph.as_ref().unwrap();
+        let used = [0, 1, 2].map(|k| {
+            node.output
+                .get(k)
+                .filter(|o| !o.is_empty())
+                .is_some_and(|o| {
+                    graph.node.iter().any(|n| n.input.contains(o))
+                        || graph.output.iter().any(|g| &g.name == o)
+                })
+        });
+        self.recurrent_outputs(node, name, used)
+    }
+
+    /// An LSTM / GRU / RNN node whose outputs Y, Y_h, Y_c become IR nodes where `used` says.
+    pub(in crate::frontend::onnx) fn recurrent_outputs(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        used: [bool; 3],
+    ) -> Result<()> {
         use crate::ir::recurrent::{Activation, Cell, Direction, Recurrent, RecurrentOutput};
         let op = node.op_type.as_str();
         let layout = attr_i(node, "layout", 0);
@@ -188,16 +209,7 @@ impl Converter<'_> {
             )));
         }
         let clip = attr(node, "clip").map(|a| a.f as f64);
-        let graph = self.proto.graph.as_ref().unwrap();
-        let used = |k: usize| {
-            node.output
-                .get(k)
-                .filter(|o| !o.is_empty())
-                .is_some_and(|o| {
-                    graph.node.iter().any(|n| n.input.contains(o))
-                        || graph.output.iter().any(|g| &g.name == o)
-                })
-        };
+        let used = |k: usize| used[k];
         let outputs = [
             RecurrentOutput::Sequence,
             RecurrentOutput::LastHidden,

@@ -1,5 +1,6 @@
 //! Shape operations: Concat, Flatten, Reshape, Squeeze, Unsqueeze, Gather, Slice, Transpose,
-//! Identity, and the shape arithmetic exporters write (Shape, Cast, Expand, Constant).
+//! Identity, and the shape arithmetic exporters write (Shape, Cast, Expand, Constant, and the
+//! Less / And of a while loop's first condition).
 
 use super::super::*;
 use super::{Domain, Registration};
@@ -662,6 +663,40 @@ impl Converter<'_> {
         }
     }
 
+    /// Less and And of constants (a tf2onnx while loop's first condition); data is refused.
+    pub(in crate::frontend::onnx) fn logic(&mut self, node: &NodeProto) -> Result<()> {
+        let (a, b) = (self.constant(node, 0)?, self.constant(node, 1)?);
+        let f = |x: f64, y: f64| -> f64 {
+            let r = match node.op_type.as_str() {
+                "Less" => x < y,
+                _ => x != 0.0 && y != 0.0,
+            };
+            r as u8 as f64
+        };
+        let t = match (a.len(), b.len()) {
+            (1, _) => Tensor::new(
+                b.shape.clone(),
+                b.data.iter().map(|&y| f(a.data[0], y)).collect(),
+            ),
+            (_, 1) => Tensor::new(
+                a.shape.clone(),
+                a.data.iter().map(|&x| f(x, b.data[0])).collect(),
+            ),
+            _ if a.shape == b.shape => Tensor::new(
+                a.shape.clone(),
+                a.data.iter().zip(&b.data).map(|(&x, &y)| f(x, y)).collect(),
+            ),
+            _ => {
+                return Err(Error::input(format!(
+                    "{} of constants of shapes {:?} and {:?} is not supported; expected equal shapes or a scalar",
+                    node.op_type, a.shape, b.shape
+                )));
+            }
+        };
+        self.set_output(node, Value::Const(t));
+        Ok(())
+    }
+
     /// Expand of a constant to a constant shape (a zero initial state made for any batch).
     pub(in crate::frontend::onnx) fn expand(&mut self, node: &NodeProto) -> Result<()> {
         let t = self
@@ -725,4 +760,6 @@ pub(in crate::frontend::onnx) const OPS: &[Registration] = &[
     (Domain::Onnx, "Shape", |c, n, _| c.shape_of(n)),
     (Domain::Onnx, "Cast", |c, n, _| c.cast(n)),
     (Domain::Onnx, "Expand", |c, n, _| c.expand(n)),
+    (Domain::Onnx, "Less", |c, n, _| c.logic(n)),
+    (Domain::Onnx, "And", |c, n, _| c.logic(n)),
 ];
