@@ -72,6 +72,22 @@ def canonical_names(proto):
         graph.initializer.extend(inits)
 
     walk(g)
+    # Symbolic dims and loop-body names come from TensorFlow's global counters, which depend on
+    # what was exported before in the same process: number them per model instead.
+    dims = {}
+
+    def dims_of(graph):
+        for v in list(graph.input) + list(graph.output) + list(graph.value_info):
+            for d in v.type.tensor_type.shape.dim:
+                if d.HasField("dim_param") and d.dim_param.startswith("unk__"):
+                    d.dim_param = dims.setdefault(d.dim_param, f"unk{len(dims)}")
+        for n in graph.node:
+            for a in n.attribute:
+                if a.type == onnx.AttributeProto.GRAPH:
+                    a.g.name = f"{n.name}_body"
+                    dims_of(a.g)
+
+    dims_of(g)
 
 
 def normalize_loop_bodies(graph):
@@ -156,6 +172,10 @@ def main():
          "Keras GRU(8, return_sequences) -> GRU(8) -> Dense(5, softmax), exported by tf2onnx as two Loops", 13),
         ("keras_simplernn_tanh", lambda x: dense(layers.SimpleRNN(16, name="rnn")(x)),
          "Keras SimpleRNN(16) (tanh) -> Dense(5, softmax), exported by tf2onnx as a Loop", 14),
+        ("keras_conv1d_lstm",
+         lambda x: dense(layers.LSTM(8, name="lstm")(
+             layers.Conv1D(8, 3, padding="same", activation="relu", name="conv")(x))),
+         "Keras Conv1D(8, 3, same, relu) over [20, 6] channels-last -> LSTM(8) -> Dense(5, softmax), exported by tf2onnx (hls4ml issue #1052's graph)", 16),
         ("keras_simplernn_relu",
          lambda x: dense(layers.SimpleRNN(16, activation="relu", name="rnn")(x)),
          "Keras SimpleRNN(16, relu) -> Dense(5, softmax), exported by tf2onnx as a Loop", 15),

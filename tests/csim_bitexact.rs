@@ -328,6 +328,7 @@ cases!(
     gru_lbr0,
     gru_lbr1,
     json_every_op,
+    keras_conv1d_lstm,
     keras_gru,
     keras_gru_reset_before,
     keras_gru_stacked,
