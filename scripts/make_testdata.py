@@ -1249,6 +1249,28 @@ def multi_io_cases(rng):
              helper.make_node("Gemm", ["last", "rw", "rb"], ["kinematics"], name="kinematics_dense")]
     m = build("two_sequences_lstm", nodes, inits, [("tracks", [t, 3]), ("hits", [t, 3])],
               [("class_scores", [3]), ("kinematics", [2])])
+    # Outputs other layers read: the hidden embedding (read by the next layer) and the class
+    # scores (read by the ArgMax), beside the class index.
+    rng2 = np.random.default_rng(16)
+    w1, b1 = dense_weights(rng2, 16, 8)
+    w2, b2 = dense_weights(rng2, 8, 5)
+    nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1"),
+             helper.make_node("Relu", ["h"], ["embedding"], name="relu1"),
+             helper.make_node("Gemm", ["embedding", "w2", "b2"], ["logits"], name="fc2"),
+             helper.make_node("Softmax", ["logits"], ["scores"], name="softmax", axis=-1),
+             helper.make_node("ArgMax", ["scores"], ["class_index"], name="argmax", axis=1, keepdims=1)]
+    graph = helper.make_graph(nodes, "outputs_read_by_layers",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16])],
+                              [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 8]),
+                               helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", 5]),
+                               helper.make_tensor_value_info("class_index", TensorProto.INT64, ["N", 1])],
+                              initializer=[tensor("w1", w1), tensor("b1", b1), tensor("w2", w2), tensor("b2", b2)])
+    m2 = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], producer_name="hlsrs-testdata")
+    m2.ir_version = 8
+    onnx.checker.check_model(m2)
+    save("outputs_read_by_layers", m2, {"x": rng2.standard_normal((n, 16)).astype(np.float32)},
+         "Gemm -> Relu (output 'embedding', also read by the next Gemm) -> Gemm -> Softmax (output 'scores', also read by the ArgMax) -> ArgMax (output 'class_index')")
+
     save("two_sequences_lstm", m,
          {"tracks": rng.standard_normal((n, t, 3)).astype(np.float32),
           "hits": rng.standard_normal((n, t, 3)).astype(np.float32)},

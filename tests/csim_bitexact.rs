@@ -354,6 +354,7 @@ cases!(
     mlp_sigmoid_opset9,
     mlp_tanh_opset13,
     opset6_float_data,
+    outputs_read_by_layers,
     pytorch_conv1d_lstm,
     pytorch_conv1d_lstm_batch_first,
     pytorch_gru_slice,

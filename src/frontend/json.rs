@@ -285,6 +285,7 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
     for (o, (_, _, shape)) in model.outputs.iter_mut().zip(outputs) {
         o.shape = shape;
     }
+    model.separate_outputs();
     crate::ir::verify(&model).map_err(Error::input)?;
     Ok(model)
 }

@@ -199,6 +199,31 @@ impl Model {
             .collect();
     }
 
+    /// Gives each output a layer of its own where it has none: an output that another layer
+    /// reads, that is an input, or that is also another output gets a copy (a Reshape to its
+    /// own shape), since the top function writes its outputs to write-only ports.
+    pub fn separate_outputs(&mut self) {
+        for k in 0..self.outputs.len() {
+            let n = self.outputs[k].node;
+            let shared = !self.consumers(n).is_empty()
+                || self.is_input(n)
+                || self.outputs[..k].iter().any(|o| o.node == n);
+            if !shared {
+                continue;
+            }
+            let base = format!("{}_output", self.node(n).name);
+            let mut name = base.clone();
+            let mut i = 1;
+            while self.find(&name).is_some() {
+                name = format!("{base}_{i}");
+                i += 1;
+            }
+            let shape = self.node(n).shape.clone();
+            let copy = self.add(Node::new(name, Op::Reshape, shape), &[n]);
+            self.outputs[k].node = copy;
+        }
+    }
+
     pub fn is_input(&self, n: NodeIndex) -> bool {
         self.inputs.contains(&n)
     }

@@ -29,6 +29,14 @@ impl Pass for DropReshape {
                     .iter()
                     .all(|&(c, _)| !model.node(c).op.reads_input_shape())
             })
+            // An output's own copy of a value other layers read (Model::separate_outputs).
+            .filter(|&n| {
+                let src = model.inputs(n)[0];
+                !(model.is_output(n)
+                    && (model.consumers(src).len() > 1
+                        || model.is_input(src)
+                        || model.is_output(src)))
+            })
             .collect();
         for n in reshapes {
             model.bypass(n);

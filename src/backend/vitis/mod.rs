@@ -231,37 +231,18 @@ pub fn generate(
     Ok(files)
 }
 
-/// Refuses ends the top function cannot have: an output that is an input (no layer between),
-/// the same layer as two outputs, or an output layer another layer reads (its port is
-/// write-only; the design would have to read back its own output).
+/// The top function writes each output to a write-only port, so every output needs a layer of
+/// its own that nothing else reads (the frontends give it one: `Model::separate_outputs`).
 fn check_ends(model: &Model) -> Result<()> {
     for (k, o) in model.outputs.iter().enumerate() {
-        let name = &model.node(o.node).name;
-        if model.is_input(o.node) {
-            return Err(Error::input(format!(
-                "output '{}' is the input '{name}' itself: the model has no layers between them",
-                o.name
-            )));
-        }
-        if model.outputs[..k].iter().any(|p| p.node == o.node) {
-            return Err(Error::input(format!(
-                "outputs '{}' and '{}' are the same layer '{name}'; expected one output per layer",
-                model
-                    .outputs
-                    .iter()
-                    .find(|p| p.node == o.node)
-                    .unwrap()
-                    .name,
-                o.name
-            )));
-        }
-        if let Some((reader, _)) = model.consumers(o.node).first() {
-            return Err(Error::input(format!(
-                "output '{}' (layer '{name}') is also read by layer '{}': the design writes its \
-                 outputs to write-only ports and cannot read them back; expected outputs that no \
-                 layer reads (not supported yet)",
+        let shared = model.is_input(o.node)
+            || model.outputs[..k].iter().any(|p| p.node == o.node)
+            || !model.consumers(o.node).is_empty();
+        if shared {
+            return Err(Error::internal(format!(
+                "output '{}' shares layer '{}' with an input, another output or a reader",
                 o.name,
-                model.node(*reader).name
+                model.node(o.node).name
             )));
         }
     }

@@ -477,6 +477,7 @@ impl<'a> Converter<'a> {
             }
         }
         self.model.set_outputs(&outputs);
+        self.model.separate_outputs();
         Ok(self.model)
     }
 
@@ -543,6 +544,15 @@ impl<'a> Converter<'a> {
     /// A data-carrying input in a given layout.
     fn data_in(&mut self, node: &NodeProto, k: usize, want: &Layout) -> Result<NodeIndex> {
         let (n, layout) = self.data_any(node, k)?;
+        if layout.len() != want.len() {
+            return Err(Error::input(format!(
+                "{} input {k} ('{}') has rank {} besides the batch; expected {}",
+                node.op_type,
+                node.input[k],
+                layout.len(),
+                want.len()
+            )));
+        }
         Ok(self.relayout(n, &layout, want, &node.input[k]))
     }
 

@@ -97,6 +97,7 @@ impl Converter<'_> {
             .find(|n| {
                 n.op_type == "Gather"
                     && n.input.len() == 2
+                    && !n.output.is_empty()
                     && attr_i(n, "axis", 0) == 0
                     && is_step(&n.input[1])
                     && !local.contains(n.input[0].as_str())
@@ -428,8 +429,11 @@ impl Nd {
         })
     }
 
-    /// Elements along `axis` from `start` (len of them).
-    fn take(&self, axis: usize, start: usize, len: usize) -> Nd {
+    /// Elements along `axis` from `start` (len of them); None out of bounds.
+    fn take(&self, axis: usize, start: usize, len: usize) -> Option<Nd> {
+        if axis >= self.shape.len() || start + len > self.shape[axis] {
+            return None;
+        }
         let outer: usize = self.shape[..axis].iter().product();
         let inner: usize = self.shape[axis + 1..].iter().product();
         let d = self.shape[axis];
@@ -440,7 +444,7 @@ impl Nd {
         }
         let mut shape = self.shape.clone();
         shape[axis] = len;
-        Nd { shape, data }
+        Some(Nd { shape, data })
     }
 }
 
@@ -539,7 +543,9 @@ fn check_body(
 /// are not, is skipped).
 fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Result<(), String> {
     for n in &body.node {
-        if !CELL_OPS.contains(&n.op_type.as_str()) || env.contains_key(&n.output[0]) {
+        if !CELL_OPS.contains(&n.op_type.as_str())
+            || n.output.first().is_none_or(|o| env.contains_key(o))
+        {
             continue;
         }
         let ins: Option<Vec<&Nd>> = n
@@ -549,6 +555,13 @@ fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Re
             .map(|i| env.get(i))
             .collect();
         let Some(ins) = ins else { continue };
+        let arity = match n.op_type.as_str() {
+            "MatMul" | "Add" | "Sub" | "Mul" => 2,
+            _ => 1,
+        };
+        if ins.len() < arity {
+            return Err(format!("has a {} with {} inputs", n.op_type, ins.len()));
+        }
         let ints = |k: usize| -> Option<Vec<i64>> {
             ins.get(k)
                 .map(|t| t.data.iter().map(|&v| v as i64).collect())
@@ -596,14 +609,16 @@ fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Re
                 let x = ins[0];
                 let r = x.shape.len() as i64;
                 let axis = attr_i(n, "axis", 0);
-                let axis = (if axis < 0 { axis + r } else { axis }) as usize;
-                let parts = n.output.len();
-                let sizes: Vec<usize> = ints(1)
-                    .or_else(|| attr_ints(n, "split"))
-                    .map(|v| v.iter().map(|&s| s as usize).collect())
-                    .unwrap_or_else(|| vec![x.shape[axis] / parts; parts]);
-                let mut at = 0;
-                Some(
+                let axis = usize::try_from(if axis < 0 { axis + r } else { axis })
+                    .ok()
+                    .filter(|&a| a < x.shape.len());
+                let parts = n.output.len().max(1);
+                axis.and_then(|axis| {
+                    let sizes: Vec<usize> = ints(1)
+                        .or_else(|| attr_ints(n, "split"))
+                        .map(|v| v.iter().map(|&s| s.max(0) as usize).collect())
+                        .unwrap_or_else(|| vec![x.shape[axis] / parts; parts]);
+                    let mut at = 0;
                     sizes
                         .iter()
                         .map(|&len| {
@@ -611,8 +626,8 @@ fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Re
                             at += len;
                             p
                         })
-                        .collect(),
-                )
+                        .collect()
+                })
             }
             "Slice" => {
                 let x = ins[0];
@@ -621,16 +636,22 @@ fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Re
                 if ints(4).is_some_and(|s| s.iter().any(|&v| v != 1)) {
                     None
                 } else {
-                    let mut v = x.clone();
+                    let mut v = Some(x.clone());
                     for ((&s, &e), &a) in starts.iter().zip(&ends).zip(&axes) {
-                        let r = v.shape.len() as i64;
-                        let a = (if a < 0 { a + r } else { a }) as usize;
-                        let d = v.shape[a] as i64;
-                        let clamp = |q: i64| (if q < 0 { q + d } else { q }).clamp(0, d) as usize;
-                        let (s, e) = (clamp(s), clamp(e));
-                        v = v.take(a, s, e.saturating_sub(s));
+                        v = v.and_then(|v| {
+                            let r = v.shape.len() as i64;
+                            let a = usize::try_from(if a < 0 { a + r } else { a })
+                                .ok()
+                                .filter(|&a| a < v.shape.len())?;
+                            let d = v.shape[a] as i64;
+                            let clamp = |q: i64| {
+                                (if q < 0 { q.saturating_add(d) } else { q }).clamp(0, d) as usize
+                            };
+                            let (s, e) = (clamp(s), clamp(e));
+                            v.take(a, s, e.saturating_sub(s))
+                        });
                     }
-                    Some(vec![v])
+                    v.map(|v| vec![v])
                 }
             }
             _ => None,
