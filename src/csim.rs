@@ -277,6 +277,66 @@ pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
     Ok(exe)
 }
 
+/// How a testbench process ended, with the likely cause and fix where the signal says it.
+fn how_it_ended(status: &std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return match sig {
+                11 => "was killed by SIGSEGV (signal 11): most likely its arrays exceed the \
+                       stack (8 MB by default); run `ulimit -s unlimited` first or compile a \
+                       smaller design"
+                    .into(),
+                6 => "was aborted (SIGABRT, signal 6)".into(),
+                9 => "was killed (SIGKILL, signal 9): most likely out of memory".into(),
+                s => format!("was killed by signal {s}"),
+            };
+        }
+    }
+    match status.code() {
+        Some(c) => format!("exited with code {c}"),
+        None => "ended without an exit code".into(),
+    }
+}
+
+/// The testbench's output: one line per sample of `n` integer bit patterns. Anything else (a
+/// value that does not parse, a short line, a missing sample) is an error naming the line.
+pub fn parse_output_bits(text: &str, samples: usize, n: usize) -> Result<Vec<Vec<i128>>> {
+    let bits: Vec<Vec<i128>> = text
+        .lines()
+        .enumerate()
+        .map(|(k, l)| {
+            let row: Vec<i128> = l
+                .split_whitespace()
+                .map(|v| {
+                    v.parse::<i128>().map_err(|_| {
+                        Error::internal(format!(
+                            "C-simulation output line {}: '{v}' is not an integer bit pattern",
+                            k + 1
+                        ))
+                    })
+                })
+                .collect::<Result<_>>()?;
+            if row.len() != n {
+                return Err(Error::internal(format!(
+                    "C-simulation output line {} holds {} values; expected {n}",
+                    k + 1,
+                    row.len()
+                )));
+            }
+            Ok(row)
+        })
+        .collect::<Result<_>>()?;
+    if bits.len() != samples {
+        return Err(Error::internal(format!(
+            "C-simulation wrote {} output lines for {samples} samples",
+            bits.len()
+        )));
+    }
+    Ok(bits)
+}
+
 /// Runs the C-simulation on samples; returns the outputs as floats (exact values of the bits).
 pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec<i128>>)> {
     let info = read_info(dir)?;
@@ -323,25 +383,22 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
         .current_dir(dir)
         .arg(&in_path)
         .arg(&out_path)
-        .output()
-        .map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
+        .output();
+    // No temporary file stays behind, whatever happened.
+    let out = std::fs::read_to_string(&out_path);
     let _ = std::fs::remove_file(&in_path);
+    let _ = std::fs::remove_file(&out_path);
+    let status =
+        status.map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
     if !status.status.success() {
         return Err(Error::internal(format!(
-            "C-simulation failed: {}",
-            String::from_utf8_lossy(&status.stderr)
+            "C-simulation failed: the testbench {}\n{}",
+            how_it_ended(&status.status),
+            String::from_utf8_lossy(&status.stderr).trim_end()
         )));
     }
-    let out = std::fs::read_to_string(&out_path).map_err(|e| Error::io(&out_path, "read", e))?;
-    let _ = std::fs::remove_file(&out_path);
-    let bits: Vec<Vec<i128>> = out
-        .lines()
-        .map(|l| {
-            l.split_whitespace()
-                .map(|v| v.parse::<i128>().unwrap_or(0))
-                .collect()
-        })
-        .collect();
+    let out = out.map_err(|e| Error::io(&out_path, "read", e))?;
+    let bits = parse_output_bits(&out, input.rows(), out_types.len())?;
     let rows: Vec<Vec<f64>> = bits
         .iter()
         .map(|r| {
@@ -357,4 +414,21 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
         _ => vec![out_types.len()],
     };
     Ok((Array::from_rows(&shape, &rows), bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_output_bits;
+
+    #[test]
+    fn output_bits_parse_strictly() {
+        assert_eq!(
+            parse_output_bits("1 -2\n3 4\n", 2, 2).unwrap(),
+            vec![vec![1, -2], vec![3, 4]]
+        );
+        let err = |text: &str| parse_output_bits(text, 2, 2).unwrap_err().to_string();
+        assert!(err("1 -2\n3 x4\n").contains("line 2: 'x4' is not an integer bit pattern"));
+        assert!(err("1 -2\n3\n").contains("line 2 holds 1 values; expected 2"));
+        assert!(err("1 -2\n").contains("wrote 1 output lines for 2 samples"));
+    }
 }

@@ -911,3 +911,52 @@ fn several_inputs_and_outputs_through_npz() {
     );
     assert!(!dir.path().join("y.npy").exists());
 }
+
+/// A testbench that dies (issue 15: a big design's arrays overflow the stack, SIGSEGV) is named
+/// with how it ended, the likely cause and the fix, and `hlsrs csim` leaves no temporary file in
+/// the project's build folder.
+#[test]
+fn a_dying_testbench_says_how_and_leaves_no_temporary_files() {
+    let case = common::case("two_layer_keras");
+    let dir = common::tempdir();
+    let prj = dir.path().join("p");
+    assert!(
+        hlsrs(&["compile", &s(&case.model()), "-o", &s(&prj)])
+            .status
+            .success()
+    );
+    let tb = prj.join("tb/two_layer_keras_test.cpp");
+    let text = std::fs::read_to_string(&tb).unwrap();
+    let text = text.replacen(
+        "int main(int argc, char **argv) {",
+        "#include <csignal>\nint main(int argc, char **argv) {\n    std::raise(SIGSEGV);",
+        1,
+    );
+    std::fs::write(&tb, text).unwrap();
+    let (y, ap) = (dir.path().join("y.npy"), s(&common::ap_types()));
+    let o = hlsrs(&[
+        "csim",
+        &s(&prj),
+        "--input",
+        &s(&case.dir.join("input.npy")),
+        "--output",
+        &s(&y),
+        "--ap-types",
+        &ap,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("the testbench was killed by SIGSEGV (signal 11)")
+            && err.contains("exceed the stack")
+            && err.contains("ulimit -s unlimited"),
+        "{err}"
+    );
+    let left: Vec<String> = std::fs::read_dir(prj.join("build"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("csim_in_") || n.starts_with("csim_out_"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(!y.exists());
+}
