@@ -277,6 +277,22 @@ pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
     Ok(exe)
 }
 
+/// The testbench as a command. In C-simulation the top function's arrays (every layer's output
+/// in io_parallel) live on the stack, which a large design overflows at the usual 8 MB (as
+/// hls4ml's testbench does): on Unix the testbench runs through `sh` with the stack limit raised
+/// as far as the hard limit allows (Linux grows the main thread's stack up to it).
+fn testbench_command(exe: &Path) -> Command {
+    if cfg!(unix) && Path::new("/bin/sh").exists() {
+        let mut c = Command::new("/bin/sh");
+        c.arg("-c")
+            .arg("ulimit -s unlimited 2>/dev/null || ulimit -s \"$(ulimit -H -s)\" 2>/dev/null; exec \"$0\" \"$@\"")
+            .arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    }
+}
+
 /// How a testbench process ended, with the likely cause and fix where the signal says it.
 fn how_it_ended(status: &std::process::ExitStatus) -> String {
     #[cfg(unix)]
@@ -285,8 +301,8 @@ fn how_it_ended(status: &std::process::ExitStatus) -> String {
         if let Some(sig) = status.signal() {
             return match sig {
                 11 => "was killed by SIGSEGV (signal 11): most likely its arrays exceed the \
-                       stack (8 MB by default); run `ulimit -s unlimited` first or compile a \
-                       smaller design"
+                       stack, whose limit hlsrs raises as far as the hard limit (`ulimit -H -s`) \
+                       allows; raise that limit or compile a smaller design"
                     .into(),
                 6 => "was aborted (SIGABRT, signal 6)".into(),
                 9 => "was killed (SIGKILL, signal 9): most likely out of memory".into(),
@@ -379,7 +395,7 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
     let in_path = build_dir.join(format!("csim_in_{}.dat", std::process::id()));
     let out_path = build_dir.join(format!("csim_out_{}.dat", std::process::id()));
     std::fs::write(&in_path, text).map_err(|e| Error::io(&in_path, "write", e))?;
-    let status = Command::new(&exe)
+    let status = testbench_command(&exe)
         .current_dir(dir)
         .arg(&in_path)
         .arg(&out_path)

@@ -949,7 +949,7 @@ fn a_dying_testbench_says_how_and_leaves_no_temporary_files() {
     assert!(
         err.contains("the testbench was killed by SIGSEGV (signal 11)")
             && err.contains("exceed the stack")
-            && err.contains("ulimit -s unlimited"),
+            && err.contains("ulimit -H -s"),
         "{err}"
     );
     let left: Vec<String> = std::fs::read_dir(prj.join("build"))

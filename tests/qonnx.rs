@@ -146,3 +146,24 @@ fn quantizers_without_an_exact_type_are_refused_with_the_reason() {
         assert!(text.contains("quant_"), "{file}: names the node: {text}");
     }
 }
+
+/// Issue 15: the io_parallel design of the 512x512x3 separable model keeps every layer's output
+/// (512x512x16 values and more) on the testbench's stack, beyond the usual 8 MB; `hlsrs csim`
+/// runs it with the stack limit raised, and it equals the emulator bit for bit.
+#[test]
+fn separable_conv_io_parallel_csim_runs_beyond_the_default_stack() {
+    let dir = common::root().join("testdata/qonnx_separable_conv");
+    let x = arrays::read(&dir.join("input.npy")).unwrap();
+    let p = prepare(&dir.join("model.onnx"), &Config::default(), None).unwrap();
+    let stack_bytes: usize = p.model.graph.node_weights().map(|n| n.size() * 2).sum();
+    assert!(
+        stack_bytes > 8 << 20,
+        "the design's arrays hold {stack_bytes} bytes"
+    );
+    let tmp = common::tempdir();
+    let out = tmp.path().join("prj");
+    hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
+    let csim = common::assert_csim_matches_emulator(&p, &out, &x, "separable conv parallel");
+    let y = predict(&p, &x, false).unwrap();
+    assert_eq!(fnv1a64(&csim.data), fnv1a64(&y.data));
+}
