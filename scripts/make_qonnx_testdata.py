@@ -253,21 +253,7 @@ def main():
     src = os.path.join(SHARED, "separable_conv_model_ch_last.onnx")
     x = rng.uniform(-0.6, 0.6, (1, 512, 512, 3)).astype(np.float32)
     golden = qonnx_run(onnx.load(src), x)
-    d = os.path.join(TESTDATA, "qonnx_separable_conv")
-    os.makedirs(d, exist_ok=True)
-    shutil.copyfile(src, os.path.join(d, "model.onnx"))
-    np.save(os.path.join(d, "input.npy"), x)
-    np.save(os.path.join(d, "golden_head.npy"), golden[:, :4])
-    with open(os.path.join(d, "about.json"), "w") as f:
-        json.dump({
-            "golden": "qonnx 1.0.0 execute_onnx",
-            "golden_fnv1a64": "%016x" % fnv1a64(golden.astype("<f4").tobytes()),
-            "golden_shape": list(golden.shape),
-            "input": "uniform(-0.6, 0.6), seeded",
-            "source": "../shared/models/separable_conv_model_ch_last.onnx (hls4ml example-models)",
-            "note": "no case.json: too large for the every-case matrix; tests/qonnx.rs runs it as a stream design",
-        }, f, indent=2, sort_keys=True)
-        f.write("\n")
+    write_digest_case("qonnx_separable_conv", src, x, golden, "qonnx 1.0.0 execute_onnx")
     real_channels_last_models()
 
 
@@ -288,21 +274,28 @@ def real_channels_last_models():
                 n.attribute.extend(keep)
         x = rng.uniform(-0.6, 0.6, (1, 256, 256, 3)).astype(np.float32)
         golden = qonnx_run(model, x)
-        d = os.path.join(TESTDATA, case)
-        os.makedirs(d, exist_ok=True)
-        shutil.copyfile(src, os.path.join(d, "model.onnx"))
-        np.save(os.path.join(d, "input.npy"), x)
-        np.save(os.path.join(d, "golden_head.npy"), golden[:, :4])
-        with open(os.path.join(d, "about.json"), "w") as f:
-            json.dump({
-                "golden": "qonnx 1.0.0 execute_onnx (ceil_mode = 0 dropped from MaxPool nodes of a copy)",
-                "golden_fnv1a64": "%016x" % fnv1a64(golden.astype("<f4").tobytes()),
-                "golden_shape": list(golden.shape),
-                "input": "uniform(-0.6, 0.6), seeded",
-                "source": f"../shared/models/{name}.onnx (hls4ml example-models)",
-                "note": "no case.json: too large for the every-case matrix; tests/qonnx.rs runs it as a stream design",
-            }, f, indent=2, sort_keys=True)
-            f.write("\n")
+        write_digest_case(case, src, x, golden,
+                          "qonnx 1.0.0 execute_onnx (ceil_mode = 0 dropped from MaxPool nodes of a copy)")
+
+
+def write_digest_case(case, src, x, golden, how):
+    """A real model too large for the every-case matrix: the published file, its input, and
+    qonnx's output as an FNV-1a 64 digest of its float32 bytes plus its first rows."""
+    d = os.path.join(TESTDATA, case)
+    os.makedirs(d, exist_ok=True)
+    shutil.copyfile(src, os.path.join(d, "model.onnx"))
+    np.save(os.path.join(d, "input.npy"), x)
+    np.save(os.path.join(d, "golden_head.npy"), golden[:, :4])
+    with open(os.path.join(d, "about.json"), "w") as f:
+        json.dump({
+            "golden": how,
+            "golden_fnv1a64": "%016x" % fnv1a64(golden.astype("<f4").tobytes()),
+            "golden_shape": list(golden.shape),
+            "input": "uniform(-0.6, 0.6), seeded",
+            "source": f"../shared/models/{os.path.basename(src)} (hls4ml example-models)",
+            "note": "no case.json: too large for the every-case matrix; tests/qonnx.rs runs it as a stream design",
+        }, f, indent=2, sort_keys=True)
+        f.write("\n")
 
 
 def fnv1a64(data):

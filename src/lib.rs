@@ -110,16 +110,7 @@ pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> 
 pub fn default_tb_inputs(sample_size: usize, count: usize) -> Vec<Vec<f64>> {
     let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
     (0..count)
-        .map(|_| {
-            (0..sample_size)
-                .map(|_| {
-                    s ^= s << 13;
-                    s ^= s >> 7;
-                    s ^= s << 17;
-                    (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-                })
-                .collect()
-        })
+        .map(|_| ir::tensor::seeded_uniform(&mut s, sample_size))
         .collect()
 }
 

@@ -95,8 +95,7 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
     };
     let px = |n: NodeIndex| -> String {
         match input_k(n) {
-            Some(0) => "input_px".into(),
-            Some(k) => format!("input{k}_px"),
+            Some(k) => crate::ir::ports::port_pixel("input", k),
             None => format!("layer{}_px", index_of[&n]),
         }
     };

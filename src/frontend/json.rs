@@ -25,6 +25,34 @@ fn obj<'v>(v: &'v Value, what: &str) -> Result<&'v Map<String, Value>> {
         .ok_or_else(|| Error::input(format!("{what} must be an object")))
 }
 
+/// An optional string field: absent, or a string.
+fn opt_string(v: Option<&Value>, what: &str) -> Result<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::input(format!("{what} must be a string"))),
+    }
+}
+
+/// The top level's `one` (a single entry, described by `one_is`) or `many` (a non-empty list,
+/// `many_is`): the entries, and whether they came as the list.
+fn one_or_list<'v>(
+    top: &'v Map<String, Value>,
+    (one, one_is): (&str, &str),
+    (many, many_is): (&str, &str),
+) -> Result<(Vec<&'v Value>, bool)> {
+    match (top.get(one), top.get(many)) {
+        (Some(v), None) => Ok((vec![v], false)),
+        (None, Some(Value::Array(list))) if !list.is_empty() => Ok((list.iter().collect(), true)),
+        (Some(_), Some(_)) => Err(Error::input(format!(
+            "give either \"{one}\" (one) or \"{many}\" (a list), not both"
+        ))),
+        _ => Err(Error::input(format!(
+            "\"{one}\" {one_is} or \"{many}\" {many_is} is missing"
+        ))),
+    }
+}
+
 fn shape_of(v: &Value, what: &str) -> Result<Vec<usize>> {
     v.as_array()
         .and_then(|a| {
@@ -152,20 +180,11 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
         return Err(Error::input(format!("\"version\" must be {VERSION}")));
     }
     // One input as "input": {name, shape}, several as "inputs": [{name, shape}, ...].
-    let input_list: Vec<&Value> = match (top.get("input"), top.get("inputs")) {
-        (Some(i), None) => vec![i],
-        (None, Some(Value::Array(list))) if !list.is_empty() => list.iter().collect(),
-        (Some(_), Some(_)) => {
-            return Err(Error::input(
-                "give either \"input\" (one) or \"inputs\" (a list), not both",
-            ));
-        }
-        _ => {
-            return Err(Error::input(
-                "\"input\" ({\"name\", \"shape\"}) or \"inputs\" (a non-empty list of them) is missing",
-            ));
-        }
-    };
+    let (input_list, _) = one_or_list(
+        top,
+        ("input", "({\"name\", \"shape\"})"),
+        ("inputs", "(a non-empty list of them)"),
+    )?;
     let mut ends = Vec::new();
     for (k, input) in input_list.iter().enumerate() {
         let input = obj(input, "an input")?;
@@ -184,11 +203,7 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
     for n in ends {
         model.add_input(n);
     }
-    model.source_name = match top.get("name") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(Error::input("\"name\" must be a string")),
-    };
+    model.source_name = opt_string(top.get("name"), "\"name\"")?;
     let mut by_name: HashMap<String, petgraph::stable_graph::NodeIndex> = HashMap::new();
     for &i in &model.inputs {
         let n = model.node(i).name.clone();
@@ -216,49 +231,29 @@ pub fn parse(text: &str, name: &str, dir: &Path) -> Result<Model> {
     }
     // One output as "output": layer (+ "output_shape"), several as "outputs": [{"layer", "name",
     // "shape"}, ...] ("name" defaults to the layer's, "shape" to its shape).
-    let out_list: Vec<(String, Option<String>, Option<&Value>)> =
-        match (top.get("output"), top.get("outputs")) {
-            (Some(o), None) => {
-                let layer = o
-                    .as_str()
-                    .ok_or_else(|| Error::input("\"output\" must name a layer"))?;
-                let name = match top.get("output_name") {
-                    None => None,
-                    Some(Value::String(s)) => Some(s.clone()),
-                    Some(_) => return Err(Error::input("\"output_name\" must be a string")),
-                };
-                vec![(layer.to_string(), name, top.get("output_shape"))]
-            }
-            (None, Some(Value::Array(list))) if !list.is_empty() => list
-                .iter()
-                .enumerate()
-                .map(|(k, o)| {
-                    let layer = o.get("layer").and_then(Value::as_str).ok_or_else(|| {
-                        Error::input(format!("output {k} needs a \"layer\" (the layer it is)"))
-                    })?;
-                    let name = match o.get("name") {
-                        None => None,
-                        Some(Value::String(s)) => Some(s.clone()),
-                        Some(_) => {
-                            return Err(Error::input(format!(
-                                "output {k}: \"name\" must be a string"
-                            )));
-                        }
-                    };
-                    Ok((layer.to_string(), name, o.get("shape")))
-                })
-                .collect::<Result<_>>()?,
-            (Some(_), Some(_)) => {
-                return Err(Error::input(
-                    "give either \"output\" (one) or \"outputs\" (a list), not both",
-                ));
-            }
-            _ => {
-                return Err(Error::input(
-                    "\"output\" (a layer name) or \"outputs\" (a non-empty list) is missing",
-                ));
-            }
-        };
+    let (outs, listed) = one_or_list(
+        top,
+        ("output", "(a layer name)"),
+        ("outputs", "(a non-empty list)"),
+    )?;
+    let out_list: Vec<(String, Option<String>, Option<&Value>)> = if !listed {
+        let layer = outs[0]
+            .as_str()
+            .ok_or_else(|| Error::input("\"output\" must name a layer"))?;
+        let name = opt_string(top.get("output_name"), "\"output_name\"")?;
+        vec![(layer.to_string(), name, top.get("output_shape"))]
+    } else {
+        outs.iter()
+            .enumerate()
+            .map(|(k, o)| {
+                let layer = o.get("layer").and_then(Value::as_str).ok_or_else(|| {
+                    Error::input(format!("output {k} needs a \"layer\" (the layer it is)"))
+                })?;
+                let name = opt_string(o.get("name"), &format!("output {k}: \"name\""))?;
+                Ok((layer.to_string(), name, o.get("shape")))
+            })
+            .collect::<Result<_>>()?
+    };
     let mut outputs = Vec::new();
     for (layer, name, shape) in &out_list {
         let node = *by_name

@@ -11,6 +11,25 @@ pub struct Ports {
     pub outputs: Vec<String>,
 }
 
+/// The C++ type name of the top function's input or result `k` (`base` "input" or "result"):
+/// `input_t` / `result_t` for the first (the only one in most models), `input1_t`, ... after.
+pub fn port_type(base: &str, k: usize) -> String {
+    numbered(base, k, "t")
+}
+
+/// The io_stream pixel type of port `k`: `input_px` / `result_px`, then `input1_px`, ...
+pub fn port_pixel(base: &str, k: usize) -> String {
+    numbered(base, k, "px")
+}
+
+fn numbered(base: &str, k: usize, suffix: &str) -> String {
+    if k == 0 {
+        format!("{base}_{suffix}")
+    } else {
+        format!("{base}{k}_{suffix}")
+    }
+}
+
 /// Words a port may not be named: C++ keywords, Verilog/SystemVerilog and VHDL reserved words
 /// (VHDL ignores case, so they are compared in lower case), and the names the generated code
 /// itself uses beside the ports.

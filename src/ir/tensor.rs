@@ -54,3 +54,16 @@ pub fn transpose_gather(in_shape: &[usize], perm: &[usize]) -> Vec<usize> {
         })
         .collect()
 }
+
+/// `n` values uniform in [-2, 2) from a xorshift generator whose state is `seed` (advanced):
+/// deterministic stand-in data (testbench samples, checks of a recognised pattern).
+pub fn seeded_uniform(seed: &mut u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            (*seed >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        })
+        .collect()
+}

@@ -44,26 +44,10 @@ impl Case {
     pub fn golden(&self) -> Array {
         let npz = self.dir.join("golden.npz");
         if npz.exists() {
+            // Keyed by output name: joined in the model's output order, as predict gives them.
             let m = self.ir();
-            let mut by_name = arrays::read_npz(&npz).unwrap();
-            let parts: Vec<Array> = m
-                .outputs
-                .iter()
-                .map(|o| {
-                    by_name
-                        .remove(&o.name)
-                        .expect("golden.npz has every output")
-                })
-                .collect();
-            let rows: Vec<Vec<f64>> = (0..parts[0].rows())
-                .map(|r| {
-                    parts
-                        .iter()
-                        .flat_map(|a| a.row(r).iter().copied())
-                        .collect()
-                })
-                .collect();
-            return Array::from_rows(&[rows[0].len()], &rows);
+            let names: Vec<String> = m.outputs.iter().map(|o| o.name.clone()).collect();
+            return arrays::read_inputs(&npz, &names, &m.sample_output_shapes()).unwrap();
         }
         arrays::read(&self.dir.join("golden.npy")).unwrap()
     }

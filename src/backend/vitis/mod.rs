@@ -84,10 +84,9 @@ pub fn generate(
         } else {
             format!("_{k}")
         };
-        let px = if k == 0 { String::new() } else { k.to_string() };
         json!({
             "port": var,
-            "ty": context::port_type(base, k),
+            "ty": crate::ir::ports::port_type(base, k),
             "cpp": ty.to_cpp(),
             "size": model.node(n).size(),
             "size_macro": format!("N_{macro_base}{suffix}"),
@@ -95,7 +94,7 @@ pub fn generate(
             "width_macro": format!("{macro_base}{suffix}_WIDTH"),
             "pixels": s.iter().product::<usize>() / width,
             "pixels_macro": format!("N_{macro_base}{suffix}_PIXELS"),
-            "px": format!("{base}{px}_px"),
+            "px": crate::ir::ports::port_pixel(base, k),
         })
     };
     let in_types = emu.input_types();

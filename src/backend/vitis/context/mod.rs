@@ -219,7 +219,10 @@ impl<'m> Builder<'m> {
         let is_input = input_k.is_some();
         let is_output = output_k.is_some();
         let (out_var, out_type) = if let Some(k) = input_k {
-            (self.ports.inputs[k].clone(), port_type("input", k))
+            (
+                self.ports.inputs[k].clone(),
+                crate::ir::ports::port_type("input", k),
+            )
         } else if let Some(k) = output_k {
             (self.ports.outputs[k].clone(), format!("layer{index}_t"))
         } else {
@@ -359,16 +362,6 @@ impl<'m> Builder<'m> {
             }
         }
         input_clones
-    }
-}
-
-/// The C++ type name of the top function's input or result `k`: `input_t` / `result_t` for the
-/// first (the only one in most models), `input1_t`, `result1_t`, ... for the others.
-pub fn port_type(base: &str, k: usize) -> String {
-    if k == 0 {
-        format!("{base}_t")
-    } else {
-        format!("{base}{k}_t")
     }
 }
 

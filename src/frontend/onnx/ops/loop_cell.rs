@@ -351,101 +351,56 @@ impl Converter<'_> {
     }
 }
 
-/// A small dense array for evaluating a loop body (numpy broadcasting, row-major).
-#[derive(Clone)]
-struct Nd {
-    shape: Vec<usize>,
-    data: Vec<f64>,
+/// `a op b` with numpy broadcasting (the constant folder's Expand makes the shapes equal).
+fn elementwise(a: &Tensor, b: &Tensor, op: impl Fn(f64, f64) -> f64) -> Option<Tensor> {
+    let dims = |t: &Tensor| t.shape.iter().map(|&d| d as i64).collect::<Vec<_>>();
+    let a = crate::frontend::fold::expand(a, &dims(b)).ok()?;
+    let b = crate::frontend::fold::expand(b, &dims(&a)).ok()?;
+    let data = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .map(|(&x, &y)| op(x, y))
+        .collect();
+    Some(Tensor::new(a.shape, data))
 }
 
-impl Nd {
-    fn elementwise(&self, o: &Nd, f: impl Fn(f64, f64) -> f64) -> Option<Nd> {
-        let rank = self.shape.len().max(o.shape.len());
-        let pad = |s: &[usize]| -> Vec<usize> {
-            std::iter::repeat_n(1, rank - s.len())
-                .chain(s.iter().copied())
-                .collect()
-        };
-        let (a, b) = (pad(&self.shape), pad(&o.shape));
-        let shape: Vec<usize> = a
-            .iter()
-            .zip(&b)
-            .map(|(&x, &y)| {
-                if x == y || y == 1 {
-                    Some(x)
-                } else if x == 1 {
-                    Some(y)
-                } else {
-                    None
-                }
-            })
-            .collect::<Option<_>>()?;
-        let n: usize = shape.iter().product();
-        let at = |s: &[usize], idx: &[usize]| {
-            idx.iter()
-                .zip(s)
-                .fold(0, |acc, (&i, &d)| acc * d + if d == 1 { 0 } else { i })
-        };
-        let mut data = Vec::with_capacity(n);
-        let mut idx = vec![0; rank];
-        for _ in 0..n {
-            data.push(f(self.data[at(&a, &idx)], o.data[at(&b, &idx)]));
-            for k in (0..rank).rev() {
-                idx[k] += 1;
-                if idx[k] < shape[k] {
-                    break;
-                }
-                idx[k] = 0;
+fn matmul(a: &Tensor, b: &Tensor) -> Option<Tensor> {
+    let (&[m, k], &[k2, n]) = (&a.shape[..], &b.shape[..]) else {
+        return None;
+    };
+    if k != k2 {
+        return None;
+    }
+    let mut data = vec![0.0; m * n];
+    for i in 0..m {
+        for p in 0..k {
+            for j in 0..n {
+                data[i * n + j] += a.data[i * k + p] * b.data[p * n + j];
             }
         }
-        Some(Nd { shape, data })
     }
+    Some(Tensor::new(vec![m, n], data))
+}
 
-    fn map(&self, f: impl Fn(f64) -> f64) -> Nd {
-        Nd {
-            shape: self.shape.clone(),
-            data: self.data.iter().map(|&v| f(v)).collect(),
-        }
+/// The values of `t` at `start..end` along `axis` (all of every other axis).
+fn range_along(t: &Tensor, axis: usize, start: usize, end: usize) -> Option<Tensor> {
+    if axis >= t.shape.len() || start > end || end > t.shape[axis] {
+        return None;
     }
-
-    fn matmul(&self, o: &Nd) -> Option<Nd> {
-        let (&[m, k], &[k2, n]) = (&self.shape[..], &o.shape[..]) else {
-            return None;
-        };
-        if k != k2 {
-            return None;
-        }
-        let mut data = vec![0.0; m * n];
-        for i in 0..m {
-            for p in 0..k {
-                for j in 0..n {
-                    data[i * n + j] += self.data[i * k + p] * o.data[p * n + j];
-                }
+    let picks: Vec<Vec<usize>> = t
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(a, &d)| {
+            if a == axis {
+                (start..end).collect()
+            } else {
+                (0..d).collect()
             }
-        }
-        Some(Nd {
-            shape: vec![m, n],
-            data,
         })
-    }
-
-    /// Elements along `axis` from `start` (len of them); None out of bounds.
-    fn take(&self, axis: usize, start: usize, len: usize) -> Option<Nd> {
-        if axis >= self.shape.len() || start + len > self.shape[axis] {
-            return None;
-        }
-        let outer: usize = self.shape[..axis].iter().product();
-        let inner: usize = self.shape[axis + 1..].iter().product();
-        let d = self.shape[axis];
-        let mut data = Vec::with_capacity(outer * len * inner);
-        for o in 0..outer {
-            let base = o * d * inner;
-            data.extend_from_slice(&self.data[base + start * inner..base + (start + len) * inner]);
-        }
-        let mut shape = self.shape.clone();
-        shape[axis] = len;
-        Some(Nd { shape, data })
-    }
+        .collect();
+    Some(crate::frontend::fold::take(t, &picks))
 }
 
 /// Evaluates the body's cell on seeded states and inputs and compares its new state (and scan
@@ -463,53 +418,18 @@ fn check_body(
 ) -> std::result::Result<(), String> {
     let features = rec.w.shape[2];
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let mut draw = |n: usize| -> Vec<f64> {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-            })
-            .collect()
-    };
-    let mut fixed: HashMap<String, Nd> = HashMap::new();
+    let mut draw = |n: usize| crate::ir::tensor::seeded_uniform(&mut seed, n);
+    let mut fixed: HashMap<String, Tensor> = HashMap::new();
     for t in &body.initializer {
         let v = tensor_from_proto(t, dir).map_err(|e| e.message().to_string())?;
-        fixed.insert(
-            t.name.clone(),
-            Nd {
-                shape: v.shape,
-                data: v.data,
-            },
-        );
+        fixed.insert(t.name.clone(), v);
     }
-    for (name, t) in known {
-        fixed.insert(
-            name.clone(),
-            Nd {
-                shape: t.shape.clone(),
-                data: t.data.clone(),
-            },
-        );
-    }
+    fixed.extend(known.iter().cloned());
     for _ in 0..3 {
         let (x, h) = (draw(features), draw(rec.hidden));
         let mut env = fixed.clone();
-        env.insert(
-            x_t.into(),
-            Nd {
-                shape: vec![1, features],
-                data: x.clone(),
-            },
-        );
-        env.insert(
-            h_in.into(),
-            Nd {
-                shape: vec![1, rec.hidden],
-                data: h.clone(),
-            },
-        );
+        env.insert(x_t.into(), Tensor::new(vec![1, features], x.clone()));
+        env.insert(h_in.into(), Tensor::new(vec![1, rec.hidden], h.clone()));
         evaluate(body, &mut env)?;
         let want = {
             let mut state = crate::ir::recurrent::State {
@@ -540,15 +460,20 @@ fn check_body(
 }
 
 /// Runs the body's nodes whose inputs are known, in order (the loop's bookkeeping, whose inputs
-/// are not, is skipped).
-fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Result<(), String> {
+/// are not, is skipped). Activations are the IR's own (`Activation::apply`), shapes follow the
+/// constant folder's Slice and Expand.
+fn evaluate(
+    body: &GraphProto,
+    env: &mut HashMap<String, Tensor>,
+) -> std::result::Result<(), String> {
+    use crate::ir::activation::Activation;
     for n in &body.node {
         if !CELL_OPS.contains(&n.op_type.as_str())
             || n.output.first().is_none_or(|o| env.contains_key(o))
         {
             continue;
         }
-        let ins: Option<Vec<&Nd>> = n
+        let ins: Option<Vec<&Tensor>> = n
             .input
             .iter()
             .filter(|i| !i.is_empty())
@@ -566,54 +491,47 @@ fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Re
             ins.get(k)
                 .map(|t| t.data.iter().map(|&v| v as i64).collect())
         };
-        let outs: Option<Vec<Nd>> = match n.op_type.as_str() {
-            "MatMul" => ins[0].matmul(ins[1]).map(|v| vec![v]),
-            "Add" => ins[0].elementwise(ins[1], |a, b| a + b).map(|v| vec![v]),
-            "Sub" => ins[0].elementwise(ins[1], |a, b| a - b).map(|v| vec![v]),
-            "Mul" => ins[0].elementwise(ins[1], |a, b| a * b).map(|v| vec![v]),
-            "Sigmoid" => Some(vec![ins[0].map(|v| 1.0 / (1.0 + (-v).exp()))]),
-            "Tanh" => Some(vec![ins[0].map(f64::tanh)]),
-            "Relu" => Some(vec![ins[0].map(|v| v.max(0.0))]),
-            "HardSigmoid" => {
-                let (a, b) = (attr_f(n, "alpha", 0.2), attr_f(n, "beta", 0.5));
-                Some(vec![ins[0].map(|v| (a * v + b).clamp(0.0, 1.0))])
-            }
+        let axis_of = |a: i64, rank: usize| norm_axis(a, rank).ok();
+        let act = |f: Activation| {
+            let x = ins[0];
+            Some(vec![Tensor::new(
+                x.shape.clone(),
+                x.data.iter().map(|&v| f.apply(v)).collect(),
+            )])
+        };
+        let outs: Option<Vec<Tensor>> = match n.op_type.as_str() {
+            "MatMul" => matmul(ins[0], ins[1]).map(|v| vec![v]),
+            "Add" => elementwise(ins[0], ins[1], |a, b| a + b).map(|v| vec![v]),
+            "Sub" => elementwise(ins[0], ins[1], |a, b| a - b).map(|v| vec![v]),
+            "Mul" => elementwise(ins[0], ins[1], |a, b| a * b).map(|v| vec![v]),
+            "Sigmoid" => act(Activation::Sigmoid),
+            "Tanh" => act(Activation::Tanh),
+            "Relu" => act(Activation::Relu),
+            "HardSigmoid" => act(Activation::HardSigmoid {
+                alpha: attr_f(n, "alpha", 0.2),
+                beta: attr_f(n, "beta", 0.5),
+            }),
             "Identity" => Some(vec![ins[0].clone()]),
             "Squeeze" => {
                 let x = ins[0];
-                let axes: Vec<usize> = ints(1)
-                    .or_else(|| attr_ints(n, "axes"))
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|&a| {
-                        if a < 0 {
-                            (a + x.shape.len() as i64) as usize
-                        } else {
-                            a as usize
-                        }
-                    })
-                    .collect();
-                let shape = x
-                    .shape
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, d)| !(axes.contains(k) || (axes.is_empty() && **d == 1)))
-                    .map(|(_, &d)| d)
-                    .collect();
-                Some(vec![Nd {
-                    shape,
-                    data: x.data.clone(),
-                }])
+                let listed = ints(1).or_else(|| attr_ints(n, "axes")).unwrap_or_default();
+                let axes: Option<Vec<usize>> =
+                    listed.iter().map(|&a| axis_of(a, x.shape.len())).collect();
+                axes.map(|axes| {
+                    let shape = x
+                        .shape
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, d)| !(axes.contains(k) || (axes.is_empty() && **d == 1)))
+                        .map(|(_, &d)| d)
+                        .collect();
+                    vec![Tensor::new(shape, x.data.clone())]
+                })
             }
             "Split" => {
                 let x = ins[0];
-                let r = x.shape.len() as i64;
-                let axis = attr_i(n, "axis", 0);
-                let axis = usize::try_from(if axis < 0 { axis + r } else { axis })
-                    .ok()
-                    .filter(|&a| a < x.shape.len());
                 let parts = n.output.len().max(1);
-                axis.and_then(|axis| {
+                axis_of(attr_i(n, "axis", 0), x.shape.len()).and_then(|axis| {
                     let sizes: Vec<usize> = ints(1)
                         .or_else(|| attr_ints(n, "split"))
                         .map(|v| v.iter().map(|&s| s.max(0) as usize).collect())
@@ -622,9 +540,8 @@ fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Re
                     sizes
                         .iter()
                         .map(|&len| {
-                            let p = x.take(axis, at, len);
                             at += len;
-                            p
+                            range_along(x, axis, at - len, at)
                         })
                         .collect()
                 })
@@ -632,27 +549,28 @@ fn evaluate(body: &GraphProto, env: &mut HashMap<String, Nd>) -> std::result::Re
             "Slice" => {
                 let x = ins[0];
                 let (starts, ends) = (ints(1).unwrap_or_default(), ints(2).unwrap_or_default());
-                let axes = ints(3).unwrap_or_else(|| (0..starts.len() as i64).collect());
-                if ints(4).is_some_and(|s| s.iter().any(|&v| v != 1)) {
-                    None
-                } else {
-                    let mut v = Some(x.clone());
-                    for ((&s, &e), &a) in starts.iter().zip(&ends).zip(&axes) {
-                        v = v.and_then(|v| {
-                            let r = v.shape.len() as i64;
-                            let a = usize::try_from(if a < 0 { a + r } else { a })
-                                .ok()
-                                .filter(|&a| a < v.shape.len())?;
-                            let d = v.shape[a] as i64;
-                            let clamp = |q: i64| {
-                                (if q < 0 { q.saturating_add(d) } else { q }).clamp(0, d) as usize
-                            };
-                            let (s, e) = (clamp(s), clamp(e));
-                            v.take(a, s, e.saturating_sub(s))
-                        });
-                    }
-                    v.map(|v| vec![v])
-                }
+                let axes: Option<Vec<usize>> = ints(3)
+                    .unwrap_or_else(|| (0..starts.len() as i64).collect())
+                    .iter()
+                    .map(|&a| axis_of(a, x.shape.len()))
+                    .collect();
+                let steps = ints(4);
+                axes.filter(|a| {
+                    a.len() == starts.len()
+                        && a.len() == ends.len()
+                        && steps.as_ref().is_none_or(|s| s.len() == a.len())
+                })
+                .and_then(|axes| {
+                    crate::frontend::fold::slice_picks(
+                        &x.shape,
+                        &starts,
+                        &ends,
+                        &axes,
+                        steps.as_deref(),
+                    )
+                    .ok()
+                })
+                .map(|picks| vec![crate::frontend::fold::take(x, &picks)])
             }
             _ => None,
         };

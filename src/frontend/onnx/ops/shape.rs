@@ -102,11 +102,7 @@ impl Converter<'_> {
         node: &NodeProto,
     ) -> Result<(Vec<usize>, bool)> {
         Ok(match self.value(node, 0)? {
-            Value::Node(n, layout) => {
-                let mut s = self.onnx_shape(*n, layout);
-                s.insert(self.batch_of(&node.input[0]).min(s.len()), 1);
-                (s, true)
-            }
+            Value::Node(..) => (self.full_shape_of(&node.input[0]).expect("data"), true),
             Value::Const(t) => (t.shape.clone(), false),
         })
     }
