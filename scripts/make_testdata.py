@@ -321,11 +321,11 @@ def conv_weights(rng, cout, cin_g, k):
 NHWC = {"on": False}
 
 
-def conv_model(name, rng, in_shape, build, opset=13, classifier=True, what="", twin=True):
+def conv_model(name, rng, in_shape, build, opset=13, classifier=True, what="", twin=True, extra=None):
     """build(x, add_init, nodes) -> output tensor name and its shape; wraps a graph around it.
     With `twin`, also writes <name>_nhwc: the same network as Keras exports it (NHWC input, a
     Transpose to NCHW first, a Transpose back to NHWC before the Flatten)."""
-    conv_model_one(name, rng, in_shape, build, opset, classifier, what, nhwc=False)
+    conv_model_one(name, rng, in_shape, build, opset, classifier, what, nhwc=False, extra=extra)
     if twin:
         NHWC["on"] = True
         NHWC["rank"] = len(in_shape) + 1
@@ -337,7 +337,7 @@ def conv_model(name, rng, in_shape, build, opset=13, classifier=True, what="", t
             NHWC["on"] = False
 
 
-def conv_model_one(name, rng, in_shape, build, opset, classifier, what, nhwc):
+def conv_model_one(name, rng, in_shape, build, opset, classifier, what, nhwc, extra=None):
     inits, nodes = [], []
     counter = [0]
 
@@ -369,6 +369,7 @@ def conv_model_one(name, rng, in_shape, build, opset, classifier, what, nhwc):
         "classifier": classifier,
         "input": "standard normal, seeded",
         "opset": opset,
+        **(extra or {}),
     })
 
 
@@ -1373,6 +1374,27 @@ def error_models(rng):
               os.path.join(d, "softmax_batch_second.onnx"))
 
 
+def wrapping_cnn_case(rng):
+    """A CNN whose activations exceed +-32 on standard-normal inputs, as hls4ml's
+    jetTagger_Conv2D_Small_NoBatchNorm does: at the default ap_fixed<16,6> (AP_WRAP) its values
+    wrap and argmax agreement collapses; the compile must say so and name the layers."""
+    def conv(nodes, add_init, x, out, cout, cin, scale):
+        w = rng.uniform(-1, 1, (cout, cin, 3, 3)) * scale
+        b = rng.uniform(-0.5, 0.5, cout)
+        nodes.append(helper.make_node("Conv", [x, add_init(w), add_init(b)], [out], name=out))
+        return out
+
+    def build(x, add_init, nodes):
+        h = conv(nodes, add_init, x, "conv1", 6, 1, 3.0)           # 10x10 -> 8x8
+        nodes.append(helper.make_node("Relu", [h], ["relu1"], name="relu1"))
+        h = conv(nodes, add_init, "relu1", "conv2", 8, 6, 1.5)     # 8x8 -> 6x6
+        nodes.append(helper.make_node("Relu", [h], ["relu2"], name="relu2"))
+        nodes.append(helper.make_node("MaxPool", ["relu2"], ["pool"], name="pool", kernel_shape=[2, 2], strides=[2, 2]))
+        return head("pool", 8 * 3 * 3, 5, add_init, nodes, rng, "head")
+    conv_model("cnn_wraps_at_default", rng, [1, 10, 10], build, twin=False, extra={"argmax_target": False},
+               what="Conv2D 3x3 (weights up to 3) -> Relu -> Conv2D 3x3 -> Relu -> MaxPool -> Gemm -> Softmax: activations far beyond +-32 on standard-normal inputs (hls4ml's jetTagger_Conv2D_Small_NoBatchNorm wraps alike)")
+
+
 def main():
     rng = np.random.default_rng(20261125)
     shared_case("two_layer_keras", 10, False, rng)
@@ -1420,6 +1442,7 @@ def main():
     conv1d_lstm_cases(np.random.default_rng(13))
     size1_axes_cases(np.random.default_rng(14))
     multi_io_cases(np.random.default_rng(15))
+    wrapping_cnn_case(np.random.default_rng(17))
     error_models(rng)
     print("testdata written", file=sys.stderr)
 

@@ -15,6 +15,7 @@ pub mod csim;
 pub mod emulate;
 pub mod error;
 pub mod estimate;
+pub mod fidelity;
 pub mod frontend;
 pub mod ir;
 pub mod kernels;
@@ -114,33 +115,84 @@ pub fn default_tb_inputs(sample_size: usize, count: usize) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Generates the Vitis HLS project into `out_dir`.
+/// The default samples of a model (testbench and fidelity), and what they are: 16 seeded
+/// samples, fewer for large designs (the testbench data stays near a million values).
+fn default_samples(model: &ir::Model) -> (Vec<Vec<f64>>, String) {
+    let (sample, out) = (model.sample_input_size(), model.sample_output_size());
+    let count = ((1 << 20) / (sample + out).max(1)).clamp(1, 16);
+    (
+        default_tb_inputs(sample, count),
+        format!("{count} seeded samples uniform in [-2, 2)"),
+    )
+}
+
+/// What `compile` did.
+pub struct Compiled {
+    pub files: output::WriteReport,
+    /// The design against float on the calibration data (`calib`), else the testbench samples.
+    pub fidelity: fidelity::Fidelity,
+}
+
+/// Fixed point against float, and overflows, on the calibration data (`calib`) when the
+/// configuration names it, else on the default samples (as `hlsrs estimate` reports it).
+pub fn measure_fidelity(prepared: &Prepared) -> Result<fidelity::Fidelity> {
+    let (rows, what) = match calib_samples(prepared)? {
+        Some(c) => c,
+        None => default_samples(&prepared.model),
+    };
+    Ok(fidelity::measure(&prepared.model, &prepared.plans, &rows, what)?.0)
+}
+
+fn calib_samples(prepared: &Prepared) -> Result<Option<(Vec<Vec<f64>>, String)>> {
+    let Some(path) = &prepared.config.calib else {
+        return Ok(None);
+    };
+    let x = arrays::read_model_inputs(path, &prepared.model).map_err(|e| e.in_file(path))?;
+    let rows = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
+    Ok(Some((
+        rows,
+        format!("{} calibration samples of {}", x.rows(), path.display()),
+    )))
+}
+
+/// Generates the Vitis HLS project into `out_dir`, and measures the design against float.
 pub fn compile(
     prepared: &Prepared,
     out_dir: &Path,
     force: bool,
     tb_inputs: Option<&Array>,
-) -> Result<output::WriteReport> {
-    let sample = prepared.model.sample_input_size();
-    let rows: Vec<Vec<f64>> = match tb_inputs {
-        Some(a) => (0..a.rows()).map(|r| a.row(r).to_vec()).collect(),
-        // 16 samples, fewer for large designs (the testbench data stays near a million values).
-        None => {
-            let out = prepared.model.sample_output_size();
-            default_tb_inputs(sample, ((1 << 20) / (sample + out).max(1)).clamp(1, 16))
-        }
+) -> Result<Compiled> {
+    let (rows, what) = match tb_inputs {
+        Some(a) => (
+            (0..a.rows()).map(|r| a.row(r).to_vec()).collect(),
+            format!("{} testbench samples given", a.rows()),
+        ),
+        None => default_samples(&prepared.model),
     };
+    let m = &prepared.model;
+    // The testbench's expected outputs come from the same runs as its fidelity.
+    let (tb_fidelity, bits) = fidelity::measure(m, &prepared.plans, &rows, what)?;
+    let fidelity = match calib_samples(prepared)? {
+        Some((rows, what)) => fidelity::measure(m, &prepared.plans, &rows, what)?.0,
+        None => tb_fidelity,
+    };
+    let mut notes = prepared.notes.clone();
+    notes.extend(fidelity.warnings());
     let opts = backend::vitis::ProjectOptions {
         config: &prepared.config,
         part: &prepared.part,
-        tb_inputs: &rows,
-        notes: &prepared.notes,
+        tb_bits: &bits,
+        notes: &notes,
+        fidelity: &fidelity,
     };
     let estimate = prepared.estimate.as_ref().ok_or_else(|| {
         Error::internal("compile of a model prepared only up to a pass (no plans)")
     })?;
     let files = backend::vitis::generate(&prepared.model, &prepared.plans, estimate, &opts)?;
-    output::write_project(out_dir, &prepared.model.name, &files, force)
+    Ok(Compiled {
+        files: output::write_project(out_dir, &prepared.model.name, &files, force)?,
+        fidelity,
+    })
 }
 
 /// Runs the model on every sample (rows of all inputs one after another): bit-accurate fixed

@@ -2,16 +2,15 @@
 //! compile: the design is what the configuration asked for, but probably not what was meant.
 //!
 //! - a constant (weight, bias, scale, shift, slope) that does not fit its type and saturates;
+//! - a layer whose weights are all below one step of their type (none of them kept);
 //! - an accumulator with more integer bits than any reachable sum needs (from the input type's
 //!   whole range and the layer's weights);
 //! - a lookup table whose input type is coarser than the table's bins, so most entries are
 //!   never read (our tables cover a fixed range, so wide integer parts cost no resolution: the
 //!   hls4ml softmax failure of an index made of the top bits cannot happen; a coarse input can);
-//! - on calibration data (`calib`), every layer whose values saturate or wrap;
 //! - a design whose estimate exceeds the part, with the layers that take most of it.
 
 use crate::config::Config;
-use crate::emulate::Emulator;
 use crate::error::Result;
 use crate::ir::{FixedType, Model, Op, Tensor};
 use crate::kernels::{Consts, Kernel, plan_model};
@@ -58,6 +57,40 @@ fn constants_fit(
     }
 }
 
+/// A layer whose weights are not all zero but all smaller than one step of their type keeps
+/// none of them: each rounds to zero (or, truncating, a negative one to -1 step), so the layer's
+/// multipliers vanish or compute noise. Name the type that keeps them.
+fn all_vanish(layer: &str, t: FixedType, weights: &[f64], out: &mut Vec<String>) {
+    let largest = weights.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+    if largest == 0.0 || largest >= t.lsb() {
+        return;
+    }
+    // The same width with as few integer bits as hold the largest (negative for tiny weights:
+    // ap_fixed<16,-17> steps by 2^-33).
+    let mut keep = FixedType {
+        int: largest.log2().floor() as i32,
+        signed: true,
+        ..t
+    };
+    while keep.max_value() < largest || keep.min_value() > -largest {
+        keep.int += 1;
+    }
+    // Pruning may have left only the weights the type cannot hold.
+    let zeros = weights.iter().filter(|&&w| w == 0.0).count();
+    let pruned = if zeros > 0 {
+        format!(
+            " ({zeros} of {} weights are exactly zero, e.g. pruned: or prune this layer less, [layers.{layer}] sparsity)",
+            weights.len()
+        )
+    } else {
+        String::new()
+    };
+    out.push(format!(
+        "warning: layer '{layer}': every weight is below one step of {t} ({}; the largest is {largest:e}), so each rounds to zero or one step and the layer computes none of them; fix: [layers.{layer}] weight = \"{keep}\"{pruned}",
+        t.lsb(),
+    ));
+}
+
 /// Warnings for `model` as prepared with `config`.
 pub fn lint(model: &Model, config: &Config, part: &crate::parts::Part) -> Result<Vec<String>> {
     let plans = plan_model(model)?;
@@ -82,7 +115,14 @@ pub fn lint_planned(
             Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
                 constants_fit(name, "weights", "weight", p.weight, weights, &mut out);
                 constants_fit(name, "biases", "bias", p.bias, bias, &mut out);
+                all_vanish(name, p.weight, &weights.data, &mut out);
             }
+            Op::Recurrent(r) => all_vanish(
+                name,
+                p.weight,
+                &[&r.w.data[..], &r.r.data[..]].concat(),
+                &mut out,
+            ),
             _ => {}
         }
     }
@@ -142,25 +182,6 @@ pub fn lint_planned(
         }
     }
     does_not_fit(model, estimate, config, part, &mut out)?;
-    if let Some(path) = &config.calib {
-        let x = crate::arrays::read_model_inputs(path, model).map_err(|e| e.in_file(path))?;
-        let emu = Emulator::with_plans(model, plans);
-        let bits: Vec<Vec<i128>> = (0..x.rows())
-            .map(|r| emu.quantize_input(x.row(r)))
-            .collect::<Result<_>>()?;
-        for (layer, k) in emu.overflows(&bits) {
-            // A quantizer of the model saturates by definition.
-            let quantizer = model
-                .find(&layer)
-                .is_some_and(|n| matches!(model.node(n).op, Op::Quant { .. }));
-            if k > 0 && !quantizer {
-                out.push(format!(
-                    "warning: layer '{layer}': {k} values saturate or wrap on the calibration data ({} samples); fix: more integer bits ([layers.{layer}] result = ...)",
-                    x.rows()
-                ));
-            }
-        }
-    }
     Ok(out)
 }
 

@@ -960,3 +960,108 @@ fn a_dying_testbench_says_how_and_leaves_no_temporary_files() {
     assert!(left.is_empty(), "left behind: {left:?}");
     assert!(!y.exists());
 }
+
+/// Issue 15: nothing silent. A compile that wraps prints, per layer, the values that wrapped and
+/// the type that holds them (hlsrs.json keeps the measure); `hlsrs estimate` measures too; a
+/// design that does not wrap says so; --quantize auto with no range asks for one.
+#[test]
+fn a_compile_that_wraps_says_where_and_what_fixes_it() {
+    let case = common::case("cnn_wraps_at_default");
+    let dir = common::tempdir();
+    let prj = dir.path().join("p");
+    let o = hlsrs(&[
+        "compile",
+        &s(&case.model()),
+        "-o",
+        &s(&prj),
+        "--tb-input",
+        &s(&case.dir.join("input.npy")),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    println!("{out}");
+    assert!(
+        out.contains("fidelity on the 500 testbench samples given")
+            && out.contains("warning: layer 'conv2': ")
+            && out.contains("fix: [layers.conv2] result = \"ap_fixed<18,8>\"")
+            && out.contains("argmax agrees with float on 245 of 500"),
+        "{out}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(prj.join("hlsrs.json")).unwrap()).unwrap();
+    let f = &manifest["fidelity"];
+    assert_eq!(f["count"], 500);
+    let conv2 = f["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "conv2")
+        .unwrap();
+    assert!(
+        conv2["overflows"][0]["count"].as_u64().unwrap() > 0,
+        "{conv2}"
+    );
+    assert_eq!(conv2["holding_type"], "ap_fixed<18,8>");
+    assert!(
+        manifest["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("warning: layer 'conv2'")),
+        "{}",
+        manifest["notes"]
+    );
+    // estimate, on its default samples (uniform in [-2, 2)), as JSON too.
+    let o = hlsrs(&["estimate", &s(&case.model()), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        e["fidelity"]["samples"]
+            .as_str()
+            .unwrap()
+            .contains("seeded samples uniform in [-2, 2)"),
+        "{}",
+        e["fidelity"]
+    );
+    // A design that does not wrap says so.
+    let o = hlsrs(&[
+        "estimate",
+        &s(&case.model()),
+        "--precision",
+        "ap_fixed<20,10>",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("no value wrapped or saturated in any layer") && !out.contains("warning"),
+        "{out}"
+    );
+    // quantize auto without a range or data: a warning that asks for them.
+    let o = hlsrs(&[
+        "compile",
+        &s(&case.model()),
+        "-o",
+        &s(&dir.path().join("q")),
+        "--quantize",
+        "auto",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("warning: --quantize auto without --input-range or --calib")
+            && out.contains("fix: --input-range LO,HI"),
+        "{out}"
+    );
+    let o = hlsrs(&[
+        "compile",
+        &s(&case.model()),
+        "-o",
+        &s(&dir.path().join("r")),
+        "--quantize",
+        "auto",
+        "--input-range=-4,4",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success() && !out.contains("without --input-range") && !out.contains("wrapped in"),
+        "{out}"
+    );
+}

@@ -304,6 +304,7 @@ macro_rules! cases {
 
 cases!(
     argmax_class_index,
+    cnn_wraps_at_default,
     argmax_rows_last_index,
     batchnorm,
     batchnorm_opset15,

@@ -376,13 +376,16 @@ fn estimate_json_and_manifest_agree() {
         .args(["estimate", case.model().to_str().unwrap(), "--json"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
     let dir = common::tempdir();
     hlsrs::compile(&p, &dir.path().join("prj"), false, None).unwrap();
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("prj/hlsrs.json")).unwrap())
             .unwrap();
+    // Both measured on the same default samples (the compile's testbench ones).
+    let fidelity = v.as_object_mut().unwrap().remove("fidelity").unwrap();
+    assert_eq!(fidelity, manifest["fidelity"]);
     assert_eq!(v, manifest["estimate"]);
     assert!(v["total"]["dsp"].as_u64().unwrap() > 0);
 }

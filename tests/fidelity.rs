@@ -122,3 +122,146 @@ fn recurrent_models_agree_on_1000_sequences() {
         "{agree}/1000, static {static_agree}/1000"
     );
 }
+
+/// The measure every compile prints: each output's agreement and error, each layer's wraps.
+fn measured(p: &hlsrs::Prepared, x: &hlsrs::arrays::Array) -> hlsrs::fidelity::Fidelity {
+    let rows: Vec<Vec<f64>> = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
+    hlsrs::fidelity::measure(&p.model, &p.plans, &rows, "test samples".into())
+        .unwrap()
+        .0
+}
+
+/// Issue 15: a CNN whose activations exceed ap_fixed<16,6>'s +-32 on standard-normal inputs (as
+/// hls4ml's jetTagger_Conv2D_Small_NoBatchNorm, 19.8% agreement there) wraps at the default
+/// precision. The compile's measure says so, names the layers and the types that hold them;
+/// those types (or --quantize auto --calib) bring the agreement back above 99%.
+#[test]
+fn a_cnn_that_wraps_is_named_and_the_suggested_types_fix_it() {
+    let case = common::case("cnn_wraps_at_default");
+    let x = case.input();
+    let p = prepare(&case.model(), &Config::default(), None).unwrap();
+    let f = measured(&p, &x);
+    let agreement = |f: &hlsrs::fidelity::Fidelity| {
+        let o = &f.outputs[0];
+        o.argmax_agree.unwrap() as f64 / o.rows as f64
+    };
+    let before = agreement(&f);
+    let warnings = f.warnings();
+    println!("default ap_fixed<16,6>: agreement {:.1}%", 100.0 * before);
+    for w in &warnings {
+        println!("  {w}");
+    }
+    assert!(before < 0.9, "{before}");
+    let conv2 = f.layers.iter().find(|l| l.name == "conv2").unwrap();
+    let wrapped = conv2.result_overflows().unwrap().count;
+    // The first layer that wraps sees exact inputs: its wraps are its float values beyond the
+    // type, but for values within rounding of the edge.
+    assert!(
+        wrapped.abs_diff(conv2.float_outside) <= conv2.values / 1000,
+        "{wrapped} wrapped, {} beyond in float",
+        conv2.float_outside
+    );
+    // Every per-layer fix, applied at once.
+    let mut fixed = Config::default();
+    let mut named = Vec::new();
+    for w in &warnings {
+        let Some(rest) = w.strip_prefix("warning: layer '") else {
+            continue;
+        };
+        let name = &rest[..rest.find('\'').unwrap()];
+        let ty = w
+            .rsplit("result = \"")
+            .next()
+            .unwrap()
+            .trim_end_matches('"');
+        fixed.layers.entry(name.to_string()).or_default().result =
+            Some(hlsrs::ir::FixedType::parse(ty).unwrap());
+        named.push(name.to_string());
+    }
+    assert!(named.contains(&"conv2".to_string()), "{named:?}");
+    let p = prepare(&case.model(), &fixed, None).unwrap();
+    let f = measured(&p, &x);
+    println!(
+        "with the suggested types for {named:?}: agreement {:.1}%",
+        100.0 * agreement(&f)
+    );
+    assert!(f.warnings().is_empty(), "{:?}", f.warnings());
+    assert!(agreement(&f) >= 0.99, "{}", agreement(&f));
+    // Or types from the data.
+    let auto = Config {
+        quantize: hlsrs::config::Quantize::Auto,
+        calib: Some(case.dir.join("input.npy")),
+        ..Config::default()
+    };
+    let p = prepare(&case.model(), &auto, None).unwrap();
+    let f = measured(&p, &x);
+    println!(
+        "--quantize auto --calib: agreement {:.1}%",
+        100.0 * agreement(&f)
+    );
+    assert!(f.warnings().is_empty(), "{:?}", f.warnings());
+    assert!(agreement(&f) >= 0.99, "{}", agreement(&f));
+}
+
+/// The measure's per-output figures are the ones `predict` in fixed point and in float give.
+#[test]
+fn the_measure_agrees_with_predict_on_every_case() {
+    for case in common::cases() {
+        let p = prepare(&case.model(), &Config::default(), None).unwrap();
+        let x = case.input();
+        let f = measured(&p, &x);
+        let fixed = predict(&p, &x, false).unwrap();
+        let float = predict(&p, &x, true).unwrap();
+        // One output, or several one after another: each its own range of a row.
+        let mut at = 0;
+        for (o, shape) in f.outputs.iter().zip(p.model.sample_output_shapes()) {
+            let n: usize = shape.iter().product();
+            let width = *shape.last().unwrap();
+            let (mut agree, mut rows, mut max) = (0, 0, 0.0f64);
+            for r in 0..x.rows() {
+                let (a, b) = (&fixed.row(r)[at..at + n], &float.row(r)[at..at + n]);
+                for (ra, rb) in a.chunks(width).zip(b.chunks(width)) {
+                    rows += 1;
+                    agree += usize::from(common::argmax(ra) == common::argmax(rb));
+                }
+                for (u, v) in a.iter().zip(b) {
+                    max = max.max((u - v).abs());
+                }
+            }
+            at += n;
+            assert_eq!(o.rows, rows, "{} {}", case.name, o.name);
+            assert_eq!(o.max_error, max, "{} {}", case.name, o.name);
+            if width > 1 {
+                assert_eq!(o.argmax_agree, Some(agree), "{} {}", case.name, o.name);
+            }
+        }
+        // The first layer to overflow sees inputs that did not: its overflows in fixed point
+        // are its float values beyond the type, but for values within rounding of the edge
+        // (an independent count of what the emulator's casts recorded).
+        let wrapped: Vec<&str> = f.wrapped().map(|l| l.name.as_str()).collect();
+        println!(
+            "{:28} wraps at the default precision: {wrapped:?}",
+            case.name
+        );
+        if let Some(first) = f
+            .layers
+            .iter()
+            .find(|l| !l.quantizer && (!l.overflows.is_empty() || l.float_outside > 0))
+        {
+            let counted = first.result_overflows().map_or(0, |o| o.count);
+            assert!(
+                counted.abs_diff(first.float_outside) <= (first.values / 100).max(2),
+                "{} '{}': {counted} overflowed in fixed point, {} beyond the type in float",
+                case.name,
+                first.name,
+                first.float_outside
+            );
+        }
+        assert_eq!(
+            case.name == "cnn_wraps_at_default",
+            wrapped.contains(&"conv2"),
+            "{}",
+            case.name
+        );
+    }
+}

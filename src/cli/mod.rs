@@ -382,9 +382,9 @@ fn compile(a: CompileArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("hls_{}", prepared.model.name)));
-    let report = crate::compile(&prepared, &out, a.force, tb.as_ref())?;
+    let compiled = crate::compile(&prepared, &out, a.force, tb.as_ref())?;
     let e = estimate_of(&prepared)?;
-    print_summary(&prepared, &prepared.plans, &out, &report, e);
+    print_summary(&prepared, &prepared.plans, &out, &compiled, e);
     let (t, u) = (&e.total, &e.utilisation);
     println!(
         "  estimate: DSP {} ({:.1}%), LUT {} ({:.1}%), FF {} ({:.1}%), BRAM_18K {} ({:.1}%); latency {} cycles = {} ns, II {} (`hlsrs estimate` for every figure)",
@@ -551,10 +551,13 @@ fn estimate(a: EstimateArgs) -> Result<()> {
         }
     }
     let e = estimate_of(&p)?;
+    let fidelity = crate::measure_fidelity(&p)?;
     if a.json {
+        let mut doc = serde_json::to_value(e).map_err(|e| Error::internal(e.to_string()))?;
+        doc["fidelity"] = fidelity.to_json();
         println!(
             "{}",
-            serde_json::to_string_pretty(&e).map_err(|e| Error::internal(e.to_string()))?
+            serde_json::to_string_pretty(&doc).map_err(|e| Error::internal(e.to_string()))?
         );
     } else {
         let w = e
@@ -613,6 +616,12 @@ fn estimate(a: EstimateArgs) -> Result<()> {
                 "  output {}: ready after {} cycles = {} ns",
                 o.name, o.latency_cycles, o.latency_ns
             );
+        }
+        for line in fidelity.summary() {
+            println!("  {line}");
+        }
+        for w in fidelity.warnings() {
+            println!("  {w}");
         }
     }
     if let Some(b) = &a.limits.budget {

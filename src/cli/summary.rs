@@ -7,9 +7,10 @@ pub(super) fn print_summary(
     p: &crate::Prepared,
     plans: &[crate::kernels::LayerPlan],
     out: &Path,
-    report: &crate::output::WriteReport,
+    compiled: &crate::Compiled,
     e: &crate::estimate::Estimate,
 ) {
+    let report = &compiled.files;
     let m = &p.model;
     println!(
         "compiled '{}' for {} at {} ns into {}",
@@ -123,7 +124,10 @@ pub(super) fn print_summary(
             m.steps
         );
     }
-    for note in &p.notes {
+    for line in compiled.fidelity.summary() {
+        println!("  {line}");
+    }
+    for note in p.notes.iter().chain(&compiled.fidelity.warnings()) {
         if note.starts_with("warning:") {
             println!("  {note}");
         } else {

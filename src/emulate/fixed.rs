@@ -90,21 +90,34 @@ impl<'m> Emulator<'m> {
             .collect()
     }
 
-    /// Runs samples (input bits) and counts, per layer, the values that overflowed their type
-    /// (wrapped or saturated) on the way: (layer name, overflows), in topological order.
-    pub fn overflows(&self, samples: &[Vec<i128>]) -> Vec<(String, u64)> {
-        let mut counts = vec![0u64; self.plans.len()];
-        for x in samples {
-            let mut states = HashMap::new();
-            for step in self.model.calls_of_sample(x) {
-                self.run_call_counting(&step, &mut states, &mut counts);
-            }
-        }
-        self.plans
+    /// The layer plans, in the order `run_observed` reports them.
+    pub fn plans(&self) -> &[LayerPlan] {
+        &self.plans
+    }
+
+    /// `run_raw`, showing every layer's bits to `observe` as they are made: (plan index, call,
+    /// bits, the casts in that layer that overflowed their type). A static design's calls come
+    /// one after another.
+    pub fn run_observed(&self, input: &[i128], observe: &mut LayerObserver) -> Vec<i128> {
+        let mut states = HashMap::new();
+        let calls: Vec<Vec<i128>> = self
+            .model
+            .calls_of_sample(input)
             .iter()
-            .zip(counts)
-            .map(|(p, k)| (self.model.node(p.node).name.clone(), k))
-            .collect()
+            .enumerate()
+            .map(|(c, x)| {
+                crate::ir::fixed::take_overflows();
+                let vals = self.run_call_layers(
+                    x,
+                    &mut states,
+                    Some(&mut |k: usize, bits: &[i128]| {
+                        observe(k, c, bits, crate::ir::fixed::take_overflows())
+                    }),
+                );
+                self.outputs_of(&vals)
+            })
+            .collect();
+        self.model.sample_of_calls(&calls)
     }
 
     /// Runs one sample given as input bits; returns the output bits. A static design runs
@@ -122,20 +135,28 @@ impl<'m> Emulator<'m> {
 
     /// One call of the design; `states` holds static recurrent layers' states (absent: initial).
     fn run_call(&self, input: &[i128], states: &mut HashMap<NodeIndex, State<i128>>) -> Vec<i128> {
-        self.run_call_counting(input, states, &mut vec![0; self.plans.len()])
+        let vals = self.run_call_layers(input, states, None);
+        self.outputs_of(&vals)
     }
 
-    /// `run_call`, adding each layer's overflowing casts to `counts` (one entry per plan).
-    fn run_call_counting(
+    fn outputs_of(&self, vals: &HashMap<NodeIndex, Vec<i128>>) -> Vec<i128> {
+        let outputs = &self.model.outputs;
+        outputs
+            .iter()
+            .flat_map(|o| vals[&o.node].iter().copied())
+            .collect()
+    }
+
+    /// Every layer's bits in one call, each shown to `observe` (plan index, bits) when made.
+    fn run_call_layers(
         &self,
         input: &[i128],
         states: &mut HashMap<NodeIndex, State<i128>>,
-        counts: &mut [u64],
-    ) -> Vec<i128> {
+        mut observe: Option<&mut CallObserver>,
+    ) -> HashMap<NodeIndex, Vec<i128>> {
         let mut vals: HashMap<_, Vec<i128>> = HashMap::new();
         let ranges: HashMap<_, _> = self.model.call_input_ranges().into_iter().collect();
         for (k, p) in self.plans.iter().enumerate() {
-            let before = crate::ir::fixed::overflow_count();
             let ins: Vec<&Vec<i128>> = self.model.inputs(p.node).iter().map(|i| &vals[i]).collect();
             let out = match &p.kernel {
                 Kernel::Recurrent(rp) if rp.rec.stateful => {
@@ -145,20 +166,42 @@ impl<'m> Emulator<'m> {
                 Kernel::Input => input[ranges[&p.node].clone()].to_vec(),
                 _ => run_layer(p, &ins),
             };
-            counts[k] += crate::ir::fixed::overflow_count() - before;
+            if let Some(f) = observe.as_deref_mut() {
+                f(k, &out);
+            }
             vals.insert(p.node, out);
         }
-        let outputs = &self.model.outputs;
-        outputs
-            .iter()
-            .flat_map(|o| vals[&o.node].iter().copied())
-            .collect()
+        vals
     }
 
     /// Runs one float sample; returns the output as floats (exact values of the output bits).
     pub fn run(&self, x: &[f64]) -> Result<Vec<f64>> {
         let raw = self.run_raw(&self.quantize_input(x)?);
         Ok(self.output_values(&raw))
+    }
+}
+
+/// Sees each layer's bits as the emulator makes them: (plan index, call, bits, the casts in the
+/// layer that overflowed their type, by type).
+pub type LayerObserver<'a> =
+    dyn FnMut(usize, usize, &[i128], Vec<crate::ir::fixed::Overflowed>) + 'a;
+
+/// Sees each layer's bits in one call: (plan index, bits).
+type CallObserver<'a> = dyn FnMut(usize, &[i128]) + 'a;
+
+/// Adds `more` to `into`, one entry per type.
+pub fn merge_overflows(
+    into: &mut Vec<crate::ir::fixed::Overflowed>,
+    more: Vec<crate::ir::fixed::Overflowed>,
+) {
+    for o in more {
+        match into.iter_mut().find(|e| e.ty == o.ty) {
+            Some(e) => {
+                e.count += o.count;
+                e.largest = e.largest.max(o.largest);
+            }
+            None => into.push(o),
+        }
     }
 }
 

@@ -22,6 +22,30 @@ pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
     model.sample_of_calls(&calls)
 }
 
+/// `run`, showing every layer's values to `observe` as they are made: (layer, call, values). A
+/// static design's calls come one after another.
+pub fn run_observed(
+    model: &Model,
+    input: &[f64],
+    observe: &mut dyn FnMut(NodeIndex, usize, &[f64]),
+) -> Vec<f64> {
+    let order = model.topo_order();
+    let mut states = HashMap::new();
+    let calls: Vec<Vec<f64>> = model
+        .calls_of_sample(input)
+        .iter()
+        .enumerate()
+        .map(|(c, x)| {
+            let vals = values_of_call(model, &order, x, &mut states);
+            for &n in &order {
+                observe(n, c, &vals[&n]);
+            }
+            outputs_of(model, &vals)
+        })
+        .collect();
+    model.sample_of_calls(&calls)
+}
+
 /// The smallest and largest value each layer computes over the samples `inputs` (every call of a
 /// static design): the observed ranges calibration reads.
 pub fn value_ranges<'a>(
@@ -52,6 +76,10 @@ fn run_call(
     states: &mut HashMap<NodeIndex, State<f64>>,
 ) -> Vec<f64> {
     let vals = values_of_call(model, order, input, states);
+    outputs_of(model, &vals)
+}
+
+fn outputs_of(model: &Model, vals: &HashMap<NodeIndex, Vec<f64>>) -> Vec<f64> {
     model
         .outputs
         .iter()

@@ -75,15 +75,45 @@ impl Overflow {
 /// Largest width the compiler accepts for a type. Products of two such values still fit an i128.
 pub const MAX_WIDTH: u32 = 62;
 
-thread_local! {
-    /// Casts on this thread whose value did not fit (wrapped or saturated).
-    static OVERFLOWS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// The casts of one type whose value did not fit (wrapped or saturated, as the type's overflow
+/// mode says).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Overflowed {
+    pub ty: FixedType,
+    pub count: u64,
+    /// The largest magnitude among those values before the overflow (what a wider type must hold).
+    pub largest: f64,
 }
 
-/// How many casts on this thread so far overflowed their type (wrap or saturation): read before
-/// and after a computation to count its overflows.
-pub fn overflow_count() -> u64 {
-    OVERFLOWS.with(|c| c.get())
+thread_local! {
+    /// Overflowing casts on this thread since the last `take_overflows`, by type. Written only
+    /// when a value does not fit, so casting stays cheap.
+    static OVERFLOWS: std::cell::RefCell<Vec<Overflowed>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The casts on this thread that overflowed their type since the last call (by type, in order
+/// of first overflow): call before and after a computation to attribute its overflows.
+pub fn take_overflows() -> Vec<Overflowed> {
+    OVERFLOWS.with(|o| std::mem::take(&mut *o.borrow_mut()))
+}
+
+#[cold]
+fn record_overflow(ty: FixedType, raw: i128) {
+    let magnitude = (raw as f64).abs() * ty.lsb();
+    OVERFLOWS.with(|o| {
+        let mut o = o.borrow_mut();
+        match o.iter_mut().find(|e| e.ty == ty) {
+            Some(e) => {
+                e.count += 1;
+                e.largest = e.largest.max(magnitude);
+            }
+            None => o.push(Overflowed {
+                ty,
+                count: 1,
+                largest: magnitude,
+            }),
+        }
+    });
 }
 
 /// A fixed-point type: `width` bits of which `int` are integer bits (may be negative or exceed the
@@ -253,7 +283,7 @@ impl FixedType {
         if q >= lo && q <= hi && !sym_min {
             return q;
         }
-        OVERFLOWS.with(|c| c.set(c.get() + 1));
+        record_overflow(*self, q);
         match self.overflow {
             Overflow::Wrap => {
                 let m = q & ((1i128 << self.width) - 1);

@@ -382,11 +382,30 @@ impl Pass for QuantizeAuto {
                 ));
                 // (lint reports what the chosen types do to the calibration data itself)
             }
-            None => cx.notes.push(format!(
-                "quantize auto: {typed} layer types from interval analysis of the input range [{}, {}]",
-                model.inputs.iter().flat_map(|i| &ivs[i]).fold(f64::MAX, |a, v| a.min(v.0)),
-                model.inputs.iter().flat_map(|i| &ivs[i]).fold(f64::MIN, |a, v| a.max(v.1)),
-            )),
+            None => {
+                let (lo, hi) = (
+                    model
+                        .inputs
+                        .iter()
+                        .flat_map(|i| &ivs[i])
+                        .fold(f64::MAX, |a, v| a.min(v.0)),
+                    model
+                        .inputs
+                        .iter()
+                        .flat_map(|i| &ivs[i])
+                        .fold(f64::MIN, |a, v| a.max(v.1)),
+                );
+                cx.notes.push(format!(
+                    "quantize auto: {typed} layer types from interval analysis of the input range [{lo}, {hi}]"
+                ));
+                if c.input_range.is_none() {
+                    // Every value the input type holds is assumed possible: the types hold the
+                    // worst case of that, and spend on integer bits what the data never uses.
+                    cx.notes.push(format!(
+                        "warning: --quantize auto without --input-range or --calib assumes any input value its type holds, [{lo}, {hi}]: the chosen types are wide for that and coarse for your data; fix: --input-range LO,HI (the values your inputs can take) or --calib X.npy (samples of them)"
+                    ));
+                }
+            }
         }
         Ok(())
     }

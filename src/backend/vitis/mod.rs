@@ -23,9 +23,12 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 pub struct ProjectOptions<'a> {
     pub config: &'a Config,
     pub part: &'a Part,
-    /// Testbench samples (model input values); their expected outputs come from the emulator.
-    pub tb_inputs: &'a [Vec<f64>],
+    /// Testbench samples: each one's input bits and the emulator's output bits.
+    pub tb_bits: &'a [crate::fidelity::SampleBits],
+    /// The user's notes and warnings (hlsrs.json keeps them).
     pub notes: &'a [String],
+    /// Fixed point against float on samples (hlsrs.json keeps it).
+    pub fidelity: &'a crate::fidelity::Fidelity,
 }
 
 fn tera() -> Result<tera::Tera> {
@@ -208,14 +211,8 @@ pub fn generate(
     files.insert("hls_config.cfg".into(), render(&t, "hls_config.cfg", &cx)?);
     files.insert("Makefile".into(), render(&t, "Makefile", &cx)?);
 
-    // The expected outputs: the emulator on every sample, all cores.
-    let samples = crate::emulate::par_map(opts.tb_inputs.len(), |i| {
-        let raw = emu.quantize_input(&opts.tb_inputs[i])?;
-        let y = emu.run_raw(&raw);
-        Ok((raw, y))
-    })?;
     let (mut tb_in, mut tb_out) = (String::new(), String::new());
-    for (raw, y) in &samples {
+    for (raw, y) in opts.tb_bits {
         tb_in.push_str(&join_line(raw));
         tb_out.push_str(&join_line(y));
     }
@@ -407,6 +404,7 @@ fn manifest(
         // Before synthesis (docs/estimator.md); `hlsrs report` shows it beside the real figures.
         "estimate": estimate,
         "notes": opts.notes,
+        "fidelity": opts.fidelity.to_json(),
         "config": opts.config,
         "files": files,
     });

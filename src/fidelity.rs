@@ -1,0 +1,485 @@
+//! How close the design's fixed point is to the model's float meaning on samples, and where it
+//! overflows: every compile and `hlsrs estimate` measure it, so a design that wraps is never
+//! silent. The emulator and the f64 evaluation run side by side on each sample; per output the
+//! argmax agreement and |fixed - float|, per layer the values that wrapped or saturated (with
+//! the type that would have held them) and the layer's own |fixed - float|.
+
+use crate::emulate::Emulator;
+use crate::emulate::fixed::merge_overflows;
+use crate::error::Result;
+use crate::ir::fixed::{Overflow, Overflowed, take_overflows};
+use crate::ir::{FixedType, Model, Op};
+use crate::kernels::LayerPlan;
+use petgraph::stable_graph::NodeIndex;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// What the design did on the samples.
+#[derive(Debug, Clone)]
+pub struct Fidelity {
+    /// Where the samples came from, for the user to judge (and replace with their own).
+    pub samples: String,
+    pub count: usize,
+    pub outputs: Vec<OutputFidelity>,
+    /// Every layer, in topological order.
+    pub layers: Vec<LayerFidelity>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputFidelity {
+    pub name: String,
+    /// Rows along the last axis (per sample, every step of a static design).
+    pub rows: usize,
+    /// Rows whose argmax (first largest value) is the same in fixed point and in float; `None`
+    /// for an output of one value per row.
+    pub argmax_agree: Option<usize>,
+    pub max_error: f64,
+    pub mean_error: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LayerFidelity {
+    pub name: String,
+    pub result: FixedType,
+    /// Values the layer computed on the samples.
+    pub values: u64,
+    /// Casts in the layer whose value did not fit their type, by type (the result type, or a
+    /// type inside the kernel such as a configured accumulator).
+    pub overflows: Vec<Overflowed>,
+    /// The float model's smallest and largest value of this layer on the samples.
+    pub float_range: (f64, f64),
+    /// The float model's values of this layer outside the result type's range: they overflow
+    /// once the layers before hold theirs, even where wrapped inputs hid them in fixed point.
+    pub float_outside: u64,
+    /// Largest |fixed - float| of the layer's values.
+    pub max_error: f64,
+    /// A quantizer of the source model (QONNX `Quant`): it saturates by definition.
+    pub quantizer: bool,
+}
+
+impl LayerFidelity {
+    /// Overflowing casts of the layer's result type, and whether they wrapped.
+    pub fn result_overflows(&self) -> Option<&Overflowed> {
+        self.overflows.iter().find(|o| o.ty == self.result)
+    }
+
+    /// The type of the same fractional bits and modes that holds every value the layer reached
+    /// (in float, and before any overflow in fixed point): the fix for a result that overflows.
+    pub fn holding_type(&self) -> FixedType {
+        let t = self.result;
+        let largest = self
+            .overflows
+            .iter()
+            .filter(|o| o.ty == t)
+            .map(|o| o.largest)
+            .fold(
+                self.float_range.0.abs().max(self.float_range.1.abs()),
+                f64::max,
+            );
+        let lo = if t.signed || self.float_range.0 < 0.0 {
+            -largest
+        } else {
+            0.0
+        };
+        crate::passes::fit((lo, largest), t.width, Some(t.frac()), t)
+    }
+}
+
+impl Fidelity {
+    /// The layers that wrapped, or whose float values exceed a wrapping result type (not
+    /// counting the source model's own quantizers).
+    pub fn wrapped(&self) -> impl Iterator<Item = &LayerFidelity> {
+        self.layers.iter().filter(|l| {
+            !l.quantizer
+                && (l.overflows.iter().any(|o| o.ty.overflow == Overflow::Wrap)
+                    || (l.result.overflow == Overflow::Wrap && l.float_outside > 0))
+        })
+    }
+
+    /// A warning per layer that wrapped, naming the fix, and one for the design naming the
+    /// fixes of them all.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let wrapped: Vec<&LayerFidelity> = self.wrapped().collect();
+        if wrapped.is_empty() {
+            return out;
+        }
+        let agree: Vec<String> = self
+            .outputs
+            .iter()
+            .filter_map(|o| {
+                o.argmax_agree.map(|a| {
+                    format!(
+                        "output {} argmax agrees with float on {:.1}%",
+                        o.name,
+                        100.0 * a as f64 / o.rows.max(1) as f64
+                    )
+                })
+            })
+            .collect();
+        out.push(format!(
+            "warning: {} layer(s) wrap on the {}{}; fix each as below, or all at once with --quantize auto --calib X (types from the ranges your data reaches) or --input-range LO,HI, or saturate instead of wrapping (e.g. --precision \"{}\")",
+            wrapped.len(),
+            self.samples,
+            if agree.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", agree.join(", "))
+            },
+            wrapped[0].result.with_modes(wrapped[0].result.quant, Overflow::Sat)
+        ));
+        for l in wrapped {
+            let t = l.result;
+            let wrapped = l.result_overflows().map_or(0, |o| o.count);
+            let reached = l
+                .result_overflows()
+                .map_or(0.0, |o| o.largest)
+                .max(l.float_range.0.abs())
+                .max(l.float_range.1.abs());
+            if wrapped > 0 || l.float_outside > 0 {
+                out.push(format!(
+                    "warning: layer '{}': {wrapped} of {} values wrapped in {t} (float: {} beyond its range [{}, {}], up to {}); fix: [layers.{}] result = \"{}\"",
+                    l.name,
+                    l.values,
+                    l.float_outside,
+                    t.min_value(),
+                    t.max_value(),
+                    short(reached),
+                    l.name,
+                    l.holding_type()
+                ));
+            }
+            for o in l
+                .overflows
+                .iter()
+                .filter(|o| o.ty != t && o.ty.overflow == Overflow::Wrap)
+            {
+                out.push(format!(
+                    "warning: layer '{}': {} casts inside the layer wrapped in {} (values up to {}); fix: a wider accumulator ([layers.{}] accum, or leave accum unset: exact)",
+                    l.name,
+                    o.count,
+                    o.ty,
+                    short(o.largest),
+                    l.name
+                ));
+            }
+        }
+        out
+    }
+
+    /// The lines the compile summary prints.
+    pub fn summary(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "fidelity on the {} (your own: --tb-input X or --calib X):",
+            self.samples
+        )];
+        for o in &self.outputs {
+            let agree = match o.argmax_agree {
+                Some(a) => format!(
+                    "argmax agrees with float on {a} of {} ({:.1}%), ",
+                    o.rows,
+                    100.0 * a as f64 / o.rows.max(1) as f64
+                ),
+                None => String::new(),
+            };
+            out.push(format!(
+                "  output {}: {agree}max |fixed - float| {}, mean {}",
+                o.name,
+                short(o.max_error),
+                short(o.mean_error)
+            ));
+        }
+        let over: Vec<&LayerFidelity> = self
+            .layers
+            .iter()
+            .filter(|l| !l.overflows.is_empty() || l.float_outside > 0)
+            .collect();
+        if over.is_empty() {
+            out.push("  no value wrapped or saturated in any layer".into());
+        }
+        for l in over {
+            if l.result_overflows().is_none() {
+                out.push(format!(
+                    "  layer {}: 0 values overflowed {}, but {} of its float values lie beyond it ({} holds them)",
+                    l.name,
+                    l.result,
+                    l.float_outside,
+                    l.holding_type()
+                ));
+            }
+            for o in &l.overflows {
+                out.push(format!(
+                    "  layer {}: {} values {} in {}{}{}",
+                    l.name,
+                    o.count,
+                    if o.ty.overflow == Overflow::Wrap {
+                        "wrapped"
+                    } else {
+                        "saturated"
+                    },
+                    o.ty,
+                    if o.ty == l.result {
+                        format!(" (of {}; {} holds them)", l.values, l.holding_type())
+                    } else {
+                        " (inside the layer)".into()
+                    },
+                    if l.quantizer {
+                        ", a quantizer of the model"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        out
+    }
+
+    /// The record hlsrs.json keeps (figures to 6 significant digits: enough to read, and the
+    /// file does not change with the last bits of a libm).
+    pub fn to_json(&self) -> serde_json::Value {
+        let r = |v: f64| json!(significant(v, 6));
+        json!({
+            "samples": self.samples,
+            "count": self.count,
+            "outputs": self.outputs.iter().map(|o| json!({
+                "name": o.name,
+                "rows": o.rows,
+                "argmax_agree": o.argmax_agree,
+                "max_error": r(o.max_error),
+                "mean_error": r(o.mean_error),
+            })).collect::<Vec<_>>(),
+            "layers": self.layers.iter().map(|l| json!({
+                "name": l.name,
+                "result": l.result.to_string(),
+                "values": l.values,
+                "float_min": r(l.float_range.0),
+                "float_max": r(l.float_range.1),
+                "max_error": r(l.max_error),
+                "float_outside": l.float_outside,
+                "overflows": l.overflows.iter().map(|o| json!({
+                    "type": o.ty.to_string(),
+                    "count": o.count,
+                    "wrapped": o.ty.overflow == Overflow::Wrap,
+                    "largest": r(o.largest),
+                })).collect::<Vec<_>>(),
+                "holding_type": l.holding_type().to_string(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// `v` rounded to `digits` significant decimal digits.
+fn significant(v: f64, digits: i32) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
+    (v * scale).round() / scale
+}
+
+/// A number in few digits.
+fn short(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e-3 && v.abs() < 1e5 {
+        format!("{}", (v * 1e4).round() / 1e4)
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+/// One layer on one sample.
+struct SampleLayer {
+    overflows: Vec<Overflowed>,
+    float_range: (f64, f64),
+    float_outside: u64,
+    max_error: f64,
+    values: usize,
+}
+
+/// One sample's part of the measure (summed over samples in order).
+struct SampleStats {
+    input_bits: Vec<i128>,
+    output_bits: Vec<i128>,
+    /// Per plan.
+    layers: Vec<SampleLayer>,
+    /// Per output: agreeing rows, rows, max error, sum of errors, values.
+    outputs: Vec<(usize, usize, f64, f64, usize)>,
+}
+
+/// One sample's input bits and output bits (a testbench row).
+pub type SampleBits = (Vec<i128>, Vec<i128>);
+
+/// Runs every sample (model input values) in fixed point and in float. Returns the fidelity and
+/// each sample's input and output bits (the testbench's data, so the emulator runs once).
+pub fn measure(
+    model: &Model,
+    plans: &[LayerPlan],
+    rows: &[Vec<f64>],
+    samples: String,
+) -> Result<(Fidelity, Vec<SampleBits>)> {
+    let emu = Emulator::with_plans(model, plans);
+    let index: HashMap<NodeIndex, usize> =
+        plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
+    let stats = crate::emulate::par_map(rows.len(), |s| {
+        let x = &rows[s];
+        // The float model first, every layer kept (a static design's calls one after another).
+        let mut float: Vec<Vec<f64>> = vec![Vec::new(); plans.len()];
+        let float_out = crate::emulate::float::run_observed(model, x, &mut |n, _, v| {
+            if let Some(&k) = index.get(&n) {
+                float[k].extend_from_slice(v);
+            }
+        });
+        let mut layers: Vec<SampleLayer> = float
+            .iter()
+            .zip(plans)
+            .map(|(v, p)| {
+                let (lo, hi) = (p.result.min_value(), p.result.max_value());
+                SampleLayer {
+                    overflows: Vec::new(),
+                    float_range: v
+                        .iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                            (a.min(y), b.max(y))
+                        }),
+                    float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
+                    max_error: 0.0,
+                    values: v.len(),
+                }
+            })
+            .collect();
+        // Each input's own quantization, attributed to it.
+        take_overflows();
+        let input_bits = emu.quantize_input(x)?;
+        for (n, r) in model.sample_input_ranges() {
+            let t = model.node(n).precision.result;
+            for &v in &x[r] {
+                let _ = t.quantize_f64(v);
+            }
+            if let Some(&k) = index.get(&n) {
+                merge_overflows(&mut layers[k].overflows, take_overflows());
+            }
+        }
+        let mut offsets = vec![0usize; plans.len()];
+        let output_bits = emu.run_observed(&input_bits, &mut |k, _, bits, over| {
+            let l = &mut layers[k];
+            merge_overflows(&mut l.overflows, over);
+            let lsb = plans[k].result.lsb();
+            let f = &float[k][offsets[k]..];
+            for (&b, &y) in bits.iter().zip(f) {
+                l.max_error = l.max_error.max((b as f64 * lsb - y).abs());
+            }
+            offsets[k] += bits.len();
+        });
+        let fixed_out = emu.output_values(&output_bits);
+        let outputs = model
+            .sample_output_ranges()
+            .into_iter()
+            .zip(model.sample_output_shapes())
+            .map(|((_, r), shape)| {
+                let width = *shape.last().unwrap_or(&1);
+                let (fx, fl) = (&fixed_out[r.clone()], &float_out[r]);
+                let errs = fx.iter().zip(fl).map(|(a, b)| (a - b).abs());
+                let max = errs.clone().fold(0.0, f64::max);
+                let sum: f64 = errs.sum();
+                let rows = fx.len() / width.max(1);
+                let agree = (0..rows)
+                    .filter(|&i| {
+                        let row = i * width..(i + 1) * width;
+                        argmax(&fx[row.clone()]) == argmax(&fl[row])
+                    })
+                    .count();
+                (agree, rows, max, sum, fx.len())
+            })
+            .collect();
+        Ok(SampleStats {
+            input_bits,
+            output_bits,
+            layers,
+            outputs,
+        })
+    })?;
+    let mut layers: Vec<LayerFidelity> = plans
+        .iter()
+        .map(|p| {
+            let node = model.node(p.node);
+            LayerFidelity {
+                name: node.name.clone(),
+                result: p.result,
+                values: 0,
+                overflows: Vec::new(),
+                float_range: (f64::INFINITY, f64::NEG_INFINITY),
+                float_outside: 0,
+                max_error: 0.0,
+                quantizer: matches!(node.op, Op::Quant { .. }),
+            }
+        })
+        .collect();
+    let shapes = model.sample_output_shapes();
+    let mut outputs: Vec<OutputFidelity> = model
+        .outputs
+        .iter()
+        .zip(&shapes)
+        .map(|(o, shape)| OutputFidelity {
+            name: o.name.clone(),
+            rows: 0,
+            argmax_agree: (*shape.last().unwrap_or(&1) > 1).then_some(0),
+            max_error: 0.0,
+            mean_error: 0.0,
+        })
+        .collect();
+    let mut sums = vec![(0.0f64, 0usize); outputs.len()];
+    let mut bits = Vec::with_capacity(stats.len());
+    for s in stats {
+        for (l, s) in layers.iter_mut().zip(s.layers) {
+            merge_overflows(&mut l.overflows, s.overflows);
+            l.float_range = (
+                l.float_range.0.min(s.float_range.0),
+                l.float_range.1.max(s.float_range.1),
+            );
+            l.float_outside += s.float_outside;
+            l.max_error = l.max_error.max(s.max_error);
+            l.values += s.values as u64;
+        }
+        for ((o, sum), (agree, rows, max, esum, n)) in
+            outputs.iter_mut().zip(&mut sums).zip(s.outputs)
+        {
+            o.rows += rows;
+            if let Some(a) = &mut o.argmax_agree {
+                *a += agree;
+            }
+            o.max_error = o.max_error.max(max);
+            sum.0 += esum;
+            sum.1 += n;
+        }
+        bits.push((s.input_bits, s.output_bits));
+    }
+    for (o, (sum, n)) in outputs.iter_mut().zip(sums) {
+        o.mean_error = sum / n.max(1) as f64;
+    }
+    for l in &mut layers {
+        if !l.float_range.0.is_finite() {
+            l.float_range = (0.0, 0.0);
+        }
+    }
+    Ok((
+        Fidelity {
+            samples,
+            count: rows.len(),
+            outputs,
+            layers,
+        },
+        bits,
+    ))
+}
+
+/// The index of the first largest value.
+fn argmax(v: &[f64]) -> usize {
+    let mut k = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[k] {
+            k = i;
+        }
+    }
+    k
+}
