@@ -1393,6 +1393,31 @@ def wrapping_cnn_case(rng):
         return head("pool", 8 * 3 * 3, 5, add_init, nodes, rng, "head")
     conv_model("cnn_wraps_at_default", rng, [1, 10, 10], build, twin=False, extra={"argmax_target": False},
                what="Conv2D 3x3 (weights up to 3) -> Relu -> Conv2D 3x3 -> Relu -> MaxPool -> Gemm -> Softmax: activations far beyond +-32 on standard-normal inputs (hls4ml's jetTagger_Conv2D_Small_NoBatchNorm wraps alike)")
+    write_intermediates("cnn_wraps_at_default", 50)
+
+
+def write_intermediates(name, n):
+    """ONNX Runtime's value of every node's output on the case's first n inputs, keyed by node name,
+    as intermediates.npz (for `hlsrs predict --trace`'s float trace): every node output is made a
+    graph output. 4-D values (NCHW) are written channels-last, as hlsrs lays them out."""
+    d = os.path.join(TESTDATA, name)
+    m = onnx.load(os.path.join(d, "model.onnx"))
+    known = {o.name for o in m.graph.output}
+    for node in m.graph.node:
+        for out in node.output:
+            if out not in known:
+                m.graph.output.append(helper.make_empty_tensor_value_info(out))
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    x = np.load(os.path.join(d, "input.npy"))[:n]
+    names = [o.name for o in sess.get_outputs()]
+    values = dict(zip(names, sess.run(None, {sess.get_inputs()[0].name: x})))
+    arrays = {}
+    for node in m.graph.node:
+        v = values[node.output[0]]
+        arrays[node.name] = np.transpose(v, (0, 2, 3, 1)) if v.ndim == 4 else v
+    np.savez(os.path.join(d, "intermediates.npz"), **arrays)
 
 
 def main():

@@ -305,10 +305,21 @@ struct SampleStats {
     layers: Vec<SampleLayer>,
     /// Per output: agreeing rows, rows, max error, sum of errors, values.
     outputs: Vec<(usize, usize, f64, f64, usize)>,
+    /// Per plan, with `keep`: the fixed-point and float values.
+    traced: Option<(Vec<Vec<f64>>, Vec<Vec<f64>>)>,
 }
 
 /// One sample's input bits and output bits (a testbench row).
 pub type SampleBits = (Vec<i128>, Vec<i128>);
+
+/// One layer's values on every sample, in fixed point (the exact values of its bits) and in
+/// float: `[samples, ...shape]`, a static design's steps as a second axis.
+#[derive(Debug, Clone)]
+pub struct TracedLayer {
+    pub name: String,
+    pub fixed: crate::arrays::Array,
+    pub float: crate::arrays::Array,
+}
 
 /// Runs every sample (model input values) in fixed point and in float. Returns the fidelity and
 /// each sample's input and output bits (the testbench's data, so the emulator runs once).
@@ -318,86 +329,46 @@ pub fn measure(
     rows: &[Vec<f64>],
     samples: String,
 ) -> Result<(Fidelity, Vec<SampleBits>)> {
+    let (f, bits, _) = run(model, plans, rows, samples, false)?;
+    Ok((f, bits))
+}
+
+/// [`measure`], keeping every layer's values on every sample (`hlsrs predict --trace`).
+pub fn trace(
+    model: &Model,
+    plans: &[LayerPlan],
+    rows: &[Vec<f64>],
+    samples: String,
+) -> Result<(Fidelity, Vec<TracedLayer>)> {
+    let (f, _, traced) = run(model, plans, rows, samples, true)?;
+    Ok((f, traced))
+}
+
+impl Fidelity {
+    /// The first layer (in topological order) where fixed point and float part ways: its
+    /// largest error exceeds both 4 steps of its type and 5% of its largest float value. Before
+    /// it the design follows float to rounding; from it on, the cause is in that layer (a wrap,
+    /// a coarse type or table) or in its type's range.
+    pub fn parting(&self) -> Option<&LayerFidelity> {
+        self.layers.iter().find(|l| {
+            let scale = l.float_range.0.abs().max(l.float_range.1.abs());
+            l.max_error > 4.0 * l.result.lsb() && l.max_error > 0.05 * scale
+        })
+    }
+}
+
+fn run(
+    model: &Model,
+    plans: &[LayerPlan],
+    rows: &[Vec<f64>],
+    samples: String,
+    keep: bool,
+) -> Result<(Fidelity, Vec<SampleBits>, Vec<TracedLayer>)> {
     let emu = Emulator::with_plans(model, plans);
     let index: HashMap<NodeIndex, usize> =
         plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
     let stats = crate::emulate::par_map(rows.len(), |s| {
-        let x = &rows[s];
-        // The float model first, every layer kept (a static design's calls one after another).
-        let mut float: Vec<Vec<f64>> = vec![Vec::new(); plans.len()];
-        let float_out = crate::emulate::float::run_observed(model, x, &mut |n, _, v| {
-            if let Some(&k) = index.get(&n) {
-                float[k].extend_from_slice(v);
-            }
-        });
-        let mut layers: Vec<SampleLayer> = float
-            .iter()
-            .zip(plans)
-            .map(|(v, p)| {
-                let (lo, hi) = (p.result.min_value(), p.result.max_value());
-                SampleLayer {
-                    overflows: Vec::new(),
-                    float_range: v
-                        .iter()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
-                            (a.min(y), b.max(y))
-                        }),
-                    float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
-                    max_error: 0.0,
-                    values: v.len(),
-                }
-            })
-            .collect();
-        // Each input's own quantization, attributed to it.
-        take_overflows();
-        let input_bits = emu.quantize_input(x)?;
-        for (n, r) in model.sample_input_ranges() {
-            let t = model.node(n).precision.result;
-            for &v in &x[r] {
-                let _ = t.quantize_f64(v);
-            }
-            if let Some(&k) = index.get(&n) {
-                merge_overflows(&mut layers[k].overflows, take_overflows());
-            }
-        }
-        let mut offsets = vec![0usize; plans.len()];
-        let output_bits = emu.run_observed(&input_bits, &mut |k, _, bits, over| {
-            let l = &mut layers[k];
-            merge_overflows(&mut l.overflows, over);
-            let lsb = plans[k].result.lsb();
-            let f = &float[k][offsets[k]..];
-            for (&b, &y) in bits.iter().zip(f) {
-                l.max_error = l.max_error.max((b as f64 * lsb - y).abs());
-            }
-            offsets[k] += bits.len();
-        });
-        let fixed_out = emu.output_values(&output_bits);
-        let outputs = model
-            .sample_output_ranges()
-            .into_iter()
-            .zip(model.sample_output_shapes())
-            .map(|((_, r), shape)| {
-                let width = *shape.last().unwrap_or(&1);
-                let (fx, fl) = (&fixed_out[r.clone()], &float_out[r]);
-                let errs = fx.iter().zip(fl).map(|(a, b)| (a - b).abs());
-                let max = errs.clone().fold(0.0, f64::max);
-                let sum: f64 = errs.sum();
-                let rows = fx.len() / width.max(1);
-                let agree = (0..rows)
-                    .filter(|&i| {
-                        let row = i * width..(i + 1) * width;
-                        argmax(&fx[row.clone()]) == argmax(&fl[row])
-                    })
-                    .count();
-                (agree, rows, max, sum, fx.len())
-            })
-            .collect();
-        Ok(SampleStats {
-            input_bits,
-            output_bits,
-            layers,
-            outputs,
-        })
+        run_sample(model, plans, &emu, &index, &rows[s], keep)
     })?;
     let mut layers: Vec<LayerFidelity> = plans
         .iter()
@@ -430,7 +401,15 @@ pub fn measure(
         .collect();
     let mut sums = vec![(0.0f64, 0usize); outputs.len()];
     let mut bits = Vec::with_capacity(stats.len());
+    let mut traced: Vec<(Vec<f64>, Vec<f64>)> =
+        vec![(Vec::new(), Vec::new()); if keep { plans.len() } else { 0 }];
     for s in stats {
+        if let Some((fx, fl)) = s.traced {
+            for ((t, a), b) in traced.iter_mut().zip(fx).zip(fl) {
+                t.0.extend(a);
+                t.1.extend(b);
+            }
+        }
         for (l, s) in layers.iter_mut().zip(s.layers) {
             merge_overflows(&mut l.overflows, s.overflows);
             l.float_range = (
@@ -462,6 +441,29 @@ pub fn measure(
             l.float_range = (0.0, 0.0);
         }
     }
+    // A layer's values per sample: its shape, a static design's steps first.
+    let traced = traced
+        .into_iter()
+        .zip(plans)
+        .map(|((fx, fl), p)| {
+            let node = model.node(p.node);
+            let calls = fx.len() / (node.size() * rows.len()).max(1);
+            let shape = if model.steps > 1 {
+                [vec![calls], node.shape.clone()].concat()
+            } else {
+                node.shape.clone()
+            };
+            let array = |data: Vec<f64>| crate::arrays::Array {
+                shape: [vec![rows.len()], shape.clone()].concat(),
+                data,
+            };
+            TracedLayer {
+                name: node.name.clone(),
+                fixed: array(fx),
+                float: array(fl),
+            }
+        })
+        .collect();
     Ok((
         Fidelity {
             samples,
@@ -470,7 +472,99 @@ pub fn measure(
             layers,
         },
         bits,
+        traced,
     ))
+}
+
+/// One sample through the design and the float model.
+fn run_sample(
+    model: &Model,
+    plans: &[LayerPlan],
+    emu: &Emulator,
+    index: &HashMap<NodeIndex, usize>,
+    x: &[f64],
+    keep: bool,
+) -> Result<SampleStats> {
+    // The float model first, every layer kept (a static design's calls one after another).
+    let mut float: Vec<Vec<f64>> = vec![Vec::new(); plans.len()];
+    let float_out = crate::emulate::float::run_observed(model, x, &mut |n, _, v| {
+        if let Some(&k) = index.get(&n) {
+            float[k].extend_from_slice(v);
+        }
+    });
+    let mut layers: Vec<SampleLayer> = float
+        .iter()
+        .zip(plans)
+        .map(|(v, p)| {
+            let (lo, hi) = (p.result.min_value(), p.result.max_value());
+            SampleLayer {
+                overflows: Vec::new(),
+                float_range: v
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                        (a.min(y), b.max(y))
+                    }),
+                float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
+                max_error: 0.0,
+                values: v.len(),
+            }
+        })
+        .collect();
+    // Each input's own quantization, attributed to it.
+    take_overflows();
+    let input_bits = emu.quantize_input(x)?;
+    for (n, r) in model.sample_input_ranges() {
+        let t = model.node(n).precision.result;
+        for &v in &x[r] {
+            let _ = t.quantize_f64(v);
+        }
+        if let Some(&k) = index.get(&n) {
+            merge_overflows(&mut layers[k].overflows, take_overflows());
+        }
+    }
+    let mut offsets = vec![0usize; plans.len()];
+    let mut fixed: Vec<Vec<f64>> = vec![Vec::new(); if keep { plans.len() } else { 0 }];
+    let output_bits = emu.run_observed(&input_bits, &mut |k, _, bits, over| {
+        let l = &mut layers[k];
+        merge_overflows(&mut l.overflows, over);
+        let lsb = plans[k].result.lsb();
+        let f = &float[k][offsets[k]..];
+        for (&b, &y) in bits.iter().zip(f) {
+            l.max_error = l.max_error.max((b as f64 * lsb - y).abs());
+        }
+        offsets[k] += bits.len();
+        if keep {
+            fixed[k].extend(bits.iter().map(|&b| b as f64 * lsb));
+        }
+    });
+    let fixed_out = emu.output_values(&output_bits);
+    let outputs = model
+        .sample_output_ranges()
+        .into_iter()
+        .zip(model.sample_output_shapes())
+        .map(|((_, r), shape)| {
+            let width = *shape.last().unwrap_or(&1);
+            let (fx, fl) = (&fixed_out[r.clone()], &float_out[r]);
+            let errs = fx.iter().zip(fl).map(|(a, b)| (a - b).abs());
+            let max = errs.clone().fold(0.0, f64::max);
+            let sum: f64 = errs.sum();
+            let rows = fx.len() / width.max(1);
+            let agree = (0..rows)
+                .filter(|&i| {
+                    let row = i * width..(i + 1) * width;
+                    argmax(&fx[row.clone()]) == argmax(&fl[row])
+                })
+                .count();
+            (agree, rows, max, sum, fx.len())
+        })
+        .collect();
+    Ok(SampleStats {
+        input_bits,
+        output_bits,
+        layers,
+        outputs,
+        traced: keep.then_some((fixed, float)),
+    })
 }
 
 /// The index of the first largest value.

@@ -195,6 +195,26 @@ pub fn compile(
     })
 }
 
+/// Every layer's values on every sample, in fixed point and in float, with the fidelity they
+/// show (`hlsrs predict --trace`).
+pub fn trace(
+    prepared: &Prepared,
+    input: &Array,
+) -> Result<(fidelity::Fidelity, Vec<fidelity::TracedLayer>)> {
+    let m = &prepared.model;
+    if input.rows() > 0 && input.row_len() != m.sample_input_size() {
+        return Err(Error::input(format!(
+            "samples hold {} values; the model's inputs hold {} ({:?})",
+            input.row_len(),
+            m.sample_input_size(),
+            m.sample_input_shapes()
+        )));
+    }
+    let rows: Vec<Vec<f64>> = (0..input.rows()).map(|r| input.row(r).to_vec()).collect();
+    let what = format!("{} samples given", rows.len());
+    fidelity::trace(m, &prepared.plans, &rows, what)
+}
+
 /// Runs the model on every sample (rows of all inputs one after another): bit-accurate fixed
 /// point, or f64 with `float`.
 pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array> {

@@ -1065,3 +1065,60 @@ fn a_compile_that_wraps_says_where_and_what_fixes_it() {
         "{out}"
     );
 }
+
+/// `hlsrs predict --trace DIR`: fixed.npz and float.npz with every layer, and the layer where the
+/// two part ways; an unwritable DIR is a clear error.
+#[test]
+fn predict_trace_writes_every_layer_and_names_where_fixed_and_float_part() {
+    let case = common::case("cnn_wraps_at_default");
+    let dir = common::tempdir();
+    let trace = dir.path().join("trace");
+    let o = hlsrs(&[
+        "predict",
+        &s(&case.model()),
+        "--input",
+        &s(&case.dir.join("input.npy")),
+        "--output",
+        &s(&dir.path().join("y.npy")),
+        "--trace",
+        &s(&trace),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    println!("{out}");
+    assert!(
+        out.contains("fixed and float part ways at 'conv2'") && out.contains("14065 overflowed"),
+        "{out}"
+    );
+    let fixed = hlsrs::arrays::read_npz(&trace.join("fixed.npz")).unwrap();
+    let float = hlsrs::arrays::read_npz(&trace.join("float.npz")).unwrap();
+    for name in [
+        "x",
+        "conv1",
+        "relu1",
+        "conv2",
+        "relu2",
+        "pool",
+        "head_fc",
+        "head_softmax",
+    ] {
+        assert_eq!(fixed[name].shape[0], 500, "{name}");
+        assert_eq!(fixed[name].shape, float[name].shape, "{name}");
+    }
+    // The design's output, as written by predict itself.
+    let y = hlsrs::arrays::read(&dir.path().join("y.npy")).unwrap();
+    assert_eq!(y.data, fixed["head_softmax"].data);
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let o = hlsrs(&[
+        "predict",
+        &s(&case.model()),
+        "--input",
+        &s(&case.dir.join("input.npy")),
+        "--output",
+        &s(&dir.path().join("y2.npy")),
+        "--trace",
+        &s(&blocker.join("trace")),
+    ]);
+    expect_user_error(&o, &["trace folder"]);
+}

@@ -199,6 +199,11 @@ pub struct PredictArgs {
     /// Evaluate in f64 instead of the design's fixed point.
     #[arg(long)]
     pub float: bool,
+    /// Also write every layer's values on every sample into DIR: fixed.npz (the design's exact
+    /// values) and float.npz (the source model's), keyed by layer name; print each layer's
+    /// largest |fixed - float| and the first layer where they part ways.
+    #[arg(long, value_name = "DIR")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -408,7 +413,81 @@ fn predict(a: PredictArgs) -> Result<()> {
     let prepared = crate::prepare(&a.model.model, &config, None)?;
     let x = arrays::read_model_inputs(&a.input, &prepared.model)?;
     let y = crate::predict(&prepared, &x, a.float).map_err(|e| e.in_file(&a.input))?;
-    arrays::write_model_outputs(&a.output, &prepared.model, &y)
+    arrays::write_model_outputs(&a.output, &prepared.model, &y)?;
+    if let Some(dir) = &a.trace {
+        let (fidelity, layers) = crate::trace(&prepared, &x).map_err(|e| e.in_file(&a.input))?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the trace folder", e))?;
+        for (file, pick) in [
+            (
+                "fixed.npz",
+                (|l| &l.fixed) as fn(&crate::fidelity::TracedLayer) -> &Array,
+            ),
+            ("float.npz", |l| &l.float),
+        ] {
+            let members: Vec<(String, Vec<u8>)> = layers
+                .iter()
+                .map(|l| (l.name.clone(), arrays::npy_bytes(pick(l))))
+                .collect();
+            arrays::write_npz(&dir.join(file), &members)?;
+        }
+        print_trace(&fidelity, dir);
+    }
+    Ok(())
+}
+
+/// Each layer's largest |fixed - float| and where the two part ways.
+fn print_trace(f: &crate::fidelity::Fidelity, dir: &Path) {
+    println!(
+        "trace of {} samples: {} and {} (one array per layer, [samples, ...shape])",
+        f.count,
+        dir.join("fixed.npz").display(),
+        dir.join("float.npz").display()
+    );
+    let w = f
+        .layers
+        .iter()
+        .map(|l| l.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!(
+        "  {:<w$} {:<32} {:>14} {:>10} {:>22}",
+        "layer", "result type", "max |fx - fl|", "in steps", "float range"
+    );
+    for l in &f.layers {
+        let over: u64 = l.overflows.iter().map(|o| o.count).sum();
+        println!(
+            "  {:<w$} {:<32} {:>14.6e} {:>10.1} {:>22}{}",
+            l.name,
+            l.result.to_string(),
+            l.max_error,
+            l.max_error / l.result.lsb(),
+            format!("[{:.4}, {:.4}]", l.float_range.0, l.float_range.1),
+            if over > 0 {
+                format!("  {over} overflowed")
+            } else {
+                String::new()
+            }
+        );
+    }
+    match f.parting() {
+        Some(l) => println!(
+            "  fixed and float part ways at '{}': its largest error {:.4e} is {:.0} steps of {} and {:.1}% of its largest value",
+            l.name,
+            l.max_error,
+            l.max_error / l.result.lsb(),
+            l.result,
+            100.0 * l.max_error
+                / l.float_range
+                    .0
+                    .abs()
+                    .max(l.float_range.1.abs())
+                    .max(f64::MIN_POSITIVE)
+        ),
+        None => println!(
+            "  fixed and float stay together: no layer's error exceeds both 4 steps of its type and 5% of its largest value"
+        ),
+    }
 }
 
 fn csim(a: CsimArgs) -> Result<()> {
