@@ -288,6 +288,9 @@ fn short(v: f64) -> String {
     }
 }
 
+/// Values of every layer (per plan).
+type LayerValues = Vec<Vec<f64>>;
+
 /// One layer on one sample.
 struct SampleLayer {
     overflows: Vec<Overflowed>,
@@ -305,8 +308,8 @@ struct SampleStats {
     layers: Vec<SampleLayer>,
     /// Per output: agreeing rows, rows, max error, sum of errors, values.
     outputs: Vec<(usize, usize, f64, f64, usize)>,
-    /// Per plan, with `keep`: the fixed-point and float values.
-    traced: Option<(Vec<Vec<f64>>, Vec<Vec<f64>>)>,
+    /// With `keep`: the fixed-point and float values, per plan.
+    traced: Option<(LayerValues, LayerValues)>,
 }
 
 /// One sample's input bits and output bits (a testbench row).
