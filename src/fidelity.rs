@@ -5,9 +5,8 @@
 //! the type that would have held them) and the layer's own |fixed - float|.
 
 use crate::emulate::Emulator;
-use crate::emulate::fixed::merge_overflows;
 use crate::error::Result;
-use crate::ir::fixed::{Overflow, Overflowed, take_overflows};
+use crate::ir::fixed::{Overflow, Overflowed, merge_overflows, take_overflows};
 use crate::ir::{FixedType, Model, Op};
 use crate::kernels::LayerPlan;
 use petgraph::stable_graph::NodeIndex;
@@ -532,12 +531,13 @@ fn run_sample(
         merge_overflows(&mut l.overflows, over);
         let lsb = plans[k].result.lsb();
         let f = &float[k][offsets[k]..];
+        // (Bits as i64: the i128 -> f64 conversion is a slow library call.)
         for (&b, &y) in bits.iter().zip(f) {
-            l.max_error = l.max_error.max((b as f64 * lsb - y).abs());
+            l.max_error = l.max_error.max((b as i64 as f64 * lsb - y).abs());
         }
         offsets[k] += bits.len();
         if keep {
-            fixed[k].extend(bits.iter().map(|&b| b as f64 * lsb));
+            fixed[k].extend(bits.iter().map(|&b| b as i64 as f64 * lsb));
         }
     });
     let fixed_out = emu.output_values(&output_bits);

@@ -19,13 +19,17 @@ use std::collections::HashMap;
 pub struct Emulator<'m> {
     model: &'m Model,
     plans: std::borrow::Cow<'m, [LayerPlan]>,
+    /// Per plan: the integer form of a dense or conv block whose sums are exact (`ExactDense`).
+    exact: Vec<Option<ExactDense>>,
 }
 
 impl<'m> Emulator<'m> {
     pub fn new(model: &'m Model) -> Result<Emulator<'m>> {
+        let plans: Vec<LayerPlan> = crate::kernels::plan_model(model)?;
         Ok(Emulator {
             model,
-            plans: crate::kernels::plan_model(model)?.into(),
+            exact: plans.iter().map(ExactDense::of).collect(),
+            plans: plans.into(),
         })
     }
 
@@ -33,8 +37,24 @@ impl<'m> Emulator<'m> {
     pub fn with_plans(model: &'m Model, plans: &'m [LayerPlan]) -> Emulator<'m> {
         Emulator {
             model,
+            exact: plans.iter().map(ExactDense::of).collect(),
             plans: plans.into(),
         }
+    }
+
+    /// `with_plans`, every dense and conv layer in the kernel's own multiply-accumulate order
+    /// (no integer fast form): the reference the fast form is tested against.
+    pub fn in_kernel_order(model: &'m Model, plans: &'m [LayerPlan]) -> Emulator<'m> {
+        Emulator {
+            model,
+            exact: plans.iter().map(|_| None).collect(),
+            plans: plans.into(),
+        }
+    }
+
+    /// How many layers run in the integer fast form (`ExactDense`).
+    pub fn exact_layers(&self) -> usize {
+        self.exact.iter().flatten().count()
     }
 
     /// Each input's type, in the model's input order.
@@ -164,7 +184,10 @@ impl<'m> Emulator<'m> {
                     run_recurrent(rp, ins[0], p.input_types[0], p.result, Some(state))
                 }
                 Kernel::Input => input[ranges[&p.node].clone()].to_vec(),
-                _ => run_layer(p, &ins),
+                _ => match &self.exact[k] {
+                    Some(e) => e.run(p, ins[0]),
+                    None => run_layer(p, &ins),
+                },
             };
             if let Some(f) = observe.as_deref_mut() {
                 f(k, &out);
@@ -189,19 +212,149 @@ pub type LayerObserver<'a> =
 /// Sees each layer's bits in one call: (plan index, bits).
 type CallObserver<'a> = dyn FnMut(usize, &[i128]) + 'a;
 
-/// Adds `more` to `into`, one entry per type.
-pub fn merge_overflows(
-    into: &mut Vec<crate::ir::fixed::Overflowed>,
-    more: Vec<crate::ir::fixed::Overflowed>,
-) {
-    for o in more {
-        match into.iter_mut().find(|e| e.ty == o.ty) {
-            Some(e) => {
-                e.count += o.count;
-                e.largest = e.largest.max(o.largest);
-            }
-            None => into.push(o),
+/// A dense or conv layer whose accumulator holds every partial sum exactly, whatever the input
+/// (the automatic accumulator is chosen so): no cast inside the block rounds or overflows, so the
+/// kernel's multiply-accumulate order cannot change a bit and the sums run in i64, inputs outer
+/// and outputs inner over a contiguous weight row (what the machine does fastest). Any other
+/// layer, or a set accumulator that can round or overflow, runs `dense_block` in the kernel's
+/// order.
+struct ExactDense {
+    /// Per group, [n_in][n_out] weight bits (zeros included).
+    weights: Vec<i64>,
+    /// Per group, n_out biases in units of 2^-`frac`.
+    bias: Vec<i64>,
+    /// Products x*w are scaled up by this many bits to units of 2^-`frac`.
+    product_shift: u32,
+    /// Sums in units of 2^-`frac` are accumulator bits after a shift up by this.
+    accum_shift: u32,
+}
+
+impl ExactDense {
+    fn of(p: &LayerPlan) -> Option<ExactDense> {
+        let (d, groups) = match &p.kernel {
+            Kernel::Dense(d) => (d, 1),
+            Kernel::Conv(c) => (&c.dense, c.groups),
+            _ => return None,
+        };
+        let (x, w, b, acc) = (p.input_types[0], d.weights.ty, d.bias.ty, d.accum);
+        let product_frac = x.frac() + w.frac();
+        let frac = product_frac.max(b.frac());
+        if acc.frac() < frac || !acc.signed {
+            return None;
         }
+        let (n_in, n_out) = (d.n_in, d.n_out);
+        let mut weights = vec![0i64; groups * n_in * n_out];
+        for g in 0..groups {
+            for (i, j, k) in d.schedule(g) {
+                // (A sparse list's padding entries are zero weights at some index: skipped.)
+                if d.weights.raw[k] != 0 {
+                    weights[(g * n_in + i) * n_out + j] = i64::try_from(d.weights.raw[k]).ok()?;
+                }
+            }
+        }
+        // Every partial sum, in any order, is within |b| + sum |x| |w| of zero: in units of
+        // 2^-frac that must fit an i64, and as a value the accumulator.
+        let x_max = x
+            .raw_range()
+            .0
+            .unsigned_abs()
+            .max(x.raw_range().1.unsigned_abs()) as f64;
+        let product_shift = (frac - product_frac) as u32;
+        let bias_shift = (frac - b.frac()) as u32;
+        let mut bias = Vec::with_capacity(groups * n_out);
+        for g in 0..groups {
+            for j in 0..n_out {
+                let braw = d.bias.raw[g * n_out + j];
+                let w_sum: f64 = (0..n_in)
+                    .map(|i| weights[(g * n_in + i) * n_out + j].unsigned_abs() as f64)
+                    .sum();
+                let bound = (braw.unsigned_abs() as f64) * 2f64.powi(bias_shift as i32)
+                    + w_sum * x_max * 2f64.powi(product_shift as i32);
+                if bound >= 2f64.powi(62) || bound * 2f64.powi(-frac) > acc.max_value() {
+                    return None;
+                }
+                bias.push((braw as i64) << bias_shift);
+            }
+        }
+        Some(ExactDense {
+            weights,
+            bias,
+            product_shift,
+            accum_shift: (acc.frac() - frac) as u32,
+        })
+    }
+
+    /// The layer's output bits, as `run_layer` gives them (a large convolution's positions
+    /// shared among the cores).
+    fn run(&self, p: &LayerPlan, x: &[i128]) -> Vec<i128> {
+        match &p.kernel {
+            Kernel::Dense(d) => {
+                let mut out = Vec::with_capacity(p.size);
+                let mut acc = vec![0i64; d.n_out];
+                let xs: Vec<i64> = x.iter().map(|&v| v as i64).collect();
+                self.block(p, d, 0, &xs, &mut acc, &mut out);
+                out
+            }
+            Kernel::Conv(c) => {
+                let d = &c.dense;
+                let cg = c.channels_per_group();
+                let ksize = c.window.size();
+                let positions = c.window.positions(&c.in_spatial);
+                crate::ir::parallel::par_ranges(positions, c.groups * d.n_in * d.n_out, |range| {
+                    let mut out = Vec::with_capacity(range.len() * c.groups * d.n_out);
+                    let mut acc = vec![0i64; d.n_out];
+                    let mut patch = vec![0i64; ksize * cg];
+                    c.window.for_positions(&c.in_spatial, range, |taps| {
+                        for g in 0..c.groups {
+                            // The patch in weight-row order (kernel position, then channel);
+                            // zero in padding.
+                            for (tap, part) in taps.iter().zip(patch.chunks_exact_mut(cg)) {
+                                match tap {
+                                    Some(pos) => {
+                                        let at = pos * c.in_channels + g * cg;
+                                        for (v, &xv) in part.iter_mut().zip(&x[at..at + cg]) {
+                                            *v = xv as i64;
+                                        }
+                                    }
+                                    None => part.fill(0),
+                                }
+                            }
+                            self.block(p, d, g, &patch, &mut acc, &mut out);
+                        }
+                    });
+                    out
+                })
+            }
+            _ => unreachable!("ExactDense::of takes dense and conv layers only"),
+        }
+    }
+
+    /// One block of group `g` on inputs `xs`: its outputs, cast to the result type, onto `out`.
+    fn block(
+        &self,
+        p: &LayerPlan,
+        d: &DensePlan,
+        g: usize,
+        xs: &[i64],
+        acc: &mut [i64],
+        out: &mut Vec<i128>,
+    ) {
+        let (n_in, n_out) = (d.n_in, d.n_out);
+        acc.copy_from_slice(&self.bias[g * n_out..(g + 1) * n_out]);
+        let w = &self.weights[g * n_in * n_out..(g + 1) * n_in * n_out];
+        for (&xi, row) in xs.iter().zip(w.chunks_exact(n_out)) {
+            if xi == 0 {
+                continue;
+            }
+            let xi = xi << self.product_shift;
+            for (a, &wij) in acc.iter_mut().zip(row) {
+                *a += xi * wij;
+            }
+        }
+        out.extend(acc.iter().map(|&a| {
+            p.result
+                .cast(d.accum.exact((a as i128) << self.accum_shift))
+        }));
     }
 }
 
@@ -436,7 +589,7 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>]) -> Vec<i128> {
             let (cg, og) = (c.channels_per_group(), d.n_out);
             let ksize = c.window.size();
             let mut out = Vec::with_capacity(p.size);
-            for taps in c.window.taps(&c.in_spatial) {
+            c.window.for_each_position(&c.in_spatial, |taps| {
                 for g in 0..c.groups {
                     // The patch, in weight-row order (kernel position, then channel); zero in padding.
                     let patch: Vec<Exact> = (0..ksize * cg)
@@ -448,13 +601,13 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>]) -> Vec<i128> {
                     let acc = dense_block(d, |i| patch[i], g, g * og);
                     out.extend(acc.iter().map(|&a| res.cast(d.accum.exact(a))));
                 }
-            }
+            });
             out
         }
         Kernel::Pool(pl) => {
             let c = pl.channels;
             let mut out = Vec::with_capacity(p.size);
-            for taps in pl.window.taps(&pl.in_spatial) {
+            pl.window.for_each_position(&pl.in_spatial, |taps| {
                 for ch in 0..c {
                     let vals: Vec<i128> = taps
                         .iter()
@@ -486,7 +639,7 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>]) -> Vec<i128> {
                         }
                     });
                 }
-            }
+            });
             out
         }
         Kernel::Recurrent(rp) => run_recurrent(rp, ins[0], p.input_types[0], res, None),

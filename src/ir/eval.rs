@@ -180,23 +180,33 @@ fn values_of_call(
                 let cout = node.shape[sr];
                 let (cg, og) = (cin / groups, cout / groups);
                 let ksize = window.size();
-                let mut y = Vec::with_capacity(node.size());
-                for taps in window.taps(&in_shape[..sr]) {
-                    for g in 0..*groups {
-                        for j in 0..og {
-                            let mut acc = bias.data[g * og + j];
+                // Each output's sum in the order bias, then taps, then channels; the outputs
+                // side by side over contiguous weight rows; a large one's positions shared
+                // among the cores.
+                let spatial = &in_shape[..sr];
+                let cost = groups * ksize * cg * og;
+                crate::ir::parallel::par_ranges(window.positions(spatial), cost, |range| {
+                    let mut y = Vec::with_capacity(range.len() * cout);
+                    window.for_positions(spatial, range, |taps| {
+                        for g in 0..*groups {
+                            let start = y.len();
+                            y.extend_from_slice(&bias.data[g * og..(g + 1) * og]);
+                            let acc = &mut y[start..];
                             for (kk, tap) in taps.iter().enumerate() {
                                 let Some(p) = tap else { continue };
                                 for ci in 0..cg {
-                                    let w = weights.data[((g * ksize + kk) * cg + ci) * og + j];
-                                    acc += ins[0][p * cin + g * cg + ci] * w;
+                                    let x = ins[0][p * cin + g * cg + ci];
+                                    let row = ((g * ksize + kk) * cg + ci) * og;
+                                    let w = &weights.data[row..row + og];
+                                    for (a, &w) in acc.iter_mut().zip(w) {
+                                        *a += x * w;
+                                    }
                                 }
                             }
-                            y.push(acc);
                         }
-                    }
-                }
-                y
+                    });
+                    y
+                })
             }
             Op::Pool {
                 kind,
@@ -207,7 +217,7 @@ fn values_of_call(
                 let sr = window.kernel.len();
                 let c = in_shape[sr];
                 let mut y = Vec::with_capacity(node.size());
-                for taps in window.taps(&in_shape[..sr]) {
+                window.for_each_position(&in_shape[..sr], |taps| {
                     for ch in 0..c {
                         let vals: Vec<f64> =
                             taps.iter().flatten().map(|&p| ins[0][p * c + ch]).collect();
@@ -223,7 +233,7 @@ fn values_of_call(
                             }
                         });
                     }
-                }
+                });
                 y
             }
             Op::Concat { axis } => {

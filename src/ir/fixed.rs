@@ -72,6 +72,15 @@ impl Overflow {
     }
 }
 
+/// 2^e, exactly (built from its bits where it is a normal double).
+fn pow2(e: i32) -> f64 {
+    if (-1022..=1023).contains(&e) {
+        f64::from_bits(((e + 1023) as u64) << 52)
+    } else {
+        2f64.powi(e)
+    }
+}
+
 /// Largest width the compiler accepts for a type. Products of two such values still fit an i128.
 pub const MAX_WIDTH: u32 = 62;
 
@@ -97,23 +106,32 @@ pub fn take_overflows() -> Vec<Overflowed> {
     OVERFLOWS.with(|o| std::mem::take(&mut *o.borrow_mut()))
 }
 
+/// Adds overflows taken on another thread (`take_overflows` there) to this thread's.
+pub fn add_overflows(more: impl IntoIterator<Item = Overflowed>) {
+    OVERFLOWS.with(|o| merge_overflows(&mut o.borrow_mut(), more));
+}
+
+/// Adds `more` to `into`, one entry per type.
+pub fn merge_overflows(into: &mut Vec<Overflowed>, more: impl IntoIterator<Item = Overflowed>) {
+    for m in more {
+        match into.iter_mut().find(|e| e.ty == m.ty) {
+            Some(e) => {
+                e.count += m.count;
+                e.largest = e.largest.max(m.largest);
+            }
+            None => into.push(m),
+        }
+    }
+}
+
 #[cold]
 fn record_overflow(ty: FixedType, raw: i128) {
-    let magnitude = (raw as f64).abs() * ty.lsb();
-    OVERFLOWS.with(|o| {
-        let mut o = o.borrow_mut();
-        match o.iter_mut().find(|e| e.ty == ty) {
-            Some(e) => {
-                e.count += 1;
-                e.largest = e.largest.max(magnitude);
-            }
-            None => o.push(Overflowed {
-                ty,
-                count: 1,
-                largest: magnitude,
-            }),
-        }
-    });
+    let largest = (raw as f64).abs() * ty.lsb();
+    add_overflows([Overflowed {
+        ty,
+        count: 1,
+        largest,
+    }]);
 }
 
 /// A fixed-point type: `width` bits of which `int` are integer bits (may be negative or exceed the
@@ -171,7 +189,12 @@ impl Exact {
         (self.raw << (f - self.frac)).cmp(&(o.raw << (f - o.frac)))
     }
     pub fn to_f64(self) -> f64 {
-        self.raw as f64 * (2f64).powi(-self.frac)
+        // i64 -> f64 rounds as i128 -> f64 does, without the slow library call.
+        let raw = match i64::try_from(self.raw) {
+            Ok(r) => r as f64,
+            Err(_) => self.raw as f64,
+        };
+        raw * pow2(-self.frac)
     }
 }
 
@@ -239,7 +262,7 @@ impl FixedType {
     }
 
     pub fn lsb(&self) -> f64 {
-        (2f64).powi(-self.frac())
+        pow2(-self.frac())
     }
 
     pub fn max_value(&self) -> f64 {
@@ -313,8 +336,9 @@ impl FixedType {
                 "value {x} is not finite and cannot be represented in {self}"
             )));
         }
-        let scaled = x * (2f64).powi(self.frac());
-        let bound = 2f64.powi(100);
+        let scaled = x * pow2(self.frac());
+        // 2^100: far outside any type we accept.
+        let bound = f64::from_bits((1023 + 100) << 52);
         if scaled.abs() >= bound {
             // Far outside any type we accept: only the overflow mode matters.
             let q = if scaled > 0.0 {
@@ -327,7 +351,12 @@ impl FixedType {
         let floor = scaled.floor();
         let rem = scaled - floor; // exact for doubles
         let neg = x < 0.0;
-        let fl = floor as i128;
+        // (Through i64 where it fits: the i128 conversion is a slow library call.)
+        let fl = if floor.abs() < 4.6e18 {
+            floor as i64 as i128
+        } else {
+            floor as i128
+        };
         let up = match self.quant {
             Quant::Trn => false,
             Quant::TrnZero => neg && rem != 0.0,

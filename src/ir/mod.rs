@@ -8,6 +8,7 @@ pub mod fixed;
 pub mod graph;
 pub mod names;
 pub mod ops;
+pub mod parallel;
 pub mod ports;
 pub mod recurrent;
 pub mod tensor;

@@ -148,31 +148,55 @@ impl Window {
     /// For each output position (row-major over the spatial axes) and each kernel position
     /// (row-major), the input position it reads (row-major spatial index), or None in padding.
     pub fn taps(&self, input: &[usize]) -> Vec<Vec<Option<usize>>> {
+        let mut all = Vec::new();
+        self.for_each_position(input, |taps| all.push(taps.to_vec()));
+        all
+    }
+
+    /// `taps`, one output position at a time into one buffer: what a large image needs (its
+    /// positions' tap lists would take more memory than its values).
+    pub fn for_each_position(&self, input: &[usize], f: impl FnMut(&[Option<usize>])) {
+        self.for_positions(input, 0..self.positions(input), f)
+    }
+
+    /// Output positions of the window over `input`.
+    pub fn positions(&self, input: &[usize]) -> usize {
+        self.output(input).unwrap_or_default().iter().product()
+    }
+
+    /// `for_each_position` over the output positions `range` only (a share of the work).
+    pub fn for_positions(
+        &self,
+        input: &[usize],
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(&[Option<usize>]),
+    ) {
         let out = self.output(input).unwrap_or_default();
         let sr = input.len();
-        let n_out: usize = out.iter().product();
         let n_k = self.size();
-        (0..n_out)
-            .map(|o| {
-                let opos = unflatten(o, &out);
-                (0..n_k)
-                    .map(|k| {
-                        let kpos = unflatten(k, &self.kernel);
-                        let mut idx = 0;
-                        for a in 0..sr {
-                            let p = (opos[a] * self.strides[a] + kpos[a] * self.dilations[a])
-                                as isize
-                                - self.pads_begin[a] as isize;
-                            if p < 0 || p >= input[a] as isize {
-                                return None;
-                            }
-                            idx = idx * input[a] + p as usize;
-                        }
-                        Some(idx)
-                    })
-                    .collect()
-            })
-            .collect()
+        let kpos: Vec<Vec<usize>> = (0..n_k).map(|k| unflatten(k, &self.kernel)).collect();
+        let mut taps = vec![None; n_k];
+        for o in range {
+            let opos = unflatten(o, &out);
+            for (t, kp) in taps.iter_mut().zip(&kpos) {
+                let mut idx = 0;
+                *t = None;
+                let mut inside = true;
+                for a in 0..sr {
+                    let p = (opos[a] * self.strides[a] + kp[a] * self.dilations[a]) as isize
+                        - self.pads_begin[a] as isize;
+                    if p < 0 || p >= input[a] as isize {
+                        inside = false;
+                        break;
+                    }
+                    idx = idx * input[a] + p as usize;
+                }
+                if inside {
+                    *t = Some(idx);
+                }
+            }
+            f(&taps);
+        }
     }
 }
 

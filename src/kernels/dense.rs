@@ -207,24 +207,28 @@ pub fn plan_groups(
         let mut index = Vec::with_capacity(slots * blocks.len());
         let mut values = Vec::with_capacity(slots * blocks.len());
         for group in 0..blocks.len() {
-            // In the dense layout's order (latency: the same accumulation order per output).
-            let mut kept: Vec<_> = plan
+            // In the dense layout's order (latency: the same accumulation order per output);
+            // the latency schedule is in that order already.
+            let kept = plan
                 .schedule(group)
-                .filter(|&(_, _, k)| plan.weights.raw[k] != 0)
-                .collect();
-            kept.sort_by_key(|&(_, _, k)| k);
-            for slot in 0..slots {
-                match kept.get(slot) {
-                    Some(&(i, j, k)) => {
-                        index.push((i, j));
-                        values.push(plan.weights.raw[k]);
-                    }
-                    None => {
-                        index.push((0, 0));
-                        values.push(0);
-                    }
+                .filter(|&(_, _, k)| plan.weights.raw[k] != 0);
+            let start = index.len();
+            if strategy == Strategy::Latency {
+                for (i, j, k) in kept {
+                    index.push((i, j));
+                    values.push(plan.weights.raw[k]);
+                }
+            } else {
+                let mut kept: Vec<_> = kept.collect();
+                kept.sort_by_key(|&(_, _, k)| k);
+                for (i, j, k) in kept {
+                    index.push((i, j));
+                    values.push(plan.weights.raw[k]);
                 }
             }
+            // Padding: zero weights at index (0, 0).
+            index.resize(start + slots, (0, 0));
+            values.resize(start + slots, 0);
         }
         plan.weights.raw = values;
         plan.sparse = Some(Sparse { index, slots });

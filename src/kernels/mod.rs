@@ -29,12 +29,29 @@ impl Consts {
     /// value is ever cast into a constant at run time; rounding halves the error of truncation
     /// and removes its bias.
     pub fn quantize(ty: FixedType, values: impl IntoIterator<Item = f64>) -> Result<Consts> {
-        let q = ty.with_modes(Quant::RndConv, Overflow::Sat);
         let raw = values
             .into_iter()
-            .map(|v| q.quantize_f64(v).map_err(|e| Error::input(e.0)))
+            .map(|v| Consts::quantize_one(ty, v))
             .collect::<Result<_>>()?;
         Ok(Consts { ty, raw })
+    }
+
+    /// One constant's bits, as `quantize` makes them.
+    pub fn quantize_one(ty: FixedType, v: f64) -> Result<i128> {
+        // Most constants: a scaled value below 2^52 rounds (ties to even) exactly in f64, and
+        // a type of at most 52 bits saturates exactly there too.
+        let scaled = v * ty.lsb().recip();
+        if scaled.abs() < 2e15 && ty.width <= 50 {
+            // Adding and removing 1.5 * 2^52 rounds to the nearest integer, ties to even (the
+            // default rounding of every f64 addition), exactly below 2^51.
+            const SHIFTER: f64 = 6755399441055744.0;
+            let rounded = (scaled + SHIFTER) - SHIFTER;
+            let (lo, hi) = ty.raw_range();
+            return Ok((rounded as i64).clamp(lo as i64, hi as i64) as i128);
+        }
+        ty.with_modes(Quant::RndConv, Overflow::Sat)
+            .quantize_f64(v)
+            .map_err(|e| Error::input(e.0))
     }
 }
 
@@ -275,4 +292,44 @@ pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
         result: p.result,
         size: node.size(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Consts;
+    use crate::ir::{FixedType, Overflow, Quant};
+
+    #[test]
+    fn constants_take_the_f64_fast_path_to_the_same_bits() {
+        // The fast path against the type's own rounding (to nearest, ties to even, saturating),
+        // on ties, near-ties, values beyond the range and tiny ones, over many widths.
+        let mut s = 0x1234_5678_9ABC_DEF0u64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for width in [2u32, 8, 16, 18, 32, 50, 51, 60] {
+            for int in [-8, 0, 1, 6, 16] {
+                let t = FixedType::fixed(width, int);
+                let slow = t.with_modes(Quant::RndConv, Overflow::Sat);
+                for k in 0..2000 {
+                    let r = next();
+                    let v = match k % 4 {
+                        // exact ties and their neighbours
+                        0 => ((r % 2001) as f64 - 1000.0 + 0.5) * t.lsb(),
+                        1 => f64::from_bits(((r % 2001) as f64 * t.lsb()).to_bits() + 1),
+                        2 => (r as i64 as f64) * 2f64.powi(-40),
+                        _ => (r as i64 as f64) * 2f64.powi(-63) * 2f64.powi(int),
+                    };
+                    assert_eq!(
+                        Consts::quantize_one(t, v).unwrap(),
+                        slow.quantize_f64(v).unwrap(),
+                        "{t} {v:e}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -34,12 +34,18 @@ pub fn exact_accumulator(
     let rest = weights.len() / (groups * og).max(1);
     let xmax = x.max_value().max(-x.min_value());
     let mut reach = 0.0f64;
+    // Per output, the sum of its weights' magnitudes (rows in order: memory order).
+    let mut sums = vec![0.0f64; og];
     for g in 0..groups {
-        for jj in 0..og {
-            let sum: f64 = (0..rest)
-                .map(|r| w.to_f64(qw.raw[(g * rest + r) * og + jj]).abs())
-                .sum();
-            reach = reach.max(b.to_f64(qb.raw[g * og + jj]).abs() + sum * xmax);
+        sums.iter_mut().for_each(|s| *s = 0.0);
+        for row in qw.raw[g * rest * og..(g + 1) * rest * og].chunks_exact(og) {
+            for (s, &r) in sums.iter_mut().zip(row) {
+                *s += r.unsigned_abs() as f64;
+            }
+        }
+        for (jj, s) in sums.iter().enumerate() {
+            let bias = b.to_f64(qb.raw[g * og + jj]).abs();
+            reach = reach.max(bias + s * w.lsb() * xmax);
         }
     }
     let frac = (x.frac() + w.frac()).max(b.frac());
@@ -56,8 +62,9 @@ pub fn exact_accumulator(
 /// constants already have.
 pub fn exact_type(values: &[f64]) -> Option<FixedType> {
     let frac = (-40..=40).find(|&f| {
+        let scale = 2f64.powi(f);
         values.iter().all(|&v| {
-            let s = v * 2f64.powi(f);
+            let s = v * scale;
             s.is_finite() && s == s.round()
         })
     })?;

@@ -31,6 +31,11 @@ fn weights_mut(op: &mut Op) -> Vec<&mut Tensor> {
     }
 }
 
+/// Whether `v` is nonzero once quantized as constants are (`Consts::quantize`).
+fn nonzero_in(ty: crate::ir::FixedType, v: f64) -> bool {
+    !matches!(Consts::quantize_one(ty, v), Ok(0))
+}
+
 /// A weight: its layer, its matrix (index into `weights`) and position.
 type At = (NodeIndex, usize, usize);
 
@@ -54,6 +59,11 @@ impl Pass for PruneMagnitude {
 
     fn run(&self, model: &mut Model, cx: &mut PassContext) -> Result<()> {
         let c = cx.config;
+        // Nothing asked: nothing to rank (a layer's `sparsity` on a layer without weights is
+        // refused below only when some layer sets it).
+        if c.prune.magnitude.is_none() && c.layers.values().all(|l| l.sparsity.is_none()) {
+            return Ok(());
+        }
         let mut pooled = Vec::new();
         let mut zero = Vec::new();
         let mut total = 0;
@@ -77,7 +87,7 @@ impl Pass for PruneMagnitude {
                 .iter()
                 .enumerate()
                 .flat_map(|(m, w)| w.data.iter().enumerate().map(move |(i, &v)| ((n, m, i), v)))
-                .filter(|&(_, v)| Consts::quantize(ty, [v]).map_or(true, |c| c.raw[0] != 0))
+                .filter(|&(_, v)| nonzero_in(ty, v))
                 .collect();
             total += values.len();
             match own {

@@ -98,12 +98,12 @@ fn value_stats(c: &Consts, nonzero_only: bool) -> String {
 
 /// Formats integers 16 to a line.
 fn format_data<I: Iterator<Item = i128>>(values: I) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(values.size_hint().0 * 8);
     for (k, v) in values.enumerate() {
         if k > 0 {
             s.push_str(if k % 16 == 0 { ",\n" } else { ", " });
         }
-        s.push_str(&v.to_string());
+        super::push_int(&mut s, v);
     }
     s
 }

@@ -1,0 +1,117 @@
+//! Work split over the machine's cores: samples (`par_map`), and the output positions of one
+//! large layer (`par_ranges`). Results come back in order, so nothing depends on the number of
+//! cores; overflows recorded on worker threads come back to the caller's thread.
+
+use crate::ir::fixed::{add_overflows, take_overflows};
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}
+
+/// `f(0) .. f(n - 1)` split over the machine's cores, in order; the first error by index wins,
+/// so the answer does not depend on the number of cores.
+pub fn par_map<T: Send>(
+    n: usize,
+    f: impl Fn(usize) -> crate::error::Result<T> + Sync,
+) -> crate::error::Result<Vec<T>> {
+    let threads = threads();
+    let chunk = n.div_ceil(threads).max(1);
+    let parts: Vec<crate::error::Result<Vec<T>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let f = &f;
+                s.spawn(move || {
+                    let out = (start..(start + chunk).min(n)).map(f).collect();
+                    (out, take_overflows())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (out, over) = h.join().expect("worker thread");
+                add_overflows(over);
+                out
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(n);
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+/// `f` over the ranges of `0..n` one per core, results concatenated in order, when the work
+/// (`n` items of `cost` each) is large enough to pay for threads; else `f(0..n)` here.
+pub fn par_ranges<T: Send>(
+    n: usize,
+    cost: usize,
+    f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let threads = threads();
+    if threads < 2 || n.saturating_mul(cost) < 1 << 22 {
+        return f(0..n);
+    }
+    let chunk = n.div_ceil(threads);
+    let parts: Vec<Vec<T>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let f = &f;
+                s.spawn(move || (f(start..(start + chunk).min(n)), take_overflows()))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (out, over) = h.join().expect("worker thread");
+                add_overflows(over);
+                out
+            })
+            .collect()
+    });
+    parts.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{par_map, par_ranges};
+    use crate::error::Error;
+
+    #[test]
+    fn par_map_keeps_order_and_reports_the_first_error_by_index() {
+        let squares = par_map(1000, |i| Ok(i * i)).unwrap();
+        assert_eq!(squares, (0..1000).map(|i| i * i).collect::<Vec<_>>());
+        assert!(par_map(0, Ok).unwrap().is_empty());
+        let err = par_map(1000, |i| {
+            if i % 300 == 299 {
+                Err(Error::input(format!("sample {i}")))
+            } else {
+                Ok(i)
+            }
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("sample 299"), "{err}");
+    }
+
+    #[test]
+    fn par_ranges_keeps_order_and_brings_overflows_home() {
+        use crate::ir::FixedType;
+        use crate::ir::fixed::take_overflows;
+        take_overflows();
+        let t = FixedType::fixed(4, 2);
+        // Big enough to split: every item overflows once.
+        let out = par_ranges(1 << 12, 1 << 12, |r| {
+            r.inspect(|_| {
+                t.quantize_f64(100.0).unwrap();
+            })
+            .collect()
+        });
+        assert_eq!(out, (0..1 << 12).collect::<Vec<_>>());
+        let over = take_overflows();
+        assert_eq!(over.len(), 1);
+        assert_eq!(over[0].count, 1 << 12);
+    }
+}
