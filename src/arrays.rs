@@ -159,7 +159,8 @@ pub fn write_outputs(
     write_npz(path, &members)
 }
 
-fn rows_of(a: &Array) -> Vec<Vec<f64>> {
+/// The samples (rows) of an array, each as its own vector.
+pub fn rows_of(a: &Array) -> Vec<Vec<f64>> {
     (0..a.rows()).map(|r| a.row(r).to_vec()).collect()
 }
 

@@ -6,7 +6,7 @@
 
 use crate::emulate::Emulator;
 use crate::error::Result;
-use crate::ir::fixed::{Overflow, Overflowed, merge_overflows, take_overflows};
+use crate::ir::fixed::{Overflow, Overflowed, merge_overflows};
 use crate::ir::{FixedType, Model, Op};
 use crate::kernels::LayerPlan;
 use petgraph::stable_graph::NodeIndex;
@@ -513,17 +513,11 @@ fn run_sample(
         })
         .collect();
     // Each input's own quantization, attributed to it.
-    take_overflows();
-    let input_bits = emu.quantize_input(x)?;
-    for (n, r) in model.sample_input_ranges() {
-        let t = model.node(n).precision.result;
-        for &v in &x[r] {
-            let _ = t.quantize_f64(v);
-        }
+    let input_bits = emu.quantize_input_observed(x, &mut |n, over| {
         if let Some(&k) = index.get(&n) {
-            merge_overflows(&mut layers[k].overflows, take_overflows());
+            merge_overflows(&mut layers[k].overflows, over);
         }
-    }
+    })?;
     let mut offsets = vec![0usize; plans.len()];
     let mut fixed: Vec<Vec<f64>> = vec![Vec::new(); if keep { plans.len() } else { 0 }];
     let output_bits = emu.run_observed(&input_bits, &mut |k, _, bits, over| {

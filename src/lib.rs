@@ -148,7 +148,7 @@ fn calib_samples(prepared: &Prepared) -> Result<Option<(Vec<Vec<f64>>, String)>>
         return Ok(None);
     };
     let x = arrays::read_model_inputs(path, &prepared.model).map_err(|e| e.in_file(path))?;
-    let rows = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
+    let rows = arrays::rows_of(&x);
     Ok(Some((
         rows,
         format!("{} calibration samples of {}", x.rows(), path.display()),
@@ -164,7 +164,7 @@ pub fn compile(
 ) -> Result<Compiled> {
     let (rows, what) = match tb_inputs {
         Some(a) => (
-            (0..a.rows()).map(|r| a.row(r).to_vec()).collect(),
+            arrays::rows_of(a),
             format!("{} testbench samples given", a.rows()),
         ),
         None => default_samples(&prepared.model),
@@ -195,13 +195,8 @@ pub fn compile(
     })
 }
 
-/// Every layer's values on every sample, in fixed point and in float, with the fidelity they
-/// show (`hlsrs predict --trace`).
-pub fn trace(
-    prepared: &Prepared,
-    input: &Array,
-) -> Result<(fidelity::Fidelity, Vec<fidelity::TracedLayer>)> {
-    let m = &prepared.model;
+/// Samples must hold every input of the model, one after another.
+fn check_samples(m: &ir::Model, input: &Array) -> Result<()> {
     if input.rows() > 0 && input.row_len() != m.sample_input_size() {
         return Err(Error::input(format!(
             "samples hold {} values; the model's inputs hold {} ({:?})",
@@ -210,7 +205,18 @@ pub fn trace(
             m.sample_input_shapes()
         )));
     }
-    let rows: Vec<Vec<f64>> = (0..input.rows()).map(|r| input.row(r).to_vec()).collect();
+    Ok(())
+}
+
+/// Every layer's values on every sample, in fixed point and in float, with the fidelity they
+/// show (`hlsrs predict --trace`).
+pub fn trace(
+    prepared: &Prepared,
+    input: &Array,
+) -> Result<(fidelity::Fidelity, Vec<fidelity::TracedLayer>)> {
+    let m = &prepared.model;
+    check_samples(m, input)?;
+    let rows: Vec<Vec<f64>> = arrays::rows_of(input);
     let what = format!("{} samples given", rows.len());
     fidelity::trace(m, &prepared.plans, &rows, what)
 }
@@ -219,14 +225,7 @@ pub fn trace(
 /// point, or f64 with `float`.
 pub fn predict(prepared: &Prepared, input: &Array, float: bool) -> Result<Array> {
     let m = &prepared.model;
-    if input.rows() > 0 && input.row_len() != m.sample_input_size() {
-        return Err(Error::input(format!(
-            "samples hold {} values; the model's inputs hold {} ({:?})",
-            input.row_len(),
-            m.sample_input_size(),
-            m.sample_input_shapes()
-        )));
-    }
+    check_samples(m, input)?;
     // Samples are independent: all cores.
     let rows: Vec<Vec<f64>> = if float {
         emulate::par_map(input.rows(), |r| Ok(emulate::float::run(m, input.row(r))))?

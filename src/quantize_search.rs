@@ -164,7 +164,7 @@ pub fn search(model: &Model, base: &Config, target: Target) -> Result<Report> {
         )
     })?;
     let x: Array = crate::arrays::read_model_inputs(path, model).map_err(|e| e.in_file(path))?;
-    let rows: Vec<Vec<f64>> = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
+    let rows: Vec<Vec<f64>> = crate::arrays::rows_of(&x);
     if rows.is_empty() {
         return Err(Error::input("the calibration data has no samples").in_file(path));
     }

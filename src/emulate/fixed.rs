@@ -76,6 +76,16 @@ impl<'m> Emulator<'m> {
 
     /// Quantizes a float sample into its inputs' bits (as the testbench's input is made).
     pub fn quantize_input(&self, x: &[f64]) -> Result<Vec<i128>> {
+        self.quantize_input_observed(x, &mut |_, _| {})
+    }
+
+    /// `quantize_input`, showing each input's overflowing values to `observe` (input layer,
+    /// overflows by type) after quantizing it.
+    pub fn quantize_input_observed(
+        &self,
+        x: &[f64],
+        observe: &mut dyn FnMut(NodeIndex, Vec<crate::ir::fixed::Overflowed>),
+    ) -> Result<Vec<i128>> {
         let m = self.model;
         if x.len() != m.sample_input_size() {
             return Err(Error::input(format!(
@@ -88,12 +98,14 @@ impl<'m> Emulator<'m> {
         let mut raw = Vec::with_capacity(x.len());
         for (n, r) in m.sample_input_ranges() {
             let t = m.node(n).precision.result;
+            crate::ir::fixed::take_overflows();
             for &v in &x[r] {
                 raw.push(
                     t.quantize_f64(v)
                         .map_err(|e| Error::input(format!("input value: {e}")))?,
                 );
             }
+            observe(n, crate::ir::fixed::take_overflows());
         }
         Ok(raw)
     }

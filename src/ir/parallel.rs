@@ -14,28 +14,7 @@ pub fn par_map<T: Send>(
     n: usize,
     f: impl Fn(usize) -> crate::error::Result<T> + Sync,
 ) -> crate::error::Result<Vec<T>> {
-    let threads = threads();
-    let chunk = n.div_ceil(threads).max(1);
-    let parts: Vec<crate::error::Result<Vec<T>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|start| {
-                let f = &f;
-                s.spawn(move || {
-                    let out = (start..(start + chunk).min(n)).map(f).collect();
-                    (out, take_overflows())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                let (out, over) = h.join().expect("worker thread");
-                add_overflows(over);
-                out
-            })
-            .collect()
-    });
+    let parts = on_cores(n, |r| r.map(&f).collect::<crate::error::Result<Vec<T>>>());
     let mut out = Vec::with_capacity(n);
     for p in parts {
         out.extend(p?);
@@ -50,12 +29,17 @@ pub fn par_ranges<T: Send>(
     cost: usize,
     f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {
-    let threads = threads();
-    if threads < 2 || n.saturating_mul(cost) < 1 << 22 {
+    if threads() < 2 || n.saturating_mul(cost) < 1 << 22 {
         return f(0..n);
     }
-    let chunk = n.div_ceil(threads);
-    let parts: Vec<Vec<T>> = std::thread::scope(|s| {
+    on_cores(n, f).into_iter().flatten().collect()
+}
+
+/// `f` on one range of `0..n` per core (scoped threads), the results in range order; each
+/// worker's overflows added to this thread's.
+fn on_cores<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    let chunk = n.div_ceil(threads()).max(1);
+    std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)
             .step_by(chunk)
             .map(|start| {
@@ -71,8 +55,7 @@ pub fn par_ranges<T: Send>(
                 out
             })
             .collect()
-    });
-    parts.into_iter().flatten().collect()
+    })
 }
 
 #[cfg(test)]

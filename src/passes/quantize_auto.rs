@@ -126,7 +126,7 @@ impl Pass for QuantizeAuto {
             Some(path) => {
                 let x =
                     crate::arrays::read_model_inputs(path, model).map_err(|e| e.in_file(path))?;
-                let rows: Vec<Vec<f64>> = (0..x.rows()).map(|r| x.row(r).to_vec()).collect();
+                let rows: Vec<Vec<f64>> = crate::arrays::rows_of(&x);
                 let ranges =
                     crate::ir::eval::value_ranges(model, rows.iter().map(|r| r.as_slice()));
                 Some((rows, ranges))
