@@ -3,13 +3,16 @@
 # the cache (once), then runs every test. Used by .ci/run and by developers alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# tclsh runs the generated build scripts against the Vitis stand-ins (tests/vitis_flow.rs).
-if ! command -v tclsh >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq tcl >/dev/null
-  else
-    sudo apt-get update -qq && sudo apt-get install -y -qq tcl >/dev/null
-  fi
+# tclsh runs the generated build scripts against the Vitis stand-ins (tests/vitis_flow.rs);
+# headless Chromium renders report.html (tests/report_html.rs). Both from Debian's packages.
+missing=()
+command -v tclsh >/dev/null 2>&1 || missing+=(tcl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 HLSRS_AP_TYPES="$(scripts/fetch_ap_types.sh)"
 export HLSRS_AP_TYPES

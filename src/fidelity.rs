@@ -22,6 +22,158 @@ pub struct Fidelity {
     pub outputs: Vec<OutputFidelity>,
     /// Every layer, in topological order.
     pub layers: Vec<LayerFidelity>,
+    /// The constants of every layer that has them (weights and biases), against their types.
+    pub constants: Vec<ConstFidelity>,
+}
+
+/// How values spread in magnitude: counts by binary exponent, floor(log2 |v|) (clamped to
+/// [-64, 63]), zeros apart. It is the picture of hls4ml's profiling plots (a box of log2 |v|
+/// beside the type's range), gathered in one pass without keeping the values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Magnitudes {
+    pub zeros: u64,
+    counts: [u64; 128],
+}
+
+impl Default for Magnitudes {
+    fn default() -> Self {
+        Magnitudes {
+            zeros: 0,
+            counts: [0; 128],
+        }
+    }
+}
+
+impl Magnitudes {
+    pub fn add(&mut self, v: f64) {
+        if v == 0.0 || v.is_nan() {
+            self.zeros += 1;
+            return;
+        }
+        // The f64 exponent field is floor(log2 |v|) for every normal value (subnormals clamp).
+        let e = ((v.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        self.counts[(e.clamp(-64, 63) + 64) as usize] += 1;
+    }
+
+    pub fn of(values: &[f64]) -> Magnitudes {
+        let mut m = Magnitudes::default();
+        for &v in values {
+            m.add(v);
+        }
+        m
+    }
+
+    pub fn merge(&mut self, other: &Magnitudes) {
+        self.zeros += other.zeros;
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+    }
+
+    /// (exponent, count) for every exponent with values, ascending.
+    pub fn by_exponent(&self) -> Vec<(i32, u64)> {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, &n)| (k as i32 - 64, n))
+            .collect()
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({ "zeros": self.zeros, "log2": self.by_exponent() })
+    }
+}
+
+/// One constant array of a layer (weights or biases) against the type that stores it.
+#[derive(Debug, Clone)]
+pub struct ConstFidelity {
+    pub layer: String,
+    /// "weight" or "bias": the `[layers.X]` key of its type.
+    pub role: &'static str,
+    pub ty: FixedType,
+    pub count: usize,
+    pub float_range: (f64, f64),
+    pub magnitudes: Magnitudes,
+    /// Nonzero in the model, zero in the type (below half a step).
+    pub vanished: usize,
+    /// Beyond the type's range: stored saturated.
+    pub saturated: usize,
+}
+
+impl ConstFidelity {
+    fn new(
+        layer: &str,
+        role: &'static str,
+        ty: FixedType,
+        values: &[f64],
+    ) -> Result<ConstFidelity> {
+        let mut vanished = 0;
+        for &v in values.iter().filter(|&&v| v != 0.0 && v.abs() < ty.lsb()) {
+            vanished += (crate::kernels::Consts::quantize_one(ty, v)? == 0) as usize;
+        }
+        Ok(ConstFidelity {
+            layer: layer.to_string(),
+            role,
+            ty,
+            count: values.len(),
+            float_range: values
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                    (a.min(y), b.max(y))
+                }),
+            magnitudes: Magnitudes::of(values),
+            vanished,
+            saturated: values
+                .iter()
+                .filter(|&&v| v < ty.min_value() || v > ty.max_value())
+                .count(),
+        })
+    }
+}
+
+/// The weights and biases of every layer that has them, in topological order.
+fn constants(model: &Model, plans: &[LayerPlan]) -> Result<Vec<ConstFidelity>> {
+    let mut out = Vec::new();
+    for p in plans {
+        let node = model.node(p.node);
+        let (name, t) = (&node.name, &node.precision);
+        match &node.op {
+            Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => {
+                out.push(ConstFidelity::new(name, "weight", t.weight, &weights.data)?);
+                out.push(ConstFidelity::new(name, "bias", t.bias, &bias.data)?);
+            }
+            Op::ScaleShift { scale, shift } => {
+                out.push(ConstFidelity::new(name, "weight", t.weight, &scale.data)?);
+                out.push(ConstFidelity::new(name, "bias", t.bias, &shift.data)?);
+            }
+            Op::Recurrent(r) => {
+                let w = [&r.w.data[..], &r.r.data[..]].concat();
+                out.push(ConstFidelity::new(name, "weight", t.weight, &w)?);
+                out.push(ConstFidelity::new(name, "bias", t.bias, &r.b.data)?);
+            }
+            // No constants, or ones that are not weights of a type the user sets (a PReLU's
+            // slopes, a Gather's indices, a quantizer's type).
+            Op::Input
+            | Op::Activation(_)
+            | Op::PRelu { .. }
+            | Op::Gather { .. }
+            | Op::Quant { .. }
+            | Op::Clip { .. }
+            | Op::Softmax
+            | Op::ArgMax { .. }
+            | Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Max
+            | Op::Min
+            | Op::Pool { .. }
+            | Op::Concat { .. }
+            | Op::Reshape
+            | Op::Transpose { .. } => {}
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +206,8 @@ pub struct LayerFidelity {
     pub max_error: f64,
     /// A quantizer of the source model (QONNX `Quant`): it saturates by definition.
     pub quantizer: bool,
+    /// The float model's values of this layer by magnitude.
+    pub magnitudes: Magnitudes,
 }
 
 impl LayerFidelity {
@@ -262,6 +416,18 @@ impl Fidelity {
                     "largest": r(o.largest),
                 })).collect::<Vec<_>>(),
                 "holding_type": l.holding_type().to_string(),
+                "magnitudes": l.magnitudes.to_json(),
+            })).collect::<Vec<_>>(),
+            "constants": self.constants.iter().map(|c| json!({
+                "layer": c.layer,
+                "role": c.role,
+                "type": c.ty.to_string(),
+                "count": c.count,
+                "float_min": r(c.float_range.0),
+                "float_max": r(c.float_range.1),
+                "vanished": c.vanished,
+                "saturated": c.saturated,
+                "magnitudes": c.magnitudes.to_json(),
             })).collect::<Vec<_>>(),
         })
     }
@@ -297,6 +463,7 @@ struct SampleLayer {
     float_outside: u64,
     max_error: f64,
     values: usize,
+    magnitudes: Magnitudes,
 }
 
 /// One sample's part of the measure (summed over samples in order).
@@ -385,6 +552,7 @@ fn run(
                 float_outside: 0,
                 max_error: 0.0,
                 quantizer: matches!(node.op, Op::Quant { .. }),
+                magnitudes: Magnitudes::default(),
             }
         })
         .collect();
@@ -421,6 +589,7 @@ fn run(
             l.float_outside += s.float_outside;
             l.max_error = l.max_error.max(s.max_error);
             l.values += s.values as u64;
+            l.magnitudes.merge(&s.magnitudes);
         }
         for ((o, sum), (agree, rows, max, esum, n)) in
             outputs.iter_mut().zip(&mut sums).zip(s.outputs)
@@ -472,6 +641,7 @@ fn run(
             count: rows.len(),
             outputs,
             layers,
+            constants: constants(model, plans)?,
         },
         bits,
         traced,
@@ -509,6 +679,7 @@ fn run_sample(
                 float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
                 max_error: 0.0,
                 values: v.len(),
+                magnitudes: Magnitudes::of(v),
             }
         })
         .collect();

@@ -195,6 +195,28 @@ pub fn compile(
     })
 }
 
+/// Writes `project/report.html`: the page [`report::html`] draws from the project's manifest
+/// and the vendor reports found in it. Returns the page's path.
+pub fn write_html_report(project: &Path) -> Result<std::path::PathBuf> {
+    let manifest_path = project.join(backend::vitis::MANIFEST);
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        Error::io(
+            &manifest_path,
+            "read the project's manifest (is this a project written by `hlsrs compile`?)",
+            e,
+        )
+    })?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::input(format!("not a valid manifest: {e}")).in_file(&manifest_path))?;
+    let vendor = report::find(project, manifest["name"].as_str())?;
+    let page = report::html::render(&manifest, &vendor);
+    let path = project.join("report.html");
+    let tmp = project.join(".report.html.hlsrs-tmp");
+    std::fs::write(&tmp, page).map_err(|e| Error::io(&path, "write", e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, "write", e))?;
+    Ok(path)
+}
+
 /// Samples must hold every input of the model, one after another.
 fn check_samples(m: &ir::Model, input: &Array) -> Result<()> {
     if input.rows() > 0 && input.row_len() != m.sample_input_size() {

@@ -14,11 +14,13 @@ pub struct WriteReport {
     pub removed: Vec<String>,
 }
 
-/// Outputs of the tools that run in a project (C-simulation builds, vitis_hls, vivado): they may
-/// sit beside hlsrs's files.
+/// Outputs of the tools that run in a project (C-simulation builds, vitis_hls, vivado, the HTML
+/// report): they may sit beside hlsrs's files.
 fn is_tool_output(rel: &str, name: &str) -> bool {
     let top = rel.split('/').next().unwrap_or("");
-    top == "build"
+    // report.html: `hlsrs report --html` draws it from the manifest, after the compile.
+    rel == "report.html"
+        || top == "build"
         || top == ".Xil"
         || top == format!("{name}_prj")
         || top == format!("{name}_vitis")

@@ -152,6 +152,10 @@ pub struct CompileArgs {
     /// Print the IR after this pass and stop (passes: drop_reshape, fuse_batchnorm, apply_config).
     #[arg(long)]
     pub dump_after: Option<String>,
+    /// Also write report.html into the project: the graph, each layer's type against the
+    /// values seen, resources and latency, fixed against float (as `hlsrs report DIR --html`).
+    #[arg(long)]
+    pub report: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -234,6 +238,10 @@ pub struct ReportArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Write DIR/report.html instead: one self-contained page (graph, types against values,
+    /// resources, fidelity, and the estimate beside every vendor figure found).
+    #[arg(long, conflicts_with = "json")]
+    pub html: bool,
 }
 
 #[derive(Args)]
@@ -405,6 +413,10 @@ fn compile(a: CompileArgs) -> Result<()> {
         e.latency_ns,
         e.ii
     );
+    if a.report {
+        let page = crate::write_html_report(&out)?;
+        println!("  report: {} (open it in a browser)", page.display());
+    }
     Ok(())
 }
 

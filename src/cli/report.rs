@@ -18,6 +18,11 @@ fn project_name(dir: &Path) -> Option<String> {
 }
 
 pub(super) fn report(a: ReportArgs) -> Result<()> {
+    if a.html {
+        let page = crate::write_html_report(&a.project)?;
+        println!("wrote {} (open it in a browser)", page.display());
+        return Ok(());
+    }
     let r = crate::report::find(&a.project, project_name(&a.project).as_deref())?;
     if a.json {
         println!(

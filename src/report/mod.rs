@@ -3,6 +3,8 @@
 //! tools' own (Vivado HLS 2020.1 and Vitis HLS 2020-2024 name the DSP column `DSP48E` or `DSP`;
 //! 7-series utilisation reports say `Slice LUTs`, UltraScale ones `CLB LUTs`).
 
+pub mod html;
+
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
