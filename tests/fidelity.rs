@@ -4,6 +4,7 @@
 
 mod common;
 
+use hlsrs::ir::{FixedType, Op};
 use hlsrs::{Config, predict, prepare};
 
 #[test]
@@ -263,5 +264,70 @@ fn the_measure_agrees_with_predict_on_every_case() {
             "{}",
             case.name
         );
+    }
+}
+
+/// The record the HTML report draws: every weight and bias array against its type (the values
+/// that round to zero, or saturate, counted independently here from the type's step and range)
+/// and log2 |v| histograms whose bins hold each value (floor(log2 |v|) by f64's own log2).
+#[test]
+fn constants_and_magnitudes_are_counted_against_their_types() {
+    let case = common::case("cnn_wraps_at_default");
+    let x = case.input();
+    // A narrow type: the weights (up to 3) saturate at 1.9375 and the small ones vanish.
+    let config = Config {
+        precision: FixedType::parse("ap_fixed<6,2>").unwrap(),
+        ..Config::default()
+    };
+    let p = prepare(&case.model(), &config, None).unwrap();
+    let f = measured(&p, &x);
+    let histogram = |values: &[f64]| {
+        let mut bins = std::collections::BTreeMap::new();
+        for &v in values.iter().filter(|v| **v != 0.0) {
+            *bins.entry(v.abs().log2().floor() as i32).or_insert(0u64) += 1;
+        }
+        bins.into_iter().collect::<Vec<_>>()
+    };
+    let (mut vanished, mut saturated) = (0, 0);
+    for n in p.model.topo_order() {
+        let node = p.model.node(n);
+        let arrays = match &node.op {
+            Op::Dense { weights, bias } | Op::Conv { weights, bias, .. } => [
+                ("weight", node.precision.weight, &weights.data),
+                ("bias", node.precision.bias, &bias.data),
+            ],
+            _ => continue,
+        };
+        for (role, t, values) in arrays {
+            let c = f
+                .constants
+                .iter()
+                .find(|c| c.layer == node.name && c.role == role)
+                .unwrap_or_else(|| panic!("{} {role}", node.name));
+            assert_eq!(c.ty, t);
+            assert_eq!(c.count, values.len());
+            let v = values
+                .iter()
+                .filter(|&&w| w != 0.0 && w.abs() <= t.lsb() / 2.0)
+                .count();
+            let s = values
+                .iter()
+                .filter(|&&w| w > t.max_value() || w < t.min_value())
+                .count();
+            assert_eq!((c.vanished, c.saturated), (v, s), "{} {role}", node.name);
+            vanished += v;
+            saturated += s;
+            assert_eq!(c.magnitudes.by_exponent(), histogram(values));
+            assert_eq!(
+                c.magnitudes.zeros as usize,
+                values.iter().filter(|w| **w == 0.0).count()
+            );
+        }
+    }
+    assert!(vanished > 0 && saturated > 0, "{vanished} {saturated}");
+    // Every value a layer computed is in its histogram.
+    for l in &f.layers {
+        let counted: u64 = l.magnitudes.by_exponent().iter().map(|b| b.1).sum();
+        assert_eq!(counted + l.magnitudes.zeros, l.values, "{}", l.name);
     }
 }
