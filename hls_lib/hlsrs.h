@@ -9,5 +9,6 @@
 #include "hlsrs_elementwise.h"
 #include "hlsrs_recurrent.h"
 #include "hlsrs_softmax.h"
+#include "hlsrs_trace.h"
 
 #endif

@@ -166,12 +166,17 @@ pub fn rows_of(a: &Array) -> Vec<Vec<f64>> {
 
 /// The members of a `.npz`, by name (without `.npy`).
 pub fn read_npz(path: &Path) -> Result<std::collections::BTreeMap<String, Array>> {
+    Ok(read_npz_in_order(path)?.into_iter().collect())
+}
+
+/// The members of a `.npz` in the archive's order (a trace's: the design's layer order).
+pub fn read_npz_in_order(path: &Path) -> Result<Vec<(String, Array)>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "read the archive", e))?;
     let bad = |e: String| {
         Error::input(format!("not a valid .npz (zip of .npy files): {e}")).in_file(path)
     };
     let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(e.to_string()))?;
-    let mut out = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
     for k in 0..zip.len() {
         let mut member = zip.by_index(k).map_err(|e| bad(e.to_string()))?;
         let name = member.name().map_err(|e| bad(e.to_string()))?.to_string();
@@ -180,7 +185,7 @@ pub fn read_npz(path: &Path) -> Result<std::collections::BTreeMap<String, Array>
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
         let a = parse_npy(&bytes)
             .map_err(|e| Error::input(format!("array '{key}': {}", e.message())).in_file(path))?;
-        out.insert(key, a);
+        out.push((key, a));
     }
     Ok(out)
 }

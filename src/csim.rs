@@ -44,6 +44,22 @@ pub struct ProjectInfo {
     pub name: String,
     pub inputs: Vec<End>,
     pub outputs: Vec<End>,
+    /// Every layer but the inputs, in the design's order (empty in a manifest from before
+    /// layers carried their index).
+    pub layers: Vec<LayerInfo>,
+    /// Calls of the design per sample (a static design's time steps).
+    pub steps: usize,
+}
+
+/// A layer as the manifest records it: what its trace file holds.
+#[derive(Debug, Clone)]
+pub struct LayerInfo {
+    pub name: String,
+    /// The k of layer<k>_t, config<k> and the trace file <k>.txt.
+    pub index: usize,
+    /// Per call.
+    pub shape: Vec<usize>,
+    pub ty: FixedType,
 }
 
 impl ProjectInfo {
@@ -91,10 +107,28 @@ pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
             .collect::<Option<Vec<_>>>()
             .filter(|v| !v.is_empty())
     };
+    let layer = |l: &serde_json::Value| -> Option<LayerInfo> {
+        Some(LayerInfo {
+            name: l["name"].as_str()?.to_string(),
+            index: l["index"].as_u64()? as usize,
+            shape: l["shape"]
+                .as_array()?
+                .iter()
+                .map(|d| d.as_u64().map(|d| d as usize))
+                .collect::<Option<_>>()?,
+            ty: FixedType::parse(l["types"]["result"].as_str()?).ok()?,
+        })
+    };
     Ok(ProjectInfo {
         name: v["name"].as_str().ok_or_else(bad)?.to_string(),
         inputs: ends("inputs").ok_or_else(bad)?,
         outputs: ends("outputs").ok_or_else(bad)?,
+        layers: v["layers"]
+            .as_array()
+            .map(|ls| ls.iter().map(layer).collect::<Option<Vec<_>>>())
+            .unwrap_or_default()
+            .unwrap_or_default(),
+        steps: v["steps"].as_u64().unwrap_or(1).max(1) as usize,
     })
 }
 
@@ -132,7 +166,7 @@ fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
 /// copied from the project, so a project whose hls_lib was edited gets its own. None when it
 /// cannot be made; the build then parses the headers itself, as g++ also does when it finds the
 /// precompiled header unusable.
-fn precompiled_header(dir: &Path, ap_types: &Path, cxx: &str) -> Option<PathBuf> {
+fn precompiled_header(dir: &Path, ap_types: &Path, cxx: &str, defines: &[&str]) -> Option<PathBuf> {
     let lib = dir.join("firmware").join("hls_lib");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&lib)
         .ok()?
@@ -159,6 +193,10 @@ fn precompiled_header(dir: &Path, ap_types: &Path, cxx: &str) -> Option<PathBuf>
     ap.sort();
     h = fnv1a(format!("{ap:?}").as_bytes(), h);
     h = fnv1a(cxx.as_bytes(), h);
+    // A define the headers read (HLSRS_TRACE) needs a header made with it.
+    for d in defines {
+        h = fnv1a(d.as_bytes(), h);
+    }
     let cache = std::env::var_os("HLSRS_CACHE")
         .map(PathBuf::from)
         .or_else(|| {
@@ -190,6 +228,7 @@ fn precompiled_header(dir: &Path, ap_types: &Path, cxx: &str) -> Option<PathBuf>
         let ok = Command::new(cxx)
             .current_dir(&tmp)
             .args(CXXFLAGS)
+            .args(defines)
             .arg(format!("-I{}", ap_types.display()))
             .args(["-x", "c++-header", "hlsrs_pch.h", "-o", "hlsrs_pch.h.gch"])
             .output()
@@ -233,10 +272,17 @@ fn prune_cache(pch: &Path) {
 
 /// Builds (if sources changed) and returns the testbench executable.
 pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
+    build_exe(dir, ap_types, false)
+}
+
+/// The testbench, or with `trace` its twin that writes every layer's output (HLSRS_TRACE, with
+/// a precompiled header of its own).
+fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
     let info = read_info(dir)?;
     let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
     let ap_types = &std::path::absolute(ap_types).map_err(|e| Error::io(ap_types, "resolve", e))?;
-    let exe = dir.join("build").join("csim");
+    let exe_name = if trace { "csim_trace" } else { "csim" };
+    let exe = dir.join("build").join(exe_name);
     let sources_time = newest_mtime(&dir.join("firmware")).max(newest_mtime(&dir.join("tb")));
     let fresh = exe
         .metadata()
@@ -250,7 +296,9 @@ pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
     let mut cmd = Command::new(&cxx);
     cmd.current_dir(dir).args(CXXFLAGS);
-    if let Some(pch) = precompiled_header(dir, ap_types, &cxx) {
+    let defines: &[&str] = if trace { &["-DHLSRS_TRACE"] } else { &[] };
+    cmd.args(defines);
+    if let Some(pch) = precompiled_header(dir, ap_types, &cxx, defines) {
         cmd.arg("-include").arg(pch);
     }
     let out = cmd
@@ -258,7 +306,7 @@ pub fn build(dir: &Path, ap_types: &Path) -> Result<PathBuf> {
         .arg(format!("tb/{}_test.cpp", info.name))
         .arg(format!("firmware/{}.cpp", info.name))
         .arg("-o")
-        .arg("build/csim")
+        .arg(format!("build/{exe_name}"))
         .output()
         .map_err(|e| Error::internal(format!("cannot run g++: {e}")))?;
     if !out.status.success() {
@@ -355,7 +403,70 @@ pub fn parse_output_bits(text: &str, samples: usize, n: usize) -> Result<Vec<Vec
 
 /// Runs the C-simulation on samples; returns the outputs as floats (exact values of the bits).
 pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec<i128>>)> {
+    let (y, bits, _) = run_exe(dir, input, ap_types, false)?;
+    Ok((y, bits))
+}
+
+/// One layer's values in the C-simulation on every sample (the exact values of its bits),
+/// `[samples, ...shape]`, a static design's steps second: as `hlsrs predict --trace` keeps them.
+#[derive(Debug, Clone)]
+pub struct CsimLayer {
+    pub name: String,
+    pub values: Array,
+}
+
+/// [`run`] with every layer's output traced (the testbench built with HLSRS_TRACE).
+pub fn run_traced(
+    dir: &Path,
+    input: &Array,
+    ap_types: &Path,
+) -> Result<(Array, Vec<Vec<i128>>, Vec<CsimLayer>)> {
+    run_exe(dir, input, ap_types, true)
+}
+
+/// Reads the trace files the testbench wrote into `trace_dir`: per layer a line per call.
+fn read_trace(info: &ProjectInfo, trace_dir: &Path, samples: usize) -> Result<Vec<CsimLayer>> {
+    info.layers
+        .iter()
+        .map(|l| {
+            let path = trace_dir.join(format!("{}.txt", l.index));
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::internal(format!(
+                    "the traced testbench wrote no values of layer '{}': {e}",
+                    l.name
+                ))
+            })?;
+            let size: usize = l.shape.iter().product();
+            let calls = samples * info.steps;
+            let bits = parse_output_bits(&text, calls, size)
+                .map_err(|e| Error::internal(format!("trace of layer '{}': {e}", l.name)))?;
+            let data = bits.iter().flatten().map(|&b| l.ty.to_f64(b)).collect();
+            let mut shape = vec![samples];
+            if info.steps > 1 {
+                shape.push(info.steps);
+            }
+            shape.extend(&l.shape);
+            Ok(CsimLayer {
+                name: l.name.clone(),
+                values: Array { shape, data },
+            })
+        })
+        .collect()
+}
+
+fn run_exe(
+    dir: &Path,
+    input: &Array,
+    ap_types: &Path,
+    trace: bool,
+) -> Result<(Array, Vec<Vec<i128>>, Vec<CsimLayer>)> {
     let info = read_info(dir)?;
+    if trace && info.layers.is_empty() {
+        return Err(Error::input(
+            "this project's hlsrs.json does not say which layer is which: compile it again with this hlsrs to trace it",
+        )
+        .in_file(dir));
+    }
     // The testbench runs inside the project; its paths must not depend on our working directory.
     let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
     let size = |e: &End| e.shape.iter().product::<usize>();
@@ -378,7 +489,7 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
         .iter()
         .flat_map(|e| std::iter::repeat_n(e.ty, size(e)))
         .collect();
-    let exe = build(dir, ap_types)?;
+    let exe = build_exe(dir, ap_types, trace)?;
     let mut text = String::new();
     for r in 0..input.rows() {
         let bits: Vec<String> = input
@@ -394,16 +505,29 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
     let build_dir = dir.join("build");
     let in_path = build_dir.join(format!("csim_in_{}.dat", std::process::id()));
     let out_path = build_dir.join(format!("csim_out_{}.dat", std::process::id()));
+    let trace_dir = build_dir.join(format!("trace_{}", std::process::id()));
     std::fs::write(&in_path, text).map_err(|e| Error::io(&in_path, "write", e))?;
-    let status = testbench_command(&exe)
+    let mut command = testbench_command(&exe);
+    if trace {
+        let _ = std::fs::remove_dir_all(&trace_dir);
+        std::fs::create_dir_all(&trace_dir)
+            .map_err(|e| Error::io(&trace_dir, "create the trace folder", e))?;
+        command.env("HLSRS_TRACE_DIR", &trace_dir);
+    }
+    let status = command
         .current_dir(dir)
         .arg(&in_path)
         .arg(&out_path)
         .output();
     // No temporary file stays behind, whatever happened.
     let out = std::fs::read_to_string(&out_path);
+    let traced = match (trace, &status) {
+        (true, Ok(s)) if s.status.success() => Some(read_trace(&info, &trace_dir, input.rows())),
+        _ => None,
+    };
     let _ = std::fs::remove_file(&in_path);
     let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_dir_all(&trace_dir);
     let status =
         status.map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
     if !status.status.success() {
@@ -429,7 +553,11 @@ pub fn run(dir: &Path, input: &Array, ap_types: &Path) -> Result<(Array, Vec<Vec
         [one] => one.shape.clone(),
         _ => vec![out_types.len()],
     };
-    Ok((Array::from_rows(&shape, &rows), bits))
+    Ok((
+        Array::from_rows(&shape, &rows),
+        bits,
+        traced.transpose()?.unwrap_or_default(),
+    ))
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ pub enum Error {
     Internal(String),
     /// The design's estimate exceeds a `--budget`: the table of what is over.
     OverBudget(String),
+    /// Two traces `hlsrs diff` compared differ: where.
+    Differs(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -32,6 +34,9 @@ impl Error {
     }
     pub fn internal(message: impl Into<String>) -> Error {
         Error::Internal(message.into())
+    }
+    pub fn differs(message: impl Into<String>) -> Error {
+        Error::Differs(message.into())
     }
     /// Names the file the error concerns (kept if one is already set).
     pub fn in_file(self, path: &Path) -> Error {
@@ -67,17 +72,18 @@ impl Error {
     pub fn message(&self) -> &str {
         match self {
             Error::Input { message, .. } => message,
-            Error::Internal(m) | Error::OverBudget(m) => m,
+            Error::Internal(m) | Error::OverBudget(m) | Error::Differs(m) => m,
         }
     }
     pub fn is_user_error(&self) -> bool {
         matches!(self, Error::Input { .. })
     }
-    /// The process exit code: 2 bad input, 3 over budget, 1 internal error.
+    /// The process exit code: 2 bad input, 3 a check failed (over budget, traces differ), 1
+    /// internal error.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input { .. } => 2,
-            Error::OverBudget(_) => 3,
+            Error::OverBudget(_) | Error::Differs(_) => 3,
             Error::Internal(_) => 1,
         }
     }
@@ -105,6 +111,7 @@ impl fmt::Display for Error {
             }
             Error::Internal(m) => write!(f, "internal error: {m}"),
             Error::OverBudget(table) => write!(f, "over budget:\n{table}"),
+            Error::Differs(m) => write!(f, "traces differ: {m}"),
         }
     }
 }

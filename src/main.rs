@@ -1,5 +1,6 @@
 //! The `hlsrs` binary: parses arguments, runs the command, maps errors to exit codes
-//! (0 ok, 2 bad input or config, 3 estimate over a --budget, 1 internal error).
+//! (0 ok, 2 bad input or config, 3 estimate over a --budget or traces that differ, 1 internal
+//! error).
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -42,6 +42,21 @@ pub enum Command {
     /// Show the vendor reports found in a project: C-synthesis, co-simulation and Vivado
     /// utilisation.
     Report(ReportArgs),
+    /// Compare two layer traces (.npz keyed by layer: `csim --trace`'s csim.npz, `predict
+    /// --trace`'s fixed.npz or float.npz): each layer's largest difference and the first layer
+    /// that differs. Exit 3 when any layer differs by more than --tolerance.
+    Diff(DiffArgs),
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// A trace (.npz, one array per layer).
+    pub a: PathBuf,
+    /// Another trace of the same samples.
+    pub b: PathBuf,
+    /// Largest difference still counted as equal (default 0: bit for bit).
+    #[arg(long, default_value_t = 0.0)]
+    pub tolerance: f64,
 }
 
 /// Settings shared by compile and predict. Flags override the config file.
@@ -255,6 +270,11 @@ pub struct CsimArgs {
     /// ap_types headers (else HLSRS_AP_TYPES, else $XILINX_HLS/include).
     #[arg(long)]
     pub ap_types: Option<PathBuf>,
+    /// Also write every layer's output on every sample into DIR/csim.npz, keyed by layer name
+    /// (a testbench built with HLSRS_TRACE); `hlsrs diff` compares it with `predict --trace`'s
+    /// fixed.npz.
+    #[arg(long, value_name = "DIR")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -372,6 +392,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Build(a) => build(a),
         Command::Estimate(a) => estimate(a),
         Command::Report(a) => report(a),
+        Command::Diff(a) => diff(a),
     }
 }
 
@@ -506,8 +527,95 @@ fn csim(a: CsimArgs) -> Result<()> {
     let ap = crate::csim::find_ap_types(a.ap_types.as_deref())?;
     let info = crate::csim::read_info(&a.project)?;
     let x: Array = arrays::read_inputs(&a.input, &info.input_names(), &info.input_shapes())?;
-    let (y, _) = crate::csim::run(&a.project, &x, &ap)?;
-    arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y)
+    let Some(dir) = &a.trace else {
+        let (y, _) = crate::csim::run(&a.project, &x, &ap)?;
+        return arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y);
+    };
+    let (y, _, layers) = crate::csim::run_traced(&a.project, &x, &ap)?;
+    arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the trace folder", e))?;
+    let members: Vec<(String, Vec<u8>)> = layers
+        .iter()
+        .map(|l| (l.name.clone(), arrays::npy_bytes(&l.values)))
+        .collect();
+    let path = dir.join("csim.npz");
+    arrays::write_npz(&path, &members)?;
+    println!(
+        "trace of {} samples: {} ({} layers, [samples, ...shape]); `hlsrs diff {} FIXED.npz` compares it with `hlsrs predict --trace`",
+        x.rows(),
+        path.display(),
+        layers.len(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// `hlsrs diff A B`: layer by layer, in A's order.
+fn diff(a: DiffArgs) -> Result<()> {
+    let (ta, tb) = (arrays::read_npz_in_order(&a.a)?, arrays::read_npz(&a.b)?);
+    let w = ta.iter().map(|(n, _)| n.len()).max().unwrap_or(5).max(5);
+    println!(
+        "  {:<w$} {:>14} {:>12} {:>10}",
+        "layer", "max |a - b|", "differing", "values"
+    );
+    let (mut first, mut compared) = (None, 0);
+    for (name, x) in &ta {
+        let Some(y) = tb.get(name) else {
+            println!("  {name:<w$} {:>14}", "only in A");
+            continue;
+        };
+        if x.shape != y.shape {
+            return Err(Error::input(format!(
+                "layer '{name}' has shape {:?} in {} but {:?} in {}: traces of different designs or samples",
+                x.shape,
+                a.a.display(),
+                y.shape,
+                a.b.display()
+            )));
+        }
+        let (mut max, mut differing) = (0.0f64, 0usize);
+        for (p, q) in x.data.iter().zip(&y.data) {
+            let d = (p - q).abs();
+            if d > a.tolerance || d.is_nan() {
+                differing += 1;
+            }
+            max = max.max(d);
+        }
+        if differing > 0 && first.is_none() {
+            first = Some(name.clone());
+        }
+        compared += 1;
+        let max = if max == 0.0 {
+            "0".to_string()
+        } else {
+            format!("{max:.4e}")
+        };
+        println!(
+            "  {name:<w$} {max:>14} {differing:>12} {:>10}",
+            x.data.len()
+        );
+    }
+    for name in tb.keys().filter(|n| !ta.iter().any(|(m, _)| m == *n)) {
+        println!("  {name:<w$} {:>14}", "only in B");
+    }
+    if compared == 0 {
+        return Err(Error::input(format!(
+            "{} and {} share no layer name",
+            a.a.display(),
+            a.b.display()
+        )));
+    }
+    match first {
+        None => {
+            println!("{compared} layers agree (within {})", a.tolerance);
+            Ok(())
+        }
+        Some(name) => Err(Error::differs(format!(
+            "the traces part at layer '{name}' (the first, in {}'s order, differing by more than {}): look there first",
+            a.a.display(),
+            a.tolerance
+        ))),
+    }
 }
 
 fn export_json(a: ExportJsonArgs) -> Result<()> {

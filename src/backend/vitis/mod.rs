@@ -307,8 +307,9 @@ fn manifest(
 ) -> Result<Vec<u8>> {
     let layers: Vec<_> = plans
         .iter()
-        .filter(|p| !model.is_input(p.node))
-        .map(|p| {
+        .enumerate()
+        .filter(|(_, p)| !model.is_input(p.node))
+        .map(|(k, p)| {
             let node = model.node(p.node);
             let inputs: Vec<&str> = model
                 .inputs(p.node)
@@ -319,6 +320,8 @@ fn manifest(
             types.insert("result".into(), json!(p.result));
             let mut layer = json!({
                 "name": node.name,
+                // The C++ names layer<index>_t and config<index>, and the csim trace's file.
+                "index": k,
                 "op": node.op.kind(),
                 "inputs": inputs,
                 "shape": node.shape,

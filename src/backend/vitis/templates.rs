@@ -72,6 +72,10 @@ pub const HLS_LIB: &[(&str, &str)] = &[
         include_str!("../../../hls_lib/hlsrs_common.h"),
     ),
     (
+        "hlsrs_trace.h",
+        include_str!("../../../hls_lib/hlsrs_trace.h"),
+    ),
+    (
         "hlsrs_dense.h",
         include_str!("../../../hls_lib/hlsrs_dense.h"),
     ),

@@ -1,0 +1,58 @@
+// hlsrs layer traces for C-simulation (`hlsrs csim --trace`, as hls4ml's trace): with HLSRS_TRACE
+// defined, every layer's output is appended, one line of two's complement bit patterns per call,
+// to $HLSRS_TRACE_DIR/<layer index>.txt (the index of layer<k>_t and config<k>). The emulator's
+// trace (`hlsrs predict --trace`) holds the same bits. Without HLSRS_TRACE, and always under
+// synthesis, the macros are empty: the design is unchanged.
+#ifndef HLSRS_TRACE_H_
+#define HLSRS_TRACE_H_
+
+#if defined(HLSRS_TRACE) && !defined(__SYNTHESIS__)
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "hls_stream.h"
+#include "hlsrs_common.h"
+
+namespace hlsrs {
+
+inline std::FILE *trace_file(int layer) {
+    const char *dir = std::getenv("HLSRS_TRACE_DIR");
+    char path[4096];
+    std::snprintf(path, sizeof path, "%s/%d.txt", dir ? dir : ".", layer);
+    std::FILE *f = std::fopen(path, "a");
+    if (!f) std::fprintf(stderr, "hlsrs trace: cannot append to %s\n", path);
+    return f;
+}
+
+template <class T> void trace(int layer, const T *v, unsigned n) {
+    std::FILE *f = trace_file(layer);
+    if (!f) return;
+    for (unsigned i = 0; i < n; i++) std::fprintf(f, i ? " %lld" : "%lld", to_raw(v[i]));
+    std::fputc('\n', f);
+    std::fclose(f);
+}
+
+// C-simulation runs a DATAFLOW region's processes one after another, so a layer's whole output
+// waits in its stream when the layer returns: read it, write it down, put it back.
+template <unsigned PIXELS, class PX> void trace_stream(int layer, hls::stream<PX> &s) {
+    std::vector<PX> pixels(PIXELS);
+    std::vector<typename PX::value_type> values;
+    for (unsigned p = 0; p < PIXELS; p++) {
+        pixels[p] = s.read();
+        for (unsigned c = 0; c < PX::size; c++) values.push_back(pixels[p].data[c]);
+    }
+    for (unsigned p = 0; p < PIXELS; p++) s.write(pixels[p]);
+    trace(layer, values.data(), (unsigned)values.size());
+}
+
+} // namespace hlsrs
+
+#define HLSRS_TRACE_ARRAY(layer, v, n) hlsrs::trace(layer, v, n)
+#define HLSRS_TRACE_STREAM(layer, pixels, s) hlsrs::trace_stream<pixels>(layer, s)
+#else
+#define HLSRS_TRACE_ARRAY(layer, v, n)
+#define HLSRS_TRACE_STREAM(layer, pixels, s)
+#endif
+
+#endif
