@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::activation::Piecewise;
+use crate::ir::fixed::pow2;
 use crate::ir::ops::PoolKind;
 use crate::ir::recurrent::{Cell, Direction, RecurrentOutput, State};
 use crate::ir::{Exact, FixedType, Model};
@@ -273,16 +274,23 @@ impl ExactDense {
             .max(x.raw_range().1.unsigned_abs()) as f64;
         let product_shift = (frac - product_frac) as u32;
         let bias_shift = (frac - b.frac()) as u32;
+        let (bias_scale, product_scale) = (pow2(bias_shift as i32), pow2(product_shift as i32));
+        let (limit, value_of_unit) = (pow2(62), pow2(-frac));
         let mut bias = Vec::with_capacity(groups * n_out);
+        let mut w_sums = vec![0.0f64; n_out];
         for g in 0..groups {
-            for j in 0..n_out {
+            // Row by row (memory order), each output's sum of weight magnitudes.
+            w_sums.iter_mut().for_each(|s| *s = 0.0);
+            for row in weights[g * n_in * n_out..(g + 1) * n_in * n_out].chunks_exact(n_out) {
+                for (s, &w) in w_sums.iter_mut().zip(row) {
+                    *s += w.unsigned_abs() as f64;
+                }
+            }
+            for (j, w_sum) in w_sums.iter().enumerate() {
                 let braw = d.bias.raw[g * n_out + j];
-                let w_sum: f64 = (0..n_in)
-                    .map(|i| weights[(g * n_in + i) * n_out + j].unsigned_abs() as f64)
-                    .sum();
-                let bound = (braw.unsigned_abs() as f64) * 2f64.powi(bias_shift as i32)
-                    + w_sum * x_max * 2f64.powi(product_shift as i32);
-                if bound >= 2f64.powi(62) || bound * 2f64.powi(-frac) > acc.max_value() {
+                let bound =
+                    (braw.unsigned_abs() as f64) * bias_scale + w_sum * x_max * product_scale;
+                if bound >= limit || bound * value_of_unit > acc.max_value() {
                     return None;
                 }
                 bias.push((braw as i64) << bias_shift);

@@ -73,7 +73,7 @@ impl Overflow {
 }
 
 /// 2^e, exactly (built from its bits where it is a normal double).
-fn pow2(e: i32) -> f64 {
+pub fn pow2(e: i32) -> f64 {
     if (-1022..=1023).contains(&e) {
         f64::from_bits(((e + 1023) as u64) << 52)
     } else {

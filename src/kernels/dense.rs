@@ -161,18 +161,28 @@ pub fn plan_groups(
     allow_sparse: bool,
 ) -> Result<DensePlan> {
     let (n_in, n_out) = (blocks[0].0.shape[0], blocks[0].0.shape[1]);
-    let mut raw = Vec::new();
-    let mut bias = Vec::new();
+    // Quantized straight into one array in the kernel's order (a million-weight layer is not
+    // copied on the way).
+    let mut raw = Vec::with_capacity(n_in * n_out * blocks.len());
+    let mut bias = Vec::with_capacity(n_out * blocks.len());
     for (w, b) in blocks {
-        let ordered: Vec<f64> = match strategy {
-            Strategy::Latency => w.data.clone(),
-            Strategy::Resource => (0..n_out)
-                .flat_map(|j| (0..n_in).map(move |i| (i, j)))
-                .map(|(i, j)| w.data[i * n_out + j])
-                .collect(),
-        };
-        raw.extend(Consts::quantize(p.weight, ordered)?.raw);
-        bias.extend(Consts::quantize(p.bias, b.data.iter().copied())?.raw);
+        match strategy {
+            Strategy::Latency => {
+                for &v in &w.data {
+                    raw.push(Consts::quantize_one(p.weight, v)?);
+                }
+            }
+            Strategy::Resource => {
+                for j in 0..n_out {
+                    for i in 0..n_in {
+                        raw.push(Consts::quantize_one(p.weight, w.data[i * n_out + j])?);
+                    }
+                }
+            }
+        }
+        for &v in &b.data {
+            bias.push(Consts::quantize_one(p.bias, v)?);
+        }
     }
     let total = n_in * n_out;
     let multiplications = raw.iter().filter(|&&w| w != 0).count();

@@ -27,20 +27,24 @@ pub fn exact_accumulator(
     weights: &Tensor,
     bias: &Tensor,
 ) -> Result<FixedType> {
-    let qw = Consts::quantize(w, weights.data.iter().copied())?;
     let qb = Consts::quantize(b, bias.data.iter().copied())?;
     let og = *weights.shape.last().expect("weights have a shape");
     let groups = (bias.len() / og.max(1)).max(1);
     let rest = weights.len() / (groups * og).max(1);
     let xmax = x.max_value().max(-x.min_value());
     let mut reach = 0.0f64;
-    // Per output, the sum of its weights' magnitudes (rows in order: memory order).
+    // Per output, the sum of its weights' magnitudes in steps (rows in order: memory order),
+    // each weight quantized as the plan will store it (not kept: a large layer's copy costs
+    // more than quantizing).
     let mut sums = vec![0.0f64; og];
     for g in 0..groups {
         sums.iter_mut().for_each(|s| *s = 0.0);
-        for row in qw.raw[g * rest * og..(g + 1) * rest * og].chunks_exact(og) {
-            for (s, &r) in sums.iter_mut().zip(row) {
-                *s += r.unsigned_abs() as f64;
+        for row in weights.data[g * rest * og..(g + 1) * rest * og].chunks_exact(og) {
+            for (s, &v) in sums.iter_mut().zip(row) {
+                let r = Consts::quantize_one(w, v)?;
+                // (i64 -> f64 where it fits: the i128 conversion is a slow library call.)
+                *s += i64::try_from(r)
+                    .map_or_else(|_| r.unsigned_abs() as f64, |r| r.unsigned_abs() as f64);
             }
         }
         for (jj, s) in sums.iter().enumerate() {

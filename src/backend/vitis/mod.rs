@@ -7,7 +7,6 @@ mod context;
 mod templates;
 
 use crate::config::Config;
-use crate::emulate::Emulator;
 use crate::error::{Error, Result};
 use crate::ir::{FixedType, Model};
 use crate::kernels::Kernel;
@@ -75,7 +74,6 @@ pub fn generate(
         })
         .max()
         .unwrap_or(1);
-    let emu = Emulator::with_plans(model, plans);
     let ports = crate::ir::ports::Ports::of(model);
     // The top function's ports: the first input and output keep the names one-port designs
     // have always had (input_t, N_INPUT, INPUT_WIDTH, ...), the others are numbered.
@@ -100,14 +98,15 @@ pub fn generate(
             "px": crate::ir::ports::port_pixel(base, k),
         })
     };
-    let in_types = emu.input_types();
+    let type_of = |n: NodeIndex| model.node(n).precision.result;
+    let in_types: Vec<FixedType> = model.inputs.iter().map(|&n| type_of(n)).collect();
     let inputs: Vec<_> = model
         .inputs
         .iter()
         .enumerate()
         .map(|(k, &n)| port("input", "INPUT", k, n, &ports.inputs[k], in_types[k]))
         .collect();
-    let out_types = emu.output_types();
+    let out_types: Vec<FixedType> = model.outputs.iter().map(|o| type_of(o.node)).collect();
     let outputs: Vec<_> = model
         .outputs
         .iter()
@@ -183,13 +182,23 @@ pub fn generate(
         format!("{fw}/parameters.h"),
         render(&t, "parameters.h", &cx)?,
     );
+    // A weight array's numbers (megabytes for a large layer) are spliced into its rendered
+    // header rather than copied through the template context.
+    const DATA: &str = "\u{0}hlsrs weight data\u{0}";
     for w in &builder.weights {
         let mut wcx = tera::Context::new();
         wcx.insert("w", w);
-        files.insert(
-            format!("{fw}/weights/{}.h", w.var),
-            render(&t, "weights.h", &wcx)?,
-        );
+        wcx.insert("data", DATA);
+        let head = render(&t, "weights.h", &wcx)?;
+        let at = head
+            .windows(DATA.len())
+            .position(|x| x == DATA.as_bytes())
+            .ok_or_else(|| Error::internal("weights.h has no place for the data"))?;
+        let mut text = Vec::with_capacity(head.len() + w.data.len());
+        text.extend_from_slice(&head[..at]);
+        text.extend_from_slice(&w.data);
+        text.extend_from_slice(&head[at + DATA.len()..]);
+        files.insert(format!("{fw}/weights/{}.h", w.var), text);
     }
     for (file, src) in templates::HLS_LIB {
         files.insert(format!("{fw}/hls_lib/{file}"), src.as_bytes().to_vec());
@@ -211,13 +220,13 @@ pub fn generate(
     files.insert("hls_config.cfg".into(), render(&t, "hls_config.cfg", &cx)?);
     files.insert("Makefile".into(), render(&t, "Makefile", &cx)?);
 
-    let (mut tb_in, mut tb_out) = (String::new(), String::new());
+    let (mut tb_in, mut tb_out) = (Vec::new(), Vec::new());
     for (raw, y) in opts.tb_bits {
-        tb_in.push_str(&join_line(raw));
-        tb_out.push_str(&join_line(y));
+        join_line(&mut tb_in, raw);
+        join_line(&mut tb_out, y);
     }
-    files.insert("tb_data/tb_input_bits.dat".into(), tb_in.into_bytes());
-    files.insert("tb_data/tb_output_bits.dat".into(), tb_out.into_bytes());
+    files.insert("tb_data/tb_input_bits.dat".into(), tb_in);
+    files.insert("tb_data/tb_output_bits.dat".into(), tb_out);
 
     let mut listed: Vec<String> = files.keys().cloned().collect();
     listed.push(MANIFEST.to_string());
@@ -253,21 +262,19 @@ fn format_clock(ns: f64) -> String {
     if s.contains('.') { s } else { format!("{s}.0") }
 }
 
-fn join_line(v: &[i128]) -> String {
-    let mut s = String::with_capacity(v.len() * 6);
+fn join_line(s: &mut Vec<u8>, v: &[i128]) {
     for (k, &x) in v.iter().enumerate() {
         if k > 0 {
-            s.push(' ');
+            s.push(b' ');
         }
-        push_int(&mut s, x);
+        push_int(s, x);
     }
-    s.push('\n');
-    s
+    s.push(b'\n');
 }
 
 /// Appends `v` in decimal: the testbench data and weight arrays hold millions of them, and this
 /// is several times faster than `Display`.
-pub(crate) fn push_int(s: &mut String, v: i128) {
+pub(crate) fn push_int(s: &mut Vec<u8>, v: i128) {
     let mut buf = [0u8; 40];
     let mut at = buf.len();
     let mut m = v.unsigned_abs();
@@ -294,8 +301,7 @@ pub(crate) fn push_int(s: &mut String, v: i128) {
         at -= 1;
         buf[at] = b'-';
     }
-    // Only ASCII digits and '-' were written.
-    s.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    s.extend_from_slice(&buf[at..]);
 }
 
 fn manifest(
@@ -470,9 +476,9 @@ mod tests {
             -(1i128 << 70),
         ];
         for v in values {
-            let mut s = String::new();
+            let mut s = Vec::new();
             super::push_int(&mut s, v);
-            assert_eq!(s, v.to_string());
+            assert_eq!(String::from_utf8(s).unwrap(), v.to_string());
         }
     }
 }

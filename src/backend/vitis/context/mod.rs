@@ -70,7 +70,10 @@ pub struct WeightCtx {
     pub count: usize,
     pub comment: String,
     pub guard: String,
-    pub data: String,
+    /// The values, 16 to a line (written into the header after rendering, never through the
+    /// template context).
+    #[serde(skip)]
+    pub data: Vec<u8>,
     /// The values' range and how many are nonzero (constants of a fixed-point type).
     pub stats: Option<String>,
 }
@@ -78,16 +81,17 @@ pub struct WeightCtx {
 /// "min -0.5, max 0.75; 1021 of 1024 nonzero" of constants (`nonzero_only`: a sparse layout's
 /// entries, whose padding is no value).
 fn value_stats(c: &Consts, nonzero_only: bool) -> String {
-    let values: Vec<f64> = c
+    // Over the bits (order is the values' order); only the two ends become values.
+    let mut shown = c
         .raw
         .iter()
         .filter(|&&r| !nonzero_only || r != 0)
-        .map(|&r| c.ty.to_f64(r))
-        .collect();
+        .peekable();
+    let empty = shown.peek().is_none();
+    let (lo, hi) = shown.fold((i128::MAX, i128::MIN), |(a, b), &r| (a.min(r), b.max(r)));
     let nonzero = c.raw.iter().filter(|&&r| r != 0).count();
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    match (values.is_empty(), nonzero_only) {
+    let (min, max) = (c.ty.to_f64(lo), c.ty.to_f64(hi));
+    match (empty, nonzero_only) {
         (true, _) => "every value is zero".into(),
         (false, true) => {
             format!("min {min}, max {max}; {nonzero} nonzero weights (a zero one has no entry)")
@@ -97,11 +101,11 @@ fn value_stats(c: &Consts, nonzero_only: bool) -> String {
 }
 
 /// Formats integers 16 to a line.
-fn format_data<I: Iterator<Item = i128>>(values: I) -> String {
-    let mut s = String::with_capacity(values.size_hint().0 * 8);
+fn format_data<I: Iterator<Item = i128>>(values: I) -> Vec<u8> {
+    let mut s = Vec::with_capacity(values.size_hint().0 * 8);
     for (k, v) in values.enumerate() {
         if k > 0 {
-            s.push_str(if k % 16 == 0 { ",\n" } else { ", " });
+            s.extend_from_slice(if k % 16 == 0 { b",\n" } else { b", " });
         }
         super::push_int(&mut s, v);
     }
