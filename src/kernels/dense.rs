@@ -218,18 +218,23 @@ pub fn plan_groups(
         let mut values = Vec::with_capacity(slots * blocks.len());
         for group in 0..blocks.len() {
             // In the dense layout's order (latency: the same accumulation order per output);
-            // the latency schedule is in that order already.
-            let kept = plan
-                .schedule(group)
-                .filter(|&(_, _, k)| plan.weights.raw[k] != 0);
+            // the latency schedule (slot order) is memory order: row i, column j.
             let start = index.len();
             if strategy == Strategy::Latency {
-                for (i, j, k) in kept {
-                    index.push((i, j));
-                    values.push(plan.weights.raw[k]);
+                let group_raw = &plan.weights.raw[group * total..(group + 1) * total];
+                for (i, row) in group_raw.chunks_exact(n_out).enumerate() {
+                    for (j, &v) in row.iter().enumerate() {
+                        if v != 0 {
+                            index.push((i, j));
+                            values.push(v);
+                        }
+                    }
                 }
             } else {
-                let mut kept: Vec<_> = kept.collect();
+                let mut kept: Vec<_> = plan
+                    .schedule(group)
+                    .filter(|&(_, _, k)| plan.weights.raw[k] != 0)
+                    .collect();
                 kept.sort_by_key(|&(_, _, k)| k);
                 for (i, j, k) in kept {
                     index.push((i, j));

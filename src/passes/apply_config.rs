@@ -32,33 +32,61 @@ pub fn exact_accumulator(
     let groups = (bias.len() / og.max(1)).max(1);
     let rest = weights.len() / (groups * og).max(1);
     let xmax = x.max_value().max(-x.min_value());
-    let mut reach = 0.0f64;
-    // Per output, the sum of its weights' magnitudes in steps (rows in order: memory order),
-    // each weight quantized as the plan will store it (not kept: a large layer's copy costs
-    // more than quantizing).
-    let mut sums = vec![0.0f64; og];
-    for g in 0..groups {
-        sums.iter_mut().for_each(|s| *s = 0.0);
-        for row in weights.data[g * rest * og..(g + 1) * rest * og].chunks_exact(og) {
-            for (s, &v) in sums.iter_mut().zip(row) {
-                let r = Consts::quantize_one(w, v)?;
-                // (i64 -> f64 where it fits: the i128 conversion is a slow library call.)
-                *s += i64::try_from(r)
-                    .map_or_else(|_| r.unsigned_abs() as f64, |r| r.unsigned_abs() as f64);
+    let frac = (x.frac() + w.frac()).max(b.frac());
+    let fit = |reach: f64| {
+        super::quantize_auto::fit((-reach, reach), 0, Some(frac), FixedType::fixed(2, 1))
+    };
+    // The largest |bias| + sum |w| max|x| over the outputs, from each output's sum of weight
+    // magnitudes in steps (rows in order: memory order).
+    let reach_of = |per_weight: &mut dyn FnMut(f64) -> Result<f64>| -> Result<f64> {
+        let mut reach = 0.0f64;
+        let mut sums = vec![0.0f64; og];
+        for g in 0..groups {
+            sums.iter_mut().for_each(|s| *s = 0.0);
+            for row in weights.data[g * rest * og..(g + 1) * rest * og].chunks_exact(og) {
+                for (s, &v) in sums.iter_mut().zip(row) {
+                    *s += per_weight(v)?;
+                }
+            }
+            for (jj, s) in sums.iter().enumerate() {
+                let bias = b.to_f64(qb.raw[g * og + jj]).abs();
+                reach = reach.max(bias + s * w.lsb() * xmax);
             }
         }
-        for (jj, s) in sums.iter().enumerate() {
-            let bias = b.to_f64(qb.raw[g * og + jj]).abs();
-            reach = reach.max(bias + s * w.lsb() * xmax);
+        Ok(reach)
+    };
+    // Quantizing a million weights is most of this pass, yet a weight's quantized magnitude is
+    // within half a step of |w| / step (rounding to nearest; saturation only lowers it): when
+    // the lowest and highest sums need the same integer bits, that is the type.
+    if w.signed && !QUANTIZE_ALWAYS.with(|q| q.get()) {
+        let inv = w.lsb().recip();
+        let cap = w.raw_range().1 as f64;
+        let lowest = reach_of(&mut |v| Ok(((v.abs() * inv - 0.5).max(0.0)).min(cap)))?;
+        let highest = reach_of(&mut |v| Ok((v.abs() * inv + 0.5).min(cap + 1.0)))?;
+        let (lo, hi) = (fit(lowest * (1.0 - 1e-9)), fit(highest * (1.0 + 1e-9)));
+        if lo == hi {
+            return Ok(hi);
         }
+        #[cfg(test)]
+        FALLBACKS.with(|f| f.set(f.get() + 1));
     }
-    let frac = (x.frac() + w.frac()).max(b.frac());
-    Ok(super::quantize_auto::fit(
-        (-reach, reach),
-        0,
-        Some(frac),
-        FixedType::fixed(2, 1),
-    ))
+    let reach = reach_of(&mut |v| {
+        let r = Consts::quantize_one(w, v)?;
+        // (i64 -> f64 where it fits: the i128 conversion is a slow library call.)
+        Ok(i64::try_from(r).map_or_else(|_| r.unsigned_abs() as f64, |r| r.unsigned_abs() as f64))
+    })?;
+    Ok(fit(reach))
+}
+
+thread_local! {
+    /// Tests: take the quantizing path every time, to compare the bound's answers with it.
+    static QUANTIZE_ALWAYS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: how often the bound left the answer open.
+    static FALLBACKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// The narrowest signed type holding every value exactly (all of them multiples of one power of
@@ -463,5 +491,59 @@ impl Pass for ApplyConfig {
             };
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bound's answer is the quantized weights' answer, on layers built so that the sum
+    /// lands just below, on and just above powers of two (where the two could differ).
+    #[test]
+    fn the_bound_gives_the_quantized_weights_accumulator() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut cases = 0;
+        for &(width, int) in &[(16, 6), (8, 3), (6, 1), (18, 8), (4, 2)] {
+            let w = FixedType::fixed(width, int);
+            let x = FixedType::fixed(16, 6);
+            for n in [1usize, 3, 17, 64] {
+                for target in [0.5, 1.0, 4.0, 37.0, 256.0] {
+                    for nudge in [-1.5, -0.5, -0.25, 0.0, 0.25, 0.5, 1.5] {
+                        // n weights of one output whose step magnitudes sum near target steps,
+                        // some on half steps (ties), some beyond the type's range.
+                        let per = (target + nudge) / n as f64 * w.lsb();
+                        let data: Vec<f64> = (0..n)
+                            .map(|k| {
+                                let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+                                let jitter = (next() - 0.5) * w.lsb() * (k % 3) as f64;
+                                sign * (per + jitter)
+                            })
+                            .chain([w.max_value() * 1.7, w.lsb() * 2.5])
+                            .collect();
+                        let weights = Tensor::new(vec![n + 2, 1], data);
+                        let bias = Tensor::new(vec![1], vec![next() - 0.5]);
+                        let fast = exact_accumulator(x, w, w, &weights, &bias).unwrap();
+                        QUANTIZE_ALWAYS.with(|q| q.set(true));
+                        let exact = exact_accumulator(x, w, w, &weights, &bias).unwrap();
+                        QUANTIZE_ALWAYS.with(|q| q.set(false));
+                        assert_eq!(fast, exact, "{w} n={n} target={target} nudge={nudge}");
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        // Both paths ran: mostly the bound, the quantizing one near powers of two.
+        let fell_back = FALLBACKS.with(|f| f.get());
+        assert!(
+            cases > 500 && fell_back > 0 && fell_back < cases / 2,
+            "{fell_back} of {cases}"
+        );
     }
 }
