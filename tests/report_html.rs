@@ -277,6 +277,9 @@ fn compile_report_shows_every_layer_and_where_values_wrap() {
             tr.contains(&format!("<td>{}</td>", l["cost"]["lut"])),
             "{tr}"
         );
+        // Its share of the part beside the bar.
+        let share = 100.0 * l["cost"]["lut"].as_f64().unwrap() / m["part"]["lut"].as_f64().unwrap();
+        assert!(tr.contains(&format!(">{share:.2}%<")), "{tr}");
     }
     check_in_browser(&page, &m);
     // A fresh compile over the project (no --force) accepts the page beside its files.
@@ -399,4 +402,29 @@ fn report_html_outside_a_project_names_the_manifest() {
         "{err}"
     );
     assert!(!empty.path().join("report.html").exists());
+}
+
+/// A manifest from before the fidelity record (or with layers the estimate lacks) still draws:
+/// every layer, the sections that need the record saying it is not there.
+#[test]
+fn a_manifest_without_the_fidelity_record_still_draws() {
+    let dir = common::tempdir();
+    let prj = compile_with_report("two_layer_keras", dir.path(), &[]);
+    let mut m = manifest(&prj);
+    m.as_object_mut().unwrap().remove("fidelity");
+    std::fs::write(
+        prj.join("hlsrs.json"),
+        serde_json::to_string_pretty(&m).unwrap(),
+    )
+    .unwrap();
+    let o = hlsrs(&["report", prj.to_str().unwrap(), "--html"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = prj.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    check_page(&html, &m);
+    assert!(
+        html.contains("no fidelity record"),
+        "the page says what is missing"
+    );
+    check_in_browser(&page, &m);
 }

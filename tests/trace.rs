@@ -311,3 +311,25 @@ fn diff_names_the_first_differing_layer_and_refuses_unlike_traces() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("share no layer"));
 }
+
+#[test]
+fn tracing_a_project_whose_manifest_lacks_layer_indices_says_to_recompile() {
+    let dir = common::tempdir();
+    let case = common::case("two_layer_keras");
+    let p = prepare(&case.model(), &Config::default(), None).unwrap();
+    let prj = dir.path().join("prj");
+    hlsrs::compile(&p, &prj, false, None).unwrap();
+    let path = prj.join("hlsrs.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for l in m["layers"].as_array_mut().unwrap() {
+        l.as_object_mut().unwrap().remove("index");
+    }
+    std::fs::write(&path, m.to_string()).unwrap();
+    let x = first_rows(&case.input(), 2);
+    let err = hlsrs::csim::run_traced(&prj, &x, &common::ap_types()).unwrap_err();
+    assert!(
+        err.is_user_error() && err.to_string().contains("compile it again"),
+        "{err}"
+    );
+}

@@ -736,20 +736,25 @@ fn resources(m: &Value, out: &mut String) {
     let (max_dsp, max_lut) = (max_of("dsp"), max_of("lut"));
     let _ = writeln!(
         out,
-        "<h2 id=\"resources\">Resources and latency per layer (estimate)</h2>\n<p class=\"sub\">Bars are scaled to the largest layer; hover for the share of the {}. Design: latency {} cycles ({} ns), II {}.</p>",
+        "<h2 id=\"resources\">Resources and latency per layer (estimate)</h2>\n<p class=\"sub\">Bars are scaled to the largest layer; beside them each layer's share of the {}. Design: latency {} cycles ({} ns), II {}.</p>",
         esc(text(&part["full"])),
         e["latency_cycles"],
         e["latency_ns"],
         e["ii"]
     );
-    out.push_str("<table>\n<tr><th>layer</th><th>op</th><th>reuse</th><th>strategy</th><th>DSP</th><th></th><th>LUT</th><th></th><th>FF</th><th>BRAM_18K</th><th>URAM</th><th>cycles</th><th>II</th></tr>\n");
-    let share = |v: u64, key: &str| {
+    out.push_str("<table>\n<tr><th>layer</th><th>op</th><th>reuse</th><th>strategy</th><th>DSP</th><th>of the part</th><th>LUT</th><th>of the part</th><th>FF</th><th>BRAM_18K</th><th>URAM</th><th>cycles</th><th>II</th></tr>\n");
+    // A bar scaled to the largest layer, and the share of the part beside it.
+    let cell = |v: u64, key: &str, largest: f64| {
         let avail = part[key].as_u64().unwrap_or(0);
-        if avail == 0 {
-            String::new()
+        let pct = if avail == 0 {
+            "-".to_string()
         } else {
-            format!("{:.2}% of the part", 100.0 * v as f64 / avail as f64)
-        }
+            format!("{:.2}%", 100.0 * v as f64 / avail as f64)
+        };
+        format!(
+            "{} <span class=\"sub\">{pct}</span>",
+            bar(v as f64 / largest, 120.0, &format!("{pct} of the part"))
+        )
     };
     for l in arr(&e["layers"]) {
         let name = text(&l["name"]);
@@ -772,9 +777,9 @@ fn resources(m: &Value, out: &mut String) {
             field("reuse"),
             field("strategy"),
             g("dsp"),
-            bar(g("dsp") as f64 / max_dsp, 120.0, &share(g("dsp"), "dsp")),
+            cell(g("dsp"), "dsp", max_dsp),
             g("lut"),
-            bar(g("lut") as f64 / max_lut, 120.0, &share(g("lut"), "lut")),
+            cell(g("lut"), "lut", max_lut),
             g("ff"),
             g("bram_18k"),
             g("uram"),
