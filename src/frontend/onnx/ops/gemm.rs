@@ -80,14 +80,21 @@ impl Converter<'_> {
             )));
         }
         let mut w = vec![0.0; k * n];
-        for i in 0..k {
-            for j in 0..n {
-                let v = if trans_b {
-                    b.data[j * k + i]
-                } else {
-                    b.data[i * n + j]
-                };
-                w[i * n + j] = alpha * v;
+        // In 32 x 32 tiles: a transposed million-weight matrix read column by column misses
+        // the cache on every value.
+        const TILE: usize = 32;
+        for i0 in (0..k).step_by(TILE) {
+            for j0 in (0..n).step_by(TILE) {
+                for i in i0..(i0 + TILE).min(k) {
+                    for j in j0..(j0 + TILE).min(n) {
+                        let v = if trans_b {
+                            b.data[j * k + i]
+                        } else {
+                            b.data[i * n + j]
+                        };
+                        w[i * n + j] = alpha * v;
+                    }
+                }
             }
         }
         let bias = match bias {
