@@ -80,6 +80,15 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// At most `n` characters, the last an ellipsis when cut (the full text is in the tooltip).
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        s.chars().take(n - 1).chain(['…']).collect()
+    } else {
+        s.to_string()
+    }
+}
+
 /// A count in few characters (4656 -> 4.7k).
 fn compact(v: u64) -> String {
     match v {
@@ -451,11 +460,7 @@ fn graph(m: &Value, out: &mut String) {
             if n.bad { 3 } else { 1 }
         );
         for (k, line) in n.lines.iter().enumerate() {
-            let shown: String = if line.chars().count() > 36 {
-                line.chars().take(35).chain(['…']).collect()
-            } else {
-                line.clone()
-            };
+            let shown = clip(line, 36);
             let _ = write!(
                 out,
                 "<text x=\"8\" y=\"{}\"{}>{}</text>",
@@ -569,7 +574,7 @@ fn range_plot(rows: &[RangeRow], out: &mut String) {
             esc(&r.tooltip),
             label_w - 8.0,
             mid + 4.0,
-            esc(&r.label)
+            esc(&clip(&r.label, 32))
         );
         if let Some(t) = r.ty {
             let (a, b) = (
@@ -958,5 +963,7 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         assert_eq!(esc("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abcd", 4), "abcd");
     }
 }
