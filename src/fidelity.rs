@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::ir::fixed::{Overflow, Overflowed, merge_overflows};
 use crate::ir::{FixedType, Model, Op};
 use crate::kernels::LayerPlan;
+use crate::report::short_number as short;
 use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
 use std::collections::HashMap;
@@ -440,17 +441,6 @@ fn significant(v: f64, digits: i32) -> f64 {
     }
     let scale = 10f64.powi(digits - 1 - v.abs().log10().floor() as i32);
     (v * scale).round() / scale
-}
-
-/// A number in few digits.
-fn short(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v.abs() >= 1e-3 && v.abs() < 1e5 {
-        format!("{}", (v * 1e4).round() / 1e4)
-    } else {
-        format!("{v:.3e}")
-    }
 }
 
 /// Values of every layer (per plan).

@@ -9,7 +9,7 @@
 //! biases the same way, estimated resources against the part with latency and II, fixed
 //! against float per output, and estimate against the vendor's figures when reports exist.
 
-use super::Reports;
+use super::{Reports, short_number as num};
 use crate::ir::FixedType;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -95,16 +95,6 @@ fn compact(v: u64) -> String {
         0..=9_999 => v.to_string(),
         10_000..=999_999 => format!("{:.1}k", v as f64 / 1e3),
         _ => format!("{:.2}M", v as f64 / 1e6),
-    }
-}
-
-fn num(v: f64) -> String {
-    if v == 0.0 {
-        "0".into()
-    } else if v.abs() >= 1e-3 && v.abs() < 1e5 {
-        format!("{}", (v * 1e4).round() / 1e4)
-    } else {
-        format!("{v:.3e}")
     }
 }
 

@@ -9,6 +9,17 @@ use crate::error::{Error, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// A number in few digits, as the summaries and the HTML report print figures.
+pub fn short_number(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e-3 && v.abs() < 1e5 {
+        format!("{}", (v * 1e4).round() / 1e4)
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
 /// Resource counts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Resources {
