@@ -80,8 +80,34 @@ void concat(const a_T a[CONFIG_T::n_a], const b_T b[CONFIG_T::n_b], res_T res[CO
     }
 }
 
-// res[i] = data[index[i]], or the fill value where index[i] < 0: transpose, pad, nearest resize.
-// Wiring only.
+// res = data transposed. Output index i, unravelled over the output's shape (dim0..dim3), reads
+// the input at the sum of its axis indices times the input's stride of each (stride0..stride3);
+// unused leading axes have size 1. Unrolled, every index is a constant the tool folds: wiring
+// only, and no index table (hls4ml's transpose unravels the same way). Per-axis members, not
+// arrays: the tool folds a static const member where it may not fold a constant array read.
+template <typename CONFIG_T> unsigned transpose_source(unsigned i) {
+#pragma HLS INLINE
+    const unsigned i3 = i % CONFIG_T::dim3;
+    i /= CONFIG_T::dim3;
+    const unsigned i2 = i % CONFIG_T::dim2;
+    i /= CONFIG_T::dim2;
+    const unsigned i1 = i % CONFIG_T::dim1;
+    const unsigned i0 = i / CONFIG_T::dim1;
+    return i0 * CONFIG_T::stride0 + i1 * CONFIG_T::stride1 + i2 * CONFIG_T::stride2 +
+           i3 * CONFIG_T::stride3;
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void transpose(const data_T *data, res_T res[CONFIG_T::n_in]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+#pragma HLS UNROLL
+        res[i] = data[transpose_source<CONFIG_T>(i)];
+    }
+}
+
+// res[i] = data[index[i]], or the fill value where index[i] < 0: pad, nearest resize, a
+// transpose of more than four axes. Wiring only.
 template <class data_T, class res_T, typename CONFIG_T>
 void gather(const data_T *data, res_T res[CONFIG_T::n_in], const int index[CONFIG_T::n_in]) {
 #pragma HLS INLINE

@@ -7,6 +7,7 @@ use crate::ir::activation::Piecewise;
 use crate::ir::fixed::pow2;
 use crate::ir::ops::PoolKind;
 use crate::ir::recurrent::{Cell, Direction, RecurrentOutput, State};
+use crate::ir::tensor::TransposeSources;
 use crate::ir::{Exact, FixedType, Model};
 use crate::kernels::activation::ActPlan;
 use crate::kernels::activation::TableMode;
@@ -774,6 +775,9 @@ fn run_layer(p: &LayerPlan, ins: &[&Vec<i128>]) -> Vec<i128> {
         }
         Kernel::Add => (0..p.size)
             .map(|i| res.cast(x(0, i).add(x(1, i))))
+            .collect(),
+        Kernel::Transpose { in_shape, perm } => TransposeSources::new(in_shape, perm)
+            .map(|k| res.cast(x(0, k)))
             .collect(),
         Kernel::Gather { index, fill } => index
             .iter()

@@ -480,7 +480,9 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
             }
             ("recurrent", c, per_step * steps, per_step * steps)
         }
-        Kernel::Concat { .. } | Kernel::Gather { .. } => ("wiring", Cost::default(), 0, 1),
+        Kernel::Concat { .. } | Kernel::Transpose { .. } | Kernel::Gather { .. } => {
+            ("wiring", Cost::default(), 0, 1)
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::ir::ops::{PoolKind, concat_sources};
 use crate::ir::recurrent::State;
-use crate::ir::tensor::transpose_gather;
+use crate::ir::tensor::TransposeSources;
 use crate::ir::{Model, Op};
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
@@ -255,8 +255,7 @@ fn values_of_call(
             Op::Recurrent(r) => r.run_f64(ins[0]),
             Op::Transpose { perm } => {
                 let in_shape = &model.node(model.inputs(n)[0]).shape;
-                transpose_gather(in_shape, perm)
-                    .into_iter()
+                TransposeSources::new(in_shape, perm)
                     .map(|i| ins[0][i])
                     .collect()
             }

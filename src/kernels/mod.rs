@@ -112,13 +112,24 @@ pub enum Kernel {
     Concat {
         sources: Vec<(usize, usize)>,
     },
-    /// y[i] = x[index[i]], or the fill value (raw, result type) where index[i] < 0: transpose,
-    /// reshape, pad, nearest resize. Wiring only.
+    /// y = x transposed: output axis k is input axis perm[k]. The source of each output is
+    /// counted, not tabled (`TransposeSources`): a big image's transpose carries no index array.
+    /// Wiring only. At most [`MAX_TRANSPOSE_RANK`] axes (beyond, a `Gather` with a table).
+    Transpose {
+        in_shape: Vec<usize>,
+        perm: Vec<usize>,
+    },
+    /// y[i] = x[index[i]], or the fill value (raw, result type) where index[i] < 0: pad,
+    /// nearest resize, a transpose of many axes. Wiring only.
     Gather {
         index: Vec<i64>,
         fill: i128,
     },
 }
+
+/// The most axes a `Kernel::Transpose` has: the C++ kernel unravels an output index over four
+/// axes (hls_lib `transpose`).
+pub const MAX_TRANSPOSE_RANK: usize = 4;
 
 /// A layer ready to run or to write: its kernel, its inputs' types and its result type.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,6 +277,10 @@ pub fn plan_layer(model: &Model, n: NodeIndex) -> Result<LayerPlan> {
         Op::Reshape => Kernel::Gather {
             index: (0..node.size() as i64).collect(),
             fill: 0,
+        },
+        Op::Transpose { perm } if perm.len() <= MAX_TRANSPOSE_RANK => Kernel::Transpose {
+            in_shape: model.node(inputs[0]).shape.clone(),
+            perm: perm.clone(),
         },
         Op::Transpose { perm } => Kernel::Gather {
             index: transpose_gather(&model.node(inputs[0]).shape, perm)

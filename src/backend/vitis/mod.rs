@@ -402,6 +402,7 @@ fn manifest(
                 | Kernel::PRelu { .. }
                 | Kernel::Pool(_)
                 | Kernel::Concat { .. }
+                | Kernel::Transpose { .. }
                 | Kernel::Gather { .. } => {}
             }
             layer["types"] = serde_json::Value::Object(types);

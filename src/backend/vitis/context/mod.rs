@@ -290,6 +290,7 @@ impl<'m> Builder<'m> {
             Kernel::Conv(c) => self.conv(index, &name, c, &mut td),
             Kernel::Pool(pl) => self.pool(index, &name, pl, &mut td),
             Kernel::Concat { sources } => self.concat(index, &name, size, plan, node, sources),
+            Kernel::Transpose { in_shape, perm } => Self::transpose(size, in_shape, perm),
             Kernel::Gather { index: g, fill } => self.gather(index, &name, size, g, fill),
             Kernel::PRelu { slope } => self.prelu(index, &name, size, slope, &mut td),
         };

@@ -1,5 +1,5 @@
-//! The template context of the layers that only move data: concatenation and gathers (transpose,
-//! reshape, pad, nearest resize).
+//! The template context of the layers that only move data: concatenation, transposes and gathers
+//! (pad, nearest resize).
 
 use super::*;
 
@@ -88,6 +88,28 @@ impl Builder<'_> {
             "gather",
             format!("data movement, {size} values"),
             json!({ "index": var, "fill_bits": fill.to_string() }),
+        )
+    }
+
+    /// A transpose as the C++ kernel reads it: the output's shape and the input's stride along
+    /// each output axis, padded in front to four axes (size 1, stride 0).
+    pub(super) fn transpose(
+        size: usize,
+        in_shape: &[usize],
+        perm: &[usize],
+    ) -> (&'static str, String, Value) {
+        let src = crate::ir::tensor::TransposeSources::new(in_shape, perm);
+        let pad = crate::kernels::MAX_TRANSPOSE_RANK - perm.len();
+        let dims: Vec<usize> = std::iter::repeat_n(1, pad)
+            .chain(src.out_shape().iter().copied())
+            .collect();
+        let strides: Vec<usize> = std::iter::repeat_n(0, pad)
+            .chain(src.src_strides().iter().copied())
+            .collect();
+        (
+            "transpose",
+            format!("transpose {in_shape:?} by {perm:?}, {size} values"),
+            json!({ "dims": dims, "strides": strides }),
         )
     }
 }
