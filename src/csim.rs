@@ -454,6 +454,58 @@ fn read_trace(info: &ProjectInfo, trace_dir: &Path, samples: usize) -> Result<Ve
         .collect()
 }
 
+/// Runs the testbench on one share of the samples (their input lines): its output text, and
+/// with `trace` every layer's values. Its files are named by process and share, and none stays
+/// behind whatever happened.
+fn run_share(
+    dir: &Path,
+    exe: &Path,
+    info: &ProjectInfo,
+    lines: &[String],
+    share: usize,
+    trace: bool,
+) -> Result<(String, Vec<CsimLayer>)> {
+    let build_dir = dir.join("build");
+    let tag = format!("{}_{share}", std::process::id());
+    let in_path = build_dir.join(format!("csim_in_{tag}.dat"));
+    let out_path = build_dir.join(format!("csim_out_{tag}.dat"));
+    let trace_dir = build_dir.join(format!("trace_{tag}"));
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(&in_path, text).map_err(|e| Error::io(&in_path, "write", e))?;
+    let mut command = testbench_command(exe);
+    if trace {
+        let _ = std::fs::remove_dir_all(&trace_dir);
+        std::fs::create_dir_all(&trace_dir)
+            .map_err(|e| Error::io(&trace_dir, "create the trace folder", e))?;
+        command.env("HLSRS_TRACE_DIR", &trace_dir);
+    }
+    let status = command
+        .current_dir(dir)
+        .arg(&in_path)
+        .arg(&out_path)
+        .output();
+    let out = std::fs::read_to_string(&out_path);
+    let traced = match (trace, &status) {
+        (true, Ok(s)) if s.status.success() => Some(read_trace(info, &trace_dir, lines.len())),
+        _ => None,
+    };
+    let _ = std::fs::remove_file(&in_path);
+    let _ = std::fs::remove_file(&out_path);
+    let _ = std::fs::remove_dir_all(&trace_dir);
+    let status =
+        status.map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
+    if !status.status.success() {
+        return Err(Error::internal(format!(
+            "C-simulation failed: the testbench {}\n{}",
+            how_it_ended(&status.status),
+            String::from_utf8_lossy(&status.stderr).trim_end()
+        )));
+    }
+    let out = out.map_err(|e| Error::io(&out_path, "read", e))?;
+    Ok((out, traced.transpose()?.unwrap_or_default()))
+}
+
 fn run_exe(
     dir: &Path,
     input: &Array,
@@ -490,7 +542,7 @@ fn run_exe(
         .flat_map(|e| std::iter::repeat_n(e.ty, size(e)))
         .collect();
     let exe = build_exe(dir, ap_types, trace)?;
-    let mut text = String::new();
+    let mut lines = Vec::with_capacity(input.rows());
     for r in 0..input.rows() {
         let bits: Vec<String> = input
             .row(r)
@@ -499,45 +551,43 @@ fn run_exe(
             .map(|(&v, t)| t.quantize_f64(v).map(|b| b.to_string()))
             .collect::<Result<_, _>>()
             .map_err(|e| Error::input(format!("sample {r}: {e}")))?;
-        text.push_str(&bits.join(" "));
-        text.push('\n');
+        lines.push(bits.join(" "));
     }
-    let build_dir = dir.join("build");
-    let in_path = build_dir.join(format!("csim_in_{}.dat", std::process::id()));
-    let out_path = build_dir.join(format!("csim_out_{}.dat", std::process::id()));
-    let trace_dir = build_dir.join(format!("trace_{}", std::process::id()));
-    std::fs::write(&in_path, text).map_err(|e| Error::io(&in_path, "write", e))?;
-    let mut command = testbench_command(&exe);
-    if trace {
-        let _ = std::fs::remove_dir_all(&trace_dir);
-        std::fs::create_dir_all(&trace_dir)
-            .map_err(|e| Error::io(&trace_dir, "create the trace folder", e))?;
-        command.env("HLSRS_TRACE_DIR", &trace_dir);
-    }
-    let status = command
-        .current_dir(dir)
-        .arg(&in_path)
-        .arg(&out_path)
-        .output();
-    // No temporary file stays behind, whatever happened.
-    let out = std::fs::read_to_string(&out_path);
-    let traced = match (trace, &status) {
-        (true, Ok(s)) if s.status.success() => Some(read_trace(&info, &trace_dir, input.rows())),
-        _ => None,
+    // Samples are independent (a static design's state restarts with each sample), so untraced
+    // runs split them over the machine's cores, one testbench process per share, in order.
+    let jobs = if trace {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(lines.len())
+            .max(1)
     };
-    let _ = std::fs::remove_file(&in_path);
-    let _ = std::fs::remove_file(&out_path);
-    let _ = std::fs::remove_dir_all(&trace_dir);
-    let status =
-        status.map_err(|e| Error::internal(format!("cannot run {}: {e}", exe.display())))?;
-    if !status.status.success() {
-        return Err(Error::internal(format!(
-            "C-simulation failed: the testbench {}\n{}",
-            how_it_ended(&status.status),
-            String::from_utf8_lossy(&status.stderr).trim_end()
-        )));
+    let share = lines.len().div_ceil(jobs).max(1);
+    let outs: Vec<Result<(String, Vec<CsimLayer>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = lines
+            .chunks(share)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let (exe, info) = (&exe, &info);
+                scope.spawn(move || run_share(dir, exe, info, chunk, k, trace))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::internal("a C-simulation runner panicked")))
+            })
+            .collect()
+    });
+    let mut out = String::new();
+    let mut traced = Vec::new();
+    for o in outs {
+        let (text, t) = o?;
+        out.push_str(&text);
+        traced = t;
     }
-    let out = out.map_err(|e| Error::io(&out_path, "read", e))?;
     let bits = parse_output_bits(&out, input.rows(), out_types.len())?;
     let rows: Vec<Vec<f64>> = bits
         .iter()
@@ -553,11 +603,7 @@ fn run_exe(
         [one] => one.shape.clone(),
         _ => vec![out_types.len()],
     };
-    Ok((
-        Array::from_rows(&shape, &rows),
-        bits,
-        traced.transpose()?.unwrap_or_default(),
-    ))
+    Ok((Array::from_rows(&shape, &rows), bits, traced))
 }
 
 #[cfg(test)]
