@@ -109,9 +109,9 @@ impl ConstFidelity {
         ty: FixedType,
         values: &[f64],
     ) -> Result<ConstFidelity> {
-        let mut vanished = 0;
-        for &v in values.iter().filter(|&&v| v != 0.0 && v.abs() < ty.lsb()) {
-            vanished += (crate::kernels::Consts::quantize_one(ty, v)? == 0) as usize;
+        let (mut vanished, q, lsb) = (0, crate::kernels::Consts::quantizer(ty), ty.lsb());
+        for &v in values.iter().filter(|&&v| v != 0.0 && v.abs() < lsb) {
+            vanished += (q(v)? == 0) as usize;
         }
         Ok(ConstFidelity {
             layer: layer.to_string(),
@@ -125,10 +125,10 @@ impl ConstFidelity {
                 }),
             magnitudes: Magnitudes::of(values),
             vanished,
-            saturated: values
-                .iter()
-                .filter(|&&v| v < ty.min_value() || v > ty.max_value())
-                .count(),
+            saturated: {
+                let (lo, hi) = (ty.min_value(), ty.max_value());
+                values.iter().filter(|&&v| v < lo || v > hi).count()
+            },
         })
     }
 }

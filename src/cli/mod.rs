@@ -397,6 +397,7 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn compile(a: CompileArgs) -> Result<()> {
+    crate::backend::vitis::parse_templates_in_background();
     let config = resolve_config(&a.model)?;
     if let Some(pass) = &a.dump_after {
         let prepared = crate::prepare(&a.model.model, &config, Some(pass))?;

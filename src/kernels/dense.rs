@@ -165,23 +165,24 @@ pub fn plan_groups(
     // copied on the way).
     let mut raw = Vec::with_capacity(n_in * n_out * blocks.len());
     let mut bias = Vec::with_capacity(n_out * blocks.len());
+    let (qw, qb) = (Consts::quantizer(p.weight), Consts::quantizer(p.bias));
     for (w, b) in blocks {
         match strategy {
             Strategy::Latency => {
                 for &v in &w.data {
-                    raw.push(Consts::quantize_one(p.weight, v)?);
+                    raw.push(qw(v)?);
                 }
             }
             Strategy::Resource => {
                 for j in 0..n_out {
                     for i in 0..n_in {
-                        raw.push(Consts::quantize_one(p.weight, w.data[i * n_out + j])?);
+                        raw.push(qw(w.data[i * n_out + j])?);
                     }
                 }
             }
         }
         for &v in &b.data {
-            bias.push(Consts::quantize_one(p.bias, v)?);
+            bias.push(qb(v)?);
         }
     }
     let total = n_in * n_out;

@@ -29,29 +29,38 @@ impl Consts {
     /// value is ever cast into a constant at run time; rounding halves the error of truncation
     /// and removes its bias.
     pub fn quantize(ty: FixedType, values: impl IntoIterator<Item = f64>) -> Result<Consts> {
-        let raw = values
-            .into_iter()
-            .map(|v| Consts::quantize_one(ty, v))
-            .collect::<Result<_>>()?;
+        let q = Consts::quantizer(ty);
+        let raw = values.into_iter().map(q).collect::<Result<_>>()?;
         Ok(Consts { ty, raw })
     }
 
     /// One constant's bits, as `quantize` makes them.
     pub fn quantize_one(ty: FixedType, v: f64) -> Result<i128> {
-        // Most constants: a scaled value below 2^52 rounds (ties to even) exactly in f64, and
-        // a type of at most 52 bits saturates exactly there too.
-        let scaled = v * ty.lsb().recip();
-        if scaled.abs() < 2e15 && ty.width <= 50 {
-            // Adding and removing 1.5 * 2^52 rounds to the nearest integer, ties to even (the
-            // default rounding of every f64 addition), exactly below 2^51.
-            const SHIFTER: f64 = 6755399441055744.0;
-            let rounded = (scaled + SHIFTER) - SHIFTER;
-            let (lo, hi) = ty.raw_range();
-            return Ok((rounded as i64).clamp(lo as i64, hi as i64) as i128);
+        Consts::quantizer(ty)(v)
+    }
+
+    /// `quantize_one` for many constants of one type: the type's scale and range worked out once
+    /// (a million weights are quantized in a few milliseconds).
+    pub fn quantizer(ty: FixedType) -> impl Fn(f64) -> Result<i128> + Copy {
+        let inv = ty.lsb().recip();
+        let (lo, hi) = ty.raw_range();
+        let (lo, hi) = (lo as i64, hi as i64);
+        let fast = ty.width <= 50;
+        move |v: f64| {
+            // Most constants: a scaled value below 2^52 rounds (ties to even) exactly in f64,
+            // and a type of at most 52 bits saturates exactly there too.
+            let scaled = v * inv;
+            if fast && scaled.abs() < 2e15 {
+                // Adding and removing 1.5 * 2^52 rounds to the nearest integer, ties to even
+                // (the default rounding of every f64 addition), exactly below 2^51.
+                const SHIFTER: f64 = 6755399441055744.0;
+                let rounded = (scaled + SHIFTER) - SHIFTER;
+                return Ok((rounded as i64).clamp(lo, hi) as i128);
+            }
+            ty.with_modes(Quant::RndConv, Overflow::Sat)
+                .quantize_f64(v)
+                .map_err(|e| Error::input(e.0))
         }
-        ty.with_modes(Quant::RndConv, Overflow::Sat)
-            .quantize_f64(v)
-            .map_err(|e| Error::input(e.0))
     }
 }
 

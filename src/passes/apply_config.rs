@@ -70,8 +70,9 @@ pub fn exact_accumulator(
         #[cfg(test)]
         FALLBACKS.with(|f| f.set(f.get() + 1));
     }
+    let q = Consts::quantizer(w);
     let reach = reach_of(&mut |v| {
-        let r = Consts::quantize_one(w, v)?;
+        let r = q(v)?;
         // (i64 -> f64 where it fits: the i128 conversion is a slow library call.)
         Ok(i64::try_from(r).map_or_else(|_| r.unsigned_abs() as f64, |r| r.unsigned_abs() as f64))
     })?;

@@ -30,17 +30,51 @@ pub struct ProjectOptions<'a> {
     pub fidelity: &'a crate::fidelity::Fidelity,
 }
 
-fn tera() -> Result<tera::Tera> {
+/// The parsed templates, once per process: two sets (`templates::SETS`) parsed side by side.
+static PARSED: [std::sync::OnceLock<std::result::Result<tera::Tera, String>>; 2] =
+    [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+
+fn parse_set(set: usize) -> std::result::Result<tera::Tera, String> {
     let mut t = tera::Tera::new();
-    for (name, src) in templates::TEMPLATES {
+    for (name, src) in templates::SETS[set] {
         t.add_raw_template(name, src)
-            .map_err(|e| Error::internal(format!("template {name}: {e}")))?;
+            .map_err(|e| format!("template {name}: {e}"))?;
     }
     Ok(t)
 }
 
-fn render(t: &tera::Tera, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {
-    t.render(name, cx)
+/// Starts parsing the templates, each set on a thread of its own. A command that will write a
+/// project calls this first: parsing them is a fifth of a small model's compile, and this way
+/// it overlaps the model's loading and planning instead of following them (`generate` waits for
+/// what is not done yet).
+pub fn parse_templates_in_background() {
+    for (set, once) in PARSED.iter().enumerate() {
+        std::thread::spawn(move || once.get_or_init(|| parse_set(set)));
+    }
+}
+
+/// The templates, each name rendered from the set that holds it.
+struct Templates([&'static tera::Tera; 2]);
+
+fn tera() -> Result<Templates> {
+    let mut sets = Vec::with_capacity(2);
+    for (set, once) in PARSED.iter().enumerate() {
+        sets.push(
+            once.get_or_init(|| parse_set(set))
+                .as_ref()
+                .map_err(|e| Error::internal(e.clone()))?,
+        );
+    }
+    Ok(Templates([sets[0], sets[1]]))
+}
+
+fn render(t: &Templates, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {
+    let set = templates::SETS
+        .iter()
+        .position(|s| s.iter().any(|(n, _)| *n == name))
+        .ok_or_else(|| Error::internal(format!("no template {name}")))?;
+    t.0[set]
+        .render(name, cx)
         .map(String::into_bytes)
         .map_err(|e| Error::internal(format!("rendering {name}: {e:?}")))
 }
@@ -171,16 +205,16 @@ pub fn generate(
         cx.insert("streams", &wiring.streams);
         cx.insert("processes", &wiring.processes);
     }
-    let t = tera()?;
+    let t = &tera()?;
     let mut files = Files::new();
     let fw = "firmware";
     let top = if stream { "top_stream.cpp" } else { "top.cpp" };
-    files.insert(format!("{fw}/{name}.cpp"), render(&t, top, &cx)?);
-    files.insert(format!("{fw}/{name}.h"), render(&t, "top.h", &cx)?);
-    files.insert(format!("{fw}/defines.h"), render(&t, "defines.h", &cx)?);
+    files.insert(format!("{fw}/{name}.cpp"), render(t, top, &cx)?);
+    files.insert(format!("{fw}/{name}.h"), render(t, "top.h", &cx)?);
+    files.insert(format!("{fw}/defines.h"), render(t, "defines.h", &cx)?);
     files.insert(
         format!("{fw}/parameters.h"),
-        render(&t, "parameters.h", &cx)?,
+        render(t, "parameters.h", &cx)?,
     );
     // A weight array's numbers (megabytes for a large layer) are spliced into its rendered
     // header rather than copied through the template context.
@@ -189,7 +223,7 @@ pub fn generate(
         let mut wcx = tera::Context::new();
         wcx.insert("w", w);
         wcx.insert("data", DATA);
-        let head = render(&t, "weights.h", &wcx)?;
+        let head = render(t, "weights.h", &wcx)?;
         let at = head
             .windows(DATA.len())
             .position(|x| x == DATA.as_bytes())
@@ -208,17 +242,17 @@ pub fn generate(
         format!("{fw}/hls_lib/hlsrs_activation_kinds.h"),
         crate::kernels::activation::kinds_header().into_bytes(),
     );
-    files.insert(format!("tb/{name}_test.cpp"), render(&t, "test.cpp", &cx)?);
+    files.insert(format!("tb/{name}_test.cpp"), render(t, "test.cpp", &cx)?);
     for script in [
         "build_prj.tcl",
         "build_opt.tcl",
         "vivado_synth.tcl",
         "clock.xdc",
     ] {
-        files.insert(script.into(), render(&t, script, &cx)?);
+        files.insert(script.into(), render(t, script, &cx)?);
     }
-    files.insert("hls_config.cfg".into(), render(&t, "hls_config.cfg", &cx)?);
-    files.insert("Makefile".into(), render(&t, "Makefile", &cx)?);
+    files.insert("hls_config.cfg".into(), render(t, "hls_config.cfg", &cx)?);
+    files.insert("Makefile".into(), render(t, "Makefile", &cx)?);
 
     let (mut tb_in, mut tb_out) = (Vec::new(), Vec::new());
     for (raw, y) in opts.tb_bits {

@@ -1,8 +1,12 @@
 //! Templates and the hls_lib headers, embedded in the binary so one installed `hlsrs` works from
 //! any directory.
 
-/// (template name, source): rendered by tera.
-pub const TEMPLATES: &[(&str, &str)] = &[
+/// (template name, source): rendered by tera. Two sets of about the same size, parsed on two
+/// threads; a template another includes is in the includer's set (`ports` and `port_pragmas`
+/// in both).
+pub const SETS: [&[(&str, &str)]; 2] = [FIRMWARE, REST];
+
+const FIRMWARE: &[(&str, &str)] = &[
     (
         "defines.h",
         include_str!("../../../templates/firmware/defines.h.tera"),
@@ -15,8 +19,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "weights.h",
         include_str!("../../../templates/firmware/weights.h.tera"),
     ),
-    // The top function's parameter list and its io_parallel port pragmas, shared by top.h
-    // and the top functions.
     (
         "ports",
         include_str!("../../../templates/firmware/ports.tera"),
@@ -30,12 +32,23 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/firmware/top.h.tera"),
     ),
     (
-        "top.cpp",
-        include_str!("../../../templates/firmware/top.cpp.tera"),
-    ),
-    (
         "top_stream.cpp",
         include_str!("../../../templates/firmware/top_stream.cpp.tera"),
+    ),
+];
+
+const REST: &[(&str, &str)] = &[
+    (
+        "ports",
+        include_str!("../../../templates/firmware/ports.tera"),
+    ),
+    (
+        "port_pragmas",
+        include_str!("../../../templates/firmware/port_pragmas.tera"),
+    ),
+    (
+        "top.cpp",
+        include_str!("../../../templates/firmware/top.cpp.tera"),
     ),
     (
         "test.cpp",
@@ -64,7 +77,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("Makefile", include_str!("../../../templates/Makefile.tera")),
 ];
 
-/// (file name, contents): copied verbatim into firmware/hls_lib/.
 pub const HLS_LIB: &[(&str, &str)] = &[
     ("hlsrs.h", include_str!("../../../hls_lib/hlsrs.h")),
     (
