@@ -693,6 +693,9 @@ fn run_sample(
         offsets[k] += bits.len();
         if keep {
             fixed[k].extend(bits.iter().map(|&b| b as i64 as f64 * lsb));
+        } else if offsets[k] == float[k].len() {
+            // Compared on every call: a big image's layer is not held to the end.
+            float[k] = Vec::new();
         }
     });
     let fixed_out = emu.output_values(&output_bits);

@@ -17,12 +17,18 @@ use crate::kernels::{Consts, Kernel, LayerPlan};
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
 
+fn dead_after(model: &Model, plans: &[LayerPlan]) -> Vec<Vec<NodeIndex>> {
+    model.dead_after(&plans.iter().map(|p| p.node).collect::<Vec<_>>())
+}
+
 /// The plans of a model, ready to run many samples.
 pub struct Emulator<'m> {
     model: &'m Model,
     plans: std::borrow::Cow<'m, [LayerPlan]>,
     /// Per plan: the integer form of a dense or conv block whose sums are exact (`ExactDense`).
     exact: Vec<Option<ExactDense>>,
+    /// Per plan: the values no later plan reads (`Model::dead_after`), dropped after it runs.
+    dead: Vec<Vec<NodeIndex>>,
 }
 
 impl<'m> Emulator<'m> {
@@ -31,6 +37,7 @@ impl<'m> Emulator<'m> {
         Ok(Emulator {
             model,
             exact: plans.iter().map(ExactDense::of).collect(),
+            dead: dead_after(model, &plans),
             plans: plans.into(),
         })
     }
@@ -40,6 +47,7 @@ impl<'m> Emulator<'m> {
         Emulator {
             model,
             exact: plans.iter().map(ExactDense::of).collect(),
+            dead: dead_after(model, plans),
             plans: plans.into(),
         }
     }
@@ -50,6 +58,7 @@ impl<'m> Emulator<'m> {
         Emulator {
             model,
             exact: plans.iter().map(|_| None).collect(),
+            dead: dead_after(model, plans),
             plans: plans.into(),
         }
     }
@@ -181,7 +190,8 @@ impl<'m> Emulator<'m> {
             .collect()
     }
 
-    /// Every layer's bits in one call, each shown to `observe` (plan index, bits) when made.
+    /// One call: every layer's bits shown to `observe` (plan index, bits) when made, each dropped
+    /// after its last reader; returns what is left, the outputs.
     fn run_call_layers(
         &self,
         input: &[i128],
@@ -207,6 +217,9 @@ impl<'m> Emulator<'m> {
                 f(k, &out);
             }
             vals.insert(p.node, out);
+            for d in &self.dead[k] {
+                vals.remove(d);
+            }
         }
         vals
     }

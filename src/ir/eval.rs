@@ -13,11 +13,15 @@ use std::collections::HashMap;
 /// runs `model.steps` calls, its recurrent layers' states carried from one to the next.
 pub fn run(model: &Model, input: &[f64]) -> Vec<f64> {
     let order = model.topo_order();
+    let dead = model.dead_after(&order);
     let mut states = HashMap::new();
     let calls: Vec<Vec<f64>> = model
         .calls_of_sample(input)
         .iter()
-        .map(|x| run_call(model, &order, x, &mut states))
+        .map(|x| {
+            let vals = values_of_call(model, &order, &dead, x, &mut states, &mut |_, _| {});
+            outputs_of(model, &vals)
+        })
         .collect();
     model.sample_of_calls(&calls)
 }
@@ -30,16 +34,16 @@ pub fn run_observed(
     observe: &mut dyn FnMut(NodeIndex, usize, &[f64]),
 ) -> Vec<f64> {
     let order = model.topo_order();
+    let dead = model.dead_after(&order);
     let mut states = HashMap::new();
     let calls: Vec<Vec<f64>> = model
         .calls_of_sample(input)
         .iter()
         .enumerate()
         .map(|(c, x)| {
-            let vals = values_of_call(model, &order, x, &mut states);
-            for &n in &order {
-                observe(n, c, &vals[&n]);
-            }
+            let vals = values_of_call(model, &order, &dead, x, &mut states, &mut |n, v| {
+                observe(n, c, v)
+            });
             outputs_of(model, &vals)
         })
         .collect();
@@ -53,30 +57,20 @@ pub fn value_ranges<'a>(
     inputs: impl IntoIterator<Item = &'a [f64]>,
 ) -> HashMap<NodeIndex, (f64, f64)> {
     let order = model.topo_order();
+    let dead = model.dead_after(&order);
     let mut ranges: HashMap<NodeIndex, (f64, f64)> = HashMap::new();
     for input in inputs {
         let mut states = HashMap::new();
         for x in model.calls_of_sample(input) {
-            for (n, v) in values_of_call(model, &order, &x, &mut states) {
+            values_of_call(model, &order, &dead, &x, &mut states, &mut |n, v| {
                 let r = ranges.entry(n).or_insert((f64::MAX, f64::MIN));
-                for &y in &v {
+                for &y in v {
                     *r = (r.0.min(y), r.1.max(y));
                 }
-            }
+            });
         }
     }
     ranges
-}
-
-/// One call of the design; `states` holds static recurrent layers' states (absent: initial).
-fn run_call(
-    model: &Model,
-    order: &[NodeIndex],
-    input: &[f64],
-    states: &mut HashMap<NodeIndex, State<f64>>,
-) -> Vec<f64> {
-    let vals = values_of_call(model, order, input, states);
-    outputs_of(model, &vals)
 }
 
 fn outputs_of(model: &Model, vals: &HashMap<NodeIndex, Vec<f64>>) -> Vec<f64> {
@@ -87,16 +81,19 @@ fn outputs_of(model: &Model, vals: &HashMap<NodeIndex, Vec<f64>>) -> Vec<f64> {
         .collect()
 }
 
-/// Every layer's values in one call.
+/// One call: every layer's values shown to `observe` as they are made, each dropped after its
+/// last reader (`dead`, from `Model::dead_after(order)`); returns what is left, the outputs.
 fn values_of_call(
     model: &Model,
     order: &[NodeIndex],
+    dead: &[Vec<NodeIndex>],
     input: &[f64],
     states: &mut HashMap<NodeIndex, State<f64>>,
+    observe: &mut dyn FnMut(NodeIndex, &[f64]),
 ) -> HashMap<NodeIndex, Vec<f64>> {
     let mut vals: HashMap<_, Vec<f64>> = HashMap::new();
     let ranges: HashMap<_, _> = model.call_input_ranges().into_iter().collect();
-    for &n in order {
+    for (step, &n) in order.iter().enumerate() {
         let node = model.node(n);
         let ins: Vec<&Vec<f64>> = model.inputs(n).iter().map(|i| &vals[i]).collect();
         let out = match &node.op {
@@ -269,7 +266,11 @@ fn values_of_call(
                 .map(|(i, &x)| per_value(op, x, i).expect("a per-value op"))
                 .collect(),
         };
+        observe(n, &out);
         vals.insert(n, out);
+        for d in &dead[step] {
+            vals.remove(d);
+        }
     }
     vals
 }

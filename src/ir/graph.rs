@@ -271,6 +271,31 @@ impl Model {
         v
     }
 
+    /// For each step of `order` (a topological order of the nodes an evaluator computes), the
+    /// values no later step reads and no model output is: an evaluator drops them after that
+    /// step, so one call holds only its live values (a deep CNN on a big image does not keep
+    /// every layer's output).
+    pub fn dead_after(&self, order: &[NodeIndex]) -> Vec<Vec<NodeIndex>> {
+        let step: std::collections::HashMap<NodeIndex, usize> =
+            order.iter().enumerate().map(|(k, &n)| (n, k)).collect();
+        let outputs: std::collections::HashSet<NodeIndex> =
+            self.outputs.iter().map(|o| o.node).collect();
+        let mut dead = vec![Vec::new(); order.len()];
+        for (k, &n) in order.iter().enumerate() {
+            if outputs.contains(&n) {
+                continue;
+            }
+            let last = self
+                .consumers(n)
+                .iter()
+                .filter_map(|(c, _)| step.get(c).copied())
+                .max()
+                .unwrap_or(k);
+            dead[last].push(n);
+        }
+        dead
+    }
+
     /// Nodes in a topological order; among ready nodes the lowest index goes first, so the order
     /// depends only on how the graph was built.
     pub fn topo_order(&self) -> Vec<NodeIndex> {
@@ -443,4 +468,36 @@ fn ranges(
             (n, at - len..at)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Model, Node};
+    use crate::ir::{Activation, Op};
+
+    /// x -> a -> b -> add(a, b) -> out, plus a second output c read by no one else: a lives
+    /// until add (its last reader), b until add, x until a; outputs are never dropped.
+    #[test]
+    fn values_die_after_their_last_reader_and_outputs_never() {
+        let relu = || Op::Activation(Activation::Relu);
+        let mut m = Model::new("m", Node::new("x", Op::Input, vec![4]));
+        let x = m.inputs[0];
+        let a = m.add(Node::new("a", relu(), vec![4]), &[x]);
+        let b = m.add(Node::new("b", relu(), vec![4]), &[a]);
+        let c = m.add(Node::new("c", relu(), vec![4]), &[x]);
+        let add = m.add(Node::new("add", Op::Add, vec![4]), &[a, b]);
+        m.set_outputs(&[("out".into(), add), ("side".into(), c)]);
+        let order = m.topo_order();
+        let dead = m.dead_after(&order);
+        let step = |n| order.iter().position(|&o| o == n).unwrap();
+        let died = |n| {
+            let at: Vec<usize> = (0..order.len()).filter(|&k| dead[k].contains(&n)).collect();
+            at
+        };
+        assert_eq!(died(x), vec![step(a).max(step(c))]);
+        assert_eq!(died(a), vec![step(add)]);
+        assert_eq!(died(b), vec![step(add)]);
+        assert!(died(add).is_empty() && died(c).is_empty());
+        assert_eq!(dead.iter().map(Vec::len).sum::<usize>(), 3);
+    }
 }
