@@ -109,26 +109,29 @@ impl ConstFidelity {
         ty: FixedType,
         values: &[f64],
     ) -> Result<ConstFidelity> {
-        let (mut vanished, q, lsb) = (0, crate::kernels::Consts::quantizer(ty), ty.lsb());
-        for &v in values.iter().filter(|&&v| v != 0.0 && v.abs() < lsb) {
-            vanished += (q(v)? == 0) as usize;
+        // One pass over a million weights.
+        let (q, lsb) = (crate::kernels::Consts::quantizer(ty), ty.lsb());
+        let (lo, hi) = (ty.min_value(), ty.max_value());
+        let (mut vanished, mut saturated) = (0, 0);
+        let mut float_range = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut magnitudes = Magnitudes::default();
+        for &v in values {
+            float_range = (float_range.0.min(v), float_range.1.max(v));
+            magnitudes.add(v);
+            saturated += (v < lo || v > hi) as usize;
+            if v != 0.0 && v.abs() < lsb {
+                vanished += (q(v)? == 0) as usize;
+            }
         }
         Ok(ConstFidelity {
             layer: layer.to_string(),
             role,
             ty,
             count: values.len(),
-            float_range: values
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
-                    (a.min(y), b.max(y))
-                }),
-            magnitudes: Magnitudes::of(values),
+            float_range,
+            magnitudes,
             vanished,
-            saturated: {
-                let (lo, hi) = (ty.min_value(), ty.max_value());
-                values.iter().filter(|&&v| v < lo || v > hi).count()
-            },
+            saturated,
         })
     }
 }

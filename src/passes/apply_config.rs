@@ -37,20 +37,25 @@ pub fn exact_accumulator(
         super::quantize_auto::fit((-reach, reach), 0, Some(frac), FixedType::fixed(2, 1))
     };
     // The largest |bias| + sum |w| max|x| over the outputs, from each output's sum of weight
-    // magnitudes in steps (rows in order: memory order).
-    let reach_of = |per_weight: &mut dyn FnMut(f64) -> Result<f64>| -> Result<f64> {
-        let mut reach = 0.0f64;
-        let mut sums = vec![0.0f64; og];
+    // magnitudes in steps (rows in order: memory order); two such sums at once (a lower and an
+    // upper bound of the magnitudes, or the magnitudes twice).
+    let reach_of = |per_weight: &mut dyn FnMut(f64) -> Result<[f64; 2]>| -> Result<[f64; 2]> {
+        let mut reach = [0.0f64; 2];
+        let mut sums = vec![[0.0f64; 2]; og];
         for g in 0..groups {
-            sums.iter_mut().for_each(|s| *s = 0.0);
+            sums.iter_mut().for_each(|s| *s = [0.0; 2]);
             for row in weights.data[g * rest * og..(g + 1) * rest * og].chunks_exact(og) {
                 for (s, &v) in sums.iter_mut().zip(row) {
-                    *s += per_weight(v)?;
+                    let [a, b] = per_weight(v)?;
+                    s[0] += a;
+                    s[1] += b;
                 }
             }
             for (jj, s) in sums.iter().enumerate() {
                 let bias = b.to_f64(qb.raw[g * og + jj]).abs();
-                reach = reach.max(bias + s * w.lsb() * xmax);
+                for (r, s) in reach.iter_mut().zip(s) {
+                    *r = r.max(bias + s * w.lsb() * xmax);
+                }
             }
         }
         Ok(reach)
@@ -61,8 +66,10 @@ pub fn exact_accumulator(
     if w.signed && !QUANTIZE_ALWAYS.with(|q| q.get()) {
         let inv = w.lsb().recip();
         let cap = w.raw_range().1 as f64;
-        let lowest = reach_of(&mut |v| Ok(((v.abs() * inv - 0.5).max(0.0)).min(cap)))?;
-        let highest = reach_of(&mut |v| Ok((v.abs() * inv + 0.5).min(cap + 1.0)))?;
+        let [lowest, highest] = reach_of(&mut |v| {
+            let m = v.abs() * inv;
+            Ok([(m - 0.5).max(0.0).min(cap), (m + 0.5).min(cap + 1.0)])
+        })?;
         let (lo, hi) = (fit(lowest * (1.0 - 1e-9)), fit(highest * (1.0 + 1e-9)));
         if lo == hi {
             return Ok(hi);
@@ -71,10 +78,12 @@ pub fn exact_accumulator(
         FALLBACKS.with(|f| f.set(f.get() + 1));
     }
     let q = Consts::quantizer(w);
-    let reach = reach_of(&mut |v| {
+    let [reach, _] = reach_of(&mut |v| {
         let r = q(v)?;
         // (i64 -> f64 where it fits: the i128 conversion is a slow library call.)
-        Ok(i64::try_from(r).map_or_else(|_| r.unsigned_abs() as f64, |r| r.unsigned_abs() as f64))
+        let m =
+            i64::try_from(r).map_or_else(|_| r.unsigned_abs() as f64, |r| r.unsigned_abs() as f64);
+        Ok([m, m])
     })?;
     Ok(fit(reach))
 }
