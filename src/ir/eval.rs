@@ -102,6 +102,11 @@ fn values_of_call(
                 let n_out = bias.len();
                 let mut y = bias.data.clone();
                 for (i, &x) in ins[0].iter().enumerate() {
+                    // A zero input (half of them after a ReLU) adds nothing: its weight row is
+                    // not read (weights are finite).
+                    if x == 0.0 {
+                        continue;
+                    }
                     for (j, yj) in y.iter_mut().enumerate() {
                         *yj += x * weights.data[i * n_out + j];
                     }
@@ -193,6 +198,9 @@ fn values_of_call(
                                 let Some(p) = tap else { continue };
                                 for ci in 0..cg {
                                     let x = ins[0][p * cin + g * cg + ci];
+                                    if x == 0.0 {
+                                        continue;
+                                    }
                                     let row = ((g * ksize + kk) * cg + ci) * og;
                                     let w = &weights.data[row..row + og];
                                     for (a, &w) in acc.iter_mut().zip(w) {
