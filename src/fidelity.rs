@@ -529,9 +529,22 @@ fn run(
     let emu = Emulator::with_plans(model, plans);
     let index: HashMap<NodeIndex, usize> =
         plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
-    let stats = crate::emulate::par_map(rows.len(), |s| {
-        run_sample(model, plans, &emu, &index, &rows[s], keep)
-    })?;
+    // A batch of samples per core, as long as a batch's values of every layer stay near 4 M
+    // (a big image's layers run a sample at a time, as before).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_sample: usize = plans.iter().map(|p| p.size).sum::<usize>() * model.steps;
+    let batch = rows
+        .len()
+        .div_ceil(cores)
+        .min((1 << 22) / per_sample.max(1))
+        .max(1);
+    let batches: Vec<&[Vec<f64>]> = rows.chunks(batch).collect();
+    let stats: Vec<SampleStats> = crate::emulate::par_map(batches.len(), |b| {
+        run_samples(model, plans, &emu, &index, batches[b], keep)
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
     let mut layers: Vec<LayerFidelity> = plans
         .iter()
         .map(|p| {
@@ -641,94 +654,115 @@ fn run(
     ))
 }
 
-/// One sample through the design and the float model.
-fn run_sample(
+/// Samples through the design and the float model, together: dense layers read each weight row
+/// once for all of them (`run_batch_observed`); each sample's stats as if run alone.
+fn run_samples(
     model: &Model,
     plans: &[LayerPlan],
     emu: &Emulator,
     index: &HashMap<NodeIndex, usize>,
-    x: &[f64],
+    xs: &[Vec<f64>],
     keep: bool,
-) -> Result<SampleStats> {
+) -> Result<Vec<SampleStats>> {
     // The float model first, every layer kept (a static design's calls one after another).
-    let mut float: Vec<Vec<f64>> = vec![Vec::new(); plans.len()];
-    let float_out = crate::emulate::float::run_observed(model, x, &mut |n, _, v| {
+    let mut float: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); plans.len()]; xs.len()];
+    let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+    let float_outs = crate::emulate::float::run_batch_observed(model, &refs, &mut |s, n, _, v| {
         if let Some(&k) = index.get(&n) {
-            float[k].extend_from_slice(v);
+            float[s][k].extend_from_slice(v);
         }
     });
-    let mut layers: Vec<SampleLayer> = float
+    let mut layers: Vec<Vec<SampleLayer>> = float
         .iter()
-        .zip(plans)
-        .map(|(v, p)| {
-            let (lo, hi) = (p.result.min_value(), p.result.max_value());
-            SampleLayer {
-                overflows: Vec::new(),
-                float_range: v
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
-                        (a.min(y), b.max(y))
-                    }),
-                float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
-                max_error: 0.0,
-                values: v.len(),
-                magnitudes: Magnitudes::of(v),
-            }
+        .map(|float| {
+            float
+                .iter()
+                .zip(plans)
+                .map(|(v, p)| {
+                    let (lo, hi) = (p.result.min_value(), p.result.max_value());
+                    SampleLayer {
+                        overflows: Vec::new(),
+                        float_range: v
+                            .iter()
+                            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                                (a.min(y), b.max(y))
+                            }),
+                        float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
+                        max_error: 0.0,
+                        values: v.len(),
+                        magnitudes: Magnitudes::of(v),
+                    }
+                })
+                .collect()
         })
         .collect();
     // Each input's own quantization, attributed to it.
-    let input_bits = emu.quantize_input_observed(x, &mut |n, over| {
-        if let Some(&k) = index.get(&n) {
-            merge_overflows(&mut layers[k].overflows, over);
-        }
-    })?;
-    let mut offsets = vec![0usize; plans.len()];
-    let mut fixed: Vec<Vec<f64>> = vec![Vec::new(); if keep { plans.len() } else { 0 }];
-    let output_bits = emu.run_observed(&input_bits, &mut |k, _, bits, over| {
-        let l = &mut layers[k];
+    let mut input_bits = Vec::with_capacity(xs.len());
+    for (s, x) in xs.iter().enumerate() {
+        input_bits.push(emu.quantize_input_observed(x, &mut |n, over| {
+            if let Some(&k) = index.get(&n) {
+                merge_overflows(&mut layers[s][k].overflows, over);
+            }
+        })?);
+    }
+    let mut offsets = vec![vec![0usize; plans.len()]; xs.len()];
+    let mut fixed: Vec<Vec<Vec<f64>>> =
+        vec![vec![Vec::new(); if keep { plans.len() } else { 0 }]; xs.len()];
+    let output_bits = emu.run_batch_observed(&input_bits, &mut |s, k, _, bits, over| {
+        let l = &mut layers[s][k];
         merge_overflows(&mut l.overflows, over);
         let lsb = plans[k].result.lsb();
-        let f = &float[k][offsets[k]..];
+        let f = &float[s][k][offsets[s][k]..];
         // (Bits as i64: the i128 -> f64 conversion is a slow library call.)
         for (&b, &y) in bits.iter().zip(f) {
             l.max_error = l.max_error.max((b as i64 as f64 * lsb - y).abs());
         }
-        offsets[k] += bits.len();
+        offsets[s][k] += bits.len();
         if keep {
-            fixed[k].extend(bits.iter().map(|&b| b as i64 as f64 * lsb));
-        } else if offsets[k] == float[k].len() {
+            fixed[s][k].extend(bits.iter().map(|&b| b as i64 as f64 * lsb));
+        } else if offsets[s][k] == float[s][k].len() {
             // Compared on every call: a big image's layer is not held to the end.
-            float[k] = Vec::new();
+            float[s][k] = Vec::new();
         }
     });
-    let fixed_out = emu.output_values(&output_bits);
-    let outputs = model
-        .sample_output_ranges()
+    let mut stats = Vec::with_capacity(xs.len());
+    let per_sample = layers
         .into_iter()
-        .zip(model.sample_output_shapes())
-        .map(|((_, r), shape)| {
-            let width = *shape.last().unwrap_or(&1);
-            let (fx, fl) = (&fixed_out[r.clone()], &float_out[r]);
-            let errs = fx.iter().zip(fl).map(|(a, b)| (a - b).abs());
-            let max = errs.clone().fold(0.0, f64::max);
-            let sum: f64 = errs.sum();
-            let rows = fx.len() / width.max(1);
-            let agree = (0..rows)
-                .filter(|&i| {
-                    let row = i * width..(i + 1) * width;
-                    argmax(&fx[row.clone()]) == argmax(&fl[row])
-                })
-                .count();
-            (agree, rows, max, sum, fx.len())
-        })
-        .collect();
-    Ok(SampleStats {
-        input_bits,
-        output_bits,
-        layers,
-        outputs,
-        traced: keep.then_some((fixed, float)),
-    })
+        .zip(input_bits)
+        .zip(output_bits)
+        .zip(float_outs)
+        .zip(fixed.into_iter().zip(float));
+    for ((((layers, input_bits), output_bits), float_out), (fixed, float)) in per_sample {
+        let fixed_out = emu.output_values(&output_bits);
+        let outputs = model
+            .sample_output_ranges()
+            .into_iter()
+            .zip(model.sample_output_shapes())
+            .map(|((_, r), shape)| {
+                let width = *shape.last().unwrap_or(&1);
+                let (fx, fl) = (&fixed_out[r.clone()], &float_out[r]);
+                let errs = fx.iter().zip(fl).map(|(a, b)| (a - b).abs());
+                let max = errs.clone().fold(0.0, f64::max);
+                let sum: f64 = errs.sum();
+                let rows = fx.len() / width.max(1);
+                let agree = (0..rows)
+                    .filter(|&i| {
+                        let row = i * width..(i + 1) * width;
+                        argmax(&fx[row.clone()]) == argmax(&fl[row])
+                    })
+                    .count();
+                (agree, rows, max, sum, fx.len())
+            })
+            .collect();
+        stats.push(SampleStats {
+            input_bits,
+            output_bits,
+            layers,
+            outputs,
+            traced: keep.then_some((fixed, float)),
+        });
+    }
+    Ok(stats)
 }
 
 /// The index of the first largest value.

@@ -331,3 +331,76 @@ fn constants_and_magnitudes_are_counted_against_their_types() {
         assert_eq!(counted + l.magnitudes.zeros, l.values, "{}", l.name);
     }
 }
+
+/// Samples measured together (a dense layer reads each weight row once for a batch) give every
+/// layer the bits and float values each sample gives alone through the one-sample emulator and
+/// float model, and the same overflow counts: batching changes no figure.
+#[test]
+fn samples_measured_together_equal_each_alone() {
+    let mut batched_dense = 0;
+    for case in common::cases() {
+        let p = prepare(&case.model(), &Config::default(), None).unwrap();
+        let x = case.input();
+        let rows: Vec<Vec<f64>> = (0..x.rows().min(12)).map(|r| x.row(r).to_vec()).collect();
+        let (f, traced) =
+            hlsrs::fidelity::trace(&p.model, &p.plans, &rows, "test samples".into()).unwrap();
+        let emu = hlsrs::emulate::Emulator::with_plans(&p.model, &p.plans);
+        let mut overflows = vec![0u64; p.plans.len()];
+        let k_of = |n| p.plans.iter().position(|q| q.node == n);
+        for (r, row) in rows.iter().enumerate() {
+            let count = |o: &[hlsrs::ir::fixed::Overflowed]| o.iter().map(|o| o.count).sum::<u64>();
+            let bits = emu
+                .quantize_input_observed(row, &mut |n, o| {
+                    if let Some(k) = k_of(n) {
+                        overflows[k] += count(&o);
+                    }
+                })
+                .unwrap();
+            let mut fixed = vec![Vec::new(); p.plans.len()];
+            emu.run_observed(&bits, &mut |k, _, b, o| {
+                overflows[k] += count(&o);
+                let lsb = p.plans[k].result.lsb();
+                fixed[k].extend(b.iter().map(|&v| v as i64 as f64 * lsb));
+            });
+            let mut float = vec![Vec::new(); p.plans.len()];
+            hlsrs::emulate::float::run_observed(&p.model, row, &mut |n, _, v| {
+                if let Some(k) = k_of(n) {
+                    float[k].extend_from_slice(v);
+                }
+            });
+            for (k, t) in traced.iter().enumerate() {
+                assert_eq!(
+                    t.fixed.row(r),
+                    &fixed[k][..],
+                    "{} '{}' sample {r}",
+                    case.name,
+                    t.name
+                );
+                assert_eq!(
+                    t.float.row(r),
+                    &float[k][..],
+                    "{} '{}' sample {r}",
+                    case.name,
+                    t.name
+                );
+            }
+        }
+        for (k, l) in f.layers.iter().enumerate() {
+            let together: u64 = l.overflows.iter().map(|o| o.count).sum();
+            assert_eq!(
+                together, overflows[k],
+                "{} '{}' overflows",
+                case.name, l.name
+            );
+        }
+        batched_dense += p.model.steps.eq(&1) as usize
+            * p.plans
+                .iter()
+                .filter(|q| matches!(q.kernel, hlsrs::kernels::Kernel::Dense(_)))
+                .count();
+    }
+    assert!(
+        batched_dense > 0,
+        "no case has a dense layer run in a batch"
+    );
+}

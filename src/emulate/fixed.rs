@@ -202,17 +202,7 @@ impl<'m> Emulator<'m> {
         let ranges: HashMap<_, _> = self.model.call_input_ranges().into_iter().collect();
         for (k, p) in self.plans.iter().enumerate() {
             let ins: Vec<&Vec<i128>> = self.model.inputs(p.node).iter().map(|i| &vals[i]).collect();
-            let out = match &p.kernel {
-                Kernel::Recurrent(rp) if rp.rec.stateful => {
-                    let state = states.entry(p.node).or_insert_with(|| initial_state(rp));
-                    run_recurrent(rp, ins[0], p.input_types[0], p.result, Some(state))
-                }
-                Kernel::Input => input[ranges[&p.node].clone()].to_vec(),
-                _ => match &self.exact[k] {
-                    Some(e) => e.run(p, ins[0]),
-                    None => run_layer(p, &ins),
-                },
-            };
+            let out = self.layer_bits(k, &ins, input, &ranges, states);
             if let Some(f) = observe.as_deref_mut() {
                 f(k, &out);
             }
@@ -222,6 +212,91 @@ impl<'m> Emulator<'m> {
             }
         }
         vals
+    }
+
+    /// Plan `k`'s bits from its inputs' (`input`: the call's input bits, which an input layer
+    /// takes its part of).
+    fn layer_bits(
+        &self,
+        k: usize,
+        ins: &[&Vec<i128>],
+        input: &[i128],
+        ranges: &HashMap<NodeIndex, std::ops::Range<usize>>,
+        states: &mut HashMap<NodeIndex, State<i128>>,
+    ) -> Vec<i128> {
+        let p = &self.plans[k];
+        match &p.kernel {
+            Kernel::Recurrent(rp) if rp.rec.stateful => {
+                let state = states.entry(p.node).or_insert_with(|| initial_state(rp));
+                run_recurrent(rp, ins[0], p.input_types[0], p.result, Some(state))
+            }
+            Kernel::Input => input[ranges[&p.node].clone()].to_vec(),
+            _ => match &self.exact[k] {
+                Some(e) => e.run(p, ins[0]),
+                None => run_layer(p, ins),
+            },
+        }
+    }
+
+    /// `run_observed` on several samples at once, `observe` also told the sample (its first
+    /// argument): an exact dense layer reads each weight row once for all of them. The bits are
+    /// the same as one sample at a time; a batched layer's overflows are all shown with the
+    /// first sample (they are summed over samples). A static design runs sample by sample.
+    pub fn run_batch_observed(
+        &self,
+        inputs: &[Vec<i128>],
+        observe: &mut BatchObserver,
+    ) -> Vec<Vec<i128>> {
+        use crate::ir::fixed::take_overflows;
+        if self.model.steps > 1 {
+            return inputs
+                .iter()
+                .enumerate()
+                .map(|(s, x)| self.run_observed(x, &mut |k, c, b, o| observe(s, k, c, b, o)))
+                .collect();
+        }
+        let ranges: HashMap<_, _> = self.model.call_input_ranges().into_iter().collect();
+        let mut vals: Vec<HashMap<NodeIndex, Vec<i128>>> = vec![HashMap::new(); inputs.len()];
+        let mut states: Vec<HashMap<NodeIndex, State<i128>>> = vec![HashMap::new(); inputs.len()];
+        take_overflows();
+        for (k, p) in self.plans.iter().enumerate() {
+            let outs: Vec<(Vec<i128>, Vec<crate::ir::fixed::Overflowed>)> =
+                match (&p.kernel, &self.exact[k]) {
+                    (Kernel::Dense(d), Some(e)) => {
+                        let x = self.model.inputs(p.node)[0];
+                        let xs: Vec<&[i128]> = vals.iter().map(|v| v[&x].as_slice()).collect();
+                        let mut outs: Vec<_> = e
+                            .dense_batch(p, d, &xs)
+                            .into_iter()
+                            .map(|b| (b, Vec::new()))
+                            .collect();
+                        if let Some(first) = outs.first_mut() {
+                            first.1 = take_overflows();
+                        }
+                        outs
+                    }
+                    _ => (0..inputs.len())
+                        .map(|s| {
+                            let ins: Vec<&Vec<i128>> = self
+                                .model
+                                .inputs(p.node)
+                                .iter()
+                                .map(|i| &vals[s][i])
+                                .collect();
+                            let out = self.layer_bits(k, &ins, &inputs[s], &ranges, &mut states[s]);
+                            (out, take_overflows())
+                        })
+                        .collect(),
+                };
+            for (s, (out, over)) in outs.into_iter().enumerate() {
+                observe(s, k, 0, &out, over);
+                vals[s].insert(p.node, out);
+                for d in &self.dead[k] {
+                    vals[s].remove(d);
+                }
+            }
+        }
+        vals.iter().map(|v| self.outputs_of(v)).collect()
     }
 
     /// Runs one float sample; returns the output as floats (exact values of the output bits).
@@ -235,6 +310,10 @@ impl<'m> Emulator<'m> {
 /// layer that overflowed their type, by type).
 pub type LayerObserver<'a> =
     dyn FnMut(usize, usize, &[i128], Vec<crate::ir::fixed::Overflowed>) + 'a;
+
+/// [`LayerObserver`] of several samples: (sample, plan index, call, bits, overflows).
+pub type BatchObserver<'a> =
+    dyn FnMut(usize, usize, usize, &[i128], Vec<crate::ir::fixed::Overflowed>) + 'a;
 
 /// Sees each layer's bits in one call: (plan index, bits).
 type CallObserver<'a> = dyn FnMut(usize, &[i128]) + 'a;
@@ -361,6 +440,35 @@ impl ExactDense {
             }
             _ => unreachable!("ExactDense::of takes dense and conv layers only"),
         }
+    }
+
+    /// A dense layer on several samples' inputs: the same bits as `run` on each, each weight
+    /// row read once for all of them.
+    fn dense_batch(&self, p: &LayerPlan, d: &DensePlan, xs: &[&[i128]]) -> Vec<Vec<i128>> {
+        let n_out = d.n_out;
+        let mut accs: Vec<Vec<i64>> = xs.iter().map(|_| self.bias[..n_out].to_vec()).collect();
+        for (i, row) in self.weights.chunks_exact(n_out.max(1)).enumerate() {
+            for (acc, x) in accs.iter_mut().zip(xs) {
+                let xi = x[i] as i64;
+                if xi == 0 {
+                    continue;
+                }
+                let xi = xi << self.product_shift;
+                for (a, &wij) in acc.iter_mut().zip(row) {
+                    *a += xi * wij;
+                }
+            }
+        }
+        accs.iter()
+            .map(|acc| {
+                acc.iter()
+                    .map(|&a| {
+                        p.result
+                            .cast(d.accum.exact((a as i128) << self.accum_shift))
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// One block of group `g` on inputs `xs`: its outputs, cast to the result type, onto `out`.
