@@ -558,33 +558,15 @@ fn run_exe(
     let jobs = if trace {
         1
     } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(lines.len())
-            .max(1)
+        crate::ir::parallel::cores().min(lines.len()).max(1)
     };
-    let share = lines.len().div_ceil(jobs).max(1);
-    let outs: Vec<Result<(String, Vec<CsimLayer>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(share)
-            .enumerate()
-            .map(|(k, chunk)| {
-                let (exe, info) = (&exe, &info);
-                scope.spawn(move || run_share(dir, exe, info, chunk, k, trace))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::internal("a C-simulation runner panicked")))
-            })
-            .collect()
-    });
+    let shares: Vec<&[String]> = lines.chunks(lines.len().div_ceil(jobs).max(1)).collect();
+    let outs = crate::ir::parallel::par_map(shares.len(), |k| {
+        run_share(dir, &exe, &info, shares[k], k, trace)
+    })?;
     let mut out = String::new();
     let mut traced = Vec::new();
-    for o in outs {
-        let (text, t) = o?;
+    for (text, t) in outs {
         out.push_str(&text);
         traced = t;
     }

@@ -531,11 +531,10 @@ fn run(
         plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
     // A batch of samples per core, as long as a batch's values of every layer stay near 4 M
     // (a big image's layers run a sample at a time, as before).
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per_sample: usize = plans.iter().map(|p| p.size).sum::<usize>() * model.steps;
     let batch = rows
         .len()
-        .div_ceil(cores)
+        .div_ceil(crate::ir::parallel::cores())
         .min((1 << 22) / per_sample.max(1))
         .max(1);
     let batches: Vec<&[Vec<f64>]> = rows.chunks(batch).collect();
@@ -674,25 +673,10 @@ fn run_samples(
     });
     let mut layers: Vec<Vec<SampleLayer>> = float
         .iter()
-        .map(|float| {
-            float
-                .iter()
+        .map(|f| {
+            f.iter()
                 .zip(plans)
-                .map(|(v, p)| {
-                    let (lo, hi) = (p.result.min_value(), p.result.max_value());
-                    SampleLayer {
-                        overflows: Vec::new(),
-                        float_range: v
-                            .iter()
-                            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
-                                (a.min(y), b.max(y))
-                            }),
-                        float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
-                        max_error: 0.0,
-                        values: v.len(),
-                        magnitudes: Magnitudes::of(v),
-                    }
-                })
+                .map(|(v, p)| SampleLayer::of_float(v, p.result))
                 .collect()
         })
         .collect();
@@ -733,36 +717,63 @@ fn run_samples(
         .zip(float_outs)
         .zip(fixed.into_iter().zip(float));
     for ((((layers, input_bits), output_bits), float_out), (fixed, float)) in per_sample {
-        let fixed_out = emu.output_values(&output_bits);
-        let outputs = model
-            .sample_output_ranges()
-            .into_iter()
-            .zip(model.sample_output_shapes())
-            .map(|((_, r), shape)| {
-                let width = *shape.last().unwrap_or(&1);
-                let (fx, fl) = (&fixed_out[r.clone()], &float_out[r]);
-                let errs = fx.iter().zip(fl).map(|(a, b)| (a - b).abs());
-                let max = errs.clone().fold(0.0, f64::max);
-                let sum: f64 = errs.sum();
-                let rows = fx.len() / width.max(1);
-                let agree = (0..rows)
-                    .filter(|&i| {
-                        let row = i * width..(i + 1) * width;
-                        argmax(&fx[row.clone()]) == argmax(&fl[row])
-                    })
-                    .count();
-                (agree, rows, max, sum, fx.len())
-            })
-            .collect();
         stats.push(SampleStats {
+            outputs: output_stats(model, &emu.output_values(&output_bits), &float_out),
             input_bits,
             output_bits,
             layers,
-            outputs,
             traced: keep.then_some((fixed, float)),
         });
     }
     Ok(stats)
+}
+
+impl SampleLayer {
+    /// A layer's float values on one sample, against its result type; no fixed point yet.
+    fn of_float(v: &[f64], result: FixedType) -> SampleLayer {
+        let (lo, hi) = (result.min_value(), result.max_value());
+        SampleLayer {
+            overflows: Vec::new(),
+            float_range: v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                    (a.min(y), b.max(y))
+                }),
+            float_outside: v.iter().filter(|&&y| y < lo || y > hi).count() as u64,
+            max_error: 0.0,
+            values: v.len(),
+            magnitudes: Magnitudes::of(v),
+        }
+    }
+}
+
+/// Per output of one sample, fixed against float: agreeing rows, rows, max error, sum of errors,
+/// values.
+fn output_stats(
+    model: &Model,
+    fixed_out: &[f64],
+    float_out: &[f64],
+) -> Vec<(usize, usize, f64, f64, usize)> {
+    model
+        .sample_output_ranges()
+        .into_iter()
+        .zip(model.sample_output_shapes())
+        .map(|((_, r), shape)| {
+            let width = *shape.last().unwrap_or(&1);
+            let (fx, fl) = (&fixed_out[r.clone()], &float_out[r]);
+            let errs = fx.iter().zip(fl).map(|(a, b)| (a - b).abs());
+            let max = errs.clone().fold(0.0, f64::max);
+            let sum: f64 = errs.sum();
+            let rows = fx.len() / width.max(1);
+            let agree = (0..rows)
+                .filter(|&i| {
+                    let row = i * width..(i + 1) * width;
+                    argmax(&fx[row.clone()]) == argmax(&fl[row])
+                })
+                .count();
+            (agree, rows, max, sum, fx.len())
+        })
+        .collect()
 }
 
 /// The index of the first largest value.

@@ -401,13 +401,7 @@ impl ExactDense {
     /// shared among the cores).
     fn run(&self, p: &LayerPlan, x: &[i128]) -> Vec<i128> {
         match &p.kernel {
-            Kernel::Dense(d) => {
-                let mut out = Vec::with_capacity(p.size);
-                let mut acc = vec![0i64; d.n_out];
-                let xs: Vec<i64> = x.iter().map(|&v| v as i64).collect();
-                self.block(p, d, 0, &xs, &mut acc, &mut out);
-                out
-            }
+            Kernel::Dense(d) => self.dense_batch(p, d, &[x]).pop().expect("one sample"),
             Kernel::Conv(c) => {
                 let d = &c.dense;
                 let cg = c.channels_per_group();
@@ -442,32 +436,17 @@ impl ExactDense {
         }
     }
 
-    /// A dense layer on several samples' inputs: the same bits as `run` on each, each weight
-    /// row read once for all of them.
+    /// A dense layer on several samples' inputs, each weight row read once for all of them.
     fn dense_batch(&self, p: &LayerPlan, d: &DensePlan, xs: &[&[i128]]) -> Vec<Vec<i128>> {
         let n_out = d.n_out;
         let mut accs: Vec<Vec<i64>> = xs.iter().map(|_| self.bias[..n_out].to_vec()).collect();
         for (i, row) in self.weights.chunks_exact(n_out.max(1)).enumerate() {
             for (acc, x) in accs.iter_mut().zip(xs) {
-                let xi = x[i] as i64;
-                if xi == 0 {
-                    continue;
-                }
-                let xi = xi << self.product_shift;
-                for (a, &wij) in acc.iter_mut().zip(row) {
-                    *a += xi * wij;
-                }
+                self.accumulate(acc, x[i] as i64, row);
             }
         }
         accs.iter()
-            .map(|acc| {
-                acc.iter()
-                    .map(|&a| {
-                        p.result
-                            .cast(d.accum.exact((a as i128) << self.accum_shift))
-                    })
-                    .collect()
-            })
+            .map(|acc| acc.iter().map(|&a| self.result_bits(p, d, a)).collect())
             .collect()
     }
 
@@ -485,18 +464,26 @@ impl ExactDense {
         acc.copy_from_slice(&self.bias[g * n_out..(g + 1) * n_out]);
         let w = &self.weights[g * n_in * n_out..(g + 1) * n_in * n_out];
         for (&xi, row) in xs.iter().zip(w.chunks_exact(n_out)) {
-            if xi == 0 {
-                continue;
-            }
-            let xi = xi << self.product_shift;
-            for (a, &wij) in acc.iter_mut().zip(row) {
-                *a += xi * wij;
-            }
+            self.accumulate(acc, xi, row);
         }
-        out.extend(acc.iter().map(|&a| {
-            p.result
-                .cast(d.accum.exact((a as i128) << self.accum_shift))
-        }));
+        out.extend(acc.iter().map(|&a| self.result_bits(p, d, a)));
+    }
+
+    /// acc += x * row, in units of 2^-frac (a zero input skipped: its row is not read).
+    fn accumulate(&self, acc: &mut [i64], x: i64, row: &[i64]) {
+        if x == 0 {
+            return;
+        }
+        let x = x << self.product_shift;
+        for (a, &w) in acc.iter_mut().zip(row) {
+            *a += x * w;
+        }
+    }
+
+    /// An exact sum as the layer's result bits.
+    fn result_bits(&self, p: &LayerPlan, d: &DensePlan, a: i64) -> i128 {
+        p.result
+            .cast(d.accum.exact((a as i128) << self.accum_shift))
     }
 }
 

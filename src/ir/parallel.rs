@@ -4,7 +4,8 @@
 
 use crate::ir::fixed::{add_overflows, take_overflows};
 
-fn threads() -> usize {
+/// The machine's cores: how many ways work is split.
+pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |t| t.get())
 }
 
@@ -29,7 +30,7 @@ pub fn par_ranges<T: Send>(
     cost: usize,
     f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {
-    if threads() < 2 || n.saturating_mul(cost) < 1 << 22 {
+    if cores() < 2 || n.saturating_mul(cost) < 1 << 22 {
         return f(0..n);
     }
     on_cores(n, f).into_iter().flatten().collect()
@@ -38,7 +39,7 @@ pub fn par_ranges<T: Send>(
 /// `f` on one range of `0..n` per core (scoped threads), the results in range order; each
 /// worker's overflows added to this thread's.
 fn on_cores<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
-    let chunk = n.div_ceil(threads()).max(1);
+    let chunk = n.div_ceil(cores()).max(1);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)
             .step_by(chunk)

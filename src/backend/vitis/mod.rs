@@ -57,15 +57,13 @@ pub fn parse_templates_in_background() {
 struct Templates([&'static tera::Tera; 2]);
 
 fn tera() -> Result<Templates> {
-    let mut sets = Vec::with_capacity(2);
-    for (set, once) in PARSED.iter().enumerate() {
-        sets.push(
-            once.get_or_init(|| parse_set(set))
-                .as_ref()
-                .map_err(|e| Error::internal(e.clone()))?,
-        );
-    }
-    Ok(Templates([sets[0], sets[1]]))
+    let set = |k: usize| {
+        PARSED[k]
+            .get_or_init(|| parse_set(k))
+            .as_ref()
+            .map_err(|e| Error::internal(e.clone()))
+    };
+    Ok(Templates([set(0)?, set(1)?]))
 }
 
 fn render(t: &Templates, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {

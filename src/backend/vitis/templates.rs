@@ -19,6 +19,8 @@ const FIRMWARE: &[(&str, &str)] = &[
         "weights.h",
         include_str!("../../../templates/firmware/weights.h.tera"),
     ),
+    // The top function's parameter list and its io_parallel port pragmas, shared by top.h
+    // and the top functions.
     (
         "ports",
         include_str!("../../../templates/firmware/ports.tera"),
@@ -77,6 +79,7 @@ const REST: &[(&str, &str)] = &[
     ("Makefile", include_str!("../../../templates/Makefile.tera")),
 ];
 
+/// (file name, contents): copied verbatim into firmware/hls_lib/.
 pub const HLS_LIB: &[(&str, &str)] = &[
     ("hlsrs.h", include_str!("../../../hls_lib/hlsrs.h")),
     (
