@@ -8,7 +8,7 @@ use crate::emulate::Emulator;
 use crate::error::Result;
 use crate::ir::fixed::{Overflow, Overflowed, merge_overflows};
 use crate::ir::{FixedType, Model, Op};
-use crate::kernels::LayerPlan;
+use crate::kernels::{Kernel, LayerPlan};
 use crate::report::short_number as short;
 use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
@@ -530,11 +530,20 @@ fn run(
     let index: HashMap<NodeIndex, usize> =
         plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
     // A batch of samples per core, as long as a batch's values of every layer stay near 4 M
-    // (a big image's layers run a sample at a time, as before).
+    // (a big image's layers run a sample at a time, as before); all in one here when they are
+    // too little work for threads (a small model's compile).
     let per_sample: usize = plans.iter().map(|p| p.size).sum::<usize>() * model.steps;
+    let work = rows
+        .len()
+        .saturating_mul(per_sample + multiplications(plans) * model.steps);
+    let ways = if crate::ir::parallel::worth_threads(work) {
+        crate::ir::parallel::cores()
+    } else {
+        1
+    };
     let batch = rows
         .len()
-        .div_ceil(crate::ir::parallel::cores())
+        .div_ceil(ways)
         .min((1 << 22) / per_sample.max(1))
         .max(1);
     let batches: Vec<&[Vec<f64>]> = rows.chunks(batch).collect();
@@ -651,6 +660,35 @@ fn run(
         bits,
         traced,
     ))
+}
+
+/// A sample's multiplications by nonzero weights (a static design's one call).
+fn multiplications(plans: &[LayerPlan]) -> usize {
+    plans
+        .iter()
+        .map(|p| match &p.kernel {
+            Kernel::Dense(d) => d.multiplications,
+            Kernel::Conv(c) => c.dense.multiplications * c.positions(),
+            Kernel::Recurrent(r) => r.multiplications_per_step() * r.seq,
+            Kernel::Input
+            | Kernel::ScaleShift { .. }
+            | Kernel::Activation(_)
+            | Kernel::Clip { .. }
+            | Kernel::Quant { .. }
+            | Kernel::Softmax(_)
+            | Kernel::ArgMax { .. }
+            | Kernel::Add
+            | Kernel::Sub
+            | Kernel::Mul
+            | Kernel::Max
+            | Kernel::Min
+            | Kernel::PRelu { .. }
+            | Kernel::Pool(_)
+            | Kernel::Concat { .. }
+            | Kernel::Transpose { .. }
+            | Kernel::Gather { .. } => 0,
+        })
+        .sum()
 }
 
 /// Samples through the design and the float model, together: dense layers read each weight row

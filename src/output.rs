@@ -30,8 +30,11 @@ fn is_tool_output(rel: &str, name: &str) -> bool {
 
 fn list_files(dir: &Path, base: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
+        let e = e?;
+        let p = e.path();
+        // The entry's own type (from the directory listing, no stat per file); a symbolic
+        // link is listed as itself.
+        if e.file_type()?.is_dir() {
             list_files(&p, base, out)?;
         } else {
             let rel = p
@@ -47,15 +50,15 @@ fn list_files(dir: &Path, base: &Path, out: &mut Vec<String>) -> std::io::Result
 
 /// Files a previous run listed in its manifest.
 fn previous_files(dir: &Path) -> Option<BTreeSet<String>> {
-    let text = std::fs::read_to_string(dir.join(MANIFEST)).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some(
-        v.get("files")?
-            .as_array()?
-            .iter()
-            .filter_map(|f| f.as_str().map(String::from))
-            .collect(),
-    )
+    // Only the list is read: the rest of the manifest is skipped, not built.
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        files: BTreeSet<String>,
+    }
+    let text = std::fs::read(dir.join(MANIFEST)).ok()?;
+    serde_json::from_slice::<Listed>(&text)
+        .ok()
+        .map(|l| l.files)
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -397,8 +397,10 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn compile(a: CompileArgs) -> Result<()> {
-    crate::backend::vitis::parse_templates_in_background();
     let config = resolve_config(&a.model)?;
+    crate::backend::vitis::parse_templates_in_background(
+        config.io == crate::config::IoType::Stream,
+    );
     if let Some(pass) = &a.dump_after {
         let prepared = crate::prepare(&a.model.model, &config, Some(pass))?;
         print!("{}", crate::ir::dump(&prepared.model));

@@ -4,9 +4,11 @@
 
 use crate::ir::fixed::{add_overflows, take_overflows};
 
-/// The machine's cores: how many ways work is split.
+/// The machine's cores: how many ways work is split. Asked once: std reads the cgroup's CPU
+/// quota from /proc and /sys on every call (tens of microseconds).
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |t| t.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |t| t.get()))
 }
 
 /// `f(0) .. f(n - 1)` split over the machine's cores, in order; the first error by index wins,
@@ -23,6 +25,45 @@ pub fn par_map<T: Send>(
     Ok(out)
 }
 
+/// Runs `f` on a thread of its own that does not share the caller's CPU (where the machine
+/// lets this process use another): work that should overlap the caller's, not delay it. A
+/// thread just created runs first on its creator's CPU here (Linux 6.x on this 2-core VM):
+/// with the template parser (1.7 ms of work) the main thread stood still for 1.3 ms at the
+/// median, the other core idle, until the scheduler moved one of them (scripts/bench_speed.py).
+pub fn spawn_beside(f: impl FnOnce() + Send + 'static) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: sched_getcpu reads this thread's CPU; the CPU set is a plain bit mask, filled
+        // by sched_getaffinity and passed by reference with its size.
+        let cpu = unsafe { libc::sched_getcpu() };
+        std::thread::spawn(move || {
+            if let Ok(cpu) = usize::try_from(cpu) {
+                unsafe {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    let size = std::mem::size_of::<libc::cpu_set_t>();
+                    if libc::sched_getaffinity(0, size, &mut set) == 0
+                        && libc::CPU_COUNT(&set) > 1
+                        && libc::CPU_ISSET(cpu, &set)
+                    {
+                        libc::CPU_CLR(cpu, &mut set);
+                        libc::sched_setaffinity(0, size, &set);
+                    }
+                }
+            }
+            f()
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    std::thread::spawn(f);
+}
+
+/// Whether `work` (multiply-adds, or values where there are none) pays for threads: a thread's
+/// start and join cost tens of microseconds, and more while other threads hold the cores (a
+/// small model's compile parses its templates on two).
+pub fn worth_threads(work: usize) -> bool {
+    work >= 1 << 22 && cores() > 1
+}
+
 /// `f` over the ranges of `0..n` one per core, results concatenated in order, when the work
 /// (`n` items of `cost` each) is large enough to pay for threads; else `f(0..n)` here.
 pub fn par_ranges<T: Send>(
@@ -30,7 +71,7 @@ pub fn par_ranges<T: Send>(
     cost: usize,
     f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {
-    if cores() < 2 || n.saturating_mul(cost) < 1 << 22 {
+    if !worth_threads(n.saturating_mul(cost)) {
         return f(0..n);
     }
     on_cores(n, f).into_iter().flatten().collect()
@@ -39,6 +80,9 @@ pub fn par_ranges<T: Send>(
 /// `f` on one range of `0..n` per core (scoped threads), the results in range order; each
 /// worker's overflows added to this thread's.
 fn on_cores<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    if n <= 1 || cores() < 2 {
+        return vec![f(0..n)];
+    }
     let chunk = n.div_ceil(cores()).max(1);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)

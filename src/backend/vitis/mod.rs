@@ -30,49 +30,38 @@ pub struct ProjectOptions<'a> {
     pub fidelity: &'a crate::fidelity::Fidelity,
 }
 
-/// The parsed templates, once per process: two sets (`templates::SETS`) parsed side by side.
-static PARSED: [std::sync::OnceLock<std::result::Result<tera::Tera, String>>; 2] =
-    [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+/// The parsed templates, once per process and io.
+type Parsed = std::sync::OnceLock<std::result::Result<tera::Tera, String>>;
+static PARSED: [Parsed; 2] = [Parsed::new(), Parsed::new()];
 
-fn parse_set(set: usize) -> std::result::Result<tera::Tera, String> {
-    let mut t = tera::Tera::new();
-    for (name, src) in templates::SETS[set] {
-        t.add_raw_template(name, src)
-            .map_err(|e| format!("template {name}: {e}"))?;
-    }
-    Ok(t)
+fn tera(stream: bool) -> Result<&'static tera::Tera> {
+    PARSED[stream as usize]
+        .get_or_init(|| {
+            let mut t = tera::Tera::new();
+            // All at once: tera checks every template's references after each addition, so
+            // adding them one by one checks the first ones again and again.
+            t.add_raw_templates(templates::all(stream))
+                .map_err(|e| format!("templates: {e}"))?;
+            Ok(t)
+        })
+        .as_ref()
+        .map_err(|e| Error::internal(e.clone()))
 }
 
-/// Starts parsing the templates, each set on a thread of its own. A command that will write a
-/// project calls this first: parsing them is a fifth of a small model's compile, and this way
-/// it overlaps the model's loading and planning instead of following them (`generate` waits for
-/// what is not done yet).
-pub fn parse_templates_in_background() {
-    for (set, once) in PARSED.iter().enumerate() {
-        std::thread::spawn(move || once.get_or_init(|| parse_set(set)));
-    }
+/// Starts parsing the templates of a project of the given io on a thread of its own. A command
+/// that will write a project calls this as soon as it knows the io: parsing them is a fifth of
+/// a small model's compile, and this way it overlaps the model's loading, planning and
+/// fidelity run instead of following them (`generate` waits for it, if it has to, only once
+/// the rest of the project's facts are gathered). One thread, not more: on two cores, two
+/// parsing threads took turns with the main thread and stalled it by more than they saved.
+pub fn parse_templates_in_background(stream: bool) {
+    crate::ir::parallel::spawn_beside(move || {
+        let _ = tera(stream);
+    });
 }
 
-/// The templates, each name rendered from the set that holds it.
-struct Templates([&'static tera::Tera; 2]);
-
-fn tera() -> Result<Templates> {
-    let set = |k: usize| {
-        PARSED[k]
-            .get_or_init(|| parse_set(k))
-            .as_ref()
-            .map_err(|e| Error::internal(e.clone()))
-    };
-    Ok(Templates([set(0)?, set(1)?]))
-}
-
-fn render(t: &Templates, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {
-    let set = templates::SETS
-        .iter()
-        .position(|s| s.iter().any(|(n, _)| *n == name))
-        .ok_or_else(|| Error::internal(format!("no template {name}")))?;
-    t.0[set]
-        .render(name, cx)
+fn render(t: &tera::Tera, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {
+    t.render(name, cx)
         .map(String::into_bytes)
         .map_err(|e| Error::internal(format!("rendering {name}: {e:?}")))
 }
@@ -203,11 +192,15 @@ pub fn generate(
         cx.insert("streams", &wiring.streams);
         cx.insert("processes", &wiring.processes);
     }
-    let t = &tera()?;
+    // The manifest's facts before the templates: their parsing may still be under way.
+    let mut manifest = manifest(model, opts, plans, estimate);
+    let t = tera(stream)?;
     let mut files = Files::new();
     let fw = "firmware";
-    let top = if stream { "top_stream.cpp" } else { "top.cpp" };
-    files.insert(format!("{fw}/{name}.cpp"), render(t, top, &cx)?);
+    files.insert(
+        format!("{fw}/{name}.cpp"),
+        render(t, templates::top(stream), &cx)?,
+    );
     files.insert(format!("{fw}/{name}.h"), render(t, "top.h", &cx)?);
     files.insert(format!("{fw}/defines.h"), render(t, "defines.h", &cx)?);
     files.insert(
@@ -263,8 +256,11 @@ pub fn generate(
     let mut listed: Vec<String> = files.keys().cloned().collect();
     listed.push(MANIFEST.to_string());
     listed.sort();
-    let manifest = manifest(model, opts, plans, estimate, &listed)?;
-    files.insert(MANIFEST.into(), manifest);
+    manifest["files"] = json!(listed);
+    let mut text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::internal(e.to_string()))?;
+    text.push(b'\n');
+    files.insert(MANIFEST.into(), text);
     Ok(files)
 }
 
@@ -336,13 +332,13 @@ pub(crate) fn push_int(s: &mut Vec<u8>, v: i128) {
     s.extend_from_slice(&buf[at..]);
 }
 
+/// The manifest (`MANIFEST`) but for its list of files.
 fn manifest(
     model: &Model,
     opts: &ProjectOptions,
     plans: &[crate::kernels::LayerPlan],
     estimate: &crate::estimate::Estimate,
-    files: &[String],
-) -> Result<Vec<u8>> {
+) -> serde_json::Value {
     let layers: Vec<_> = plans
         .iter()
         .enumerate()
@@ -468,7 +464,7 @@ fn manifest(
             .collect(),
         model.sample_output_shapes(),
     );
-    let doc = json!({
+    json!({
         "hlsrs": env!("CARGO_PKG_VERSION"),
         "name": model.name,
         "part": opts.part,
@@ -483,11 +479,7 @@ fn manifest(
         "notes": opts.notes,
         "fidelity": opts.fidelity.to_json(),
         "config": opts.config,
-        "files": files,
-    });
-    let mut s = serde_json::to_string_pretty(&doc).map_err(|e| Error::internal(e.to_string()))?;
-    s.push('\n');
-    Ok(s.into_bytes())
+    })
 }
 
 #[cfg(test)]

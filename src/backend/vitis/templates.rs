@@ -1,83 +1,57 @@
 //! Templates and the hls_lib headers, embedded in the binary so one installed `hlsrs` works from
 //! any directory.
 
-/// (template name, source): rendered by tera. Two sets of about the same size, parsed on two
-/// threads; a template another includes is in the includer's set (`ports` and `port_pragmas`
-/// in both).
-pub const SETS: [&[(&str, &str)]; 2] = [FIRMWARE, REST];
+/// (template name, source): rendered by tera.
+pub type Template = (&'static str, &'static str);
 
-const FIRMWARE: &[(&str, &str)] = &[
-    (
-        "defines.h",
-        include_str!("../../../templates/firmware/defines.h.tera"),
-    ),
-    (
-        "parameters.h",
-        include_str!("../../../templates/firmware/parameters.h.tera"),
-    ),
-    (
-        "weights.h",
-        include_str!("../../../templates/firmware/weights.h.tera"),
-    ),
-    // The top function's parameter list and its io_parallel port pragmas, shared by top.h
-    // and the top functions.
-    (
-        "ports",
-        include_str!("../../../templates/firmware/ports.tera"),
-    ),
-    (
-        "port_pragmas",
-        include_str!("../../../templates/firmware/port_pragmas.tera"),
-    ),
-    (
-        "top.h",
-        include_str!("../../../templates/firmware/top.h.tera"),
-    ),
-    (
-        "top_stream.cpp",
-        include_str!("../../../templates/firmware/top_stream.cpp.tera"),
-    ),
+macro_rules! template {
+    ($name:literal, $path:literal) => {
+        ($name, include_str!(concat!("../../../templates/", $path)))
+    };
+}
+
+// The top function's parameter list and its io_parallel port pragmas, included by top.h and
+// the top functions.
+const PORTS: Template = template!("ports", "firmware/ports.tera");
+const PORT_PRAGMAS: Template = template!("port_pragmas", "firmware/port_pragmas.tera");
+const TOP_H: Template = template!("top.h", "firmware/top.h.tera");
+const TOP: Template = template!("top.cpp", "firmware/top.cpp.tera");
+const TOP_STREAM: Template = template!("top_stream.cpp", "firmware/top_stream.cpp.tera");
+const PARAMETERS: Template = template!("parameters.h", "firmware/parameters.h.tera");
+const DEFINES: Template = template!("defines.h", "firmware/defines.h.tera");
+const WEIGHTS: Template = template!("weights.h", "firmware/weights.h.tera");
+const TEST: Template = template!("test.cpp", "tb/test.cpp.tera");
+const REST: [Template; 6] = [
+    template!("build_prj.tcl", "build_prj.tcl.tera"),
+    template!("vivado_synth.tcl", "vivado_synth.tcl.tera"),
+    template!("build_opt.tcl", "build_opt.tcl.tera"),
+    template!("clock.xdc", "clock.xdc.tera"),
+    template!("hls_config.cfg", "hls_config.cfg.tera"),
+    template!("Makefile", "Makefile.tera"),
 ];
 
-const REST: &[(&str, &str)] = &[
-    (
-        "ports",
-        include_str!("../../../templates/firmware/ports.tera"),
-    ),
-    (
-        "port_pragmas",
-        include_str!("../../../templates/firmware/port_pragmas.tera"),
-    ),
-    (
-        "top.cpp",
-        include_str!("../../../templates/firmware/top.cpp.tera"),
-    ),
-    (
-        "test.cpp",
-        include_str!("../../../templates/tb/test.cpp.tera"),
-    ),
-    (
-        "build_prj.tcl",
-        include_str!("../../../templates/build_prj.tcl.tera"),
-    ),
-    (
-        "vivado_synth.tcl",
-        include_str!("../../../templates/vivado_synth.tcl.tera"),
-    ),
-    (
-        "build_opt.tcl",
-        include_str!("../../../templates/build_opt.tcl.tera"),
-    ),
-    (
-        "clock.xdc",
-        include_str!("../../../templates/clock.xdc.tera"),
-    ),
-    (
-        "hls_config.cfg",
-        include_str!("../../../templates/hls_config.cfg.tera"),
-    ),
-    ("Makefile", include_str!("../../../templates/Makefile.tera")),
-];
+/// The templates a project of the given io is rendered from: only its own top function's
+/// (tera parses about 10 MB/s: these are a fifth of a small model's compile).
+pub fn all(stream: bool) -> Vec<Template> {
+    let top = if stream { TOP_STREAM } else { TOP };
+    let mut all = vec![
+        PORTS,
+        PORT_PRAGMAS,
+        TOP_H,
+        top,
+        PARAMETERS,
+        DEFINES,
+        WEIGHTS,
+        TEST,
+    ];
+    all.extend(REST);
+    all
+}
+
+/// The name of the top function's template.
+pub fn top(stream: bool) -> &'static str {
+    if stream { TOP_STREAM.0 } else { TOP.0 }
+}
 
 /// (file name, contents): copied verbatim into firmware/hls_lib/.
 pub const HLS_LIB: &[(&str, &str)] = &[
