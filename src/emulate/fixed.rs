@@ -351,7 +351,7 @@ impl ExactDense {
         let (n_in, n_out) = (d.n_in, d.n_out);
         let mut weights = vec![0i64; groups * n_in * n_out];
         for g in 0..groups {
-            for (i, j, k) in d.schedule(g) {
+            for (i, j, k) in d.entries(g) {
                 // (A sparse list's padding entries are zero weights at some index: skipped.)
                 if d.weights.raw[k] != 0 {
                     weights[(g * n_in + i) * n_out + j] = i64::try_from(d.weights.raw[k]).ok()?;

@@ -118,11 +118,12 @@ fn product(raw: i128, w: FixedType, x: FixedType) -> Product {
     if raw == 0 {
         return Product::Free;
     }
-    let m = raw.unsigned_abs();
+    // (Constants are at most MAX_WIDTH = 62 bits: u64 arithmetic, not the slower u128.)
+    let m = (raw as i64).unsigned_abs();
     let odd = m >> m.trailing_zeros();
     if odd == 1 {
         Product::Free
-    } else if 128 - odd.leading_zeros() <= 6 || w.width <= 8 {
+    } else if 64 - odd.leading_zeros() <= 6 || w.width <= 8 {
         Product::Lut
     } else {
         let (a, b) = (x.width.max(w.width), x.width.min(w.width));
@@ -145,9 +146,11 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
         *t += (*b != 0) as usize;
     }
     let mut any_dsp = false;
-    for (_, j, k) in d.schedule(0) {
-        match product(d.weights.raw[k], d.weights.ty, x) {
-            Product::Free if d.weights.raw[k] == 0 => continue,
+    // The counts do not depend on the order the schedule visits the entries in.
+    for (_, j, k) in d.entries(0) {
+        let raw = d.weights.raw[k];
+        match product(raw, d.weights.ty, x) {
+            Product::Free if raw == 0 => continue,
             Product::Free => products.shift += 1,
             Product::Lut => {
                 lut_mults += 1.5 * x.width as f64;

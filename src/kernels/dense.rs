@@ -14,7 +14,8 @@ use crate::ir::{FixedType, Precision, Strategy, Tensor};
 /// (weight 0, index (0, 0)) and are skipped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sparse {
-    pub index: Vec<(usize, usize)>,
+    /// (input, output) of each entry; 32 bits each (a million-entry list is half the size).
+    pub index: Vec<(u32, u32)>,
     pub slots: usize,
 }
 
@@ -66,6 +67,40 @@ impl DensePlan {
         }
     }
 
+    /// The (input, output, weight index) of every entry of group `group`'s block (padding
+    /// included), in memory order: `schedule`'s entries where the order does not matter (sums
+    /// and counts over a million weights), without its per-entry index arithmetic.
+    pub fn entries(&self, group: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        let (n_in, n_out) = (self.n_in, self.n_out);
+        let slots = self.slots();
+        let base = group * slots;
+        let index = self.sparse.as_ref().map(|s| &s.index[base..base + slots]);
+        // Dense layouts: (i, j) counted along (latency [i][j], resource [j][i]), not divided out.
+        let (mut i, mut j) = (0, 0);
+        let latency = self.strategy == Strategy::Latency;
+        (0..slots).map(move |c| {
+            let at = match index {
+                Some(index) => (index[c].0 as usize, index[c].1 as usize),
+                None => {
+                    let at = (i, j);
+                    if latency {
+                        j += 1;
+                        if j == n_out {
+                            (i, j) = (i + 1, 0);
+                        }
+                    } else {
+                        i += 1;
+                        if i == n_in {
+                            (i, j) = (0, j + 1);
+                        }
+                    }
+                    at
+                }
+            };
+            (at.0, at.1, base + c)
+        })
+    }
+
     /// The (input, output, weight index) of every multiply-accumulate of group `group`, in the
     /// order the C++ kernel performs them. With saturating accumulators the order matters, so it
     /// is defined here once. Weight indices are into `weights.raw`.
@@ -83,7 +118,7 @@ impl DensePlan {
             .map(move |c| {
                 let k = base + c;
                 let (i, j) = match (&self.sparse, self.strategy) {
-                    (Some(s), _) => s.index[k],
+                    (Some(s), _) => (s.index[k].0 as usize, s.index[k].1 as usize),
                     (None, Strategy::Latency) => (c / n_out, c % n_out),
                     (None, Strategy::Resource) => (c % n_in, c / n_in),
                 };
@@ -120,14 +155,28 @@ impl DensePlan {
 /// n_in*n_out/R a multiple of n_out, or R is a multiple of n_in.
 pub fn valid_reuse_factors(n_in: usize, n_out: usize) -> Vec<usize> {
     let total = n_in * n_out;
-    (1..=total)
-        .filter(|&rf| {
-            let mult_limit = total.div_ceil(rf.min(n_in));
-            total.is_multiple_of(rf)
-                && (mult_limit % n_out == 0 || rf >= n_in)
-                && (rf % n_in == 0 || rf < n_in)
-        })
+    // Every valid factor divides the weights: the divisors, found in pairs up to the square
+    // root (a 1024x1024 layer has 21 of its million candidates).
+    let mut divisors: Vec<usize> = (1..)
+        .take_while(|&d| d * d <= total)
+        .filter(|&d| total.is_multiple_of(d))
+        .flat_map(|d| [d, total / d])
+        .collect();
+    divisors.sort_unstable();
+    divisors.dedup();
+    divisors
+        .into_iter()
+        .filter(|&rf| reuse_factor_is_valid(n_in, n_out, rf))
         .collect()
+}
+
+/// hls4ml's rule for one reuse factor `rf` of an n_in x n_out layer.
+fn reuse_factor_is_valid(n_in: usize, n_out: usize, rf: usize) -> bool {
+    let total = n_in * n_out;
+    let mult_limit = total.div_ceil(rf.min(n_in));
+    total.is_multiple_of(rf)
+        && (mult_limit % n_out == 0 || rf >= n_in)
+        && (rf % n_in == 0 || rf < n_in)
 }
 
 /// Reuse factors valid for every one of `products` (n_in x n_out each), which share one factor.
@@ -214,39 +263,39 @@ pub fn plan_groups(
         Strategy::Latency => most,
         Strategy::Resource => most.div_ceil(reuse) * reuse,
     };
-    if allow_sparse && slots < total && plan.sparse_entry_bits() <= MAX_SPARSE_ENTRY_BITS {
+    if allow_sparse
+        && slots < total
+        && total <= u32::MAX as usize
+        && plan.sparse_entry_bits() <= MAX_SPARSE_ENTRY_BITS
+    {
+        // Each group's nonzero weights in memory order (latency: the dense layout's accumulation
+        // order per output, and the slot order of its schedule; resource: the order its reuse
+        // loop reads the block's ROM), padded with zero weights at index (0, 0) to `slots`.
+        // Compacted in place: a group's list starts no later than its dense block did.
+        let (n_in32, n_out32) = (n_in as u32, n_out as u32);
+        let at = |c: usize| -> (u32, u32) {
+            let c = c as u32;
+            match strategy {
+                Strategy::Latency => (c / n_out32, c % n_out32),
+                Strategy::Resource => (c % n_in32, c / n_in32),
+            }
+        };
+        let raw = &mut plan.weights.raw;
         let mut index = Vec::with_capacity(slots * blocks.len());
-        let mut values = Vec::with_capacity(slots * blocks.len());
         for group in 0..blocks.len() {
-            // In the dense layout's order (latency: the same accumulation order per output);
-            // the latency schedule (slot order) is memory order: row i, column j.
-            let start = index.len();
-            if strategy == Strategy::Latency {
-                let group_raw = &plan.weights.raw[group * total..(group + 1) * total];
-                for (i, row) in group_raw.chunks_exact(n_out).enumerate() {
-                    for (j, &v) in row.iter().enumerate() {
-                        if v != 0 {
-                            index.push((i, j));
-                            values.push(v);
-                        }
-                    }
-                }
-            } else {
-                let mut kept: Vec<_> = plan
-                    .schedule(group)
-                    .filter(|&(_, _, k)| plan.weights.raw[k] != 0)
-                    .collect();
-                kept.sort_by_key(|&(_, _, k)| k);
-                for (i, j, k) in kept {
-                    index.push((i, j));
-                    values.push(plan.weights.raw[k]);
+            let end = (group + 1) * slots;
+            for c in 0..total {
+                let v = raw[group * total + c];
+                if v != 0 {
+                    raw[index.len()] = v;
+                    index.push(at(c));
                 }
             }
-            // Padding: zero weights at index (0, 0).
-            index.resize(start + slots, (0, 0));
-            values.resize(start + slots, 0);
+            // (Slots end before the next group's dense block begins: slots < total.)
+            raw[index.len()..end].fill(0);
+            index.resize(end, (0, 0));
         }
-        plan.weights.raw = values;
+        raw.truncate(index.len());
         plan.sparse = Some(Sparse { index, slots });
     }
     Ok(plan)
@@ -255,6 +304,74 @@ pub fn plan_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_the_schedule_in_memory_order() {
+        // Dense and sparse layouts, both strategies, two groups.
+        for zero_every in [0, 3] {
+            let data: Vec<f64> = (0..24)
+                .map(|v| {
+                    if zero_every > 0 && v % zero_every == 0 {
+                        0.0
+                    } else {
+                        (v + 1) as f64 / 32.0
+                    }
+                })
+                .collect();
+            let (w, b) = (
+                Tensor::new(vec![6, 4], data),
+                Tensor::new(vec![4], vec![0.0; 4]),
+            );
+            for (strategy, rf) in [
+                (Strategy::Latency, 1),
+                (Strategy::Resource, 4),
+                (Strategy::Resource, 6),
+            ] {
+                let p = plan_groups(
+                    &[(&w, &b), (&w, &b)],
+                    &Precision::default(),
+                    rf,
+                    strategy,
+                    true,
+                )
+                .unwrap();
+                assert_eq!(p.sparse.is_some(), zero_every > 0);
+                for g in 0..2 {
+                    // Each group's entries hold its own weights (the sparse lists compacted
+                    // in place from the dense blocks).
+                    let mut kept = 0;
+                    for (i, j, k) in p.entries(g) {
+                        let v = p.weights.ty.to_f64(p.weights.raw[k]);
+                        if v != 0.0 {
+                            assert_eq!(v, w.data[i * 4 + j]);
+                            kept += 1;
+                        }
+                    }
+                    assert_eq!(kept, w.data.iter().filter(|&&v| v != 0.0).count());
+                    let mut scheduled: Vec<_> = p.schedule(g).collect();
+                    scheduled.sort_by_key(|&(_, _, k)| k);
+                    assert_eq!(
+                        p.entries(g).collect::<Vec<_>>(),
+                        scheduled,
+                        "{strategy:?} R={rf}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reuse_factors_are_every_valid_candidate() {
+        // The rule tried on every candidate up to the layer's weights, as hls4ml does.
+        for n_in in 1..=40 {
+            for n_out in 1..=40 {
+                let every: Vec<usize> = (1..=n_in * n_out)
+                    .filter(|&rf| reuse_factor_is_valid(n_in, n_out, rf))
+                    .collect();
+                assert_eq!(valid_reuse_factors(n_in, n_out), every, "{n_in}x{n_out}");
+            }
+        }
+    }
 
     #[test]
     fn reuse_factors_follow_hls4ml_rule() {

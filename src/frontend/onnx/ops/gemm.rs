@@ -12,37 +12,35 @@ impl Converter<'_> {
                 "Gemm with transA=1 on the data input would transpose the batch dimension; expected transA=0",
             ));
         }
-        let b = self.constant(node, 1)?;
         let trans_b = attr_i(node, "transB", 0) != 0;
         let alpha = attr_f(node, "alpha", 1.0);
         let beta = attr_f(node, "beta", 1.0);
+        let w = self.weight_matrix(node, x, self.constant_ref(node, 1)?, trans_b, alpha)?;
         let bias = if self.has_input(node, 2) {
             Some(self.constant(node, 2)?)
         } else {
             None
         };
-        self.dense(node, name, x, b, trans_b, alpha, bias, beta)
+        self.dense(node, name, x, w, bias, beta)
     }
 
     pub(in crate::frontend::onnx) fn matmul(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         self.require_batch_first(node)?;
         let x = self.data(node, 0)?;
-        let b = self.constant(node, 1)?;
-        self.dense(node, name, x, b, false, 1.0, None, 1.0)
+        let w = self.weight_matrix(node, x, self.constant_ref(node, 1)?, false, 1.0)?;
+        self.dense(node, name, x, w, None, 1.0)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(in crate::frontend::onnx) fn dense(
-        &mut self,
+    /// The weights `b` (transposed when `trans_b`, times `alpha`) as the [inputs, outputs]
+    /// matrix of a dense layer on `x`, checked against its shape.
+    fn weight_matrix(
+        &self,
         node: &NodeProto,
-        name: &str,
         x: NodeIndex,
-        b: Tensor,
+        b: &Tensor,
         trans_b: bool,
         alpha: f64,
-        bias: Option<Tensor>,
-        beta: f64,
-    ) -> Result<()> {
+    ) -> Result<Tensor> {
         let xs = self.shape(x);
         // [N, positions..., features]: the same dense layer at every position (torch's Linear
         // on a set of particles), a pointwise convolution, as hls4ml compiles it.
@@ -97,6 +95,22 @@ impl Converter<'_> {
                 }
             }
         }
+        Ok(Tensor::new(vec![k, n], w))
+    }
+
+    /// A dense layer on `x` with the [inputs, outputs] weights `w` (`weight_matrix`), and the
+    /// bias times `beta`.
+    fn dense(
+        &mut self,
+        node: &NodeProto,
+        name: &str,
+        x: NodeIndex,
+        w: Tensor,
+        bias: Option<Tensor>,
+        beta: f64,
+    ) -> Result<()> {
+        let xs = self.shape(x);
+        let (k, n) = (w.shape[0], w.shape[1]);
         let bias = match bias {
             None => vec![0.0; n],
             Some(c) => broadcast_channels(&c, n)
@@ -112,7 +126,7 @@ impl Converter<'_> {
         };
         if xs.len() == 1 {
             let op = Op::Dense {
-                weights: Tensor::new(vec![k, n], w),
+                weights: w,
                 bias: Tensor::new(vec![n], bias),
             };
             self.add_node(node, name, op, vec![n], &[x]);
@@ -132,7 +146,7 @@ impl Converter<'_> {
                 pads_end: vec![0; sr],
             },
             groups: 1,
-            weights: Tensor::new(wshape, w),
+            weights: Tensor::new(wshape, w.data),
             bias: Tensor::new(vec![n], bias),
         };
         let mut shape = xs[..sr].to_vec();
