@@ -175,8 +175,8 @@ fn reuse_factor_is_valid(n_in: usize, n_out: usize, rf: usize) -> bool {
     let total = n_in * n_out;
     let mult_limit = total.div_ceil(rf.min(n_in));
     total.is_multiple_of(rf)
-        && (mult_limit % n_out == 0 || rf >= n_in)
-        && (rf % n_in == 0 || rf < n_in)
+        && (mult_limit.is_multiple_of(n_out) || rf >= n_in)
+        && (rf.is_multiple_of(n_in) || rf < n_in)
 }
 
 /// Reuse factors valid for every one of `products` (n_in x n_out each), which share one factor.
