@@ -115,20 +115,33 @@ enum Product {
 }
 
 fn product(raw: i128, w: FixedType, x: FixedType) -> Product {
-    if raw == 0 {
-        return Product::Free;
+    match product_class(raw, w) {
+        FREE => Product::Free,
+        LUT => Product::Lut,
+        _ => Product::Dsp(dsps_per_product(w, x)),
     }
+}
+
+/// `Product`'s kinds as array indices, for counting a million weights without a branch each
+/// (whether a weight is a shift, a LUT or a DSP product is as unpredictable as its bits).
+const FREE: usize = 0;
+const LUT: usize = 1;
+const DSP: usize = 2;
+
+fn product_class(raw: i128, w: FixedType) -> usize {
     // (Constants are at most MAX_WIDTH = 62 bits: u64 arithmetic, not the slower u128.)
     let m = (raw as i64).unsigned_abs();
-    let odd = m >> m.trailing_zeros();
-    if odd == 1 {
-        Product::Free
-    } else if 64 - odd.leading_zeros() <= 6 || w.width <= 8 {
-        Product::Lut
-    } else {
-        let (a, b) = (x.width.max(w.width), x.width.min(w.width));
-        Product::Dsp(if a <= 27 && b <= 18 { 1 } else { 2 })
-    }
+    // A zero is free (and has no trailing zeros to count: its odd part reads as 0).
+    let odd = m.checked_shr(m.trailing_zeros()).unwrap_or(0);
+    let free = odd <= 1;
+    let lut = 64 - odd.leading_zeros() <= 6 || w.width <= 8;
+    if free { FREE } else { LUT + (!lut) as usize }
+}
+
+/// DSP slices of one general product of a weight of type `w` and data of type `x`.
+fn dsps_per_product(w: FixedType, x: FixedType) -> u64 {
+    let (a, b) = (x.width.max(w.width), x.width.min(w.width));
+    if a <= 27 && b <= 18 { 1 } else { 2 }
 }
 
 fn f(v: f64) -> u64 {
@@ -139,31 +152,26 @@ fn f(v: f64) -> u64 {
 /// and its latency and interval.
 fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Products) {
     let mut products = Products::default();
-    let mut dsp = 0;
-    let mut lut_mults = 0.0;
     let mut terms = vec![0usize; d.n_out];
     for (b, t) in d.bias.raw.iter().zip(terms.iter_mut()).take(d.n_out) {
         *t += (*b != 0) as usize;
     }
-    let mut any_dsp = false;
     // The counts do not depend on the order the schedule visits the entries in.
+    let mut kinds = [0u64; 3];
     for (_, j, k) in d.entries(0) {
         let raw = d.weights.raw[k];
-        match product(raw, d.weights.ty, x) {
-            Product::Free if raw == 0 => continue,
-            Product::Free => products.shift += 1,
-            Product::Lut => {
-                lut_mults += 1.5 * x.width as f64;
-                products.lut += 1;
-            }
-            Product::Dsp(n) => {
-                dsp += n;
-                any_dsp = true;
-                products.dsp += 1;
-            }
+        if raw != 0 {
+            kinds[product_class(raw, d.weights.ty)] += 1;
+            terms[j] += 1;
         }
-        terms[j] += 1;
     }
+    products.shift += kinds[FREE];
+    products.lut += kinds[LUT];
+    products.dsp += kinds[DSP];
+    // (1.5 x width is a multiple of 0.5: the sum of equal terms is exactly their product.)
+    let lut_mults = kinds[LUT] as f64 * 1.5 * x.width as f64;
+    let mut dsp = kinds[DSP] * dsps_per_product(d.weights.ty, x);
+    let any_dsp = kinds[DSP] > 0;
     let adds: usize = terms.iter().map(|t| t.saturating_sub(1)).sum();
     let levels = terms
         .iter()

@@ -215,13 +215,12 @@ pub fn plan_groups(
     let mut raw = Vec::with_capacity(n_in * n_out * blocks.len());
     let mut bias = Vec::with_capacity(n_out * blocks.len());
     let (qw, qb) = (Consts::quantizer(p.weight), Consts::quantizer(p.bias));
-    for (w, b) in blocks {
+    // Each group's nonzero weights.
+    let mut nonzero = vec![0usize; blocks.len()];
+    for ((w, b), nonzero) in blocks.iter().zip(&mut nonzero) {
+        let start = raw.len();
         match strategy {
-            Strategy::Latency => {
-                for &v in &w.data {
-                    raw.push(qw(v)?);
-                }
-            }
+            Strategy::Latency => Consts::quantize_into(p.weight, &w.data, &mut raw)?,
             Strategy::Resource => {
                 for j in 0..n_out {
                     for i in 0..n_in {
@@ -230,12 +229,13 @@ pub fn plan_groups(
                 }
             }
         }
+        *nonzero = raw[start..].iter().filter(|&&r| r != 0).count();
         for &v in &b.data {
             bias.push(qb(v)?);
         }
     }
     let total = n_in * n_out;
-    let multiplications = raw.iter().filter(|&&w| w != 0).count();
+    let multiplications = nonzero.iter().sum();
     let mut plan = DensePlan {
         n_in,
         n_out,
@@ -250,14 +250,7 @@ pub fn plan_groups(
         multiplications,
         sparse: None,
     };
-    let most = plan
-        .weights
-        .raw
-        .chunks(total)
-        .map(|g| g.iter().filter(|&&w| w != 0).count())
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let most = nonzero.iter().copied().max().unwrap_or(0).max(1);
     // Latency: one multiplier per nonzero. Resource: each multiplier serves `reuse` entries.
     let slots = match strategy {
         Strategy::Latency => most,

@@ -38,13 +38,23 @@ pub fn exact_accumulator(
     };
     // The largest |bias| + sum |w| max|x| over the outputs, from each output's sum of weight
     // magnitudes in steps (rows in order: memory order); two such sums at once (a lower and an
-    // upper bound of the magnitudes, or the magnitudes twice).
-    let reach_of = |per_weight: &mut dyn FnMut(f64) -> Result<[f64; 2]>| -> Result<[f64; 2]> {
+    // upper bound of the magnitudes, or the magnitudes twice). Generic, not a `dyn` closure:
+    // the call per weight of a million-weight layer is inlined.
+    let block = rest * og;
+    let bias_of = |g: usize, jj: usize| b.to_f64(qb.raw[g * og + jj]).abs();
+    let scale = w.lsb() * xmax;
+    fn reach_of(
+        weights: &[f64],
+        (groups, block, og): (usize, usize, usize),
+        bias_of: impl Fn(usize, usize) -> f64,
+        scale: f64,
+        mut per_weight: impl FnMut(f64) -> Result<[f64; 2]>,
+    ) -> Result<[f64; 2]> {
         let mut reach = [0.0f64; 2];
         let mut sums = vec![[0.0f64; 2]; og];
         for g in 0..groups {
             sums.iter_mut().for_each(|s| *s = [0.0; 2]);
-            for row in weights.data[g * rest * og..(g + 1) * rest * og].chunks_exact(og) {
+            for row in weights[g * block..(g + 1) * block].chunks_exact(og) {
                 for (s, &v) in sums.iter_mut().zip(row) {
                     let [a, b] = per_weight(v)?;
                     s[0] += a;
@@ -52,21 +62,22 @@ pub fn exact_accumulator(
                 }
             }
             for (jj, s) in sums.iter().enumerate() {
-                let bias = b.to_f64(qb.raw[g * og + jj]).abs();
+                let bias = bias_of(g, jj);
                 for (r, s) in reach.iter_mut().zip(s) {
-                    *r = r.max(bias + s * w.lsb() * xmax);
+                    *r = r.max(bias + s * scale);
                 }
             }
         }
         Ok(reach)
-    };
+    }
+    let shape = (groups, block, og);
     // Quantizing a million weights is most of this pass, yet a weight's quantized magnitude is
     // within half a step of |w| / step (rounding to nearest; saturation only lowers it): when
     // the lowest and highest sums need the same integer bits, that is the type.
     if w.signed && !QUANTIZE_ALWAYS.with(|q| q.get()) {
         let inv = w.lsb().recip();
         let cap = w.raw_range().1 as f64;
-        let [lowest, highest] = reach_of(&mut |v| {
+        let [lowest, highest] = reach_of(&weights.data, shape, bias_of, scale, |v| {
             let m = v.abs() * inv;
             Ok([(m - 0.5).max(0.0).min(cap), (m + 0.5).min(cap + 1.0)])
         })?;
@@ -78,7 +89,7 @@ pub fn exact_accumulator(
         FALLBACKS.with(|f| f.set(f.get() + 1));
     }
     let q = Consts::quantizer(w);
-    let [reach, _] = reach_of(&mut |v| {
+    let [reach, _] = reach_of(&weights.data, shape, bias_of, scale, |v| {
         let r = q(v)?;
         // (i64 -> f64 where it fits: the i128 conversion is a slow library call.)
         let m =
