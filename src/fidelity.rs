@@ -62,6 +62,13 @@ impl Magnitudes {
     }
 
     pub fn of(values: &[f64]) -> Magnitudes {
+        if values.len() < 1024 {
+            let mut m = Magnitudes::default();
+            for &v in values {
+                m.add(v);
+            }
+            return m;
+        }
         // Four counters per bucket, one per lane: neighbouring values mostly share a bucket,
         // and one counter would make each increment wait for the last (a million weights).
         let mut lanes = [[0u64; 128]; 4];
@@ -854,7 +861,8 @@ mod tests {
     fn magnitudes_of_many_values_equal_them_added_one_by_one() {
         let mut values = vec![0.0, -0.0, f64::NAN, 1e-310, -3.5, 1e300, 0.75, 2.0, -2.0];
         values.extend((0..1001).map(|k| ((k * 7919) % 2003) as f64 / 97.0 - 10.0));
-        for n in [0, 1, 3, 4, 5, values.len()] {
+        values.extend((0..2000).map(|k| (k as f64 - 999.5) * 1e-3));
+        for n in [0, 1, 3, 4, 5, 1023, 1024, 1025, values.len()] {
             let mut one_by_one = Magnitudes::default();
             for &v in &values[..n] {
                 one_by_one.add(v);
