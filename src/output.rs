@@ -74,6 +74,19 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, "write", e))
 }
 
+/// Whether the file at `path` holds exactly `bytes`: read into `buf` up to one byte more than
+/// `bytes` (open, read, close: a rerun compares every file of the project, and `fs::read` asks
+/// for the file's size and reads once more to see its end).
+fn holds(path: &Path, bytes: &[u8], buf: &mut Vec<u8>) -> bool {
+    use std::io::Read;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    buf.clear();
+    buf.reserve(bytes.len() + 1);
+    f.take(bytes.len() as u64 + 1).read_to_end(buf).is_ok() && buf == bytes
+}
+
 /// Writes `files` into `dir`. `name` is the design name (to recognise tool outputs).
 pub fn write_project(dir: &Path, name: &str, files: &Files, force: bool) -> Result<WriteReport> {
     let mut report = WriteReport::default();
@@ -131,9 +144,10 @@ pub fn write_project(dir: &Path, name: &str, files: &Files, force: bool) -> Resu
         ))
         .in_file(dir));
     }
+    let mut old = Vec::new();
     for (rel, bytes) in files {
         let p = dir.join(rel);
-        if std::fs::read(&p).is_ok_and(|old| &old == bytes) {
+        if holds(&p, bytes, &mut old) {
             report.unchanged += 1;
             continue;
         }
@@ -146,4 +160,24 @@ pub fn write_project(dir: &Path, name: &str, files: &Files, force: bool) -> Resu
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds;
+
+    #[test]
+    fn a_file_holds_exactly_its_own_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.h");
+        std::fs::write(&path, b"int x = 1;\n").unwrap();
+        let mut buf = Vec::new();
+        assert!(holds(&path, b"int x = 1;\n", &mut buf));
+        for other in [&b"int x = 2;\n"[..], b"int x = 1;", b"int x = 1;\n\n", b""] {
+            assert!(!holds(&path, other, &mut buf), "{other:?}");
+        }
+        assert!(!holds(&dir.path().join("missing.h"), b"", &mut buf));
+        std::fs::write(&path, b"").unwrap();
+        assert!(holds(&path, b"", &mut buf));
+    }
 }
