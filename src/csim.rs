@@ -294,23 +294,49 @@ fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
     std::fs::create_dir_all(exe.parent().unwrap())
         .map_err(|e| Error::io(dir, "create build/", e))?;
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
-    let mut cmd = Command::new(&cxx);
-    cmd.current_dir(dir).args(CXXFLAGS);
     let defines: &[&str] = if trace { &["-DHLSRS_TRACE"] } else { &[] };
-    cmd.args(defines);
-    if let Some(pch) = precompiled_header(dir, ap_types, &cxx, defines) {
-        cmd.arg("-include").arg(pch);
+    let pch = precompiled_header(dir, ap_types, &cxx, defines);
+    // The testbench and the design are compiled side by side, then linked: one g++ command
+    // compiles its sources one after the other (the jet tagger's fresh csim: 1.67 -> 1.42 s;
+    // a million-weight design is its own compile, 5.3 s beside the testbench's 0.4 s).
+    let compile = |source: String, object: &str| {
+        let mut cmd = Command::new(&cxx);
+        cmd.current_dir(dir).args(CXXFLAGS).args(defines);
+        if let Some(pch) = &pch {
+            cmd.arg("-include").arg(pch);
+        }
+        cmd.arg(format!("-I{}", ap_types.display()))
+            .args(["-c", &source, "-o", object])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+    };
+    let objects = [
+        format!("build/{exe_name}_test.o"),
+        format!("build/{exe_name}_design.o"),
+    ];
+    let run = |spawned: std::io::Result<std::process::Child>| {
+        spawned
+            .and_then(|c| c.wait_with_output())
+            .map_err(|e| Error::internal(format!("cannot run g++: {e}")))
+    };
+    let test = compile(format!("tb/{}_test.cpp", info.name), &objects[0]);
+    let design = compile(format!("firmware/{}.cpp", info.name), &objects[1]);
+    let mut outs = vec![run(test)?, run(design)?];
+    if outs.iter().all(|o| o.status.success()) {
+        outs.push(run(Command::new(&cxx)
+            .current_dir(dir)
+            .args(&objects)
+            .args(["-o", &format!("build/{exe_name}")])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn())?);
     }
-    let out = cmd
-        .arg(format!("-I{}", ap_types.display()))
-        .arg(format!("tb/{}_test.cpp", info.name))
-        .arg(format!("firmware/{}.cpp", info.name))
-        .arg("-o")
-        .arg(format!("build/{exe_name}"))
-        .output()
-        .map_err(|e| Error::internal(format!("cannot run g++: {e}")))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
+    if outs.iter().any(|o| !o.status.success()) {
+        let err: String = outs
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stderr))
+            .collect();
         let lines: Vec<&str> = err
             .lines()
             .filter(|l| l.contains("error"))
