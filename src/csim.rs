@@ -305,11 +305,10 @@ fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
         if let Some(pch) = &pch {
             cmd.arg("-include").arg(pch);
         }
-        cmd.arg(format!("-I{}", ap_types.display()))
-            .args(["-c", &source, "-o", object])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
+        start(
+            cmd.arg(format!("-I{}", ap_types.display()))
+                .args(["-c", &source, "-o", object]),
+        )
     };
     let objects = [
         format!("build/{exe_name}_test.o"),
@@ -324,13 +323,12 @@ fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
     let design = compile(format!("firmware/{}.cpp", info.name), &objects[1]);
     let mut outs = vec![run(test)?, run(design)?];
     if outs.iter().all(|o| o.status.success()) {
-        outs.push(run(Command::new(&cxx)
-            .current_dir(dir)
-            .args(&objects)
-            .args(["-o", &format!("build/{exe_name}")])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn())?);
+        outs.push(run(start(
+            Command::new(&cxx)
+                .current_dir(dir)
+                .args(&objects)
+                .args(["-o", &format!("build/{exe_name}")]),
+        ))?);
     }
     if outs.iter().any(|o| !o.status.success()) {
         let err: String = outs
@@ -349,6 +347,13 @@ fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
         )));
     }
     Ok(exe)
+}
+
+/// Starts `cmd` with its output kept for the error message.
+fn start(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
 }
 
 /// The testbench as a command. In C-simulation the top function's arrays (every layer's output

@@ -8,7 +8,7 @@ use crate::emulate::Emulator;
 use crate::error::Result;
 use crate::ir::fixed::{Overflow, Overflowed, merge_overflows};
 use crate::ir::{FixedType, Model, Op};
-use crate::kernels::{Kernel, LayerPlan};
+use crate::kernels::LayerPlan;
 use crate::report::short_number as short;
 use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
@@ -561,9 +561,8 @@ fn run(
     // (a big image's layers run a sample at a time, as before); all in one here when they are
     // too little work for threads (a small model's compile).
     let per_sample: usize = plans.iter().map(|p| p.size).sum::<usize>() * model.steps;
-    let work = rows
-        .len()
-        .saturating_mul(per_sample + multiplications(plans) * model.steps);
+    let mults: usize = plans.iter().map(LayerPlan::multiplications).sum();
+    let work = rows.len().saturating_mul(per_sample + mults * model.steps);
     let ways = if crate::ir::parallel::worth_threads(work) {
         crate::ir::parallel::cores()
     } else {
@@ -688,35 +687,6 @@ fn run(
         bits,
         traced,
     ))
-}
-
-/// A sample's multiplications by nonzero weights (a static design's one call).
-fn multiplications(plans: &[LayerPlan]) -> usize {
-    plans
-        .iter()
-        .map(|p| match &p.kernel {
-            Kernel::Dense(d) => d.multiplications,
-            Kernel::Conv(c) => c.dense.multiplications * c.positions(),
-            Kernel::Recurrent(r) => r.multiplications_per_step() * r.seq,
-            Kernel::Input
-            | Kernel::ScaleShift { .. }
-            | Kernel::Activation(_)
-            | Kernel::Clip { .. }
-            | Kernel::Quant { .. }
-            | Kernel::Softmax(_)
-            | Kernel::ArgMax { .. }
-            | Kernel::Add
-            | Kernel::Sub
-            | Kernel::Mul
-            | Kernel::Max
-            | Kernel::Min
-            | Kernel::PRelu { .. }
-            | Kernel::Pool(_)
-            | Kernel::Concat { .. }
-            | Kernel::Transpose { .. }
-            | Kernel::Gather { .. } => 0,
-        })
-        .sum()
 }
 
 /// Samples through the design and the float model, together: dense layers read each weight row

@@ -179,6 +179,35 @@ pub struct LayerPlan {
     pub size: usize,
 }
 
+impl LayerPlan {
+    /// Multiplications by nonzero weights in one call of the layer (a convolution's every
+    /// position, a recurrent layer's every step).
+    pub fn multiplications(&self) -> usize {
+        match &self.kernel {
+            Kernel::Dense(d) => d.multiplications,
+            Kernel::Conv(c) => c.dense.multiplications * c.positions(),
+            Kernel::Recurrent(r) => r.multiplications_per_step() * r.seq,
+            Kernel::Input
+            | Kernel::ScaleShift { .. }
+            | Kernel::Activation(_)
+            | Kernel::Clip { .. }
+            | Kernel::Quant { .. }
+            | Kernel::Softmax(_)
+            | Kernel::ArgMax { .. }
+            | Kernel::Add
+            | Kernel::Sub
+            | Kernel::Mul
+            | Kernel::Max
+            | Kernel::Min
+            | Kernel::PRelu { .. }
+            | Kernel::Pool(_)
+            | Kernel::Concat { .. }
+            | Kernel::Transpose { .. }
+            | Kernel::Gather { .. } => 0,
+        }
+    }
+}
+
 thread_local! {
     static PLANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
