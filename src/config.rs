@@ -276,6 +276,23 @@ pub fn parse_quantize(s: &str) -> Result<Quantize> {
     }
 }
 
+/// The clock period the tools are given, in ns: from 0.1 (10 GHz, beyond any FPGA) to 1000 (1
+/// MHz). Outside that no device is timed, and the estimate's cycle arithmetic would overflow.
+pub const CLOCK_NS: std::ops::RangeInclusive<f64> = 0.1..=1000.0;
+
+/// A clock period in ns, `field` naming where it came from.
+pub fn parse_clock(ns: f64, field: &str) -> Result<f64> {
+    if CLOCK_NS.contains(&ns) {
+        Ok(ns)
+    } else {
+        Err(Error::input(format!(
+            "{field} {ns}: expected a clock period in ns from {} to {}, e.g. 5",
+            CLOCK_NS.start(),
+            CLOCK_NS.end()
+        )))
+    }
+}
+
 pub fn parse_target_agreement(f: f64) -> Result<f64> {
     if f > 0.0 && f <= 1.0 {
         Ok(f)
@@ -443,8 +460,8 @@ impl Config {
                     c.clock = v
                         .as_float()
                         .or_else(|| v.as_integer().map(|i| i as f64))
-                        .filter(|&f| f > 0.0)
-                        .ok_or_else(|| Error::input("'clock' must be a positive number of ns"))?
+                        .ok_or_else(|| Error::input("'clock' must be a number of ns"))
+                        .and_then(|ns| parse_clock(ns, "'clock'"))?
                 }
                 "clock_uncertainty" => {
                     c.clock_uncertainty = parse_percent(v).ok_or_else(|| {

@@ -138,7 +138,9 @@ fn newest_mtime(dir: &Path) -> std::time::SystemTime {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
-            if p.is_dir() {
+            // The entry's own type: a link to a folder is not followed (two links to each
+            // other's folders would make this walk endless).
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
                 stack.push(p);
             } else if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
                 newest = newest.max(m);
@@ -282,17 +284,24 @@ fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
     let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
     let ap_types = &std::path::absolute(ap_types).map_err(|e| Error::io(ap_types, "resolve", e))?;
     let exe_name = if trace { "csim_trace" } else { "csim" };
-    let exe = dir.join("build").join(exe_name);
+    // build/ is where g++ writes: a link there would have it write elsewhere.
+    let build = crate::confine::inside(dir, "build")?;
+    let exe = build.join(exe_name);
     let sources_time = newest_mtime(&dir.join("firmware")).max(newest_mtime(&dir.join("tb")));
-    let fresh = exe
-        .metadata()
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= sources_time);
-    if fresh {
+    let fresh = || {
+        exe.metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= sources_time)
+    };
+    if fresh() {
         return Ok(exe);
     }
-    std::fs::create_dir_all(exe.parent().unwrap())
-        .map_err(|e| Error::io(dir, "create build/", e))?;
+    std::fs::create_dir_all(&build).map_err(|e| Error::io(dir, "create build/", e))?;
+    // One build at a time per project; a second csim waits, then finds the testbench made.
+    let _lock = crate::confine::lock(&build, "building this C-simulation", BUILD_WAIT)?;
+    if fresh() {
+        return Ok(exe);
+    }
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "g++".into());
     let defines: &[&str] = if trace { &["-DHLSRS_TRACE"] } else { &[] };
     let pch = precompiled_header(dir, ap_types, &cxx, defines);
@@ -322,15 +331,22 @@ fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
     let test = compile(format!("tb/{}_test.cpp", info.name), &objects[0]);
     let design = compile(format!("firmware/{}.cpp", info.name), &objects[1]);
     let mut outs = vec![run(test)?, run(design)?];
+    // Linked aside and renamed into place: a testbench another csim is running stays whole.
+    let linked = format!("build/.{exe_name}.{}", std::process::id());
     if outs.iter().all(|o| o.status.success()) {
         outs.push(run(start(
             Command::new(&cxx)
                 .current_dir(dir)
                 .args(&objects)
-                .args(["-o", &format!("build/{exe_name}")]),
+                .args(["-o", &linked]),
         ))?);
+        if outs.iter().all(|o| o.status.success()) {
+            std::fs::rename(dir.join(&linked), &exe)
+                .map_err(|e| Error::io(&exe, "write the testbench", e))?;
+        }
     }
     if outs.iter().any(|o| !o.status.success()) {
+        let _ = std::fs::remove_file(dir.join(&linked));
         let err: String = outs
             .iter()
             .map(|o| String::from_utf8_lossy(&o.stderr))
@@ -340,13 +356,47 @@ fn build_exe(dir: &Path, ap_types: &Path, trace: bool) -> Result<PathBuf> {
             .filter(|l| l.contains("error"))
             .take(20)
             .collect();
-        return Err(Error::internal(format!(
-            "g++ failed to build the C-simulation of {}:\n{}",
-            dir.display(),
-            lines.join("\n")
-        )));
+        let errors = lines.join("\n");
+        // A project as hlsrs wrote it that g++ refuses is hlsrs's bug; one whose sources were
+        // removed or edited since is the user's to fix.
+        return Err(match touched_sources(dir) {
+            Some(why) => Error::input(format!(
+                "g++ cannot build the C-simulation: {why} (`hlsrs compile` writes them again):\n{errors}"
+            ))
+            .in_file(dir),
+            None => Error::internal(format!(
+                "g++ failed to build the C-simulation of {}:\n{errors}",
+                dir.display()
+            )),
+        });
     }
     Ok(exe)
+}
+
+/// How long a csim waits for another building the same project's testbench.
+const BUILD_WAIT: std::time::Duration = std::time::Duration::from_secs(1800);
+
+/// Why the project's sources are not the ones hlsrs wrote, if they are not: a file the
+/// manifest lists under firmware/ or tb/ is missing, or changed after the manifest (which a
+/// compile writes last).
+fn touched_sources(dir: &Path) -> Option<String> {
+    let manifest = dir.join(MANIFEST);
+    let written = manifest.metadata().and_then(|m| m.modified()).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).ok()?).ok()?;
+    let listed = v["files"].as_array()?;
+    let sources = listed
+        .iter()
+        .filter_map(|f| f.as_str())
+        .filter(|f| crate::confine::is_confined(f))
+        .filter(|f| f.starts_with("firmware/") || f.starts_with("tb/"));
+    for f in sources {
+        match dir.join(f).metadata().and_then(|m| m.modified()) {
+            Err(_) => return Some(format!("{f} is missing")),
+            Ok(t) if t > written => return Some(format!("{f} was changed after hlsrs wrote it")),
+            Ok(_) => {}
+        }
+    }
+    None
 }
 
 /// Starts `cmd` with its output kept for the error message.

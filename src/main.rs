@@ -42,6 +42,7 @@ fn tune_allocator() {}
 
 fn main() -> ExitCode {
     tune_allocator();
+    hlsrs::interrupt::install();
     let cli = hlsrs::cli::Cli::parse();
     match std::panic::catch_unwind(|| hlsrs::cli::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! without touching files whose contents did not change (so make rebuilds only what changed).
 
 use crate::backend::vitis::{Files, MANIFEST};
+use crate::confine;
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,9 @@ pub struct WriteReport {
 fn is_tool_output(rel: &str, name: &str) -> bool {
     let top = rel.split('/').next().unwrap_or("");
     // report.html: `hlsrs report --html` draws it from the manifest, after the compile.
+    // `.X.hlsrs-tmp`: a file an earlier hlsrs was writing when it was stopped.
     rel == "report.html"
+        || rel.ends_with(".hlsrs-tmp")
         || top == "build"
         || top == ".Xil"
         || top == format!("{name}_prj")
@@ -48,7 +51,9 @@ fn list_files(dir: &Path, base: &Path, out: &mut Vec<String>) -> std::io::Result
     Ok(())
 }
 
-/// Files a previous run listed in its manifest.
+/// Files a previous run listed in its manifest. The manifest is untrusted (anyone may have
+/// edited it): a listed path that is not a plain path inside the project is ignored, never
+/// removed or overwritten on its word.
 fn previous_files(dir: &Path) -> Option<BTreeSet<String>> {
     // Only the list is read: the rest of the manifest is skipped, not built.
     #[derive(serde::Deserialize)]
@@ -56,22 +61,12 @@ fn previous_files(dir: &Path) -> Option<BTreeSet<String>> {
         files: BTreeSet<String>,
     }
     let text = std::fs::read(dir.join(MANIFEST)).ok()?;
-    serde_json::from_slice::<Listed>(&text)
-        .ok()
-        .map(|l| l.files)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Error::io(parent, "create the directory", e))?;
-    }
-    let tmp = path.with_file_name(format!(
-        ".{}.hlsrs-tmp",
-        path.file_name().unwrap().to_string_lossy()
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(path, "write", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, "write", e))
+    serde_json::from_slice::<Listed>(&text).ok().map(|l| {
+        l.files
+            .into_iter()
+            .filter(|f| confine::is_confined(f))
+            .collect()
+    })
 }
 
 /// Whether the file at `path` holds exactly `bytes`: read into `buf` up to one byte more than
@@ -87,22 +82,113 @@ fn holds(path: &Path, bytes: &[u8], buf: &mut Vec<u8>) -> bool {
     f.take(bytes.len() as u64 + 1).read_to_end(buf).is_ok() && buf == bytes
 }
 
-/// Writes `files` into `dir`. `name` is the design name (to recognise tool outputs).
+/// How long a compile waits for another hlsrs writing the same project.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Inside a project: the files of a rerun being written (`STAGE`), then, once all are there, the
+/// same folder renamed (`COMMIT`: the point where the new project exists) while its files are
+/// moved into place. A run that finds `COMMIT` finishes moving it; one that finds `STAGE`
+/// removes it. `files/` holds the new files, `remove` the paths to delete, one per line.
+const STAGE: &str = ".hlsrs-stage";
+const COMMIT: &str = ".hlsrs-commit";
+
+/// The staging folder of a fresh project, beside it: `.NAME.hlsrs-staging-PID`.
+fn fresh_staging_prefix(dir: &Path) -> String {
+    format!(
+        ".{}.hlsrs-staging-",
+        dir.file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    )
+}
+
+fn parent_of(dir: &Path) -> PathBuf {
+    match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Takes the lock of the project at `dir` (the folder that holds it: `dir` itself may not exist
+/// yet, or be replaced), then finishes or discards what an interrupted run left: a fresh
+/// project's staging folder beside it, a rerun's stage or commit inside it. `hlsrs compile`
+/// holds this while it writes; `hlsrs csim` and `report` settle a project before reading it.
+pub fn lock_project(dir: &Path) -> Result<confine::DirLock> {
+    let parent = parent_of(dir);
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| Error::io(&parent, "create the output's parent directory", e))?;
+    let lock = confine::lock(&parent, "writing a project", LOCK_WAIT)?;
+    // A staging folder beside the project is a dead writer's: a live one would hold the lock.
+    let prefix = fresh_staging_prefix(dir);
+    for e in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+        let n = e.file_name();
+        if n.to_string_lossy().starts_with(&prefix) && e.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    if dir.is_dir() {
+        let stage = dir.join(STAGE);
+        if stage.symlink_metadata().is_ok() {
+            std::fs::remove_dir_all(&stage)
+                .or_else(|_| std::fs::remove_file(&stage))
+                .map_err(|e| Error::io(&stage, "remove an interrupted run's files", e))?;
+        }
+        if dir.join(COMMIT).symlink_metadata().is_ok() {
+            apply_commit(dir)?;
+        }
+    }
+    Ok(lock)
+}
+
+/// Moves a committed rerun's files into place and deletes what it removes; safe to run again
+/// after an interruption at any point (a moved file is no longer in the commit).
+fn apply_commit(dir: &Path) -> Result<()> {
+    let commit = dir.join(COMMIT);
+    if commit
+        .symlink_metadata()
+        .is_ok_and(|m| !m.file_type().is_dir())
+    {
+        return Err(
+            Error::input(format!("{COMMIT} is not a folder hlsrs made; remove it")).in_file(dir),
+        );
+    }
+    let files = commit.join("files");
+    let mut moved = Vec::new();
+    if files.is_dir() {
+        list_files(&files, &files, &mut moved)
+            .map_err(|e| Error::io(&files, "read an interrupted run's files", e))?;
+    }
+    let _deferred = crate::interrupt::Deferred::new();
+    for rel in &moved {
+        let to = confine::inside(dir, rel)?;
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(parent, "create the directory", e))?;
+        }
+        std::fs::rename(files.join(rel), &to).map_err(|e| Error::io(&to, "write", e))?;
+    }
+    if let Ok(list) = std::fs::read_to_string(commit.join("remove")) {
+        for rel in list.lines().filter(|l| confine::is_confined(l)) {
+            if let Ok(p) = confine::inside(dir, rel) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+    std::fs::remove_dir_all(&commit).map_err(|e| Error::io(&commit, "remove", e))
+}
+
+/// Writes `files` into `dir`, as a whole or not at all: a fresh project is written beside and
+/// renamed into place; a rerun writes its changed files into a stage inside the project, which
+/// becomes the commit in one rename and is then moved into place (an interrupted move is
+/// finished by the next run: `lock_project`). Concurrent writers take turns (the lock). `name`
+/// is the design name (to recognise tool outputs).
 pub fn write_project(dir: &Path, name: &str, files: &Files, force: bool) -> Result<WriteReport> {
+    let _lock = lock_project(dir)?;
     let mut report = WriteReport::default();
-    if !dir.exists() {
-        // Fresh project: write beside, then rename into place in one step.
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent)
-            .map_err(|e| Error::io(&parent, "create the output's parent directory", e))?;
-        let staging = parent.join(format!(
-            ".{}.hlsrs-staging-{}",
-            dir.file_name()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+    if dir.symlink_metadata().is_err() {
+        let staging = parent_of(dir).join(format!(
+            "{}{}",
+            fresh_staging_prefix(dir),
             std::process::id()
         ));
         let result = (|| {
@@ -144,21 +230,46 @@ pub fn write_project(dir: &Path, name: &str, files: &Files, force: bool) -> Resu
         ))
         .in_file(dir));
     }
+    // Nothing written yet: every path must stay inside the project, --force or not.
     let mut old = Vec::new();
+    let mut changed = Vec::new();
     for (rel, bytes) in files {
-        let p = dir.join(rel);
+        let p = confine::inside(dir, rel)?;
         if holds(&p, bytes, &mut old) {
             report.unchanged += 1;
-            continue;
-        }
-        write_atomic(&p, bytes)?;
-        report.written.push(rel.clone());
-    }
-    for old in previous.iter().filter(|f| !files.contains_key(*f)) {
-        if std::fs::remove_file(dir.join(old)).is_ok() {
-            report.removed.push(old.clone());
+        } else {
+            changed.push((rel, bytes));
         }
     }
+    let removed: Vec<&String> = previous
+        .iter()
+        .filter(|f| !files.contains_key(*f))
+        .filter(|f| confine::inside(dir, f).is_ok_and(|p| p.is_file()))
+        .collect();
+    if changed.is_empty() && removed.is_empty() {
+        return Ok(report);
+    }
+    let stage = dir.join(STAGE);
+    let result = (|| {
+        for (rel, bytes) in &changed {
+            let p = stage.join("files").join(rel);
+            std::fs::create_dir_all(p.parent().unwrap())
+                .map_err(|e| Error::io(dir, "write the project", e))?;
+            std::fs::write(&p, bytes).map_err(|e| Error::io(dir, "write the project", e))?;
+        }
+        let list: String = removed.iter().map(|r| format!("{r}\n")).collect();
+        std::fs::write(stage.join("remove"), list)
+            .map_err(|e| Error::io(dir, "write the project", e))?;
+        std::fs::rename(&stage, dir.join(COMMIT))
+            .map_err(|e| Error::io(dir, "write the project", e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&stage);
+    }
+    result?;
+    apply_commit(dir)?;
+    report.written = changed.iter().map(|(r, _)| (*r).clone()).collect();
+    report.removed = removed.into_iter().cloned().collect();
     Ok(report)
 }
 

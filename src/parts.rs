@@ -177,17 +177,30 @@ pub fn resolve(name: &str) -> Result<Part> {
     {
         return Ok(p.with_full(p.full));
     }
-    // A full part number with another package or speed grade: same device, same totals.
+    // A full part number with another package or speed grade: same device, same totals. The
+    // part reaches Tcl, cfg and C++ text, so it must be a part number (the device, then groups
+    // of letters and digits after dashes), nothing else.
     if let Some(p) = PARTS.iter().find(|p| {
         lower.starts_with(p.short)
             && lower.len() > p.short.len()
             && lower.as_bytes()[p.short.len()] == b'-'
     }) {
+        let groups = lower[p.short.len() + 1..].split('-');
+        if let Some(bad) = groups
+            .clone()
+            .find(|g| g.is_empty() || !g.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            return Err(Error::input(format!(
+                "part {name:?} is not a part number: {bad:?} after '{}-' is not a group of \
+                 letters and digits (a full part number reads like {})",
+                p.short, p.full
+            )));
+        }
         return Ok(p.with_full(name.trim()));
     }
     let shorts: Vec<&str> = PARTS.iter().map(|p| p.short).collect();
     Err(Error::input(format!(
-        "unknown part '{name}'; did you mean '{}'? (known: {})",
+        "unknown part {name:?}; did you mean '{}'? (known: {})",
         crate::config::nearest(&lower, shorts.iter().copied()).unwrap_or(""),
         shorts.join(", ")
     )))
@@ -211,5 +224,31 @@ mod tests {
                 .to_string()
                 .contains("did you mean 'xcvu9p'")
         );
+        assert_eq!(
+            resolve("xcvp1802-lsvc4072-2MP-e-S").unwrap().full,
+            "xcvp1802-lsvc4072-2MP-e-S"
+        );
+    }
+
+    #[test]
+    fn a_part_number_is_letters_and_digits_between_dashes() {
+        for hostile in [
+            "xcvu9p-x[exec touch PWNED]",
+            "xcvu9p-x\"; exec touch PWNED; \"",
+            "xcvu9p-x\nsyn.top=evil",
+            "xcvu9p-",
+            "xcvu9p--e",
+            "xcvu9p-flga2104 -2-e",
+            "xcvu9p-$x",
+            "xcvu9p-{x}",
+            "xcvu9p-\u{e9}",
+        ] {
+            let e = resolve(hostile).unwrap_err();
+            assert!(e.is_user_error(), "{hostile:?}");
+            assert!(
+                e.to_string().contains("not a part number"),
+                "{hostile:?}: {e}"
+            );
+        }
     }
 }

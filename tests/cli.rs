@@ -375,7 +375,7 @@ fn unwritable_output_and_bad_arguments_exit_2() {
     );
     expect_user_error(
         &hlsrs(&["compile", &m, "--part", "xcvu9"]),
-        &["unknown part 'xcvu9'", "did you mean 'xcvu9p'"],
+        &["unknown part \"xcvu9\"", "did you mean 'xcvu9p'"],
     );
     expect_user_error(
         &hlsrs(&["compile", &m, "--strategy", "fast"]),

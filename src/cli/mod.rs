@@ -333,10 +333,7 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
         c.io = config::parse_io(io)?;
     }
     if let Some(ns) = a.clock {
-        if ns.is_nan() || ns <= 0.0 {
-            return Err(Error::input("--clock must be a positive number of ns"));
-        }
-        c.clock = ns;
+        c.clock = config::parse_clock(ns, "--clock")?;
     }
     if let Some(u) = &a.clock_uncertainty {
         c.clock_uncertainty = config::parse_percent(&toml::Value::String(u.clone())).ok_or_else(

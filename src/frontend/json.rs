@@ -54,13 +54,26 @@ fn one_or_list<'v>(
 }
 
 fn shape_of(v: &Value, what: &str) -> Result<Vec<usize>> {
-    v.as_array()
+    let shape: Vec<usize> = v
+        .as_array()
         .and_then(|a| {
             a.iter()
                 .map(|d| d.as_u64().filter(|&d| d > 0).map(|d| d as usize))
                 .collect()
         })
-        .ok_or_else(|| Error::input(format!("{what} must be a list of positive integers")))
+        .ok_or_else(|| Error::input(format!("{what} must be a list of positive integers")))?;
+    check_size(&shape, what)?;
+    Ok(shape)
+}
+
+/// A shape of at most `MAX_VALUES` values (a layer's output, an input, a tensor).
+fn check_size(shape: &[usize], what: &str) -> Result<()> {
+    use crate::ir::tensor::{MAX_VALUES, checked_size};
+    checked_size(shape).map(|_| ()).ok_or_else(|| {
+        Error::input(format!(
+            "{what} {shape:?} holds more than {MAX_VALUES} values, the most one layer may hold"
+        ))
+    })
 }
 
 /// Replaces `{"shape": .., "npy": "file"}` by inline data read from the file.
@@ -424,6 +437,7 @@ fn convert_layer(
             )));
         }
     };
+    check_size(&shape, "the layer's shape")?;
     let node = Node::new(name, op, shape);
     Ok((node, inputs))
 }

@@ -48,6 +48,23 @@ pub fn readable_layer_name(raw: &str) -> String {
     raw.to_string()
 }
 
+/// A name as it may stand in a comment of every language a project is written in (C++ `//`,
+/// Tcl, Makefile and cfg `#`): the characters that could end the comment or change its
+/// meaning (a newline, `\` at a line's end continuing it, `*/`, quotes, Tcl's `[ ] $ { } ;`,
+/// anything outside printable ASCII) become `_`. The IR keeps the name as the model gave it
+/// (`[layers.X]` keys and hlsrs.json use that); only the generated text shows this form.
+pub fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_-.:/+=@(), ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// `BatchNormalization` -> `batch_normalization`, `Conv2D` -> `conv2d`.
 fn snake_case(s: &str) -> String {
     let mut out = String::new();
@@ -114,6 +131,20 @@ mod tests {
         ] {
             assert_eq!(readable_layer_name(raw), clean, "{raw}");
         }
+    }
+
+    #[test]
+    fn comment_text_keeps_nothing_that_ends_a_comment() {
+        let hostile = "a\nb\r\\*/\"[x]$y{z};<&>\u{0}\u{e9}\u{2028}#";
+        let safe = comment_text(hostile);
+        assert_eq!(safe.chars().count(), hostile.chars().count());
+        for bad in [
+            '\n', '\r', '\\', '*', '"', '[', ']', '$', '{', '}', ';', '<', '>', '&', '\0', '#',
+        ] {
+            assert!(!safe.contains(bad), "{bad:?} in {safe:?}");
+        }
+        assert!(safe.is_ascii());
+        assert_eq!(comment_text("dense_1/MatMul (fc1)"), "dense_1/MatMul (fc1)");
     }
 
     #[test]

@@ -3,10 +3,53 @@
 use serde::{Deserialize, Serialize};
 
 /// A dense row-major constant tensor.
+/// The most values one tensor may hold (weights or a layer's output), whatever the model format:
+/// far beyond any FPGA design, small enough that a corrupted or hostile dimension is an error
+/// rather than an allocation failure.
+pub const MAX_VALUES: usize = 1 << 24;
+
+/// The number of values of a shape, if it is at most `MAX_VALUES` (None also when the product
+/// overflows).
+pub fn checked_size(shape: &[usize]) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= MAX_VALUES)
+}
+
+/// Read from data (a JSON model): its values must fill its shape exactly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TensorData")]
 pub struct Tensor {
     pub shape: Vec<usize>,
     pub data: Vec<f64>,
+}
+
+#[derive(Deserialize)]
+struct TensorData {
+    shape: Vec<usize>,
+    data: Vec<f64>,
+}
+
+impl TryFrom<TensorData> for Tensor {
+    type Error = String;
+    fn try_from(t: TensorData) -> Result<Tensor, String> {
+        match checked_size(&t.shape) {
+            Some(n) if n == t.data.len() => Ok(Tensor {
+                shape: t.shape,
+                data: t.data,
+            }),
+            Some(n) => Err(format!(
+                "a tensor of shape {:?} needs {n} values, and \"data\" holds {}",
+                t.shape,
+                t.data.len()
+            )),
+            None => Err(format!(
+                "a tensor of shape {:?} holds more than {MAX_VALUES} values",
+                t.shape
+            )),
+        }
+    }
 }
 
 impl Tensor {

@@ -43,7 +43,10 @@ pub fn verify(model: &Model) -> Result<(), String> {
         if matches!(node.op, Op::Input) != model.is_input(n) {
             return Err(at("only the model's inputs may be input nodes".into()));
         }
-        if node.shape.is_empty() || node.shape.contains(&0) {
+        if node.shape.is_empty()
+            || node.shape.contains(&0)
+            || super::tensor::checked_size(&node.shape).is_none()
+        {
             return Err(at(format!("bad shape {:?}", node.shape)));
         }
         let in_shapes: Vec<&Vec<usize>> = inputs.iter().map(|&i| &g[i].shape).collect();

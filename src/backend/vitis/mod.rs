@@ -32,19 +32,23 @@ pub struct ProjectOptions<'a> {
 
 /// The parsed templates, once per process, io and set (`templates::sets`).
 type Parsed = std::sync::OnceLock<std::result::Result<tera::Tera, String>>;
-static PARSED: [[Parsed; 2]; 2] = [
-    [Parsed::new(), Parsed::new()],
-    [Parsed::new(), Parsed::new()],
+static PARSED: [[Parsed; 3]; 2] = [
+    [Parsed::new(), Parsed::new(), Parsed::new()],
+    [Parsed::new(), Parsed::new(), Parsed::new()],
 ];
 
 fn parsed(stream: bool, set: usize) -> Result<&'static tera::Tera> {
     PARSED[stream as usize][set]
         .get_or_init(|| {
             let mut t = tera::Tera::new();
+            let sets = templates::sets(stream);
+            let (language, templates) = &sets[set];
+            t.set_escape_fn(language.guard());
+            // Every template's values through its language's guard.
+            t.autoescape_on([""]);
             // All at once: tera checks every template's references after each addition, so
             // adding them one by one checks the first ones again and again.
-            let [first, rest] = templates::sets(stream);
-            t.add_raw_templates(if set == 0 { first } else { rest })
+            t.add_raw_templates(templates.iter().copied())
                 .map_err(|e| format!("templates: {e}"))?;
             Ok(t)
         })
@@ -52,44 +56,61 @@ fn parsed(stream: bool, set: usize) -> Result<&'static tera::Tera> {
         .map_err(|e| Error::internal(e.clone()))
 }
 
-/// Starts parsing the templates of a project of the given io on a thread of its own, the
-/// first set, then the second. A command that will write a project calls this as soon as it
-/// knows the io: this way the parsing overlaps the model's loading, planning and fidelity run
-/// instead of following them. One thread: on two cores, two parsing threads took turns with the
-/// main thread and stalled it by more than they saved.
+/// Starts parsing the templates of a project of the given io on a thread of its own, set by
+/// set. A command that will write a project calls this as soon as it knows the io: this way the
+/// parsing overlaps the model's loading, planning and fidelity run instead of following them.
+/// One thread: on two cores, two parsing threads took turns with the main thread and stalled
+/// it by more than they saved.
 pub fn parse_templates_in_background(stream: bool) {
     crate::ir::parallel::spawn_beside(move || {
-        let _ = parsed(stream, 0).and_then(|_| parsed(stream, 1));
+        for set in 0..3 {
+            if parsed(stream, set).is_err() {
+                return;
+            }
+        }
     });
 }
 
 /// The parsed templates, each name rendered from the set that holds it.
 struct Templates {
     stream: bool,
-    sets: [&'static tera::Tera; 2],
+    sets: [&'static tera::Tera; 3],
 }
 
-/// The templates, the second set first: when the background thread (`generate` comes once the
-/// rest of the project's facts are gathered) has not begun it, this thread parses it meanwhile
-/// instead of waiting (a quarter of small compiles here: a thread moved to another core
-/// sometimes starts a millisecond late).
+/// The templates, the last set first: when the background thread (`generate` comes once the
+/// rest of the project's facts are gathered) has not reached it, this thread parses it
+/// meanwhile instead of waiting (a quarter of small compiles here: a thread moved to another
+/// core sometimes starts a millisecond late).
 fn tera(stream: bool) -> Result<Templates> {
+    let third = parsed(stream, 2)?;
     let second = parsed(stream, 1)?;
     Ok(Templates {
         stream,
-        sets: [parsed(stream, 0)?, second],
+        sets: [parsed(stream, 0)?, second, third],
     })
 }
 
 fn render(t: &Templates, name: &str, cx: &tera::Context) -> Result<Vec<u8>> {
     let set = templates::sets(t.stream)
         .iter()
-        .position(|s| s.iter().any(|(n, _)| *n == name))
+        .position(|(_, s)| s.iter().any(|(n, _)| *n == name))
         .ok_or_else(|| Error::internal(format!("no template {name}")))?;
     t.sets[set]
         .render(name, cx)
         .map(String::into_bytes)
-        .map_err(|e| Error::internal(format!("rendering {name}: {e:?}")))
+        .map_err(|e| Error::internal(format!("rendering {name}: {}", error_chain(&e))))
+}
+
+/// A tera error with its causes (the guard's message is the innermost).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// Generates every file of the project.

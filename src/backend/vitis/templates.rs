@@ -21,7 +21,7 @@ const PARAMETERS: Template = template!("parameters.h", "firmware/parameters.h.te
 const DEFINES: Template = template!("defines.h", "firmware/defines.h.tera");
 const WEIGHTS: Template = template!("weights.h", "firmware/weights.h.tera");
 const TEST: Template = template!("test.cpp", "tb/test.cpp.tera");
-const REST: [Template; 6] = [
+const SCRIPTS: [Template; 6] = [
     template!("build_prj.tcl", "build_prj.tcl.tera"),
     template!("vivado_synth.tcl", "vivado_synth.tcl.tera"),
     template!("build_opt.tcl", "build_opt.tcl.tera"),
@@ -30,15 +30,76 @@ const REST: [Template; 6] = [
     template!("Makefile", "Makefile.tera"),
 ];
 
+/// The language a set of templates is written in, which decides what a value may hold there
+/// (`Language::guard`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    /// C++ sources and headers.
+    Cpp,
+    /// Tcl (build scripts, xdc), the v++ cfg and the Makefile: tools that split words at spaces
+    /// and substitute `[ ]`, `$` and `{ }`.
+    Script,
+}
+
 /// The templates a project of the given io is rendered from (only its own top function's), in
-/// two sets of about the same parsing time: the top function's, with the templates it includes
-/// and parameters.h, and the rest. Tera parses about 10 MB/s: these are a fifth of a small
-/// model's compile, parsed on a thread of their own and, when it is late, on two.
-pub fn sets(stream: bool) -> [Vec<Template>; 2] {
+/// three sets: the top function's, with the templates it includes and parameters.h; the other
+/// C++ files; the build scripts. Tera parses about 10 MB/s: these are a fifth of a small
+/// model's compile, parsed on a thread of their own and, when it is late, on this one too.
+pub fn sets(stream: bool) -> [(Language, Vec<Template>); 3] {
     let top = if stream { TOP_STREAM } else { TOP };
-    let mut rest = vec![DEFINES, WEIGHTS, TEST];
-    rest.extend(REST);
-    [vec![PORTS, PORT_PRAGMAS, TOP_H, top, PARAMETERS], rest]
+    [
+        (
+            Language::Cpp,
+            vec![PORTS, PORT_PRAGMAS, TOP_H, top, PARAMETERS],
+        ),
+        (Language::Cpp, vec![DEFINES, WEIGHTS, TEST]),
+        (Language::Script, SCRIPTS.to_vec()),
+    ]
+}
+
+impl Language {
+    /// Every value a template writes passes through here (tera's autoescape, on for every
+    /// template). A value must be data in the file's language, and it comes already made so:
+    /// names as C identifiers, parts by the part grammar (`parts::resolve`), names in comments
+    /// through `ir::names::comment_text`, numbers as numbers. So this escapes nothing: a value
+    /// holding a character that means something in the language is one that skipped that
+    /// validation, and rendering fails (an internal error) rather than write it.
+    pub fn guard(self) -> tera::EscapeFn {
+        match self {
+            Language::Cpp => guard_cpp,
+            Language::Script => guard_script,
+        }
+    }
+}
+
+/// In C++ a value stands in a comment, a string literal or as a name or number: a newline or
+/// `\\` (which continue a `//` comment), a double quote, `/*` or `*/`, a control or non-ASCII
+/// character would end or change it.
+fn guard_cpp(value: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let inert = |c: char| (c.is_ascii_graphic() || c == ' ') && !"\"\\`".contains(c);
+    if let Some(c) = value.chars().find(|&c| !inert(c)) {
+        return Err(refused(c, value, "C++"));
+    }
+    if value.contains("*/") || value.contains("/*") {
+        return Err(refused('*', value, "C++"));
+    }
+    out.write_all(value.as_bytes())
+}
+
+/// In Tcl, cfg and Makefile text a value stands as one word: letters, digits and `_ . - + : / , =
+/// % @` only (no space, quote, bracket, brace, `$`, `;`, `#` or `\\`).
+fn guard_script(value: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let inert = |c: char| c.is_ascii_alphanumeric() || "_.-+:/,=%@".contains(c);
+    if let Some(c) = value.chars().find(|&c| !inert(c)) {
+        return Err(refused(c, value, "Tcl, cfg or Makefile"));
+    }
+    out.write_all(value.as_bytes())
+}
+
+fn refused(c: char, value: &str, language: &str) -> std::io::Error {
+    std::io::Error::other(format!(
+        "a template value holds {c:?}, which is not data in {language}: {value:?}"
+    ))
 }
 
 /// The name of the top function's template.

@@ -69,6 +69,8 @@ struct Converter<'a> {
     model: Model,
     values: HashMap<String, Value>,
     names: HashSet<String>,
+    /// Per base name, the first suffix `unique_name` has not yet tried.
+    next_suffix: std::collections::HashMap<String, usize>,
     /// Transposes that belong to a keras2onnx Transpose-BatchNormalization-Transpose pattern.
     keras_bn_transposes: HashSet<usize>,
     /// Index of the node being converted (for the pattern check).
@@ -131,21 +133,15 @@ fn shape_str(batchless: &[usize]) -> String {
     full_shape_str(&full, 0)
 }
 
-/// The most values one tensor may hold (weights or a layer's output): far beyond any FPGA design,
-/// small enough that a corrupted dimension is an error rather than an allocation failure.
-pub const MAX_VALUES: usize = 1 << 24;
+pub use crate::ir::tensor::MAX_VALUES;
 
 /// The number of values of a shape, or an error when it is absurd.
 fn checked_size(shape: &[usize], what: &str) -> Result<usize> {
-    shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| n <= MAX_VALUES)
-        .ok_or_else(|| {
-            Error::input(format!(
-                "{what} of shape {shape:?} holds more than {MAX_VALUES} values; the file may be corrupt"
-            ))
-        })
+    crate::ir::tensor::checked_size(shape).ok_or_else(|| {
+        Error::input(format!(
+            "{what} of shape {shape:?} holds more than {MAX_VALUES} values; the file may be corrupt"
+        ))
+    })
 }
 
 /// Reads a TensorProto into f64 values.
@@ -442,6 +438,7 @@ impl<'a> Converter<'a> {
             model,
             values,
             names,
+            next_suffix: Default::default(),
             keras_bn_transposes,
             current: 0,
             relayouts: HashMap::new(),
@@ -501,10 +498,12 @@ impl<'a> Converter<'a> {
 
     fn unique_name(&mut self, base: &str) -> String {
         let mut name = base.to_string();
-        let mut k = 1;
+        // Numbering resumes where the base's last name stopped: n layers of one name cost n
+        // look-ups, not n^2 / 2.
+        let k = self.next_suffix.entry(base.to_string()).or_insert(1);
         while self.names.contains(&name) {
             name = format!("{base}_{k}");
-            k += 1;
+            *k += 1;
         }
         self.names.insert(name.clone());
         name

@@ -259,7 +259,8 @@ impl<'m> Builder<'m> {
                 cpp: t.to_cpp(),
             })
         };
-        let name = node.name.clone();
+        // Names only reach comments; a model's names are data, never text that ends one.
+        let name = crate::ir::names::comment_text(&node.name);
         let size = plan.size;
         let (kind, summary, p): (&'static str, String, Value) = match &plan.kernel {
             Kernel::Input => unreachable!("handled above"),

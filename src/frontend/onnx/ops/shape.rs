@@ -5,6 +5,10 @@
 use super::super::*;
 use super::{Domain, Registration};
 
+/// The most inputs a Concat may join: each becomes a layer of the design (a file declaring more
+/// is refused rather than planned).
+pub const MAX_CONCAT_INPUTS: usize = 4096;
+
 impl Converter<'_> {
     pub(in crate::frontend::onnx) fn concat(&mut self, node: &NodeProto, name: &str) -> Result<()> {
         let consts: Option<Vec<Tensor>> = (0..node.input.len())
@@ -48,25 +52,48 @@ impl Converter<'_> {
             }
             shape[ir_axis] += s[ir_axis];
         }
+        checked_size(&shape, "Concat's output")?;
         if inputs.len() == 1 {
             self.set_output(node, Value::Node(inputs[0], layout));
             return Ok(());
         }
-        // The kernel joins two inputs: more are joined pairwise, left to right.
-        let mut acc = inputs[0];
-        let mut acc_shape = self.shape(acc);
-        for (k, &i) in inputs.iter().enumerate().skip(1) {
-            acc_shape[ir_axis] += self.shape(i)[ir_axis];
-            let n = if k + 1 == inputs.len() {
-                name.to_string()
-            } else {
-                self.unique_name(&format!("{name}_part{k}"))
-            };
-            acc = self.model.add(
-                Node::new(n, Op::Concat { axis: ir_axis }, acc_shape.clone()),
-                &[acc, i],
-            );
+        if inputs.len() > MAX_CONCAT_INPUTS {
+            return Err(Error::input(format!(
+                "Concat of {} inputs: at most {MAX_CONCAT_INPUTS} are taken (each is a layer of the design)",
+                inputs.len()
+            )));
         }
+        // The kernel joins two inputs: more are joined pairwise in rounds (neighbours first, so
+        // the order is kept), a tree of depth log2(n) whose layers hold n log2(n) values in all
+        // (joined left to right they would hold n^2 / 2).
+        let mut level: Vec<(NodeIndex, Vec<usize>)> =
+            inputs.iter().map(|&i| (i, self.shape(i))).collect();
+        let mut part = 0;
+        while level.len() > 1 {
+            let last_round = level.len() == 2;
+            let mut next = Vec::with_capacity(level.len().div_ceil(2));
+            for pair in level.chunks(2) {
+                let [(a, sa), (b, sb)] = pair else {
+                    next.push(pair[0].clone());
+                    continue;
+                };
+                let mut joined = sa.clone();
+                joined[ir_axis] += sb[ir_axis];
+                part += 1;
+                let n = if last_round {
+                    name.to_string()
+                } else {
+                    self.unique_name(&format!("{name}_part{part}"))
+                };
+                let at = self.model.add(
+                    Node::new(n, Op::Concat { axis: ir_axis }, joined.clone()),
+                    &[*a, *b],
+                );
+                next.push((at, joined));
+            }
+            level = next;
+        }
+        let (acc, acc_shape) = level.pop().expect("two inputs at least");
         debug_assert_eq!(acc_shape, shape);
         self.set_output(node, Value::Node(acc, layout));
         Ok(())
