@@ -159,6 +159,30 @@ pub fn write_outputs(
     write_npz(path, &members)
 }
 
+/// Every value is a number (not NaN or infinite): the error names the sample, the input (of
+/// `names`, each holding its `shapes`' values, one after another) and the value's place in it.
+pub fn check_finite(a: &Array, names: &[String], shapes: &[Vec<usize>]) -> Result<()> {
+    let n = a.row_len().max(1);
+    let Some(at) = a.data.iter().position(|v| !v.is_finite()) else {
+        return Ok(());
+    };
+    let (row, mut k) = (at / n, at % n);
+    for (name, shape) in names.iter().zip(shapes) {
+        let size: usize = shape.iter().product();
+        if k < size {
+            return Err(Error::input(format!(
+                "sample {row}, input '{name}', value {k}: {} is not a number a fixed-point design can take",
+                a.data[at]
+            )));
+        }
+        k -= size;
+    }
+    Err(Error::input(format!(
+        "sample {row}, value {k}: {} is not a number a fixed-point design can take",
+        a.data[at]
+    )))
+}
+
 /// The samples (rows) of an array, each as its own vector.
 pub fn rows_of(a: &Array) -> Vec<Vec<f64>> {
     (0..a.rows()).map(|r| a.row(r).to_vec()).collect()
@@ -180,10 +204,8 @@ pub fn read_npz_in_order(path: &Path) -> Result<Vec<(String, Array)>> {
     for k in 0..zip.len() {
         let mut member = zip.by_index(k).map_err(|e| bad(e.to_string()))?;
         let name = member.name().map_err(|e| bad(e.to_string()))?.to_string();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut member, &mut bytes).map_err(|e| bad(e.to_string()))?;
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        let a = parse_npy(&bytes)
+        let a = read_npy(&mut member)
             .map_err(|e| Error::input(format!("array '{key}': {}", e.message())).in_file(path))?;
         out.push((key, a));
     }
@@ -290,23 +312,47 @@ fn parse_csv(bytes: &[u8]) -> Result<Array> {
     Ok(Array::from_rows(&[n], &rows))
 }
 
-fn parse_npy(bytes: &[u8]) -> Result<Array> {
-    let bad = |why: &str| Error::input(format!("not a valid .npy file: {why}"));
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-        return Err(bad("missing magic"));
+/// The most values one `.npy` (or `.npz` member) may declare: 2 GiB as float64, beyond any
+/// sample set or trace hlsrs writes, so a corrupt or hostile header is an error before anything
+/// is allocated or inflated.
+pub const MAX_ARRAY_VALUES: usize = 1 << 28;
+
+/// The longest `.npy` header taken (numpy writes under 1 kB).
+const MAX_NPY_HEADER: usize = 1 << 16;
+
+fn bad_npy(why: &str) -> Error {
+    Error::input(format!("not a valid .npy file: {why}"))
+}
+
+/// Where a `.npy` header ends, from its first 12 bytes (or fewer, for a short file).
+fn npy_header_end(prefix: &[u8]) -> Result<usize> {
+    if prefix.len() < 10 || &prefix[..6] != b"\x93NUMPY" {
+        return Err(bad_npy("missing magic"));
     }
-    let (hlen, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+    let (hlen, start) = match prefix[6] {
+        1 => (u16::from_le_bytes([prefix[8], prefix[9]]) as usize, 10),
+        2 | 3 if prefix.len() >= 12 => (
+            u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]) as usize,
             12,
         ),
-        _ => return Err(bad("unknown version")),
+        _ => return Err(bad_npy("unknown version")),
     };
+    if hlen > MAX_NPY_HEADER {
+        return Err(bad_npy(&format!(
+            "a header of {hlen} bytes (numpy writes a few hundred)"
+        )));
+    }
+    Ok(start + hlen)
+}
+
+/// A `.npy` file's shape and bytes per value, from its bytes up to the header's end.
+fn npy_header(bytes: &[u8]) -> Result<(Vec<usize>, usize)> {
+    let end = npy_header_end(bytes)?;
+    let start = if bytes[6] == 1 { 10 } else { 12 };
     let header = bytes
-        .get(start..start + hlen)
+        .get(start..end)
         .and_then(|h| std::str::from_utf8(h).ok())
-        .ok_or_else(|| bad("truncated header"))?;
+        .ok_or_else(|| bad_npy("truncated header"))?;
     let field = |key: &str| -> Option<&str> {
         let at = header.find(&format!("'{key}'"))?;
         let rest = header[at + key.len() + 2..]
@@ -314,14 +360,17 @@ fn parse_npy(bytes: &[u8]) -> Result<Array> {
             .strip_prefix(':')?;
         Some(rest.trim_start())
     };
-    let descr = field("descr").ok_or_else(|| bad("no descr"))?;
-    let descr = descr[1..].split('\'').next().unwrap_or("");
+    let descr = field("descr").ok_or_else(|| bad_npy("no descr"))?;
+    let descr = descr
+        .strip_prefix(['\'', '"'])
+        .and_then(|d| d.split(['\'', '"']).next())
+        .ok_or_else(|| bad_npy("descr is not a quoted dtype"))?;
     let size = match descr {
         "<f4" => 4,
         "<f8" => 8,
         _ => {
             return Err(Error::input(format!(
-                "array dtype '{descr}' is not supported; expected float32 or float64 (little-endian)"
+                "array dtype {descr:?} is not supported; expected float32 or float64 (little-endian)"
             )));
         }
     };
@@ -330,21 +379,34 @@ fn parse_npy(bytes: &[u8]) -> Result<Array> {
             "Fortran-ordered arrays are not supported; expected C order",
         ));
     }
-    let shape_s = field("shape").ok_or_else(|| bad("no shape"))?;
+    let shape_s = field("shape").ok_or_else(|| bad_npy("no shape"))?;
     let inner = shape_s
         .strip_prefix('(')
         .and_then(|s| s.split(')').next())
-        .ok_or_else(|| bad("bad shape"))?;
+        .ok_or_else(|| bad_npy("bad shape"))?;
     let shape: Vec<usize> = inner
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| bad("bad shape")))
+        .map(|s| s.parse::<usize>().map_err(|_| bad_npy("bad shape")))
         .collect::<Result<_>>()?;
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= MAX_ARRAY_VALUES)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "array shape {shape:?} holds more than {MAX_ARRAY_VALUES} values"
+            ))
+        })?;
+    Ok((shape, size))
+}
+
+/// The values of an array of `shape` from its data bytes (at least as many as it needs).
+fn npy_values(shape: Vec<usize>, size: usize, body: &[u8]) -> Result<Array> {
     let n: usize = shape.iter().product();
-    let body = &bytes[start + hlen..];
     if body.len() < n * size {
-        return Err(bad("truncated data"));
+        return Err(bad_npy("truncated data"));
     }
     let data = body[..n * size]
         .chunks_exact(size)
@@ -357,6 +419,35 @@ fn parse_npy(bytes: &[u8]) -> Result<Array> {
         })
         .collect();
     Ok(Array { shape, data })
+}
+
+fn parse_npy(bytes: &[u8]) -> Result<Array> {
+    let (shape, size) = npy_header(bytes)?;
+    let end = npy_header_end(bytes)?;
+    npy_values(shape, size, &bytes[end..])
+}
+
+/// A `.npy` from a stream (an `.npz` member being inflated): the header first, then only the
+/// bytes it declares, so a member that inflates past its shape is never read whole.
+fn read_npy(r: &mut impl std::io::Read) -> Result<Array> {
+    use std::io::Read;
+    let io = |e: std::io::Error| bad_npy(&e.to_string());
+    let mut bytes = Vec::new();
+    r.by_ref().take(12).read_to_end(&mut bytes).map_err(io)?;
+    let end = npy_header_end(&bytes)?;
+    r.by_ref()
+        .take((end - bytes.len().min(end)) as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    let (shape, size) = npy_header(&bytes)?;
+    let want = shape.iter().product::<usize>() * size;
+    let mut body = Vec::with_capacity(want);
+    // The first bytes read may already hold data (a header shorter than 12 bytes).
+    body.extend_from_slice(bytes.get(end..).unwrap_or(&[]));
+    r.take((want - body.len().min(want)) as u64)
+        .read_to_end(&mut body)
+        .map_err(io)?;
+    npy_values(shape, size, &body)
 }
 
 /// Writes `.npy` (float64) or `.csv`.
@@ -412,6 +503,57 @@ mod tests {
             data: vec![1.0, -2.5, 3.0, 0.125, 5.0, 6.0],
         };
         assert_eq!(parse_npy(&npy_bytes(&a)).unwrap(), a);
+    }
+
+    #[test]
+    fn hostile_npy_headers_are_errors() {
+        let with_header = |h: &str| {
+            let mut b = b"\x93NUMPY\x01\x00".to_vec();
+            b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+            b.extend_from_slice(h.as_bytes());
+            b.extend_from_slice(&[0; 64]);
+            b
+        };
+        for (header, says) in [
+            (
+                "{'descr': '', 'fortran_order': False, 'shape': (2,), }",
+                "dtype",
+            ),
+            (
+                "{'descr': , 'fortran_order': False, 'shape': (2,), }",
+                "quoted dtype",
+            ),
+            ("{'descr': '\u{e9}\u{e9}', 'shape': (2,), }", "dtype"),
+            ("{'descr':", "quoted dtype"),
+            (
+                "{'descr': '<f8', 'shape': (4294967296, 4294967296, 4), }",
+                "more than",
+            ),
+            (
+                "{'descr': '<f8', 'shape': (18446744073709551615, 2), }",
+                "more than",
+            ),
+            ("{'descr': '<f8', 'shape': (100,), }", "truncated"),
+        ] {
+            let bytes = with_header(header);
+            for e in [
+                parse_npy(&bytes).unwrap_err(),
+                read_npy(&mut &bytes[..]).unwrap_err(),
+            ] {
+                assert!(
+                    e.is_user_error() && e.to_string().contains(says),
+                    "{header}: {e}"
+                );
+            }
+        }
+        let a = Array {
+            shape: vec![3],
+            data: vec![1.0, 2.0, 3.0],
+        };
+        let mut long = npy_bytes(&a);
+        long.extend_from_slice(&[7; 1000]);
+        // Only the declared values are read; what follows is left unread.
+        assert_eq!(read_npy(&mut &long[..]).unwrap(), a);
     }
 
     #[test]

@@ -448,9 +448,23 @@ impl Config {
     }
 
     pub fn from_toml(text: &str) -> Result<Config> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| Error::input(format!("invalid TOML: {}", e.message())))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            // Where: the line and the text there (a duplicate key's span is the key).
+            let at = e.span().map(|span| {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                let shown = text.get(span.clone()).unwrap_or("").trim();
+                if shown.is_empty() || shown.contains('\n') {
+                    format!(" at line {line}")
+                } else {
+                    format!(" at line {line} (`{shown}`)")
+                }
+            });
+            Error::input(format!(
+                "invalid TOML{}: {}",
+                at.unwrap_or_default(),
+                e.message()
+            ))
+        })?;
         let mut c = Config::default();
         for (key, v) in &table {
             match key.as_str() {

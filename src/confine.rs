@@ -41,6 +41,42 @@ pub fn inside(dir: &Path, rel: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
+/// The largest file hlsrs reads back from a project (its manifest, a vendor report): a
+/// million-weight design's manifest is a few MB, Vitis's largest reports tens.
+pub const MAX_READ: u64 = 256 << 20;
+
+/// Reads a file of a project: a regular file (a link is followed once; a device, FIFO or
+/// folder is refused, so /dev/zero cannot stand in for a report) of at most `MAX_READ` bytes.
+pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_READ {
+        return Err(std::io::Error::other(format!(
+            "{} bytes, more than the {MAX_READ} a project file may hold",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A file growing while read stops at the cap too.
+    f.take(MAX_READ + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_READ {
+        return Err(std::io::Error::other(
+            "grew past the size a project file may hold",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `read`, as UTF-8 text.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read(path)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
 /// An exclusive lock on a folder (flock on the folder itself: nothing is left behind, and the
 /// lock ends with the process however it ends).
 pub struct DirLock(#[allow(dead_code)] std::fs::File);

@@ -80,7 +80,7 @@ impl ProjectInfo {
 /// Reads a generated project's manifest.
 pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = crate::confine::read_text(&path).map_err(|e| {
         Error::input(format!(
             "not an hlsrs project (cannot read {MANIFEST}: {e})"
         ))
@@ -136,6 +136,10 @@ fn newest_mtime(dir: &Path) -> std::time::SystemTime {
     let mut newest = std::time::UNIX_EPOCH;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
+        // A folder's own time: a source removed from it is a change too.
+        if let Ok(m) = d.symlink_metadata().and_then(|m| m.modified()) {
+            newest = newest.max(m);
+        }
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
             // The entry's own type: a link to a folder is not followed (two links to each
@@ -382,7 +386,8 @@ const BUILD_WAIT: std::time::Duration = std::time::Duration::from_secs(1800);
 fn touched_sources(dir: &Path) -> Option<String> {
     let manifest = dir.join(MANIFEST);
     let written = manifest.metadata().and_then(|m| m.modified()).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).ok()?).ok()?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&crate::confine::read(&manifest).ok()?).ok()?;
     let listed = v["files"].as_array()?;
     let sources = listed
         .iter()

@@ -201,7 +201,7 @@ pub fn compile(
 /// and the vendor reports found in it. Returns the page's path.
 pub fn write_html_report(project: &Path) -> Result<std::path::PathBuf> {
     let manifest_path = project.join(backend::vitis::MANIFEST);
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+    let text = confine::read_text(&manifest_path).map_err(|e| {
         Error::io(
             &manifest_path,
             "read the project's manifest (is this a project written by `hlsrs compile`?)",

@@ -60,7 +60,7 @@ fn previous_files(dir: &Path) -> Option<BTreeSet<String>> {
     struct Listed {
         files: BTreeSet<String>,
     }
-    let text = std::fs::read(dir.join(MANIFEST)).ok()?;
+    let text = confine::read(&dir.join(MANIFEST)).ok()?;
     serde_json::from_slice::<Listed>(&text).ok().map(|l| {
         l.files
             .into_iter()
@@ -167,7 +167,7 @@ fn apply_commit(dir: &Path) -> Result<()> {
         }
         std::fs::rename(files.join(rel), &to).map_err(|e| Error::io(&to, "write", e))?;
     }
-    if let Ok(list) = std::fs::read_to_string(commit.join("remove")) {
+    if let Ok(list) = confine::read_text(&commit.join("remove")) {
         for rel in list.lines().filter(|l| confine::is_confined(l)) {
             if let Ok(p) = confine::inside(dir, rel) {
                 let _ = std::fs::remove_file(p);

@@ -423,3 +423,49 @@ fn a_manifest_without_the_fidelity_record_still_draws() {
     );
     check_in_browser(&page, &m);
 }
+
+/// Every leaf of a manifest (numbers and strings alike) replaced by markup: the page shows it as
+/// text; no element or script of it reaches the document (issue 24: a tampered manifest's
+/// numbers ran as script in Chromium).
+#[test]
+fn a_tampered_manifest_is_only_text_in_the_page() {
+    const PAYLOAD: &str = "<b id=\"pwned\">x</b><script>console.log('PWNED')</script><img src=x onerror=\"console.log('PWNED')\">";
+    fn taint(v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) => m.values_mut().for_each(taint),
+            Value::Array(a) => a.iter_mut().for_each(taint),
+            Value::Number(_) | Value::String(_) => *v = Value::String(PAYLOAD.into()),
+            _ => {}
+        }
+    }
+    let dir = common::tempdir();
+    let prj = compile_with_report("conv2d_small_keras", dir.path(), &[]);
+    let mut m = manifest(&prj);
+    taint(&mut m);
+    std::fs::write(prj.join("hlsrs.json"), m.to_string()).unwrap();
+    let o = hlsrs(&["report", prj.to_str().unwrap(), "--html"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(prj.join("report.html")).unwrap();
+    assert!(
+        !html.contains("<b id=\"pwned\""),
+        "markup from the manifest in the page"
+    );
+    assert!(!html.contains("console.log('PWNED')</script>"));
+    assert!(
+        html.contains("&lt;b id=&quot;pwned&quot;&gt;"),
+        "the names are shown as text"
+    );
+    let Some(browser) = chromium() else { return };
+    let r = render(browser, &prj.join("report.html"));
+    assert!(
+        !r.dom.contains("<b id=\"pwned\""),
+        "an element from the manifest"
+    );
+    assert!(
+        !r.console.iter().any(|l| l.contains("PWNED")),
+        "script from the manifest ran: {:#?}",
+        r.console
+    );
+    assert!(r.dom.contains("data-hooked="), "the page's own script ran");
+}

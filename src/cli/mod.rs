@@ -244,6 +244,9 @@ pub struct BuildArgs {
     /// Vivado out-of-context synthesis of the RTL.
     #[arg(long)]
     pub vsynth: bool,
+    /// Stop the tool (and everything it started) after this many seconds: exit 2.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
 }
 
 #[derive(Args)]
@@ -527,6 +530,8 @@ fn csim(a: CsimArgs) -> Result<()> {
     let ap = crate::csim::find_ap_types(a.ap_types.as_deref())?;
     let info = crate::csim::read_info(&a.project)?;
     let x: Array = arrays::read_inputs(&a.input, &info.input_names(), &info.input_shapes())?;
+    arrays::check_finite(&x, &info.input_names(), &info.input_shapes())
+        .map_err(|e| e.in_file(&a.input))?;
     let Some(dir) = &a.trace else {
         let (y, _) = crate::csim::run(&a.project, &x, &ap)?;
         return arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y);
@@ -640,7 +645,18 @@ fn build(a: BuildArgs) -> Result<()> {
     if !(a.csim || a.synth || a.cosim || a.export || a.vsynth) {
         steps.synth = true;
     }
-    let tool = crate::backend::vitis::build::run(&a.project, steps)?;
+    let timeout = match a.timeout {
+        Some(t) if t.is_finite() && t > 0.0 && t <= 1e7 => {
+            Some(std::time::Duration::from_secs_f64(t))
+        }
+        Some(t) => {
+            return Err(Error::input(format!(
+                "--timeout {t}: expected a positive number of seconds (at most 10^7)"
+            )));
+        }
+        None => None,
+    };
+    let tool = crate::backend::vitis::build::run(&a.project, steps, timeout)?;
     println!(
         "{tool} ran {} ({}); `hlsrs report {}` shows the results",
         steps.names().join(", "),

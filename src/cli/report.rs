@@ -5,14 +5,14 @@ use super::*;
 
 /// The estimate recorded in the project's manifest, if any.
 fn project_estimate(dir: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(dir.join("hlsrs.json")).ok()?;
+    let text = crate::confine::read_text(&dir.join("hlsrs.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(v["estimate"].clone()).filter(|e| e.is_object())
 }
 
 /// The design name from the project's manifest, if it has one.
 fn project_name(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("hlsrs.json")).ok()?;
+    let text = crate::confine::read_text(&dir.join("hlsrs.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["name"].as_str().map(str::to_string)
 }

@@ -445,6 +445,7 @@ fn convert_layer(
 /// The JSON document for a model; with `npy_dir`, tensors go to .npy files there.
 pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<(String, Array)>)> {
     let mut files = Vec::new();
+    let mut used = std::collections::HashSet::new();
     let mut layers = Vec::new();
     for n in model.topo_order() {
         if model.is_input(n) {
@@ -456,10 +457,15 @@ pub fn to_json(model: &Model, npy: Option<(&Path, &str)>) -> Result<(Value, Vec<
         if let Some((_, stem)) = npy {
             for (key, t) in m.iter_mut() {
                 if let Some(shape) = t.get("shape").cloned().filter(|_| t.get("data").is_some()) {
-                    let file = format!(
-                        "{stem}.{}.{key}.npy",
-                        crate::ir::names::c_identifier(&node.name)
-                    );
+                    // Names that differ only in characters a file name drops (`fc-1`,
+                    // `fc.1`) are numbered apart: one file per tensor.
+                    let base = crate::ir::names::c_identifier(&node.name);
+                    let mut file = format!("{stem}.{base}.{key}.npy");
+                    let mut k = 2;
+                    while !used.insert(file.to_ascii_lowercase()) {
+                        file = format!("{stem}.{base}_{k}.{key}.npy");
+                        k += 1;
+                    }
                     let data: Vec<f64> = serde_json::from_value(t["data"].clone())
                         .map_err(|e| Error::internal(e.to_string()))?;
                     let shape: Vec<usize> = serde_json::from_value(shape)

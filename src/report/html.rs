@@ -98,6 +98,15 @@ fn compact(v: u64) -> String {
     }
 }
 
+/// A number from the manifest, as text; anything else (the manifest is untrusted: a string
+/// there would reach the page as markup) is a dash.
+fn number(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        _ => "-".into(),
+    }
+}
+
 fn arr(v: &Value) -> &[Value] {
     v.as_array().map_or(&[], |a| a.as_slice())
 }
@@ -107,7 +116,7 @@ fn text(v: &Value) -> &str {
 }
 
 fn shape(v: &Value) -> String {
-    let dims: Vec<String> = arr(v).iter().map(|d| d.to_string()).collect();
+    let dims: Vec<String> = arr(v).iter().map(number).collect();
     if dims.is_empty() {
         "-".into()
     } else {
@@ -135,10 +144,10 @@ fn header(m: &Value, out: &mut String) {
         "<h1>{}</h1>\n<p class=\"sub\">{} at {} ns · io_{} · precision <code>{}</code> · reuse {} · strategy {} · hlsrs {}</p>\n",
         esc(text(&m["name"])),
         esc(text(&m["part"]["full"])),
-        m["clock_ns"],
+        number(&m["clock_ns"]),
         esc(text(&m["io"])),
         esc(text(&c["precision"])),
-        c["reuse"],
+        number(&c["reuse"]),
         esc(text(&c["strategy"])),
         esc(text(&m["hlsrs"]))
     );
@@ -192,7 +201,9 @@ fn summary(m: &Value, out: &mut String) {
     let _ = write!(
         out,
         "<div class=\"card\"><div>latency</div><b>{} cycles</b> = {} ns<br>initiation interval <b>{}</b> cycles",
-        e["latency_cycles"], e["latency_ns"], e["ii"]
+        number(&e["latency_cycles"]),
+        number(&e["latency_ns"]),
+        number(&e["ii"])
     );
     let outs = arr(&e["outputs"]);
     if outs.len() > 1 {
@@ -201,7 +212,7 @@ fn summary(m: &Value, out: &mut String) {
                 out,
                 "<br>output {}: {} cycles",
                 esc(text(&o["name"])),
-                o["latency_cycles"]
+                number(&o["latency_cycles"])
             );
         }
     }
@@ -295,7 +306,7 @@ fn graph(m: &Value, out: &mut String) {
                 "DSP {} · LUT {} · {} cyc",
                 compact(e["cost"]["dsp"].as_u64().unwrap_or(0)),
                 compact(e["cost"]["lut"].as_u64().unwrap_or(0)),
-                e["latency_cycles"]
+                number(&e["latency_cycles"])
             )
         })
     };
@@ -345,7 +356,7 @@ fn graph(m: &Value, out: &mut String) {
                 let _ = write!(
                     tooltip,
                     "\n{} values {} in {}",
-                    o["count"],
+                    number(&o["count"]),
                     if o["wrapped"] == true {
                         "wrapped"
                     } else {
@@ -633,7 +644,7 @@ fn precision(m: &Value, out: &mut String) {
                 let _ = write!(
                     note,
                     " · {} {}",
-                    o["count"],
+                    number(&o["count"]),
                     if o["wrapped"] == true {
                         "wrapped"
                     } else {
@@ -653,10 +664,10 @@ fn precision(m: &Value, out: &mut String) {
                 bad: wraps(l),
                 tooltip: format!(
                     "{name}: {} values in [{}, {}], {} zero; type {} (holds [{}, {}] in steps of {}); a type holding them: {}",
-                    l["values"],
+                    number(&l["values"]),
                     num(fmin),
                     num(fmax),
-                    l["magnitudes"]["zeros"],
+                    number(&l["magnitudes"]["zeros"]),
                     text(&l["result"]),
                     FixedType::parse(text(&l["result"])).map_or(String::new(), |t| num(t.min_value())),
                     FixedType::parse(text(&l["result"])).map_or(String::new(), |t| num(t.max_value())),
@@ -702,10 +713,10 @@ fn precision(m: &Value, out: &mut String) {
                 tooltip: format!(
                     "{layer} {}: {} values in [{}, {}], {} exactly zero; {vanished} nonzero ones round to zero and {saturated} saturate in {}",
                     text(&c["role"]),
-                    c["count"],
+                    number(&c["count"]),
                     num(fmin),
                     num(fmax),
-                    c["magnitudes"]["zeros"],
+                    number(&c["magnitudes"]["zeros"]),
                     text(&c["type"])
                 ),
                 note,
@@ -733,9 +744,9 @@ fn resources(m: &Value, out: &mut String) {
         out,
         "<h2 id=\"resources\">Resources and latency per layer (estimate)</h2>\n<p class=\"sub\">Bars are scaled to the largest layer; beside them each layer's share of the {}. Design: latency {} cycles ({} ns), II {}.</p>",
         esc(text(&part["full"])),
-        e["latency_cycles"],
-        e["latency_ns"],
-        e["ii"]
+        number(&e["latency_cycles"]),
+        number(&e["latency_ns"]),
+        number(&e["ii"])
     );
     out.push_str("<table>\n<tr><th>layer</th><th>op</th><th>reuse</th><th>strategy</th><th>DSP</th><th>of the part</th><th>LUT</th><th>of the part</th><th>FF</th><th>BRAM_18K</th><th>URAM</th><th>cycles</th><th>II</th></tr>\n");
     // A bar scaled to the largest layer, and the share of the part beside it.
@@ -778,15 +789,21 @@ fn resources(m: &Value, out: &mut String) {
             g("ff"),
             g("bram_18k"),
             g("uram"),
-            l["latency_cycles"],
-            l["ii"]
+            number(&l["latency_cycles"]),
+            number(&l["ii"])
         );
     }
     let t = &e["total"];
     let _ = writeln!(
         out,
         "<tr><th>total</th><th></th><th></th><th></th><th>{}</th><th></th><th>{}</th><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>\n</table>",
-        t["dsp"], t["lut"], t["ff"], t["bram_18k"], t["uram"], e["latency_cycles"], e["ii"]
+        number(&t["dsp"]),
+        number(&t["lut"]),
+        number(&t["ff"]),
+        number(&t["bram_18k"]),
+        number(&t["uram"]),
+        number(&e["latency_cycles"]),
+        number(&e["ii"])
     );
 }
 
@@ -801,7 +818,7 @@ fn fidelity_table(m: &Value, out: &mut String) {
         out,
         "<p class=\"sub\">On the {} ({} samples; your own: <code>--tb-input X</code> or <code>--calib X</code>).</p>\n<table>\n<tr><th>layer</th><th>result type</th><th>float min</th><th>float max</th><th>max |fixed − float|</th><th>in steps</th><th>wrapped</th><th>saturated</th><th>float beyond the type</th><th>type holding them</th></tr>",
         esc(text(&f["samples"])),
-        f["count"]
+        number(&f["count"])
     );
     for l in arr(&f["layers"]) {
         let name = text(&l["name"]);
@@ -827,7 +844,7 @@ fn fidelity_table(m: &Value, out: &mut String) {
             num(l["float_min"].as_f64().unwrap_or(0.0)),
             num(l["float_max"].as_f64().unwrap_or(0.0)),
             num(err),
-            l["float_outside"],
+            number(&l["float_outside"]),
             esc(text(&l["holding_type"]))
         );
     }

@@ -278,10 +278,15 @@ fn files_named(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    // Each entry's own type: a link to a folder is not followed (two links to each other's
+    // folders would make the walk endless).
+    let mut entries: Vec<_> = entries
+        .flatten()
+        .map(|e| (e.path(), e.file_type().is_ok_and(|t| t.is_dir())))
+        .collect();
     entries.sort();
-    for p in entries {
-        if p.is_dir() {
+    for (p, is_dir) in entries {
+        if is_dir {
             files_named(&p, suffix, out);
         } else if p
             .file_name()
@@ -317,7 +322,7 @@ pub fn find(dir: &Path, top: Option<&str>) -> Result<Reports> {
         }
     };
     let read =
-        |p: &Path| std::fs::read_to_string(p).map_err(|e| Error::io(p, "read the report", e));
+        |p: &Path| crate::confine::read_text(p).map_err(|e| Error::io(p, "read the report", e));
     let csynth = match (pick("_csynth.xml"), pick("_csynth.rpt")) {
         (Some(x), _) => Some(parse_csynth_xml(&read(&x)?, &x)?),
         (None, Some(r)) => Some(parse_csynth_rpt(&read(&r)?, &r)?),

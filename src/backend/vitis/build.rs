@@ -3,7 +3,7 @@
 //! is passed through; when a step fails, its ERROR lines are what the user gets back.
 
 use crate::error::{Error, Result};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -77,8 +77,9 @@ fn on_path(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// Runs the steps in `dir`; returns the tool's name.
-pub fn run(dir: &Path, steps: Steps) -> Result<String> {
+/// Runs the steps in `dir`, stopping the tool after `timeout` if one is given; returns the
+/// tool's name.
+pub fn run(dir: &Path, steps: Steps, timeout: Option<std::time::Duration>) -> Result<String> {
     if !dir.join("build_prj.tcl").is_file() {
         return Err(Error::input(format!(
             "{} has no build_prj.tcl: expected a project written by `hlsrs compile`",
@@ -103,20 +104,57 @@ pub fn run(dir: &Path, steps: Steps) -> Result<String> {
             "hlsrs build needs AMD Vitis HLS, and neither vitis_hls nor vitis-run is on PATH: install Vitis (2023.2 or later, the AMD Unified Installer's Vitis HLS component) and source its settings64.sh, or copy the project to a machine that has it and run `vitis_hls -f build_prj.tcl` there. Without Vitis, `hlsrs csim` runs the C-simulation with g++.",
         ));
     };
+    // A process group of its own: a signal to hlsrs reaches the tool and everything it started
+    // (crate::interrupt), and the timeout ends them all. Should hlsrs die without a chance to
+    // pass a signal on (SIGKILL), the kernel sends the tool SIGTERM.
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
     let mut child = cmd
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| Error::internal(format!("cannot run {tool}: {e}")))?;
+    let group = std::sync::Arc::new(crate::interrupt::ChildGroup::new(child.id()));
+    let timed_out = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = timeout.map(|limit| {
+        let (group, timed_out) = (group.clone(), timed_out.clone());
+        std::thread::spawn(move || {
+            if finished.recv_timeout(limit).is_err() {
+                timed_out.store(true, std::sync::atomic::Ordering::SeqCst);
+                group.kill(std::time::Duration::from_secs(10));
+            }
+        })
+    });
     let mut errors = Vec::new();
     let mut banners = [false; 5];
     if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
-            println!("{line}");
+        // Bytes, not text: a line that is not UTF-8 (a vendor tool's output often is not) is
+        // shown as well as it can be, and the pipe is read to its end, so the tool never dies
+        // writing to a closed pipe.
+        let mut out = BufReader::new(out);
+        let mut raw = Vec::new();
+        let stdout = std::io::stdout();
+        loop {
+            raw.clear();
+            match out.read_until(b'\n', &mut raw) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&raw);
+            let line = line.trim_end_matches(['\n', '\r']);
+            let _ = writeln!(stdout.lock(), "{line}");
             let t = line.trim();
             if t.starts_with("ERROR") {
-                errors.push(line.clone());
+                errors.push(line.to_string());
             }
             if let Some(k) = STEPS.iter().position(|(_, banner, _)| *banner == t) {
                 banners[k] = true;
@@ -126,6 +164,19 @@ pub fn run(dir: &Path, steps: Steps) -> Result<String> {
     let status = child
         .wait()
         .map_err(|e| Error::internal(format!("{tool} did not finish: {e}")))?;
+    drop(done);
+    if let Some(w) = watchdog {
+        let _ = w.join();
+    }
+    drop(group);
+    drop(wrapper);
+    if timed_out.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(Error::input(format!(
+            "{tool} ran past --timeout {} s and was stopped ({})",
+            timeout.unwrap_or_default().as_secs_f64(),
+            steps.tcl_args()
+        )));
+    }
     if !status.success() || !errors.is_empty() {
         let what = if errors.is_empty() {
             format!("{tool} exited with {status} without an ERROR line; see its log above")
@@ -137,7 +188,6 @@ pub fn run(dir: &Path, steps: Steps) -> Result<String> {
             steps.tcl_args()
         )));
     }
-    drop(wrapper);
     let ran = Steps::seen(&banners);
     if ran != steps {
         return Err(Error::input(format!(
@@ -172,12 +222,18 @@ impl Wrapper {
             .map_or(0, |d| d.subsec_nanos());
         let path =
             std::env::temp_dir().join(format!("hlsrs_build_{}_{nanos}.tcl", std::process::id()));
+        let script = script.to_str().ok_or_else(|| {
+            Error::input("the project's path is not UTF-8, which vitis-run's Tcl cannot name")
+                .in_file(dir)
+        })?;
         let text = format!(
             "# Written by hlsrs build for vitis-run, which passes a script no arguments.\n\
-             set ::argv [list {{{}}}]\nset ::argc 1\nsource {{{}}}\n",
-            steps.tcl_args(),
-            script.display()
+             set ::argv [list {}]\nset ::argc 1\nsource {}\n",
+            super::templates::tcl_word(&steps.tcl_args()),
+            super::templates::tcl_word(script)
         );
+        // Removed by Drop, or by the signal handler should hlsrs be stopped meanwhile.
+        crate::interrupt::remove_on_stop(&path);
         std::fs::write(&path, text).map_err(|e| Error::io(&path, "write", e))?;
         Ok(Wrapper { path })
     }
@@ -186,5 +242,6 @@ impl Wrapper {
 impl Drop for Wrapper {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+        crate::interrupt::keep_on_stop();
     }
 }

@@ -96,6 +96,31 @@ fn guard_script(value: &str, out: &mut dyn std::io::Write) -> std::io::Result<()
     out.write_all(value.as_bytes())
 }
 
+/// Any string as one Tcl word that means exactly that string: every character but letters,
+/// digits and `/ . _ -` behind a backslash (which makes it literal), control characters as
+/// escapes. For the one Tcl text hlsrs writes outside the templates, the vitis-run wrapper,
+/// which names the project's path: a path is the user's, and may hold anything.
+pub fn tcl_word(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            c if c.is_ascii_alphanumeric() || "/._-".contains(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => {
+                out.push('\\');
+                out.push(c);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push_str("{}");
+    }
+    out
+}
+
 fn refused(c: char, value: &str, language: &str) -> std::io::Error {
     std::io::Error::other(format!(
         "a template value holds {c:?}, which is not data in {language}: {value:?}"
