@@ -89,14 +89,20 @@ pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
     let v: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::input(format!("invalid manifest: {e}")).in_file(&path))?;
     let bad = || Error::input("manifest lacks input/output facts").in_file(&path);
+    // The manifest is untrusted: a shape must be one a model may have (at most 2^24 values).
+    let shape = |v: &serde_json::Value| -> Option<Vec<usize>> {
+        let s: Vec<usize> = v
+            .as_array()?
+            .iter()
+            .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
+            .collect::<Option<_>>()?;
+        crate::ir::tensor::checked_size(&s).filter(|&n| n > 0)?;
+        Some(s)
+    };
     let end = |e: &serde_json::Value| -> Option<End> {
         Some(End {
             name: e["name"].as_str()?.to_string(),
-            shape: e["shape"]
-                .as_array()?
-                .iter()
-                .map(|d| d.as_u64().map(|d| d as usize))
-                .collect::<Option<_>>()?,
+            shape: shape(&e["shape"])?,
             ty: FixedType::parse(e["type"].as_str()?).ok()?,
         })
     };
@@ -110,17 +116,28 @@ pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
     let layer = |l: &serde_json::Value| -> Option<LayerInfo> {
         Some(LayerInfo {
             name: l["name"].as_str()?.to_string(),
-            index: l["index"].as_u64()? as usize,
-            shape: l["shape"]
-                .as_array()?
-                .iter()
-                .map(|d| d.as_u64().map(|d| d as usize))
-                .collect::<Option<_>>()?,
+            index: l["index"].as_u64().and_then(|i| u32::try_from(i).ok())? as usize,
+            shape: shape(&l["shape"])?,
             ty: FixedType::parse(l["types"]["result"].as_str()?).ok()?,
         })
     };
+    // The design's name names its sources (g++ compiles tb/<name>_test.cpp): a C identifier.
+    let name = v["name"].as_str().ok_or_else(bad)?;
+    if crate::ir::names::c_identifier(name) != name {
+        return Err(Error::input(format!(
+            "manifest names the design {name:?}, which is not a C identifier as hlsrs writes it"
+        ))
+        .in_file(&path));
+    }
+    let steps = v["steps"].as_u64().unwrap_or(1).max(1);
+    if steps > crate::ir::tensor::MAX_VALUES as u64 {
+        return Err(Error::input(format!(
+            "manifest \"steps\" {steps} is not a sequence length"
+        ))
+        .in_file(&path));
+    }
     Ok(ProjectInfo {
-        name: v["name"].as_str().ok_or_else(bad)?.to_string(),
+        name: name.to_string(),
         inputs: ends("inputs").ok_or_else(bad)?,
         outputs: ends("outputs").ok_or_else(bad)?,
         layers: v["layers"]
@@ -128,7 +145,7 @@ pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
             .map(|ls| ls.iter().map(layer).collect::<Option<Vec<_>>>())
             .unwrap_or_default()
             .unwrap_or_default(),
-        steps: v["steps"].as_u64().unwrap_or(1).max(1) as usize,
+        steps: steps as usize,
     })
 }
 

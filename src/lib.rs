@@ -212,8 +212,9 @@ pub fn write_html_report(project: &Path) -> Result<std::path::PathBuf> {
         .map_err(|e| Error::input(format!("not a valid manifest: {e}")).in_file(&manifest_path))?;
     let vendor = report::find(project, manifest["name"].as_str())?;
     let page = report::html::render(&manifest, &vendor);
-    let path = project.join("report.html");
-    let tmp = project.join(".report.html.hlsrs-tmp");
+    // Inside the project, never through a link someone left there.
+    let path = confine::inside(project, "report.html")?;
+    let tmp = confine::inside(project, ".report.html.hlsrs-tmp")?;
     std::fs::write(&tmp, page).map_err(|e| Error::io(&path, "write", e))?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, "write", e))?;
     Ok(path)

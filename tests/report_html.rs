@@ -469,3 +469,37 @@ fn a_tampered_manifest_is_only_text_in_the_page() {
     );
     assert!(r.dom.contains("data-hooked="), "the page's own script ran");
 }
+
+/// A model whose every name carries markup and the metacharacters of every generated language
+/// (tests/common's HOSTILE): in the page the names are text, the browser builds no element
+/// and runs no script of them, and the page's own script still reaches its end.
+#[test]
+fn hostile_names_are_only_text_in_the_page() {
+    let dir = common::tempdir();
+    let model = common::hostile_json(dir.path());
+    let prj = dir.path().join("prj");
+    let o = hlsrs(&[
+        "compile",
+        model.to_str().unwrap(),
+        "-o",
+        prj.to_str().unwrap(),
+        "--report",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(prj.join("report.html")).unwrap();
+    assert!(!html.contains("<b id=\"pwned\""));
+    assert!(!html.contains("<script>console.log('PWNED')"));
+    let Some(browser) = chromium() else { return };
+    let r = render(browser, &prj.join("report.html"));
+    assert!(!r.dom.contains("<b id=\"pwned\""), "an element from a name");
+    assert!(
+        !r.console.iter().any(|l| l.contains("PWNED")),
+        "script from a name ran: {:#?}",
+        r.console
+    );
+    let hooked = r.dom.matches("data-layer=\"").count();
+    assert!(
+        r.dom.contains(&format!("data-hooked=\"{hooked}\"")),
+        "the page's script did not reach its end"
+    );
+}

@@ -152,3 +152,38 @@ impl Rng {
         lo + (self.next() % ((hi - lo + 1) as u64)) as i64
     }
 }
+
+/// Every metacharacter of every language a project is written in (C++, Tcl, cfg, Makefile,
+/// xdc, JSON, HTML), with payloads that run a command where a name escapes.
+pub const HOSTILE: [&str; 4] = [
+    "a\nstd::system(\"touch PWNED_CPP\"); //",
+    "b */ int pwned = std::system(\"touch PWNED_CPP\"); /* \\",
+    "c [exec touch PWNED_TCL] $env(HOME) {x} ; \"q\" # <script>console.log('PWNED')</script><b id=\"pwned\">&amp;</b>",
+    "d \u{0} \u{e9}\u{2028} \r\n#include </etc/passwd>\n",
+];
+
+/// A JSON model (dense, relu, dense) whose every name is hostile, weights inline.
+pub fn hostile_json(dir: &Path) -> PathBuf {
+    let w1: Vec<f64> = (0..12).map(|k| (k as f64 - 5.5) / 8.0).collect();
+    let w2: Vec<f64> = (0..6).map(|k| (k as f64 - 2.5) / 4.0).collect();
+    let doc = serde_json::json!({
+        "format": "hlsrs-model",
+        "version": 1,
+        "name": "m\"; [exec touch PWNED_TCL]\n",
+        "input": {"name": "x\n[exec touch PWNED_TCL]\"*/", "shape": [4]},
+        "layers": [
+            {"name": HOSTILE[0], "op": "dense", "inputs": ["x\n[exec touch PWNED_TCL]\"*/"],
+             "weights": {"shape": [4, 3], "data": w1}, "bias": {"shape": [3], "data": [0.1, -0.2, 0.3]}},
+            {"name": HOSTILE[1], "op": "relu", "inputs": [HOSTILE[0]]},
+            {"name": HOSTILE[2], "op": "dense", "inputs": [HOSTILE[1]],
+             "weights": {"shape": [3, 2], "data": w2}, "bias": {"shape": [2], "data": [0.0, 0.5]}},
+            {"name": HOSTILE[3], "op": "sigmoid", "inputs": [HOSTILE[2]]}
+        ],
+        "output": HOSTILE[3],
+        "output_name": "y\n}; system(\"touch PWNED_CPP\"); {"
+    });
+    let path = dir.join("model.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
