@@ -421,7 +421,8 @@ fn npy_values(shape: Vec<usize>, size: usize, body: &[u8]) -> Result<Array> {
     Ok(Array { shape, data })
 }
 
-fn parse_npy(bytes: &[u8]) -> Result<Array> {
+/// A `.npy` file's array from its bytes.
+pub fn parse_npy(bytes: &[u8]) -> Result<Array> {
     let (shape, size) = npy_header(bytes)?;
     let end = npy_header_end(bytes)?;
     npy_values(shape, size, &bytes[end..])

@@ -400,6 +400,18 @@ fn json_shapes_are_capped() {
         );
         user_error(&o, &[says]);
     }
+    // A weight file that is a link to a device is not read forever.
+    std::fs::write(
+        d.path().join("z.json"),
+        r#"{"format":"hlsrs-model","version":1,"input":{"name":"x","shape":[2]},"layers":[{"name":"d","op":"dense","inputs":["x"],"weights":{"npy":"zero.npy"},"bias":{"shape":[3],"data":[1,2,3]}}],"output":"d"}"#,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.path().join("zero.npy")).unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hlsrs"));
+    c.current_dir(d.path())
+        .args(["compile", "z.json", "-o", "pz"]);
+    let o = ends_within(c, Duration::from_secs(60));
+    user_error(&o, &["zero.npy", "not a regular file"]);
     // A tensor whose data does not fill its shape (was an index panic in planning).
     let path = d.path().join("m.json");
     std::fs::write(&path, r#"{"format":"hlsrs-model","version":1,"input":{"name":"x","shape":[2]},"layers":[{"name":"d","op":"dense","inputs":["x"],"weights":{"shape":[2,3],"data":[1,2,3,4,5]},"bias":{"shape":[3],"data":[1,2,3]}}],"output":"d"}"#).unwrap();

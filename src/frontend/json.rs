@@ -88,7 +88,12 @@ fn inline_npy(v: &mut Value, dir: &Path) -> Result<()> {
                         "weight file '{file}' must be a plain file name beside the JSON"
                     )));
                 }
-                let a: Array = arrays::read(&dir.join(rel))?;
+                // Beside the model and a regular file of bounded size (a link to /dev/zero
+                // would be read forever).
+                let path = dir.join(rel);
+                let bytes = crate::confine::read(&path)
+                    .map_err(|e| Error::io(&path, "read the weight file", e))?;
+                let a: Array = arrays::parse_npy(&bytes).map_err(|e| e.in_file(&path))?;
                 m.remove("npy");
                 m.insert("shape".into(), json!(a.shape));
                 m.insert("data".into(), json!(a.data));

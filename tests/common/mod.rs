@@ -186,4 +186,3 @@ pub fn hostile_json(dir: &Path) -> PathBuf {
     std::fs::write(&path, doc.to_string()).unwrap();
     path
 }
-
