@@ -26,6 +26,16 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Exit 0, or the test fails showing both streams.
+fn succeeded(o: &Output) {
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(o)
+    );
+}
+
 /// Exit 2 (a user error) whose message holds every one of `says`.
 fn user_error(o: &Output, says: &[&str]) {
     let e = stderr(o);
@@ -79,6 +89,22 @@ fn no_pwned(dirs: &[&Path]) {
     }
 }
 
+/// `hlsrs csim` of `prj` equals `hlsrs predict` of `model` on `x`, bit for bit.
+fn csim_equals_predict(dir: &Path, prj: &Path, model: &Path, x: &Path) {
+    let (yc, yp) = (dir.join("yc.npy"), dir.join("yp.npy"));
+    for args in [
+        ["csim", s(prj), "--input", s(x), "--output", s(&yc)],
+        ["predict", s(model), "--input", s(x), "--output", s(&yp)],
+    ] {
+        let o = hlsrs_in(dir, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(
+        hlsrs::arrays::read(&yc).unwrap(),
+        hlsrs::arrays::read(&yp).unwrap()
+    );
+}
+
 /// 1: names with newlines, comment ends and Tcl's metacharacters reach comments only as text:
 /// g++ compiles the design bit-exact with the emulator, tclsh runs every build step against
 /// the stand-ins, and no payload runs.
@@ -124,21 +150,7 @@ fn hostile_names_are_data_for_gxx_and_tclsh() {
         },
     )
     .unwrap();
-    let (yc, yp) = (d.path().join("yc.npy"), d.path().join("yp.npy"));
-    let o = hlsrs_in(
-        d.path(),
-        &["csim", s(&prj), "--input", s(&x), "--output", s(&yc)],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = hlsrs_in(
-        d.path(),
-        &["predict", s(&model), "--input", s(&x), "--output", s(&yp)],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        hlsrs::arrays::read(&yc).unwrap(),
-        hlsrs::arrays::read(&yp).unwrap()
-    );
+    csim_equals_predict(d.path(), &prj, &model, &x);
     // tclsh: every step of build_prj.tcl, Vivado synthesis too, against the stand-ins.
     let log = d.path().join("standin.log");
     let o = Command::new(standin().join("bin/vitis_hls"))
@@ -153,12 +165,7 @@ fn hostile_names_are_data_for_gxx_and_tclsh() {
         .env("HLSRS_AP_TYPES", common::ap_types())
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        stderr(&o)
-    );
+    succeeded(&o);
     let log = std::fs::read_to_string(&log).unwrap();
     for step in [
         "csim_design",
@@ -188,35 +195,7 @@ fn hostile_onnx_node_names_compile_to_the_same_design() {
     let prj = d.path().join("prj");
     let o = hlsrs_in(d.path(), &["compile", s(&path), "-o", s(&prj)]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let y = d.path().join("y.npy");
-    let o = hlsrs_in(
-        d.path(),
-        &[
-            "csim",
-            s(&prj),
-            "--input",
-            s(&case.dir.join("input.npy")),
-            "--output",
-            s(&y),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = hlsrs_in(
-        d.path(),
-        &[
-            "predict",
-            s(&case.model()),
-            "--input",
-            s(&case.dir.join("input.npy")),
-            "--output",
-            s(&d.path().join("p.npy")),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        hlsrs::arrays::read(&y).unwrap(),
-        hlsrs::arrays::read(&d.path().join("p.npy")).unwrap()
-    );
+    csim_equals_predict(d.path(), &prj, &case.model(), &case.dir.join("input.npy"));
     no_pwned(&[d.path(), &prj]);
 }
 
@@ -236,17 +215,42 @@ fn a_hostile_part_is_refused() {
         let prj = d.path().join("prj");
         let o = hlsrs_in(d.path(), &["compile", s(&m), "--part", part, "-o", s(&prj)]);
         user_error(&o, &["not a part number"]);
-        let cfg = d.path().join("c.toml");
-        std::fs::write(&cfg, format!("part = {}\n", toml_string(part))).unwrap();
-        let o = hlsrs_in(d.path(), &["compile", s(&m), "-c", s(&cfg), "-o", s(&prj)]);
+        let o = compile_with_config(d.path(), &format!("part = {}\n", toml_string(part)));
         user_error(&o, &["not a part number"]);
-        assert!(!prj.exists());
+        assert!(!prj.exists() && !d.path().join("p").exists());
     }
     no_pwned(&[d.path()]);
 }
 
+/// `hlsrs compile` of two_layer_keras with a config file holding `toml` (into `dir/p`).
+fn compile_with_config(dir: &Path, toml: &str) -> Output {
+    let cfg = dir.join("c.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let m = common::case("two_layer_keras").model();
+    hlsrs_in(
+        dir,
+        &["compile", s(&m), "-c", s(&cfg), "-o", s(&dir.join("p"))],
+    )
+}
+
 fn toml_string(s: &str) -> String {
     serde_json::to_string(s).unwrap()
+}
+
+/// two_layer_keras compiled into `dir/folder`.
+fn compile_small(dir: &Path, folder: &str) -> PathBuf {
+    let prj = dir.join(folder);
+    let m = common::case("two_layer_keras").model();
+    let o = hlsrs_in(dir, &["compile", s(&m), "-o", s(&prj)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    prj
+}
+
+/// two_layer_keras compiled into a temporary folder's `prj`.
+fn small_project() -> (tempfile::TempDir, PathBuf) {
+    let d = common::tempdir();
+    let prj = compile_small(d.path(), "prj");
+    (d, prj)
 }
 
 /// 3: a recompile removes only what the project holds, whatever its manifest lists.
@@ -254,9 +258,7 @@ fn toml_string(s: &str) -> String {
 fn a_manifest_cannot_name_files_outside_the_project() {
     let d = common::tempdir();
     let m = common::case("two_layer_keras").model();
-    let prj = d.path().join("prj");
-    let o = hlsrs_in(d.path(), &["compile", s(&m), "-o", s(&prj)]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let prj = compile_small(d.path(), "prj");
     let victim = d.path().join("victim");
     std::fs::write(&victim, "mine").unwrap();
     let manifest = prj.join("hlsrs.json");
@@ -283,10 +285,7 @@ fn a_manifest_cannot_name_files_outside_the_project() {
 #[test]
 fn vitis_run_builds_a_project_in_a_folder_named_with_tcl_metacharacters() {
     let d = common::tempdir();
-    let m = common::case("two_layer_keras").model();
-    let prj = d.path().join("my}project [x] $y \"z\" {w");
-    let o = hlsrs_in(d.path(), &["compile", s(&m), "-o", s(&prj)]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let prj = compile_small(d.path(), "my}project [x] $y \"z\" {w");
     let only_run = d.path().join("bin");
     std::fs::create_dir(&only_run).unwrap();
     std::os::unix::fs::symlink(standin().join("bin/vitis-run"), only_run.join("vitis-run"))
@@ -297,12 +296,7 @@ fn vitis_run_builds_a_project_in_a_folder_named_with_tcl_metacharacters() {
         .env("HLSRS_STANDIN_LOG", d.path().join("log"))
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        stderr(&o)
-    );
+    succeeded(&o);
 }
 
 /// 6: neither csim nor a forced compile writes through a link inside the project.
@@ -310,11 +304,9 @@ fn vitis_run_builds_a_project_in_a_folder_named_with_tcl_metacharacters() {
 fn nothing_is_written_through_a_link_in_the_project() {
     let d = common::tempdir();
     let m = common::case("two_layer_keras").model();
-    let prj = d.path().join("prj");
+    let prj = compile_small(d.path(), "prj");
     let outside = d.path().join("outside");
     std::fs::create_dir(&outside).unwrap();
-    let o = hlsrs_in(d.path(), &["compile", s(&m), "-o", s(&prj)]);
-    assert!(o.status.success(), "{}", stderr(&o));
     std::os::unix::fs::symlink(&outside, prj.join("build")).unwrap();
     let x = common::case("two_layer_keras").dir.join("input.npy");
     let y = d.path().join("y.npy");
@@ -599,19 +591,7 @@ fn clocks_must_be_finite_and_sane() {
         user_error(&o, &["--clock", "from 0.1 to 1000"]);
     }
     for clock in ["inf", "nan", "1e-300"] {
-        let cfg = d.path().join("c.toml");
-        std::fs::write(&cfg, format!("clock = {clock}\n")).unwrap();
-        let o = hlsrs_in(
-            d.path(),
-            &[
-                "compile",
-                s(&m),
-                "-c",
-                s(&cfg),
-                "-o",
-                s(&d.path().join("p")),
-            ],
-        );
+        let o = compile_with_config(d.path(), &format!("clock = {clock}\n"));
         user_error(&o, &["'clock'", "from 0.1 to 1000"]);
     }
     assert!(!d.path().join("p").exists());
@@ -634,23 +614,6 @@ fn build_command(prj: &Path, bin: &Path, extra: &[&str]) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     c
-}
-
-/// A compiled two_layer_keras project in a temporary folder.
-fn small_project() -> (tempfile::TempDir, PathBuf) {
-    let d = common::tempdir();
-    let prj = d.path().join("prj");
-    let o = hlsrs_in(
-        d.path(),
-        &[
-            "compile",
-            s(&common::case("two_layer_keras").model()),
-            "-o",
-            s(&prj),
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    (d, prj)
 }
 
 /// 13: a line of tool output that is not UTF-8, followed by more than a pipe holds: the run
@@ -1041,19 +1004,6 @@ fn a_non_finite_input_is_named() {
 #[test]
 fn invalid_toml_names_the_line_and_key() {
     let d = common::tempdir();
-    let cfg = d.path().join("c.toml");
-    std::fs::write(&cfg, "part = \"xcvu9p\"\nreuse = 2\nreuse = 4\n").unwrap();
-    let m = common::case("two_layer_keras").model();
-    let o = hlsrs_in(
-        d.path(),
-        &[
-            "compile",
-            s(&m),
-            "-c",
-            s(&cfg),
-            "-o",
-            s(&d.path().join("p")),
-        ],
-    );
+    let o = compile_with_config(d.path(), "part = \"xcvu9p\"\nreuse = 2\nreuse = 4\n");
     user_error(&o, &["c.toml", "line 3", "`reuse`", "duplicate key"]);
 }
