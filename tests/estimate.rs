@@ -528,3 +528,37 @@ fn recurrent_layers_get_reuse_advice_and_meet_targets() {
         e.total.dsp, fastest.total.dsp, fastest.ii, e.ii
     );
 }
+
+/// One name per layer kind (issue 25: `hlsrs estimate` called HardSigmoid "clip" and Sub
+/// "add"): every layer's estimate carries the op name the compile table and the manifest's
+/// layers give it.
+#[test]
+fn the_estimate_names_each_layer_by_its_op() {
+    let mut seen = std::collections::BTreeSet::new();
+    for case in common::cases() {
+        let p = hlsrs::prepare(&case.model(), &Config::default(), None).unwrap();
+        let e = p.estimate.as_ref().unwrap();
+        for l in &e.layers {
+            let node = p
+                .model
+                .topo_order()
+                .into_iter()
+                .find(|&n| p.model.node(n).name == l.name)
+                .unwrap_or_else(|| panic!("{}: no layer {}", case.name, l.name));
+            assert_eq!(
+                l.kind,
+                p.model.node(node).op.kind(),
+                "{} {}",
+                case.name,
+                l.name
+            );
+            seen.insert(l.kind);
+        }
+    }
+    for kind in ["hard_sigmoid", "sub", "max", "max_pool", "lstm", "concat"] {
+        assert!(
+            seen.contains(kind),
+            "no {kind} layer among the cases: {seen:?}"
+        );
+    }
+}

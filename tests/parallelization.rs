@@ -287,13 +287,7 @@ fn recurrent_steps_unroll_on_request() {
         estimate("lstm_jet_tagger", &Config::default()),
         estimate("lstm_jet_tagger", &unrolled),
     );
-    let rec = |e: &Estimate| {
-        e.layers
-            .iter()
-            .find(|l| l.kind == "recurrent")
-            .unwrap()
-            .clone()
-    };
+    let rec = |e: &Estimate| e.layers.iter().find(|l| l.kind == "lstm").unwrap().clone();
     let (a, b) = (rec(&rolled_e), rec(&unrolled_e));
     // 20 steps: twenty times the hardware, the same latency, an interval of 1.
     assert_eq!(b.cost.dsp, 20 * a.cost.dsp);

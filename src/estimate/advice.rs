@@ -117,7 +117,7 @@ pub fn reuse_options(
                     (crate::kernels::Kernel::Pool(pl), Some(pf)) => pl.parallel = pf,
                     _ => {}
                 }
-                let (_, cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
+                let (cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
                 let (latency_cycles, ii) = match io {
                     IoType::Parallel => (lat, ii),
                     // Its process with the input arriving a pixel a cycle.

@@ -209,7 +209,22 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
             } else {
                 dsp = lanes * if a <= 27 && b <= 18 { 1 } else { 2 };
             }
-            (r + 1 + (levels * ADD_NS / clock).ceil() as u64, r)
+            if d.sparse.is_some() {
+                // The sparse list names each lane's input and output at run time: an n_in:1
+                // multiplexer per lane (four inputs a LUT6), and per accumulator a conditional
+                // adder for every lane, chained in lane order; the chain is carried from one
+                // reuse pass to the next, so a pass takes as long as it (docs/synthesis.md).
+                let lanes_f = lanes as f64;
+                lut += lanes_f * x.width as f64 * d.n_in.div_ceil(4) as f64;
+                lut += lanes_f * d.n_out as f64 * d.accum.width as f64 * LUT_PER_ADD_BIT;
+                let pass = ((lanes_f * ADD_NS / clock).ceil() as u64).max(1);
+                (
+                    r * pass + 1 + (levels * ADD_NS / clock).ceil() as u64,
+                    r * pass,
+                )
+            } else {
+                (r + 1 + (levels * ADD_NS / clock).ceil() as u64, r)
+            }
         }
     };
     let ff = latency * (d.n_out as u64) * d.accum.width as u64;
@@ -226,14 +241,14 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
     )
 }
 
-type LayerFigures = (&'static str, Cost, u64, u64, Products);
+type LayerFigures = (Cost, u64, u64, Products);
 
-/// A layer's kind, cost, latency, interval, and how its constant products map.
+/// A layer's cost, latency, interval, and how its constant products map.
 fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
-    let (kind, cost, lat, ii) = match &p.kernel {
+    let (cost, lat, ii) = match &p.kernel {
         Kernel::Dense(d) => {
             let (c, lat, ii, products) = dense_cost(d, p.input_types[0], clock);
-            return ("dense", c, lat, ii, products);
+            return (c, lat, ii, products);
         }
         Kernel::Conv(cp) => {
             let (mut c, lat, ii, products) = dense_cost(&cp.dense, p.input_types[0], clock);
@@ -256,7 +271,7 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
                             p.result,
                         ));
                     }
-                    ("conv", c, lat, ii, products)
+                    (c, lat, ii, products)
                 }
                 // One position after the other through one block per group: the schedule of
                 // the positions is `stream_process`'s.
@@ -265,12 +280,12 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
                     c.dsp *= g;
                     c.lut *= g;
                     c.ff *= g;
-                    ("conv", c, lat, ii, products)
+                    (c, lat, ii, products)
                 }
             };
         }
         Kernel::Pool(pl) if io == IoType::Parallel => {
-            let (kind, mut c, lat, ii) = layer_cost(p, clock, lanes);
+            let (mut c, lat, ii) = layer_cost(p, clock, lanes);
             let (lat, ii) = window_loop(pl.partitions(), crate::ir::Strategy::Latency, lat, ii);
             if pl.partitions() > 1 {
                 let taps = pl.parallel * pl.window.size() * pl.channels;
@@ -282,11 +297,11 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
                     p.result,
                 ));
             }
-            (kind, c, lat, ii)
+            (c, lat, ii)
         }
         _ => layer_cost(p, clock, lanes),
     };
-    (kind, cost, lat, ii, Products::default())
+    (cost, lat, ii, Products::default())
 }
 
 /// Latency and interval of an io_parallel window layer's position loop over `partitions` groups
@@ -326,7 +341,7 @@ fn window_muxes(
 }
 
 /// Layers without constant products; `lanes` values computed at once.
-fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u64, u64) {
+fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (Cost, u64, u64) {
     let n = lanes as f64;
     let w = p.result.width as f64;
     let x = p.input_types.first().copied().unwrap_or(p.result);
@@ -336,7 +351,6 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
     };
     match &p.kernel {
         Kernel::Input => (
-            "input",
             Cost {
                 ff: f(n * w) + 2,
                 ..Cost::default()
@@ -346,21 +360,21 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
         ),
         Kernel::Dense(_) | Kernel::Conv(_) => unreachable!("costed by layer"),
         Kernel::Activation(ActPlan::Piecewise(shape)) => match shape {
-            Piecewise::Relu => ("relu", compare(n), 0, 1),
-            Piecewise::ThresholdedRelu { .. } => ("thresholded_relu", compare(n), 0, 1),
+            Piecewise::Relu => (compare(n), 0, 1),
+            Piecewise::ThresholdedRelu { .. } => (compare(n), 0, 1),
             Piecewise::LeakyRelu { alpha } if alpha.ty.to_f64(alpha.raw[0]) == 1.0 => {
-                ("leaky_relu", Cost::default(), 0, 1)
+                (Cost::default(), 0, 1)
             }
-            Piecewise::LeakyRelu { .. } => ("leaky_relu", compare(1.5 * n), 0, 1),
-            Piecewise::Affine { .. } => ("affine", compare(1.5 * n), 0, 1),
-            Piecewise::HardSigmoid { .. } => ("clip", compare(2.0 * n), 0, 1),
+            Piecewise::LeakyRelu { .. } => (compare(1.5 * n), 0, 1),
+            Piecewise::Affine { .. } => (compare(1.5 * n), 0, 1),
+            Piecewise::HardSigmoid { .. } => (compare(2.0 * n), 0, 1),
         },
         Kernel::PRelu { slope } => {
             let all_zero = slope.raw.iter().all(|&s| s == 0);
-            ("prelu", compare(if all_zero { n } else { 1.5 * n }), 0, 1)
+            (compare(if all_zero { n } else { 1.5 * n }), 0, 1)
         }
-        Kernel::Clip { .. } => ("clip", compare(2.0 * n), 0, 1),
-        Kernel::Quant { .. } => ("quant", compare(n), 0, 1),
+        Kernel::Clip { .. } => (compare(2.0 * n), 0, 1),
+        Kernel::Quant { .. } => (compare(n), 0, 1),
         Kernel::Activation(ActPlan::Table(t)) => {
             let pass = !matches!(t.mode, crate::kernels::activation::TableMode::Table);
             let bits = t.size() * t.table.ty.width as usize;
@@ -371,7 +385,6 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
                 LUT_TABLE_PER_BIT
             };
             (
-                t.func,
                 Cost {
                     lut: f(n * w * lut_bit),
                     ff: f(2.5 * n * w),
@@ -386,7 +399,6 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
             let bits = s.exp_table.raw.len() * s.exp_table.ty.width as usize;
             let per_table = bits.div_ceil(BRAM_BITS) as u64;
             (
-                "softmax",
                 Cost {
                     dsp: lanes as u64,
                     lut: f(n * w * (LUT_TABLE_PER_BIT + 2.0 * LUT_PER_ADD_BIT)),
@@ -426,10 +438,9 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
                     c
                 }
             };
-            ("pool", c, 0, 1)
+            (c, 0, 1)
         }
         Kernel::Add | Kernel::Sub => (
-            "add",
             Cost {
                 lut: f(n * LUT_PER_ADD_BIT * w),
                 ..Cost::default()
@@ -438,12 +449,11 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
             1,
         ),
         // A chain of comparisons per row, its index in a multiplexer.
-        Kernel::ArgMax { .. } => ("argmax", compare(n), 0, 1),
+        Kernel::ArgMax { .. } => (compare(n), 0, 1),
         // A comparison and a multiplexer per value.
-        Kernel::Max => ("maximum", compare(n), 0, 1),
-        Kernel::Min => ("minimum", compare(n), 0, 1),
+        Kernel::Max => (compare(n), 0, 1),
+        Kernel::Min => (compare(n), 0, 1),
         Kernel::Mul => (
-            "mul",
             Cost {
                 dsp: lanes as u64,
                 ..Cost::default()
@@ -461,7 +471,7 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
                 }
             }
             c.lut += f(n * LUT_PER_ADD_BIT * w);
-            ("scale_shift", c, 0, 1)
+            (c, 0, 1)
         }
         Kernel::Recurrent(r) => {
             let mut c = Cost::default();
@@ -487,12 +497,12 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (&'static str, Cost, u
                     bram_18k: c.bram_18k * n,
                     uram: c.uram * n,
                 };
-                return ("recurrent", c, per_step * steps, 1);
+                return (c, per_step * steps, 1);
             }
-            ("recurrent", c, per_step * steps, per_step * steps)
+            (c, per_step * steps, per_step * steps)
         }
         Kernel::Concat { .. } | Kernel::Transpose { .. } | Kernel::Gather { .. } => {
-            ("wiring", Cost::default(), 0, 1)
+            (Cost::default(), 0, 1)
         }
     }
 }
@@ -531,7 +541,7 @@ pub fn estimate_planned(
     let mut done: HashMap<_, (u64, u64)> = HashMap::new();
     let mut ii = 1;
     for p in plans {
-        let (kind, mut cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
+        let (mut cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
         if io == IoType::Stream && !model.is_input(p.node) {
             cost.add(&process_storage(model, p, lat));
         }
@@ -564,7 +574,8 @@ pub fn estimate_planned(
         total.add(&cost);
         layers.push(LayerEstimate {
             name: model.node(p.node).name.clone(),
-            kind,
+            // The op's own name, as the compile table and the manifest's layers give it.
+            kind: model.node(p.node).op.kind(),
             cost,
             products,
             latency_cycles: lat,

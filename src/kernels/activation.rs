@@ -242,4 +242,30 @@ mod tests {
         }
         assert_eq!(header.matches(" = ").count(), ActKind::ALL.len());
     }
+
+    /// What the compiler cannot see (issue 25): `hlsrs::activate` branches on every kind code
+    /// the plans emit. Every kind but the plain table has its own `kind == act_...` test; the
+    /// plain table is the fall-through, so a kind without its branch would silently read the
+    /// table instead (zeros for a layer with no table) where the emulator computes its values.
+    #[test]
+    fn the_cpp_activate_branches_on_every_kind() {
+        let header = include_str!("../../hls_lib/hlsrs_activation.h");
+        let body = &header[header.find("inline R activate(").expect("activate")..];
+        let body = &body[..body.find("\n}\n").expect("activate's end")];
+        for k in ActKind::ALL {
+            // The whole enumerator (act_table is a prefix of act_table_positive_pass).
+            let test = format!("kind == {}", k.cpp_name());
+            let tested = body.match_indices(&test).any(|(at, _)| {
+                !body[at + test.len()..]
+                    .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            });
+            match k {
+                ActKind::Table => assert!(!tested, "the plain table is the fall-through"),
+                _ => assert!(tested, "hlsrs::activate has no branch for {}", k.cpp_name()),
+            }
+        }
+        // The fall-through reads the table.
+        assert!(body.trim_end().ends_with("return r;"));
+        assert!(body.contains("r = from_bits<TABLE_T>(table[i]);"));
+    }
 }

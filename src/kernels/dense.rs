@@ -3,7 +3,8 @@
 //! Two weight layouts. Dense: every weight of the n_in x n_out block, in the strategy's order.
 //! Sparse (compressed): only the weights that are nonzero in their type, each with its input and
 //! output index, so that a zero weight has no multiplier at all rather than relying on the HLS
-//! tool folding `x * 0` away. A layer takes the sparse layout when it saves multipliers.
+//! tool folding `x * 0` away. A latency layer takes the sparse layout when it saves multipliers,
+//! a resource layer when it removes at least half of its lanes (`plan_groups`).
 
 use super::Consts;
 use crate::error::Result;
@@ -256,8 +257,17 @@ pub fn plan_groups(
         Strategy::Latency => most,
         Strategy::Resource => most.div_ceil(reuse) * reuse,
     };
+    // Latency: the product loop is unrolled, so every entry's indices are constants and a sparse
+    // list is plain wiring. Resource: the reuse loop reads an entry's indices from the ROM at run
+    // time, so each lane selects its input through an n_in:1 multiplexer and adds into a
+    // run-time accumulator (hls4ml's dense_compressed does the same); worth it only where it
+    // removes at least half of the lanes (a pruned layer), never for a few stray zeros.
+    let worth = match strategy {
+        Strategy::Latency => slots < total,
+        Strategy::Resource => slots * 2 <= total,
+    };
     if allow_sparse
-        && slots < total
+        && worth
         && total <= u32::MAX as usize
         && plan.sparse_entry_bits() <= MAX_SPARSE_ENTRY_BITS
     {
@@ -301,13 +311,14 @@ mod tests {
     #[test]
     fn entries_are_the_schedule_in_memory_order() {
         // Dense and sparse layouts, both strategies, two groups.
-        for zero_every in [0, 3] {
+        for keep_every in [1, 3] {
+            // (Sparse: two thirds zero, so the resource layouts take it too.)
             let data: Vec<f64> = (0..24)
                 .map(|v| {
-                    if zero_every > 0 && v % zero_every == 0 {
-                        0.0
-                    } else {
+                    if v % keep_every == 0 {
                         (v + 1) as f64 / 32.0
+                    } else {
+                        0.0
                     }
                 })
                 .collect();
@@ -328,7 +339,7 @@ mod tests {
                     true,
                 )
                 .unwrap();
-                assert_eq!(p.sparse.is_some(), zero_every > 0);
+                assert_eq!(p.sparse.is_some(), keep_every > 1);
                 for g in 0..2 {
                     // Each group's entries hold its own weights (the sparse lists compacted
                     // in place from the dense blocks).
@@ -395,10 +406,48 @@ mod tests {
     }
 
     #[test]
+    fn a_resource_layer_is_sparse_only_where_half_its_lanes_go() {
+        // 24 weights, `zeros` of them zero: latency takes the sparse list for any zero, the
+        // resource kernel (R = 4: slots rounded up to a multiple of 4) once at most 12 remain.
+        let b = Tensor::new(vec![4], vec![0.0; 4]);
+        for zeros in [0usize, 1, 8, 11, 12, 16] {
+            let data: Vec<f64> = (0..24)
+                .map(|v| {
+                    if v < zeros {
+                        0.0
+                    } else {
+                        (v + 1) as f64 / 32.0
+                    }
+                })
+                .collect();
+            let w = Tensor::new(vec![6, 4], data);
+            let p = Precision::default();
+            let latency = plan(&w, &b, &p, 1, Strategy::Latency).unwrap();
+            assert_eq!(
+                latency.sparse.is_some(),
+                zeros > 0,
+                "latency, {zeros} zeros"
+            );
+            let resource = plan(&w, &b, &p, 4, Strategy::Resource).unwrap();
+            assert_eq!(
+                resource.sparse.is_some(),
+                (24 - zeros).div_ceil(4) * 4 * 2 <= 24,
+                "resource, {zeros} zeros"
+            );
+        }
+    }
+
+    #[test]
     fn sparse_layout_lists_each_nonzero_weight_once_with_its_indices() {
-        // Every third weight zero: 16 of 24 kept.
+        // Two weights of three zero: 8 of 24 kept.
         let data: Vec<f64> = (0..24)
-            .map(|v| if v % 3 == 0 { 0.0 } else { v as f64 / 32.0 })
+            .map(|v| {
+                if v % 3 != 0 {
+                    0.0
+                } else {
+                    (v + 1) as f64 / 32.0
+                }
+            })
             .collect();
         let w = Tensor::new(vec![6, 4], data.clone());
         let b = Tensor::new(vec![4], vec![0.0; 4]);
@@ -409,8 +458,8 @@ mod tests {
         ] {
             let p = plan(&w, &b, &Precision::default(), rf, strategy).unwrap();
             let s = p.sparse.as_ref().expect("sparse layout");
-            assert_eq!(p.multiplications, 16);
-            assert_eq!(s.slots, 16usize.div_ceil(rf) * rf);
+            assert_eq!(p.multiplications, 8);
+            assert_eq!(s.slots, 8usize.div_ceil(rf) * rf);
             let mut seen: Vec<(usize, usize)> = p
                 .schedule(0)
                 .filter(|&(_, _, k)| p.weights.raw[k] != 0)
@@ -421,7 +470,7 @@ mod tests {
                 .collect();
             seen.sort();
             let want: Vec<(usize, usize)> = (0..24)
-                .filter(|v| v % 3 != 0)
+                .filter(|v| v % 3 == 0)
                 .map(|v| (v / 4, v % 4))
                 .collect();
             assert_eq!(seen, want, "{strategy:?} R={rf}");
