@@ -59,9 +59,20 @@ pub fn reuse_options(
     for n in model.topo_order() {
         let products = model.node(n).op.matrix_products();
         let pairs: Vec<(usize, Option<usize>)> = match model.node(n).op {
+            // Only what Vitis unrolls (apply_config's limit): reuse 1 is the latency kernel.
             crate::ir::Op::Dense { .. } | crate::ir::Op::Conv { .. } => {
+                use crate::kernels::dense::{UNROLL_LIMIT, unrolled};
+                let (n_in, n_out) = products[0];
                 common_reuse_factors(&products)
                     .into_iter()
+                    .filter(|&r| {
+                        let strategy = if r == 1 {
+                            crate::ir::Strategy::Latency
+                        } else {
+                            crate::ir::Strategy::Resource
+                        };
+                        unrolled(n_in, n_out, strategy, r) <= UNROLL_LIMIT
+                    })
                     .map(|r| (r, None))
                     .collect()
             }

@@ -181,6 +181,20 @@ fn reuse_factor_is_valid(n_in: usize, n_out: usize, rf: usize) -> bool {
 }
 
 /// Reuse factors valid for every one of `products` (n_in x n_out each), which share one factor.
+/// The most iterations Vitis unrolls in one loop: past it, it stops (XFORM 203-504, "Stop
+/// unrolling loop ... because it may cause large runtime and excessive memory usage"), and
+/// hls4ml keeps a latency layer's n_in x n_out within it (hls4ml #252, #1013).
+pub const UNROLL_LIMIT: usize = 4096;
+
+/// Multiplications one block of an n_in x n_out product unrolls: all of them in the latency
+/// kernel (its Product loop), n_in x n_out / R in the resource kernel (its MultLoop).
+pub fn unrolled(n_in: usize, n_out: usize, strategy: Strategy, reuse: usize) -> usize {
+    match strategy {
+        Strategy::Latency => n_in * n_out,
+        Strategy::Resource => (n_in * n_out).div_ceil(reuse.max(1)),
+    }
+}
+
 pub fn common_reuse_factors(products: &[(usize, usize)]) -> Vec<usize> {
     let mut valid = valid_reuse_factors(products[0].0, products[0].1);
     for &(i, o) in &products[1..] {

@@ -191,6 +191,49 @@ fn pick_reuse(
     )
 }
 
+/// A dense or conv layer's strategy and reuse factor within what Vitis unrolls
+/// (`kernels::dense::UNROLL_LIMIT`): a block past it is built with the resource strategy at
+/// the smallest valid reuse factor that fits, said in a note, unless the layer's own settings
+/// chose it, which is then an error naming the setting that fits.
+fn fit_unroll_limit(
+    cx: &mut PassContext,
+    layer: &str,
+    kind: &str,
+    lc: &LayerConfig,
+    strategy: crate::ir::Strategy,
+    reuse: usize,
+    products: &[(usize, usize)],
+) -> Result<(crate::ir::Strategy, usize)> {
+    use crate::kernels::dense::{UNROLL_LIMIT, common_reuse_factors, unrolled};
+    let (n_in, n_out) = products[0];
+    let now = unrolled(n_in, n_out, strategy, reuse);
+    if now <= UNROLL_LIMIT {
+        return Ok((strategy, reuse));
+    }
+    let least = (n_in * n_out).div_ceil(UNROLL_LIMIT);
+    let fits = common_reuse_factors(products)
+        .into_iter()
+        .find(|&r| r >= least && r > 1)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "layer '{layer}' ({n_in}x{n_out} {kind}): no valid reuse factor keeps a block within the {UNROLL_LIMIT} multiplications Vitis unrolls"
+            ))
+        })?;
+    let what = match strategy {
+        crate::ir::Strategy::Latency => "the latency kernel".to_string(),
+        crate::ir::Strategy::Resource => format!("the resource kernel at reuse {reuse}"),
+    };
+    if lc.strategy.is_some() || lc.reuse.is_some() {
+        return Err(Error::input(format!(
+            "[layers.{layer}]: {what} unrolls {now} multiplications of this {n_in}x{n_out} {kind} layer, beyond the {UNROLL_LIMIT} Vitis unrolls (XFORM 203-504); use strategy = \"resource\" with reuse = {fits} or larger"
+        )));
+    }
+    cx.notes.push(format!(
+        "layer '{layer}' ({n_in}x{n_out}): {what} would unroll {now} multiplications, beyond the {UNROLL_LIMIT} Vitis unrolls; built with the resource strategy at reuse factor {fits}"
+    ));
+    Ok((crate::ir::Strategy::Resource, fits))
+}
+
 /// A conv or pooling layer's parallelization factor: its own value must divide its positions; the
 /// model-wide one is lowered to the nearest divisor; without one, convolutions share one kernel
 /// across positions (1) and pooling computes every position at once.
@@ -473,6 +516,12 @@ impl Pass for ApplyConfig {
                     crate::ir::Strategy::Latency
                 }
                 _ => strategy,
+            };
+            let (strategy, reuse) = match &node.op {
+                Op::Dense { .. } | Op::Conv { .. } => {
+                    fit_unroll_limit(cx, &node.name, kind, lc, strategy, reuse, &products)?
+                }
+                _ => (strategy, reuse),
             };
             let unroll_steps = match &node.op {
                 Op::Recurrent(_) => {

@@ -1,0 +1,165 @@
+//! Issue 25, point 6: sizes Vitis refuses are errors or fallbacks here, never a Vitis failure.
+//! A latency block unrolls every multiplication of its n_in x n_out product, a resource block
+//! n_in x n_out / R; past the 4096 iterations Vitis unrolls (XFORM 203-504, hls4ml keeps a
+//! latency layer within n_in x n_out <= 4096) a layer takes the resource strategy at the
+//! smallest reuse factor that fits, said in a note, or, when the layer's own settings asked for
+//! more, the compile stops naming the setting that fits.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hlsrs(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hlsrs"))
+        .current_dir(dir)
+        .env("HLSRS_AP_TYPES", common::ap_types())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A JSON model: one n_in x n_out dense layer, seeded weights.
+fn dense_model(dir: &Path, n_in: usize, n_out: usize) -> std::path::PathBuf {
+    let mut seed = 11u64;
+    let w: Vec<f64> = hlsrs::ir::tensor::seeded_uniform(&mut seed, n_in * n_out)
+        .into_iter()
+        .map(|v| v / 16.0)
+        .collect();
+    let doc = serde_json::json!({
+        "format": "hlsrs-model",
+        "version": 1,
+        "input": {"name": "x", "shape": [n_in]},
+        "layers": [{"name": "fc", "op": "dense", "inputs": ["x"],
+                    "weights": {"shape": [n_in, n_out], "data": w},
+                    "bias": {"shape": [n_out], "data": vec![0.0; n_out]}}],
+        "output": "fc"
+    });
+    let path = dir.join("wide.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+/// `field` of `config<k>` in a project's parameters.h.
+fn config_field(prj: &Path, field: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(prj.join("firmware/parameters.h")).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix(&format!("static const unsigned {field} = "))
+        })
+        .map(|v| v.trim_end_matches(';').to_string())
+        .collect()
+}
+
+#[test]
+fn a_128x128_latency_layer_takes_the_resource_kernel_it_fits_in() {
+    let d = common::tempdir();
+    let model = dense_model(d.path(), 128, 128);
+    let prj = d.path().join("prj");
+    let o = hlsrs(
+        d.path(),
+        &[
+            "compile",
+            model.to_str().unwrap(),
+            "-o",
+            prj.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let said = format!("{}{err}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        said.contains("the latency kernel would unroll 16384 multiplications, beyond the 4096 Vitis unrolls; built with the resource strategy at reuse factor 4"),
+        "{said}"
+    );
+    assert_eq!(config_field(&prj, "reuse_factor"), ["4"]);
+    assert_eq!(config_field(&prj, "strategy"), ["hlsrs::resource"]);
+    assert_eq!(config_field(&prj, "block_factor"), ["4096"]);
+    // Still the emulator's bits.
+    let x = d.path().join("x.npy");
+    let rows: Vec<Vec<f64>> = (0..8)
+        .map(|r| {
+            (0..128)
+                .map(|i| ((r * 37 + i * 11) % 29) as f64 / 7.0 - 2.0)
+                .collect()
+        })
+        .collect();
+    hlsrs::arrays::write(&x, &hlsrs::arrays::Array::from_rows(&[128], &rows)).unwrap();
+    let (yc, yp) = (d.path().join("yc.npy"), d.path().join("yp.npy"));
+    for args in [
+        [
+            "csim",
+            prj.to_str().unwrap(),
+            "--input",
+            x.to_str().unwrap(),
+            "--output",
+            yc.to_str().unwrap(),
+        ],
+        [
+            "predict",
+            model.to_str().unwrap(),
+            "--input",
+            x.to_str().unwrap(),
+            "--output",
+            yp.to_str().unwrap(),
+        ],
+    ] {
+        let o = hlsrs(d.path(), &args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(
+        hlsrs::arrays::read(&yc).unwrap(),
+        hlsrs::arrays::read(&yp).unwrap()
+    );
+}
+
+#[test]
+fn a_layer_set_beyond_the_limit_names_the_setting_that_fits() {
+    let d = common::tempdir();
+    let model = dense_model(d.path(), 128, 128);
+    for (settings, says) in [
+        (
+            "[layers.fc]\nstrategy = \"latency\"\n",
+            "the latency kernel unrolls 16384",
+        ),
+        (
+            "[layers.fc]\nstrategy = \"resource\"\nreuse = 2\n",
+            "the resource kernel at reuse 2 unrolls 8192",
+        ),
+    ] {
+        let cfg = d.path().join("c.toml");
+        std::fs::write(&cfg, settings).unwrap();
+        let o = hlsrs(
+            d.path(),
+            &[
+                "compile",
+                model.to_str().unwrap(),
+                "-c",
+                cfg.to_str().unwrap(),
+                "-o",
+                "p",
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(says) && err.contains("reuse = 4 or larger"),
+            "{err}"
+        );
+    }
+    // Reuse factor advice offers only what Vitis unrolls.
+    let o = hlsrs(d.path(), &["estimate", model.to_str().unwrap(), "--advise"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let offered: Vec<usize> = text
+        .lines()
+        .skip_while(|l| !l.contains("reuse factors of 'fc'"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .flat_map(|l| l.split("   ").map(str::trim).filter(|c| !c.is_empty()))
+        .map(|c| c.split(':').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(!offered.is_empty(), "{text}");
+    assert!(offered.iter().all(|&r| r >= 4), "{offered:?}");
+}
