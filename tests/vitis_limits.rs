@@ -163,3 +163,72 @@ fn a_layer_set_beyond_the_limit_names_the_setting_that_fits() {
     assert!(!offered.is_empty(), "{text}");
     assert!(offered.iter().all(|&r| r >= 4), "{offered:?}");
 }
+
+/// A recurrent layer's products too: an LSTM with 32 inputs and 64 hidden units has a 32x256
+/// input product and a 64x256 recurrent one; at the latency default they would unroll 8192 and
+/// 16384 multiplications a step, so it takes the resource kernel at reuse 2 and 4.
+#[test]
+fn a_large_lstm_takes_reuse_factors_within_the_limit() {
+    let d = common::tempdir();
+    let (n_in, hidden, seq) = (32, 64, 4);
+    let mut seed = 5u64;
+    let mut values = |n: usize| -> Vec<f64> {
+        hlsrs::ir::tensor::seeded_uniform(&mut seed, n)
+            .into_iter()
+            .map(|v| v / 8.0)
+            .collect()
+    };
+    let doc = serde_json::json!({
+        "format": "hlsrs-model",
+        "version": 1,
+        "input": {"name": "x", "shape": [seq, n_in]},
+        "layers": [{"name": "lstm", "op": "recurrent", "inputs": ["x"],
+                    "cell": {"kind": "lstm"}, "direction": "forward", "hidden": hidden,
+                    "activations": [{"fn": "sigmoid"}, {"fn": "tanh"}, {"fn": "tanh"}],
+                    "w": {"shape": [1, 4 * hidden, n_in], "data": values(4 * hidden * n_in)},
+                    "r": {"shape": [1, 4 * hidden, hidden], "data": values(4 * hidden * hidden)},
+                    "b": {"shape": [1, 8 * hidden], "data": values(8 * hidden)},
+                    "output": "last_hidden"}],
+        "output": "lstm"
+    });
+    let model = d.path().join("lstm.json");
+    std::fs::write(&model, doc.to_string()).unwrap();
+    let o = hlsrs(d.path(), &["compile", model.to_str().unwrap(), "-o", "prj"]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "built with the resource strategy at reuse factors 2 (input) and 4 (recurrent)"
+        ),
+        "{said}"
+    );
+    let prj = d.path().join("prj");
+    let reuse = config_field(&prj, "reuse_factor");
+    assert!(
+        reuse.contains(&"2".to_string()) && reuse.contains(&"4".to_string()),
+        "{reuse:?}"
+    );
+    let cfg = d.path().join("c.toml");
+    std::fs::write(&cfg, "[layers.lstm]\nreuse = 2\n").unwrap();
+    let o = hlsrs(
+        d.path(),
+        &[
+            "compile",
+            model.to_str().unwrap(),
+            "-c",
+            cfg.to_str().unwrap(),
+            "-o",
+            "p2",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("reuse = 2 and recurrent_reuse = 4 or larger"),
+        "{err}"
+    );
+}

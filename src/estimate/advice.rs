@@ -77,10 +77,23 @@ pub fn reuse_options(
                     .collect()
             }
             crate::ir::Op::Recurrent(_) => {
+                use crate::kernels::dense::{UNROLL_LIMIT, unrolled};
                 let recurrent = common_reuse_factors(&products[1..]);
+                let within = |r: usize, q: usize| {
+                    let strategy = if r == 1 && q == 1 {
+                        crate::ir::Strategy::Latency
+                    } else {
+                        crate::ir::Strategy::Resource
+                    };
+                    products.iter().enumerate().all(|(k, &(i, o))| {
+                        unrolled(i, o, strategy, if k == 0 { r } else { q }) <= UNROLL_LIMIT
+                    })
+                };
                 common_reuse_factors(&products[..1])
                     .into_iter()
-                    .flat_map(|r| recurrent.iter().map(move |&q| (r, Some(q))))
+                    .flat_map(|r| recurrent.iter().map(move |&q| (r, q)))
+                    .filter(|&(r, q)| within(r, q))
+                    .map(|(r, q)| (r, Some(q)))
                     .collect()
             }
             crate::ir::Op::Pool { .. } if io == IoType::Parallel => vec![(1, None)],

@@ -234,6 +234,57 @@ fn fit_unroll_limit(
     Ok((crate::ir::Strategy::Resource, fits))
 }
 
+/// `fit_unroll_limit` for a recurrent layer: its input product at `reuse`, its recurrent
+/// product(s) at `recurrent_reuse`, one strategy for all.
+fn fit_recurrent_unroll_limit(
+    cx: &mut PassContext,
+    layer: &str,
+    kind: &str,
+    lc: &LayerConfig,
+    strategy: crate::ir::Strategy,
+    (reuse, recurrent_reuse): (usize, usize),
+    products: &[(usize, usize)],
+) -> Result<(crate::ir::Strategy, usize, usize)> {
+    use crate::ir::Strategy::Resource;
+    use crate::kernels::dense::{UNROLL_LIMIT, common_reuse_factors, unrolled};
+    let over = |strategy, r: usize, q: usize| {
+        products.iter().enumerate().find_map(|(k, &(i, o))| {
+            let u = unrolled(i, o, strategy, if k == 0 { r } else { q });
+            (u > UNROLL_LIMIT).then_some((i, o, u))
+        })
+    };
+    let Some((i, o, now)) = over(strategy, reuse, recurrent_reuse) else {
+        return Ok((strategy, reuse, recurrent_reuse));
+    };
+    // The smallest valid factor at least `from` within the limit for these products.
+    let least = |part: &[(usize, usize)], from: usize| {
+        let need = part
+            .iter()
+            .map(|&(i, o)| (i * o).div_ceil(UNROLL_LIMIT))
+            .max()
+            .unwrap_or(1)
+            .max(from);
+        common_reuse_factors(part).into_iter().find(|&r| r >= need)
+    };
+    let (Some(r), Some(q)) = (
+        least(&products[..1], reuse),
+        least(&products[1..], recurrent_reuse),
+    ) else {
+        return Err(Error::input(format!(
+            "layer '{layer}' ({kind}): no valid reuse factors keep its products within the {UNROLL_LIMIT} multiplications Vitis unrolls"
+        )));
+    };
+    if lc.strategy.is_some() || lc.reuse.is_some() || lc.recurrent_reuse.is_some() {
+        return Err(Error::input(format!(
+            "[layers.{layer}]: its {i}x{o} product unrolls {now} multiplications, beyond the {UNROLL_LIMIT} Vitis unrolls (XFORM 203-504); use strategy = \"resource\" with reuse = {r} and recurrent_reuse = {q} or larger"
+        )));
+    }
+    cx.notes.push(format!(
+        "layer '{layer}' ({kind}): its {i}x{o} product would unroll {now} multiplications, beyond the {UNROLL_LIMIT} Vitis unrolls; built with the resource strategy at reuse factors {r} (input) and {q} (recurrent)"
+    ));
+    Ok((Resource, r, q))
+}
+
 /// A conv or pooling layer's parallelization factor: its own value must divide its positions; the
 /// model-wide one is lowered to the nearest divisor; without one, convolutions share one kernel
 /// across positions (1) and pooling computes every position at once.
@@ -517,11 +568,22 @@ impl Pass for ApplyConfig {
                 }
                 _ => strategy,
             };
-            let (strategy, reuse) = match &node.op {
+            let (strategy, reuse, recurrent_reuse) = match &node.op {
                 Op::Dense { .. } | Op::Conv { .. } => {
-                    fit_unroll_limit(cx, &node.name, kind, lc, strategy, reuse, &products)?
+                    let (s, r) =
+                        fit_unroll_limit(cx, &node.name, kind, lc, strategy, reuse, &products)?;
+                    (s, r, recurrent_reuse)
                 }
-                _ => (strategy, reuse),
+                Op::Recurrent(_) => fit_recurrent_unroll_limit(
+                    cx,
+                    &node.name,
+                    kind,
+                    lc,
+                    strategy,
+                    (reuse, recurrent_reuse),
+                    &products,
+                )?,
+                _ => (strategy, reuse, recurrent_reuse),
             };
             let unroll_steps = match &node.op {
                 Op::Recurrent(_) => {
