@@ -52,6 +52,28 @@ fn config_field(prj: &Path, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// `hlsrs compile MODEL -c (a config holding toml) -o dir/out`: refused with exit 2; its stderr.
+fn refused_with_config(dir: &Path, model: &Path, toml: &str) -> String {
+    let cfg = dir.join("c.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let out = dir.join("refused");
+    let o = hlsrs(
+        dir,
+        &[
+            "compile",
+            model.to_str().unwrap(),
+            "-c",
+            cfg.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!out.exists());
+    err
+}
+
 #[test]
 fn a_128x128_latency_layer_takes_the_resource_kernel_it_fits_in() {
     let d = common::tempdir();
@@ -128,21 +150,7 @@ fn a_layer_set_beyond_the_limit_names_the_setting_that_fits() {
             "the resource kernel at reuse 2 unrolls 8192",
         ),
     ] {
-        let cfg = d.path().join("c.toml");
-        std::fs::write(&cfg, settings).unwrap();
-        let o = hlsrs(
-            d.path(),
-            &[
-                "compile",
-                model.to_str().unwrap(),
-                "-c",
-                cfg.to_str().unwrap(),
-                "-o",
-                "p",
-            ],
-        );
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
+        let err = refused_with_config(d.path(), &model, settings);
         assert!(
             err.contains(says) && err.contains("reuse = 4 or larger"),
             "{err}"
@@ -212,21 +220,7 @@ fn a_large_lstm_takes_reuse_factors_within_the_limit() {
         reuse.contains(&"2".to_string()) && reuse.contains(&"4".to_string()),
         "{reuse:?}"
     );
-    let cfg = d.path().join("c.toml");
-    std::fs::write(&cfg, "[layers.lstm]\nreuse = 2\n").unwrap();
-    let o = hlsrs(
-        d.path(),
-        &[
-            "compile",
-            model.to_str().unwrap(),
-            "-c",
-            cfg.to_str().unwrap(),
-            "-o",
-            "p2",
-        ],
-    );
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = refused_with_config(d.path(), &model, "[layers.lstm]\nreuse = 2\n");
     assert!(
         err.contains("reuse = 2 and recurrent_reuse = 4 or larger"),
         "{err}"
