@@ -435,7 +435,10 @@ fn a_tampered_manifest_is_only_text_in_the_page() {
         match v {
             Value::Object(m) => m.values_mut().for_each(taint),
             Value::Array(a) => a.iter_mut().for_each(taint),
-            Value::Number(_) | Value::String(_) => *v = Value::String(PAYLOAD.into()),
+            // Numbers become objects holding markup (printed as JSON text where a number
+            // was expected), strings the markup itself.
+            Value::Number(_) => *v = serde_json::json!({ "x": [PAYLOAD] }),
+            Value::String(_) => *v = Value::String(PAYLOAD.into()),
             _ => {}
         }
     }
@@ -443,15 +446,26 @@ fn a_tampered_manifest_is_only_text_in_the_page() {
     let prj = compile_with_report("conv2d_small_keras", dir.path(), &[]);
     let mut m = manifest(&prj);
     taint(&mut m);
+    // And values of another kind where the page prints a field as it finds it.
+    for l in m["layers"].as_array_mut().unwrap() {
+        l["reuse"] = serde_json::json!({ "x": [PAYLOAD] });
+        l["strategy"] = serde_json::json!([PAYLOAD]);
+    }
     std::fs::write(prj.join("hlsrs.json"), m.to_string()).unwrap();
     let o = hlsrs(&["report", prj.to_str().unwrap(), "--html"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(prj.join("report.html")).unwrap();
-    assert!(
-        !html.contains("<b id=\"pwned\""),
-        "markup from the manifest in the page"
-    );
-    assert!(!html.contains("console.log('PWNED')</script>"));
+    // (Also as JSON text would carry it: quotes escaped, the element still made.)
+    for markup in [
+        "<b id=\"pwned\"",
+        "<b id=\\\"pwned\\\"",
+        "console.log('PWNED')</script>",
+    ] {
+        assert!(
+            !html.contains(markup),
+            "markup from the manifest in the page: {markup}"
+        );
+    }
     assert!(
         html.contains("&lt;b id=&quot;pwned&quot;&gt;"),
         "the names are shown as text"

@@ -708,8 +708,10 @@ fn precision(m: &Value, out: &mut String) {
                 bad: saturated > 0
                     || (vanished > 0
                         && vanished
-                            == c["count"].as_u64().unwrap_or(0)
-                                - c["magnitudes"]["zeros"].as_u64().unwrap_or(0)),
+                            == c["count"]
+                                .as_u64()
+                                .unwrap_or(0)
+                                .saturating_sub(c["magnitudes"]["zeros"].as_u64().unwrap_or(0))),
                 tooltip: format!(
                     "{layer} {}: {} values in [{}, {}], {} exactly zero; {vanished} nonzero ones round to zero and {saturated} saturate in {}",
                     text(&c["role"]),
@@ -771,7 +773,8 @@ fn resources(m: &Value, out: &mut String) {
             manifest.map_or(String::new(), |v| match &v[k] {
                 Value::Null => String::new(),
                 Value::String(s) => esc(s),
-                other => other.to_string(),
+                // The manifest is untrusted: an array or object here may hold markup too.
+                other => esc(&other.to_string()),
             })
         };
         let _ = writeln!(
