@@ -401,15 +401,14 @@ const BUILD_WAIT: std::time::Duration = std::time::Duration::from_secs(1800);
 /// manifest lists under firmware/ or tb/ is missing, or changed after the manifest (which a
 /// compile writes last).
 fn touched_sources(dir: &Path) -> Option<String> {
-    let manifest = dir.join(MANIFEST);
-    let written = manifest.metadata().and_then(|m| m.modified()).ok()?;
-    let v: serde_json::Value =
-        serde_json::from_slice(&crate::confine::read(&manifest).ok()?).ok()?;
-    let listed = v["files"].as_array()?;
+    let written = dir
+        .join(MANIFEST)
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()?;
+    let listed = crate::backend::vitis::listed_files(dir)?;
     let sources = listed
         .iter()
-        .filter_map(|f| f.as_str())
-        .filter(|f| crate::confine::is_confined(f))
         .filter(|f| f.starts_with("firmware/") || f.starts_with("tb/"));
     for f in sources {
         match dir.join(f).metadata().and_then(|m| m.modified()) {

@@ -1,10 +1,9 @@
 //! Writes a generated project: never half-written, never over files hlsrs did not write, and
 //! without touching files whose contents did not change (so make rebuilds only what changed).
 
-use crate::backend::vitis::{Files, MANIFEST};
+use crate::backend::vitis::Files;
 use crate::confine;
 use crate::error::{Error, Result};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// What a write did.
@@ -51,24 +50,6 @@ fn list_files(dir: &Path, base: &Path, out: &mut Vec<String>) -> std::io::Result
     Ok(())
 }
 
-/// Files a previous run listed in its manifest. The manifest is untrusted (anyone may have
-/// edited it): a listed path that is not a plain path inside the project is ignored, never
-/// removed or overwritten on its word.
-fn previous_files(dir: &Path) -> Option<BTreeSet<String>> {
-    // Only the list is read: the rest of the manifest is skipped, not built.
-    #[derive(serde::Deserialize)]
-    struct Listed {
-        files: BTreeSet<String>,
-    }
-    let text = confine::read(&dir.join(MANIFEST)).ok()?;
-    serde_json::from_slice::<Listed>(&text).ok().map(|l| {
-        l.files
-            .into_iter()
-            .filter(|f| confine::is_confined(f))
-            .collect()
-    })
-}
-
 /// Whether the file at `path` holds exactly `bytes`: read into `buf` up to one byte more than
 /// `bytes` (open, read, close: a rerun compares every file of the project, and `fs::read` asks
 /// for the file's size and reads once more to see its end).
@@ -112,7 +93,7 @@ fn parent_of(dir: &Path) -> PathBuf {
 /// Takes the lock of the project at `dir` (the folder that holds it: `dir` itself may not exist
 /// yet, or be replaced), then finishes or discards what an interrupted run left: a fresh
 /// project's staging folder beside it, a rerun's stage or commit inside it. `hlsrs compile`
-/// holds this while it writes; `hlsrs csim` and `report` settle a project before reading it.
+/// holds this while it writes.
 pub fn lock_project(dir: &Path) -> Result<confine::DirLock> {
     let parent = parent_of(dir);
     std::fs::create_dir_all(&parent)
@@ -214,7 +195,7 @@ pub fn write_project(dir: &Path, name: &str, files: &Files, force: bool) -> Resu
     let mut existing = Vec::new();
     list_files(dir, dir, &mut existing)
         .map_err(|e| Error::io(dir, "read the output directory", e))?;
-    let previous = previous_files(dir).unwrap_or_default();
+    let previous = crate::backend::vitis::listed_files(dir).unwrap_or_default();
     let foreign: Vec<&String> = existing
         .iter()
         .filter(|f| !previous.contains(*f) && !is_tool_output(f, name))
