@@ -32,39 +32,74 @@ template <typename CONFIG_T> inline bool tap(unsigned oh, unsigned ow, unsigned 
     return ih >= 0 && ih < (int)CONFIG_T::in_h && iw >= 0 && iw < (int)CONFIG_T::in_w;
 }
 
+// Group G of one output position: its patch (the group's channels of every tap, zero in padding)
+// through the group's dense block, into the group's output channels.
+template <class data_T, class res_T, typename CONFIG_T, unsigned G, class SRC>
+void conv_group(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T::out_c],
+                const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases) {
+#pragma HLS INLINE
+    const unsigned cg = CONFIG_T::in_c / CONFIG_T::n_groups;
+    data_T patch[CONFIG_T::n_in];
+#pragma HLS ARRAY_PARTITION variable=patch complete
+    for (unsigned kh = 0; kh < CONFIG_T::kernel_h; kh++) {
+#pragma HLS UNROLL
+        for (unsigned kw = 0; kw < CONFIG_T::kernel_w; kw++) {
+#pragma HLS UNROLL
+            int ih, iw;
+            const bool inside = tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
+            for (unsigned ci = 0; ci < cg; ci++) {
+#pragma HLS UNROLL
+                const unsigned k = (kh * CONFIG_T::kernel_w + kw) * cg + ci;
+                if (inside) patch[k] = src.at(ih, iw, G * cg + ci);
+                else patch[k] = 0;
+            }
+        }
+    }
+    res_T part[CONFIG_T::n_out];
+#pragma HLS ARRAY_PARTITION variable=part complete
+    dense_at<data_T, res_T, CONFIG_T, G>(patch, part, weights, biases);
+    for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
+#pragma HLS UNROLL
+        out[G * CONFIG_T::n_out + j] = part[j];
+    }
+}
+
+// Groups FIRST..FIRST+N-1 of one output position, side by side. A recursion over template
+// arguments rather than a loop, so that each group's kernel is its own function with its own
+// constant offsets (to a function that is not inlined a loop variable is a run-time argument;
+// UG1399 supports recursion through templates). Halving keeps the depth at log2 of the groups
+// (a depthwise convolution may have a thousand).
+template <class data_T, class res_T, typename CONFIG_T, unsigned FIRST, unsigned N> struct conv_groups {
+    template <class SRC>
+    static void run(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T::out_c],
+                    const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases) {
+#pragma HLS INLINE
+        conv_groups<data_T, res_T, CONFIG_T, FIRST, N / 2>::run(src, oh, ow, out, weights, biases);
+        conv_groups<data_T, res_T, CONFIG_T, FIRST + N / 2, N - N / 2>::run(src, oh, ow, out, weights, biases);
+    }
+};
+template <class data_T, class res_T, typename CONFIG_T, unsigned FIRST>
+struct conv_groups<data_T, res_T, CONFIG_T, FIRST, 1> {
+    template <class SRC>
+    static void run(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T::out_c],
+                    const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases) {
+#pragma HLS INLINE
+        conv_group<data_T, res_T, CONFIG_T, FIRST>(src, oh, ow, out, weights, biases);
+    }
+};
+template <class data_T, class res_T, typename CONFIG_T, unsigned FIRST>
+struct conv_groups<data_T, res_T, CONFIG_T, FIRST, 0> {
+    template <class SRC>
+    static void run(const SRC &, unsigned, unsigned, res_T[CONFIG_T::out_c], const typename CONFIG_T::weight_bits_t *,
+                    const typename CONFIG_T::bias_bits_t *) {}
+};
+
 // All output channels of one output position.
 template <class data_T, class res_T, typename CONFIG_T, class SRC>
 void conv_position(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T::out_c],
                    const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases) {
 #pragma HLS INLINE
-    const unsigned cg = CONFIG_T::in_c / CONFIG_T::n_groups;
-Groups:
-    for (unsigned g = 0; g < CONFIG_T::n_groups; g++) {
-#pragma HLS UNROLL
-        data_T patch[CONFIG_T::n_in];
-#pragma HLS ARRAY_PARTITION variable=patch complete
-        for (unsigned kh = 0; kh < CONFIG_T::kernel_h; kh++) {
-#pragma HLS UNROLL
-            for (unsigned kw = 0; kw < CONFIG_T::kernel_w; kw++) {
-#pragma HLS UNROLL
-                int ih, iw;
-                const bool inside = tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
-                for (unsigned ci = 0; ci < cg; ci++) {
-#pragma HLS UNROLL
-                    const unsigned k = (kh * CONFIG_T::kernel_w + kw) * cg + ci;
-                    if (inside) patch[k] = src.at(ih, iw, g * cg + ci);
-                    else patch[k] = 0;
-                }
-            }
-        }
-        res_T part[CONFIG_T::n_out];
-#pragma HLS ARRAY_PARTITION variable=part complete
-        dense_at<data_T, res_T, CONFIG_T>(patch, part, weights, biases, g * CONFIG_T::n_slots, g * CONFIG_T::n_out);
-        for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
-#pragma HLS UNROLL
-            out[g * CONFIG_T::n_out + j] = part[j];
-        }
-    }
+    conv_groups<data_T, res_T, CONFIG_T, 0, CONFIG_T::n_groups>::run(src, oh, ow, out, weights, biases);
 }
 
 // Every channel of one output position: max (padding never wins; a tree of comparisons) or

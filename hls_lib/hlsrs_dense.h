@@ -21,14 +21,14 @@ inline void sparse_entry(long long e, unsigned &i, unsigned &j, long long &wb) {
     i = (unsigned)(e >> (CONFIG_T::weight_width + CONFIG_T::out_bits));
 }
 
-// Weight entry k of a group (from w_off), for the latency kernel, where k is a constant after
-// unrolling: its input i, output j and weight bits wb. Dense layout: every weight, [n_in][n_out]
-// for latency and [n_out][n_in] for resource. Sparse layout: see sparse_entry.
-template <typename CONFIG_T>
-inline void weight_entry(const typename CONFIG_T::weight_bits_t *weights, unsigned w_off, unsigned k,
-                         unsigned &i, unsigned &j, long long &wb) {
+// Weight entry k of group G, for the latency kernel, where k is a constant after unrolling: its
+// input i, output j and weight bits wb. Dense layout: every weight, [n_in][n_out] for latency and
+// [n_out][n_in] for resource. Sparse layout: see sparse_entry.
+template <typename CONFIG_T, unsigned G>
+inline void weight_entry(const typename CONFIG_T::weight_bits_t *weights, unsigned k, unsigned &i, unsigned &j,
+                         long long &wb) {
 #pragma HLS INLINE
-    const long long e = weights[w_off + k];
+    const long long e = weights[G * CONFIG_T::n_slots + k];
     if (CONFIG_T::sparse) {
         sparse_entry<CONFIG_T>(e, i, j, wb);
     } else {
@@ -40,10 +40,11 @@ inline void weight_entry(const typename CONFIG_T::weight_bits_t *weights, unsign
 
 // Fully parallel: every entry has its own multiplier (n_slots of them). Zero weights are skipped:
 // in the dense layout that removes their multipliers once the tool folds the constant weights;
-// layers with zeros that matter take the sparse layout, which holds none.
-template <class data_T, class res_T, typename CONFIG_T>
+// layers with zeros that matter take the sparse layout, which holds none. G: the group (see
+// dense_at).
+template <class data_T, class res_T, typename CONFIG_T, unsigned G>
 void dense_latency(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *weights,
-                   const typename CONFIG_T::bias_bits_t *biases, unsigned w_off = 0, unsigned b_off = 0) {
+                   const typename CONFIG_T::bias_bits_t *biases) {
 #pragma HLS INLINE
 #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
@@ -51,14 +52,14 @@ void dense_latency(const data_T *data, res_T *res, const typename CONFIG_T::weig
 InitAccum:
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
 #pragma HLS UNROLL
-        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[b_off + j]);
+        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[G * CONFIG_T::n_out + j]);
     }
 Product:
     for (unsigned k = 0; k < CONFIG_T::n_slots; k++) {
 #pragma HLS UNROLL
         unsigned i, j;
         long long wb;
-        weight_entry<CONFIG_T>(weights, w_off, k, i, j, wb);
+        weight_entry<CONFIG_T, G>(weights, k, i, j, wb);
         if (wb == 0) continue;
         acc[j] = acc[j] + data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
     }
@@ -80,10 +81,14 @@ Result:
 // and ii (min(R, n_in) cycles); the nest is perfect, so Vitis flattens it into one pipeline.
 // Sparse layout: the indices come from the ROM word, so inputs are selected and outputs
 // accumulated through multiplexers (the price of skipping zeros; see docs/synthesis.md).
-template <class data_T, class res_T, typename CONFIG_T>
+// The group G is a template argument, not a run-time offset: every group is a function of its
+// own, so its ROM addresses and bias reads are constants in its own RTL (UG1399: the instances
+// of one function share one implementation whose arguments are ports; hls4ml's
+// function_instantiate served the same end).
+template <class data_T, class res_T, typename CONFIG_T, unsigned G>
 void dense_resource(const data_T *data, res_T *res,
                     const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_groups * CONFIG_T::n_slots],
-                    const typename CONFIG_T::bias_bits_t *biases, unsigned w_off = 0, unsigned b_off = 0) {
+                    const typename CONFIG_T::bias_bits_t biases[CONFIG_T::n_groups * CONFIG_T::n_out]) {
     // A module of its own: one instance per call site, ReuseLoop pipelined inside it.
 #pragma HLS INLINE off
     const unsigned rf = CONFIG_T::reuse_factor;
@@ -91,12 +96,14 @@ void dense_resource(const data_T *data, res_T *res,
     const unsigned inner = rf < CONFIG_T::n_in ? rf : CONFIG_T::n_in;
     const unsigned outer = rf / inner;
 #pragma HLS ARRAY_RESHAPE variable=weights block factor=CONFIG_T::n_groups*CONFIG_T::block_factor
+    // Every bias is read in InitAccum's one cycle (as hls4ml partitions its biases).
+#pragma HLS ARRAY_PARTITION variable=biases complete
     typename CONFIG_T::accum_t acc[CONFIG_T::n_out];
 #pragma HLS ARRAY_PARTITION variable=acc complete
 InitAccum:
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
 #pragma HLS UNROLL
-        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[b_off + j]);
+        acc[j] = from_bits<typename CONFIG_T::bias_t>(biases[G * CONFIG_T::n_out + j]);
     }
 ReuseBlock:
     for (unsigned jr = 0; jr < outer; jr++) {
@@ -107,7 +114,7 @@ ReuseBlock:
         MultLoop:
             for (unsigned b = 0; b < block; b++) {
 #pragma HLS UNROLL
-                const long long e = weights[w_off + ir + rf * b];
+                const long long e = weights[G * CONFIG_T::n_slots + ir + rf * b];
                 unsigned i, j;
                 long long wb;
                 if (CONFIG_T::sparse) {
@@ -129,16 +136,16 @@ Result:
     }
 }
 
-// The layout's and strategy's kernel on the weights and biases of one group (a convolution's
-// group, a recurrent layer's direction); w_off is a multiple of n_slots.
-template <class data_T, class res_T, typename CONFIG_T>
+// The layout's and strategy's kernel on the weights and biases of group G (a convolution's
+// group, a recurrent layer's direction): its weights from G * n_slots, its biases from G * n_out.
+template <class data_T, class res_T, typename CONFIG_T, unsigned G>
 void dense_at(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *weights,
-              const typename CONFIG_T::bias_bits_t *biases, unsigned w_off, unsigned b_off) {
+              const typename CONFIG_T::bias_bits_t *biases) {
 #pragma HLS INLINE
     if (CONFIG_T::strategy == latency) {
-        dense_latency<data_T, res_T, CONFIG_T>(data, res, weights, biases, w_off, b_off);
+        dense_latency<data_T, res_T, CONFIG_T, G>(data, res, weights, biases);
     } else {
-        dense_resource<data_T, res_T, CONFIG_T>(data, res, weights, biases, w_off, b_off);
+        dense_resource<data_T, res_T, CONFIG_T, G>(data, res, weights, biases);
     }
 }
 
@@ -147,7 +154,7 @@ void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
            const typename CONFIG_T::weight_bits_t weights[CONFIG_T::n_slots],
            const typename CONFIG_T::bias_bits_t biases[CONFIG_T::n_out]) {
 #pragma HLS INLINE
-    dense_at<data_T, res_T, CONFIG_T>(data, res, weights, biases, 0, 0);
+    dense_at<data_T, res_T, CONFIG_T, 0>(data, res, weights, biases);
 }
 
 } // namespace hlsrs

@@ -34,11 +34,13 @@ template <typename CONFIG_T> inline typename CONFIG_T::accum_t clip_gate(typenam
     return acc;
 }
 
-// One time step of direction d: h and c (the state) are read and replaced. The input product
+// One time step of direction D: h and c (the state) are read and replaced. The input product
 // x W^T + (Wb + Rb) and the recurrent product h R^T are dense kernels (wx_config, rh_config:
-// each its own reuse factor); a gate's sum is their sum in accum_t.
-template <class data_T, typename CONFIG_T>
-void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[CONFIG_T::hidden],
+// each its own reuse factor); a gate's sum is their sum in accum_t. The direction is a template
+// argument: its weight offsets, gate kinds and tables are constants, and each direction is
+// hardware of its own (hls4ml builds a bidirectional layer as a forward and a backward layer).
+template <class data_T, typename CONFIG_T, unsigned D>
+void recurrent_step(const data_T *xr, typename CONFIG_T::state_t h[CONFIG_T::hidden],
                     typename CONFIG_T::state_t c[CONFIG_T::hidden], const typename CONFIG_T::wx_config::weight_bits_t *wx_w,
                     const typename CONFIG_T::bias_bits_t *wx_b, const typename CONFIG_T::rh_config::weight_bits_t *rh_w,
                     const typename CONFIG_T::bias_bits_t *rh_b, const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w,
@@ -54,12 +56,12 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
     typedef typename CONFIG_T::rh_config RH;
     typedef typename CONFIG_T::rhh_config RHH;
     const unsigned hs = CONFIG_T::hidden, ts = CONFIG_T::table_size;
-    const unsigned a0 = d * CONFIG_T::acts_per_dir;
+    const unsigned a0 = D * CONFIG_T::acts_per_dir;
     A wx[WX::n_out], rh[RH::n_out];
 #pragma HLS ARRAY_PARTITION variable=wx complete
 #pragma HLS ARRAY_PARTITION variable=rh complete
-    dense_at<data_T, A, WX>(xr, wx, wx_w, wx_b, d * WX::n_slots, d * WX::n_out);
-    dense_at<S, A, RH>(h, rh, rh_w, rh_b, d * RH::n_slots, d * RH::n_out);
+    dense_at<data_T, A, WX, D>(xr, wx, wx_w, wx_b);
+    dense_at<S, A, RH, D>(h, rh, rh_w, rh_b);
     S nh[CONFIG_T::hidden];
 #pragma HLS ARRAY_PARTITION variable=nh complete
     if (CONFIG_T::cell == 0) { // RNN
@@ -82,8 +84,8 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
                 sum[k] = wx[k * hs + j] + rh[k * hs + j];
             }
             if (CONFIG_T::has_peep) {
-                sum[0] = sum[0] + from_bits<W>(peep[d * 3 * hs + 0 * hs + j]) * c[j];
-                sum[2] = sum[2] + from_bits<W>(peep[d * 3 * hs + 2 * hs + j]) * c[j];
+                sum[0] = sum[0] + from_bits<W>(peep[D * 3 * hs + 0 * hs + j]) * c[j];
+                sum[2] = sum[2] + from_bits<W>(peep[D * 3 * hs + 2 * hs + j]) * c[j];
             }
             const G ig = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[0]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
                                             act_alpha[a0], act_beta[a0]);
@@ -97,7 +99,7 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
             const G cg = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[3]), act_kind[a0 + 1], act_shift[a0 + 1],
                                             &tables[(a0 + 1) * ts], act_alpha[a0 + 1], act_beta[a0 + 1]);
             nc[j] = fg * c[j] + ig * cg;
-            if (CONFIG_T::has_peep) sum[1] = sum[1] + from_bits<W>(peep[d * 3 * hs + 1 * hs + j]) * nc[j];
+            if (CONFIG_T::has_peep) sum[1] = sum[1] + from_bits<W>(peep[D * 3 * hs + 1 * hs + j]) * nc[j];
             const G og = gate_act<CONFIG_T>(clip_gate<CONFIG_T>(sum[1]), act_kind[a0], act_shift[a0], &tables[a0 * ts],
                                             act_alpha[a0], act_beta[a0]);
             const G hc = gate_act<CONFIG_T>(nc[j], act_kind[a0 + 2], act_shift[a0 + 2], &tables[(a0 + 2) * ts],
@@ -131,7 +133,7 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
 #pragma HLS UNROLL
                 rh_in[i] = rr[i] * h[i];
             }
-            dense_at<S, A, RHH>(rh_in, rhh, rhh_w, rhh_b, d * RHH::n_slots, d * RHH::n_out);
+            dense_at<S, A, RHH, D>(rh_in, rhh, rhh_w, rhh_b);
         }
         for (unsigned j = 0; j < hs; j++) {
 #pragma HLS UNROLL
@@ -149,11 +151,10 @@ void recurrent_step(const data_T *xr, unsigned d, typename CONFIG_T::state_t h[C
     }
 }
 
-// Time step `step` of direction d (the sequence read backwards when `reverse`), and its row of Y
-// when the layer outputs the whole sequence.
-template <class data_T, class res_T, typename CONFIG_T>
-inline void recurrent_step_at(const data_T *x, res_T *res, unsigned d, bool reverse, unsigned step,
-                              typename CONFIG_T::state_t h[CONFIG_T::hidden],
+// Time step `step` of direction D (the sequence read backwards for the reverse direction), and
+// its row of Y when the layer outputs the whole sequence.
+template <class data_T, class res_T, typename CONFIG_T, unsigned D>
+inline void recurrent_step_at(const data_T *x, res_T *res, unsigned step, typename CONFIG_T::state_t h[CONFIG_T::hidden],
                               typename CONFIG_T::state_t c[CONFIG_T::hidden],
                               const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
                               const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
@@ -163,27 +164,55 @@ inline void recurrent_step_at(const data_T *x, res_T *res, unsigned d, bool reve
                               const long long act_alpha[], const long long act_beta[]) {
 #pragma HLS INLINE
     const unsigned hs = CONFIG_T::hidden;
+    const bool reverse = CONFIG_T::reverse || D == 1;
     const unsigned t = reverse ? CONFIG_T::seq - 1 - step : step;
-    recurrent_step<data_T, CONFIG_T>(&x[t * CONFIG_T::n_in], d, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep,
-                                     tables, act_kind, act_shift, act_alpha, act_beta);
+    recurrent_step<data_T, CONFIG_T, D>(&x[t * CONFIG_T::n_in], h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables,
+                                        act_kind, act_shift, act_alpha, act_beta);
     if (CONFIG_T::output == 0)
         for (unsigned j = 0; j < hs; j++) {
 #pragma HLS UNROLL
-            res[(t * CONFIG_T::dirs + d) * hs + j] = h[j];
+            res[(t * CONFIG_T::dirs + D) * hs + j] = h[j];
         }
 }
 
-// One direction's time steps, in order. Unrolled when the layer asks (`unroll_steps`: every step
-// its own hardware, inside the pipelined top, as hls4ml's io_parallel recurrent layers). Else
-// pipelined when every product is a latency kernel: the step's loops unroll and the next step's
-// input product overlaps this step's gates, while the state (h, c) read-to-write path sets the
-// interval Vitis achieves (it relaxes II=1 to it). With resource kernels the loop is not
-// pipelined, since a pipeline would unroll their ReuseLoops: the steps then run one after
+// Step `step` of every direction: a bidirectional layer's forward step `step` and backward step
+// seq-1-step side by side, on states of their own (both directions at once, so a sequence takes
+// one direction's time). The second call is direction dirs-1: direction 0 again, dead, when
+// there is one direction, so no direction past the arrays is ever instantiated.
+template <class data_T, class res_T, typename CONFIG_T>
+inline void recurrent_directions_at(const data_T *x, res_T *res, unsigned step,
+                                    typename CONFIG_T::state_t h[CONFIG_T::dirs][CONFIG_T::hidden],
+                                    typename CONFIG_T::state_t c[CONFIG_T::dirs][CONFIG_T::hidden],
+                                    const typename CONFIG_T::wx_config::weight_bits_t *wx_w,
+                                    const typename CONFIG_T::bias_bits_t *wx_b,
+                                    const typename CONFIG_T::rh_config::weight_bits_t *rh_w,
+                                    const typename CONFIG_T::bias_bits_t *rh_b,
+                                    const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w,
+                                    const typename CONFIG_T::bias_bits_t *rhh_b, const typename CONFIG_T::weight_bits_t *peep,
+                                    const typename CONFIG_T::table_bits_t *tables, const int act_kind[],
+                                    const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
+#pragma HLS INLINE
+    recurrent_step_at<data_T, res_T, CONFIG_T, 0>(x, res, step, h[0], c[0], wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep,
+                                                  tables, act_kind, act_shift, act_alpha, act_beta);
+    if (CONFIG_T::dirs == 2)
+        recurrent_step_at<data_T, res_T, CONFIG_T, CONFIG_T::dirs - 1>(x, res, step, h[CONFIG_T::dirs - 1],
+                                                                       c[CONFIG_T::dirs - 1], wx_w, wx_b, rh_w, rh_b,
+                                                                       rhh_w, rhh_b, peep, tables, act_kind, act_shift,
+                                                                       act_alpha, act_beta);
+}
+
+// The time steps, every direction in each. Unrolled when the layer asks (`unroll_steps`: every
+// step its own hardware, inside the pipelined top, as hls4ml's io_parallel recurrent layers).
+// Else pipelined when every product is a latency kernel: the step's loops unroll and the next
+// step's input product overlaps this step's gates, while the state (h, c) read-to-write path
+// sets the interval Vitis achieves (it relaxes II=1 to it). With resource kernels the loop is
+// not pipelined, since a pipeline would unroll their ReuseLoops: the steps then run one after
 // another, each waiting for its products' R cycles. (Pragmas cannot depend on a template
 // argument, hence three loops.)
 template <class data_T, class res_T, typename CONFIG_T>
-void recurrent_steps(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res, unsigned d, bool reverse,
-                     typename CONFIG_T::state_t h[CONFIG_T::hidden], typename CONFIG_T::state_t c[CONFIG_T::hidden],
+void recurrent_steps(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
+                     typename CONFIG_T::state_t h[CONFIG_T::dirs][CONFIG_T::hidden],
+                     typename CONFIG_T::state_t c[CONFIG_T::dirs][CONFIG_T::hidden],
                      const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
                      const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
                      const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
@@ -194,55 +223,60 @@ void recurrent_steps(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
     UnrolledSteps:
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
 #pragma HLS UNROLL
-            recurrent_step_at<data_T, res_T, CONFIG_T>(x, res, d, reverse, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w,
-                                                       rhh_b, peep, tables, act_kind, act_shift, act_alpha, act_beta);
+            recurrent_directions_at<data_T, res_T, CONFIG_T>(x, res, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b,
+                                                             peep, tables, act_kind, act_shift, act_alpha, act_beta);
         }
     } else if (CONFIG_T::pipeline_steps) {
     PipelinedSteps:
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
 #pragma HLS PIPELINE
-            recurrent_step_at<data_T, res_T, CONFIG_T>(x, res, d, reverse, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w,
-                                                       rhh_b, peep, tables, act_kind, act_shift, act_alpha, act_beta);
+            recurrent_directions_at<data_T, res_T, CONFIG_T>(x, res, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b,
+                                                             peep, tables, act_kind, act_shift, act_alpha, act_beta);
         }
     } else {
     Steps:
         for (unsigned step = 0; step < CONFIG_T::seq; step++) {
 #pragma HLS PIPELINE off
-            recurrent_step_at<data_T, res_T, CONFIG_T>(x, res, d, reverse, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w,
-                                                       rhh_b, peep, tables, act_kind, act_shift, act_alpha, act_beta);
+            recurrent_directions_at<data_T, res_T, CONFIG_T>(x, res, step, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b,
+                                                             peep, tables, act_kind, act_shift, act_alpha, act_beta);
         }
     }
 }
 
-// Non-static: the whole sequence per call, directions one after the other. x: [seq][n_in]; res:
-// Y [seq][dirs][hidden], or the last h / c [dirs][hidden].
+// Non-static: the whole sequence per call, both directions at once. x: [seq][n_in]; res:
+// Y [seq][dirs][hidden], or the last h / c [dirs][hidden]. The gate tables are one array, one
+// table per activation; its block partition makes each table a memory of its own.
 template <class data_T, class res_T, typename CONFIG_T>
 void recurrent(const data_T x[CONFIG_T::seq * CONFIG_T::n_in], res_T *res,
                const typename CONFIG_T::wx_config::weight_bits_t *wx_w, const typename CONFIG_T::bias_bits_t *wx_b,
                const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
                const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
                const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::state_bits_t *h0,
-               const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
+               const typename CONFIG_T::state_bits_t *c0,
+               const typename CONFIG_T::table_bits_t tables[CONFIG_T::n_tables * CONFIG_T::table_size],
                const int act_kind[], const int act_shift[], const long long act_alpha[], const long long act_beta[]) {
+#pragma HLS ARRAY_PARTITION variable=tables block factor=CONFIG_T::n_tables
     typedef typename CONFIG_T::state_t S;
     const unsigned hs = CONFIG_T::hidden;
-Directions:
+    S h[CONFIG_T::dirs][CONFIG_T::hidden], c[CONFIG_T::dirs][CONFIG_T::hidden];
+#pragma HLS ARRAY_PARTITION variable=h complete dim=0
+#pragma HLS ARRAY_PARTITION variable=c complete dim=0
     for (unsigned d = 0; d < CONFIG_T::dirs; d++) {
-        const bool reverse = CONFIG_T::reverse || d == 1;
-        S h[CONFIG_T::hidden], c[CONFIG_T::hidden];
-#pragma HLS ARRAY_PARTITION variable=h complete
-#pragma HLS ARRAY_PARTITION variable=c complete
+#pragma HLS UNROLL
         for (unsigned j = 0; j < hs; j++) {
 #pragma HLS UNROLL
-            h[j] = from_bits<S>(h0[d * hs + j]);
-            c[j] = from_bits<S>(c0[d * hs + j]);
+            h[d][j] = from_bits<S>(h0[d * hs + j]);
+            c[d][j] = from_bits<S>(c0[d * hs + j]);
         }
-        recurrent_steps<data_T, res_T, CONFIG_T>(x, res, d, reverse, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep,
-                                                 tables, act_kind, act_shift, act_alpha, act_beta);
+    }
+    recurrent_steps<data_T, res_T, CONFIG_T>(x, res, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables, act_kind,
+                                             act_shift, act_alpha, act_beta);
+    for (unsigned d = 0; d < CONFIG_T::dirs; d++) {
+#pragma HLS UNROLL
         for (unsigned j = 0; j < hs; j++) {
 #pragma HLS UNROLL
-            if (CONFIG_T::output == 1) res[d * hs + j] = h[j];
-            if (CONFIG_T::output == 2) res[d * hs + j] = c[j];
+            if (CONFIG_T::output == 1) res[d * hs + j] = h[d][j];
+            if (CONFIG_T::output == 2) res[d * hs + j] = c[d][j];
         }
     }
 }
@@ -256,9 +290,11 @@ void recurrent_static(const data_T x[CONFIG_T::n_in], res_T *res, bool reset,
                       const typename CONFIG_T::rh_config::weight_bits_t *rh_w, const typename CONFIG_T::bias_bits_t *rh_b,
                       const typename CONFIG_T::rhh_config::weight_bits_t *rhh_w, const typename CONFIG_T::bias_bits_t *rhh_b,
                       const typename CONFIG_T::weight_bits_t *peep, const typename CONFIG_T::state_bits_t *h0,
-                      const typename CONFIG_T::state_bits_t *c0, const typename CONFIG_T::table_bits_t *tables,
+                      const typename CONFIG_T::state_bits_t *c0,
+                      const typename CONFIG_T::table_bits_t tables[CONFIG_T::n_tables * CONFIG_T::table_size],
                       const int act_kind[], const int act_shift[], const long long act_alpha[],
                       const long long act_beta[]) {
+#pragma HLS ARRAY_PARTITION variable=tables block factor=CONFIG_T::n_tables
     typedef typename CONFIG_T::state_t S;
     static S h[CONFIG_T::hidden], c[CONFIG_T::hidden];
 #pragma HLS ARRAY_PARTITION variable=h complete
@@ -270,7 +306,7 @@ void recurrent_static(const data_T x[CONFIG_T::n_in], res_T *res, bool reset,
             c[j] = from_bits<S>(c0[j]);
         }
     }
-    recurrent_step<data_T, CONFIG_T>(x, 0, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables, act_kind,
+    recurrent_step<data_T, CONFIG_T, 0>(x, h, c, wx_w, wx_b, rh_w, rh_b, rhh_w, rhh_b, peep, tables, act_kind,
                                      act_shift, act_alpha, act_beta);
     for (unsigned j = 0; j < CONFIG_T::hidden; j++) {
 #pragma HLS UNROLL

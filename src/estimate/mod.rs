@@ -473,38 +473,121 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (Cost, u64, u64) {
             c.lut += f(n * LUT_PER_ADD_BIT * w);
             (c, 0, 1)
         }
-        Kernel::Recurrent(r) => {
-            let mut c = Cost::default();
-            let mut step = 0;
-            for d in r.wx.iter().chain(&r.rh).chain(&r.rhh) {
-                let (dc, lat, ii, _) = dense_cost(d, x, clock);
-                c.add(&dc);
-                step = step.max(lat.max(ii));
-            }
-            let gates = p.size as f64 / r.seq.max(1) as f64;
-            c.lut += f(gates * w * LUT_TABLE_PER_BIT * 3.0);
-            c.bram_18k += (r.acts.len() as u64) * 2;
-            let per_step = step + TABLE_LATENCY + 1;
-            let steps = if r.rec.stateful { 1 } else { r.seq as u64 };
-            if r.unrolled && !r.rec.stateful {
-                // Every step its own hardware in one pipeline: the steps' latency, a new
-                // sequence every cycle.
-                let n = r.seq as u64;
-                let c = Cost {
-                    dsp: c.dsp * n,
-                    lut: c.lut * n,
-                    ff: c.ff * n,
-                    bram_18k: c.bram_18k * n,
-                    uram: c.uram * n,
-                };
-                return (c, per_step * steps, 1);
-            }
-            (c, per_step * steps, per_step * steps)
-        }
+        Kernel::Recurrent(r) => recurrent_cost(r, p, x, clock),
         Kernel::Concat { .. } | Kernel::Transpose { .. } | Kernel::Gather { .. } => {
             (Cost::default(), 0, 1)
         }
     }
+}
+
+/// A recurrent layer (hlsrs_recurrent.h): every direction's products and gates as hardware of
+/// its own, the directions side by side, so a sequence takes one direction's time. A step's
+/// state path (the read of h and c to their write) is the recurrent product, then the gates'
+/// series of tables and multiplies, per cell (`state_path`); the input product runs beside the
+/// recurrent one. Each table is read hidden x (its gates) times a step: in pipelined or unrolled
+/// steps as many ROM copies as pairs of reads (as the activation layers' tables), in steps that
+/// are not pipelined one ROM whose two ports serialize the reads.
+fn recurrent_cost(
+    r: &crate::kernels::recurrent::RecurrentPlan,
+    p: &LayerPlan,
+    x: FixedType,
+    clock: f64,
+) -> (Cost, u64, u64) {
+    use crate::ir::recurrent::Cell;
+    let mut c = Cost::default();
+    // Per product, the slowest direction's block (they are alike).
+    let mut block = |plans: &[DensePlan], xt: FixedType| {
+        let mut slowest = 0;
+        for d in plans {
+            let (dc, lat, ii, _) = dense_cost(d, xt, clock);
+            c.add(&dc);
+            slowest = slowest.max(lat.max(ii));
+        }
+        slowest
+    };
+    let wx = block(&r.wx, x);
+    let rh = block(&r.rh, r.state);
+    let rhh = block(&r.rhh, r.state);
+    let dirs = r.rec.direction.count() as u64;
+    let hs = r.rec.hidden;
+    let per_dir = r.rec.cell.activation_count();
+    // Reads of activation k's table per step and direction.
+    let reads = |k: usize| match (&r.rec.cell, k) {
+        (Cell::Rnn, _) => hs,
+        (Cell::Lstm { input_forget }, 0) => hs * if *input_forget { 2 } else { 3 },
+        (Cell::Lstm { .. }, _) => hs,
+        (Cell::Gru { .. }, 0) => 2 * hs,
+        (Cell::Gru { .. }, _) => hs,
+    };
+    let pipelined = r.unrolled
+        || r.wx
+            .iter()
+            .chain(&r.rh)
+            .chain(&r.rhh)
+            .all(|d| d.strategy == crate::ir::Strategy::Latency);
+    // A table read's cycles on the state path, or a piecewise activation's (a comparison).
+    let mut act = [0u64; 3];
+    for (k, a) in r.acts.iter().enumerate() {
+        let Some(t) = a.table() else { continue };
+        let per_table = (t.size() * t.table.ty.width as usize).div_ceil(BRAM_BITS) as u64;
+        let pairs = reads(k % per_dir).div_ceil(2) as u64;
+        if pipelined {
+            c.bram_18k += pairs * per_table;
+            act[k % per_dir] = TABLE_LATENCY;
+        } else {
+            c.bram_18k += per_table;
+            act[k % per_dir] = TABLE_LATENCY + pairs - 1;
+        }
+    }
+    let gate_w = p.result.width.max(r.gate_type.width) as f64;
+    c.lut += f(dirs as f64 * hs as f64 * r.rec.cell.gates() as f64 * gate_w * LUT_TABLE_PER_BIT);
+    // The gates' general multiplies (LSTM: f*c, i*g, o*h(c), and the peepholes; GRU: r*h or
+    // r*(R h), (1-z)*h~, z*h).
+    let products = match r.rec.cell {
+        Cell::Rnn => 0,
+        Cell::Lstm { .. } => 3 + if r.p.is_some() { 3 } else { 0 },
+        Cell::Gru { .. } => 3,
+    };
+    c.dsp += dirs * (hs * products) as u64 * dsps_per_product(r.gate_type, r.state);
+    let mul = ((MULTIPLY_NS / clock).ceil() as u64).max(1);
+    let peep = if r.p.is_some() { mul } else { 0 };
+    // From the recurrent product's result to the state's write.
+    let after_rh = match r.rec.cell {
+        Cell::Rnn => act[0],
+        // (peephole) sigmoid, f*c + i*g, then tanh(c) beside the o gate's peephole and sigmoid,
+        // and o * tanh(c).
+        Cell::Lstm { .. } => peep + act[0] + mul + 1 + act[2].max(peep + act[0]) + mul,
+        // sigmoid of z and r; r*(R h), or r*h then its product; the h~ table; the blend.
+        Cell::Gru {
+            linear_before_reset,
+        } => act[0] + mul + if linear_before_reset { 0 } else { rhh } + act[1] + mul + 1,
+    };
+    let state_path = rh + after_rh;
+    let first = wx.max(rh) + after_rh;
+    let steps = if r.rec.stateful { 1 } else { r.seq as u64 };
+    if r.unrolled && !r.rec.stateful {
+        // Every step its own hardware in one pipeline: the input products at once, then the
+        // chain of state paths; a new sequence every cycle.
+        let n = r.seq as u64;
+        let c = Cost {
+            dsp: c.dsp * n,
+            lut: c.lut * n,
+            ff: c.ff * n,
+            bram_18k: c.bram_18k * n,
+            uram: c.uram * n,
+        };
+        return (c, first + (n - 1) * state_path, 1);
+    }
+    if pipelined {
+        // The step loop's interval is the state path (R3); the first step's input product is in
+        // front. A static design's state path is the top's interval.
+        let lat = first + (steps - 1) * state_path;
+        let ii = if r.rec.stateful { state_path } else { lat };
+        return (c, lat, ii);
+    }
+    // Steps one after another, each its products' runs and the gates, and a cycle of the loop.
+    let lat = steps * (first + 1);
+    (c, lat, lat)
 }
 
 mod advice;

@@ -197,6 +197,8 @@ impl Builder<'_> {
                 "seq": rp.seq, "n_in": rp.n_in, "hidden": rec.hidden, "gates": rec.cell.gates(),
                 "dirs": rec.direction.count(), "reverse": rec.direction == Direction::Reverse,
                 "acts_per_dir": rec.cell.activation_count(), "table_size": size,
+                // The tables array holds one table per activation, each `size` long.
+                "n_tables": rp.acts.len(),
                 "cell": cell, "linear_before_reset": lbr, "input_forget": input_forget,
                 "pipeline_steps": rp.wx.iter().chain(&rp.rh).chain(&rp.rhh).all(|d| d.strategy == crate::ir::Strategy::Latency),
                 "unroll_steps": rp.unrolled,

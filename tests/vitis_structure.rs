@@ -1,0 +1,239 @@
+//! Issue 25: the structures docs/synthesis.md promises Vitis, read from the generated projects
+//! themselves. What a function is to Vitis is decided by C++: each distinct instantiation of a
+//! function template that is not inlined is a module of its own, and only its function
+//! parameters can be run-time values (ports). g++ at -O0 emits every instantiation, so the
+//! object's symbols list exactly which kernels the project instantiates and with what
+//! parameters.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+/// One instantiated function of namespace hlsrs: its name, template arguments and parameter
+/// types, as the demangler prints them.
+#[derive(Debug)]
+struct Inst {
+    name: String,
+    targs: Vec<String>,
+    params: Vec<String>,
+}
+
+/// `s` split at the commas outside any brackets.
+fn split_top(s: &str) -> Vec<String> {
+    let (mut depth, mut cur, mut out) = (0i32, String::new(), Vec::new());
+    for ch in s.chars() {
+        match ch {
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+/// The text of the bracket group opening at `s[0]` (without the brackets) and what follows it.
+fn group(s: &str, open: char, close: char) -> Option<(&str, &str)> {
+    let mut depth = 0;
+    for (i, ch) in s.char_indices() {
+        if ch == open {
+            depth += 1;
+        } else if ch == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some((&s[1..i], &s[i + 1..]));
+            }
+        }
+    }
+    None
+}
+
+/// Parses `hlsrs::name<targs>(params)` from a demangled symbol; None for other shapes (member
+/// functions of class templates, non-template functions).
+fn parse(line: &str) -> Option<Inst> {
+    let at = line.find("hlsrs::")? + "hlsrs::".len();
+    let rest = &line[at..];
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let (name, rest) = rest.split_at(end);
+    if !rest.starts_with('<') {
+        return None;
+    }
+    let (targs, rest) = group(rest, '<', '>')?;
+    if !rest.starts_with('(') {
+        return None;
+    }
+    let (params, _) = group(rest, '(', ')')?;
+    Some(Inst {
+        name: name.to_string(),
+        targs: split_top(targs),
+        params: split_top(params),
+    })
+}
+
+/// Every hlsrs function template instantiated by the project's top-level translation unit.
+fn instantiations(prj: &Path, name: &str) -> Vec<Inst> {
+    let obj = prj.join("structure.o");
+    let out = Command::new("g++")
+        .args(["-std=c++14", "-O0", "-c"])
+        .arg(prj.join(format!("firmware/{name}.cpp")))
+        .arg("-I")
+        .arg(prj.join("firmware"))
+        .arg("-I")
+        .arg(common::ap_types())
+        .arg("-o")
+        .arg(&obj)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "g++: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nm = Command::new("nm")
+        .args(["-C", "--defined-only"])
+        .arg(&obj)
+        .output()
+        .unwrap();
+    assert!(nm.status.success());
+    let insts: Vec<Inst> = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .filter_map(parse)
+        .collect();
+    assert!(!insts.is_empty(), "no hlsrs function in {}", obj.display());
+    insts
+}
+
+fn compile(model: &Path, out: &Path, args: &[&str]) {
+    let o = Command::new(env!("CARGO_BIN_EXE_hlsrs"))
+        .arg("compile")
+        .arg(model)
+        .arg("-o")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// For kernel `name`: its config (the template argument that names one) -> the set of its last
+/// template argument (the group or direction) over the instantiations.
+fn groups_by_config(insts: &[Inst], name: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for i in insts.iter().filter(|i| i.name == name) {
+        let config = i.targs.iter().find(|a| a.starts_with("config")).unwrap();
+        m.entry(config.clone())
+            .or_default()
+            .insert(i.targs.last().unwrap().clone());
+    }
+    m
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// `dense_resource` takes the data, result, weights and biases only: its group is a template
+/// argument, never a run-time offset port of one shared module (issue 25, point 4).
+fn assert_no_offset_ports(insts: &[Inst]) {
+    let mut seen = 0;
+    for i in insts.iter().filter(|i| i.name == "dense_resource") {
+        seen += 1;
+        assert_eq!(i.params.len(), 4, "{i:?}");
+        assert!(
+            i.params.iter().all(|p| !p.starts_with("unsigned")),
+            "{i:?}"
+        );
+    }
+    assert!(seen > 0, "no dense_resource instantiated");
+}
+
+#[test]
+fn bidirectional_layers_build_each_direction_as_hardware_of_its_own() {
+    let case = common::case("lstm_bidirectional");
+    let dir = common::tempdir();
+    for (label, args) in [
+        ("latency", &[][..]),
+        ("resource", &["--strategy", "resource", "--reuse", "4"][..]),
+    ] {
+        let prj = dir.path().join(label);
+        compile(&case.model(), &prj, args);
+        let insts = instantiations(&prj, "lstm_bidirectional");
+        // The time step is a function per direction, and takes no run-time direction.
+        let steps = groups_by_config(&insts, "recurrent_step");
+        assert_eq!(steps.len(), 1, "{label}: {steps:?}");
+        assert_eq!(steps.values().next().unwrap(), &set(&["0u", "1u"]), "{label}");
+        for i in insts.iter().filter(|i| i.name == "recurrent_step") {
+            assert!(
+                i.params.iter().all(|p| !p.starts_with("unsigned")),
+                "{label}: {i:?}"
+            );
+        }
+        // Both directions' steps are taken in the same iteration of the step loop.
+        assert!(
+            insts.iter().any(|i| i.name == "recurrent_directions_at"),
+            "{label}"
+        );
+        if label == "resource" {
+            let mut products = groups_by_config(&insts, "dense_resource");
+            // The layer after the LSTM is a dense layer of one group.
+            products.retain(|cfg, _| cfg.starts_with("config1_"));
+            assert_eq!(products.len(), 2, "{products:?}"); // the input and recurrent products
+            for (cfg, dirs) in &products {
+                assert_eq!(dirs, &set(&["0u", "1u"]), "{cfg}");
+            }
+            assert_no_offset_ports(&insts);
+        }
+    }
+}
+
+#[test]
+fn one_direction_is_one_step_function() {
+    for name in ["lstm_jet_tagger", "lstm_reverse_peephole_clip"] {
+        let case = common::case(name);
+        let dir = common::tempdir();
+        let prj = dir.path().join("p");
+        compile(&case.model(), &prj, &[]);
+        let steps = groups_by_config(&instantiations(&prj, name), "recurrent_step");
+        assert_eq!(steps.len(), 1, "{name}: {steps:?}");
+        assert_eq!(steps.values().next().unwrap(), &set(&["0u"]), "{name}");
+    }
+}
+
+#[test]
+fn grouped_convolutions_build_each_group_with_constant_offsets() {
+    // conv2d_nchw has a depthwise convolution of 8 groups (multiplier 2).
+    let case = common::case("conv2d_nchw");
+    let dir = common::tempdir();
+    let prj = dir.path().join("p");
+    compile(
+        &case.model(),
+        &prj,
+        &["--strategy", "resource", "--reuse", "3"],
+    );
+    let insts = instantiations(&prj, "conv2d_nchw");
+    let products = groups_by_config(&insts, "dense_resource");
+    let eight: BTreeSet<String> = (0..8).map(|g| format!("{g}u")).collect();
+    assert!(
+        products.values().any(|g| g == &eight),
+        "no config with groups 0..7: {products:?}"
+    );
+    // Every other convolution is one group.
+    for g in products.values().filter(|g| *g != &eight) {
+        assert_eq!(g, &set(&["0u"]));
+    }
+    assert_no_offset_ports(&insts);
+}
