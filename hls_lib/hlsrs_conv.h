@@ -2,8 +2,8 @@
 // layer per output position and group: the patch (kernel positions x the group's channels, zero in
 // padding) times the group's weight block, in the dense kernel's multiply-accumulate order.
 // Emulated by src/emulate/fixed.rs with the plans of src/kernels/{conv,pool}.rs. The per-position
-// functions read through a source, so io_parallel (whole array) and io_stream (line buffer) share
-// them.
+// functions read through a source, so io_parallel (whole array) and io_stream (the window's shift
+// registers, hlsrs_stream.h) share them.
 #ifndef HLSRS_CONV_H_
 #define HLSRS_CONV_H_
 
@@ -12,18 +12,6 @@
 
 namespace hlsrs {
 
-// The whole input, [H][W][C].
-template <class T, typename CONFIG_T> struct flat_source {
-    const T *data;
-    T at(int ih, int iw, unsigned c) const { return data[(ih * CONFIG_T::in_w + iw) * CONFIG_T::in_c + c]; }
-};
-
-// The last SPAN rows of the input, row ih at ih % SPAN.
-template <class T, typename CONFIG_T, unsigned SPAN> struct row_source {
-    const T (*rows)[CONFIG_T::in_w * CONFIG_T::in_c];
-    T at(int ih, int iw, unsigned c) const { return rows[ih % SPAN][iw * CONFIG_T::in_c + c]; }
-};
-
 // Input row and column a kernel tap reads; false in padding.
 template <typename CONFIG_T> inline bool tap(unsigned oh, unsigned ow, unsigned kh, unsigned kw, int &ih, int &iw) {
 #pragma HLS INLINE
@@ -31,6 +19,22 @@ template <typename CONFIG_T> inline bool tap(unsigned oh, unsigned ow, unsigned 
     iw = (int)(ow * CONFIG_T::stride_w + kw * CONFIG_T::dilation_w) - (int)CONFIG_T::pad_left;
     return ih >= 0 && ih < (int)CONFIG_T::in_h && iw >= 0 && iw < (int)CONFIG_T::in_w;
 }
+
+// A source answers, for output position (oh, ow) and kernel tap (kh, kw), whether the tap is
+// inside the input (not padding) and the value of channel c there. The whole input, [H][W][C]
+// (io_parallel): the tap's input row and column from the position.
+template <class T, typename CONFIG_T> struct flat_source {
+    const T *data;
+    bool inside(unsigned oh, unsigned ow, unsigned kh, unsigned kw) const {
+        int ih, iw;
+        return tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
+    }
+    T at(unsigned oh, unsigned ow, unsigned kh, unsigned kw, unsigned c) const {
+        int ih, iw;
+        tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
+        return data[(ih * CONFIG_T::in_w + iw) * CONFIG_T::in_c + c];
+    }
+};
 
 // Group G of one output position: its patch (the group's channels of every tap, zero in padding)
 // through the group's dense block, into the group's output channels.
@@ -45,12 +49,11 @@ void conv_group(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T::ou
 #pragma HLS UNROLL
         for (unsigned kw = 0; kw < CONFIG_T::kernel_w; kw++) {
 #pragma HLS UNROLL
-            int ih, iw;
-            const bool inside = tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
+            const bool inside = src.inside(oh, ow, kh, kw);
             for (unsigned ci = 0; ci < cg; ci++) {
 #pragma HLS UNROLL
                 const unsigned k = (kh * CONFIG_T::kernel_w + kw) * cg + ci;
-                if (inside) patch[k] = src.at(ih, iw, G * cg + ci);
+                if (inside) patch[k] = src.at(oh, ow, kh, kw, G * cg + ci);
                 else patch[k] = 0;
             }
         }
@@ -122,11 +125,10 @@ void pool_position(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T:
             for (unsigned kw = 0; kw < CONFIG_T::kernel_w; kw++) {
 #pragma HLS UNROLL
                 const unsigned k = kh * CONFIG_T::kernel_w + kw;
-                int ih, iw;
-                ok[k] = tap<CONFIG_T>(oh, ow, kh, kw, ih, iw);
+                ok[k] = src.inside(oh, ow, kh, kw);
                 v[k] = 0;
                 if (!ok[k]) continue;
-                v[k] = src.at(ih, iw, c);
+                v[k] = src.at(oh, ow, kh, kw, c);
                 if (!CONFIG_T::is_max) sum = sum + v[k];
                 count++;
             }
@@ -170,17 +172,27 @@ template <class data_T, class res_T, typename CONFIG_T> struct pool_kernel {
     }
 };
 
-// Output position p (row-major over out_h x out_w), written into res.
-template <class data_T, class res_T, typename CONFIG_T, class K>
-void window_at(const flat_source<data_T, CONFIG_T> &src, unsigned p, res_T *res, const K &kernel) {
+// (oh, ow) moved on by step_h rows and step_w columns (step_w < out_w), wrapping at the row's end.
+template <typename CONFIG_T> inline void next_position(unsigned &oh, unsigned &ow, unsigned step_h, unsigned step_w) {
 #pragma HLS INLINE
-    const unsigned oh = p / CONFIG_T::out_w, ow = p % CONFIG_T::out_w;
+    ow += step_w;
+    oh += step_h;
+    if (ow >= CONFIG_T::out_w) {
+        ow -= CONFIG_T::out_w;
+        oh++;
+    }
+}
+
+// Output position (oh, ow), written into res.
+template <class data_T, class res_T, typename CONFIG_T, class K>
+void window_at(const flat_source<data_T, CONFIG_T> &src, unsigned oh, unsigned ow, res_T *res, const K &kernel) {
+#pragma HLS INLINE
     res_T out[K::channels];
 #pragma HLS ARRAY_PARTITION variable=out complete
     kernel(src, oh, ow, out);
     for (unsigned j = 0; j < K::channels; j++) {
 #pragma HLS UNROLL
-        res[p * K::channels + j] = out[j];
+        res[(oh * CONFIG_T::out_w + ow) * K::channels + j] = out[j];
     }
 }
 
@@ -188,25 +200,39 @@ void window_at(const flat_source<data_T, CONFIG_T> &src, unsigned p, res_T *res,
 // own copy of the per-position kernel (hls4ml's ParallelizationFactor). With latency kernels the
 // loop over the `partitions` groups of positions is pipelined at the layer's reuse factor (a group
 // enters every R cycles); around resource kernels, which pipeline their own ReuseLoop, the loop is
-// not pipelined. A single group is no loop at all.
+// not pipelined. A single group is no loop at all. Each kernel copy's output row and column are
+// counters advanced by `parallelization` positions a group (constant steps and a wrap at the
+// row's end), not a division of the position by the output width.
 template <class data_T, class res_T, typename CONFIG_T, class K>
 void window_layer(const data_T *data, res_T *res, const K &kernel) {
 #pragma HLS INLINE
     const flat_source<data_T, CONFIG_T> src = {data};
     const unsigned pf = CONFIG_T::parallelization;
+    const unsigned step_h = pf / CONFIG_T::out_w, step_w = pf % CONFIG_T::out_w;
     if (CONFIG_T::partitions == 1) {
     AllPositions:
         for (unsigned q = 0; q < pf; q++) {
 #pragma HLS UNROLL
-            window_at<data_T, res_T, CONFIG_T, K>(src, q, res, kernel);
+            window_at<data_T, res_T, CONFIG_T, K>(src, q / CONFIG_T::out_w, q % CONFIG_T::out_w, res, kernel);
         }
-    } else if (K::pipelined) {
+        return;
+    }
+    unsigned oh[pf], ow[pf];
+#pragma HLS ARRAY_PARTITION variable=oh complete
+#pragma HLS ARRAY_PARTITION variable=ow complete
+    for (unsigned q = 0; q < pf; q++) {
+#pragma HLS UNROLL
+        oh[q] = q / CONFIG_T::out_w;
+        ow[q] = q % CONFIG_T::out_w;
+    }
+    if (K::pipelined) {
     PipelinedPartitions:
         for (unsigned part = 0; part < CONFIG_T::partitions; part++) {
 #pragma HLS PIPELINE II=K::ii
             for (unsigned q = 0; q < pf; q++) {
 #pragma HLS UNROLL
-                window_at<data_T, res_T, CONFIG_T, K>(src, part * pf + q, res, kernel);
+                window_at<data_T, res_T, CONFIG_T, K>(src, oh[q], ow[q], res, kernel);
+                next_position<CONFIG_T>(oh[q], ow[q], step_h, step_w);
             }
         }
     } else {
@@ -215,7 +241,8 @@ void window_layer(const data_T *data, res_T *res, const K &kernel) {
 #pragma HLS PIPELINE off
             for (unsigned q = 0; q < pf; q++) {
 #pragma HLS UNROLL
-                window_at<data_T, res_T, CONFIG_T, K>(src, part * pf + q, res, kernel);
+                window_at<data_T, res_T, CONFIG_T, K>(src, oh[q], ow[q], res, kernel);
+                next_position<CONFIG_T>(oh[q], ow[q], step_h, step_w);
             }
         }
     }

@@ -108,95 +108,171 @@ void clone_stream(hls::stream<data_T> &in, hls::stream<data_T> &out1, hls::strea
     }
 }
 
-// The last input row output row `oh` needs (rows are read in order).
-template <typename CONFIG_T> inline int last_row_needed(unsigned oh) {
-    const int r = (int)(oh * CONFIG_T::stride_h + (CONFIG_T::kernel_h - 1) * CONFIG_T::dilation_h) -
-                  (int)CONFIG_T::pad_top;
-    return r < (int)CONFIG_T::in_h - 1 ? r : (int)CONFIG_T::in_h - 1;
-}
+// The window of a stream process: the last span_h x span_w pixels of the padded image, in
+// registers, and whether each is inside the input (not padding). Every tap is a register at a
+// constant index once the kernel is unrolled.
+template <class T, typename CONFIG_T, unsigned SPAN_H, unsigned SPAN_W> struct window_source {
+    const T (*px)[SPAN_W][CONFIG_T::in_c];
+    const bool (*ok)[SPAN_W];
+    bool inside(unsigned, unsigned, unsigned kh, unsigned kw) const {
+        return ok[kh * CONFIG_T::dilation_h][kw * CONFIG_T::dilation_w];
+    }
+    T at(unsigned, unsigned, unsigned kh, unsigned kw, unsigned c) const {
+        return px[kh * CONFIG_T::dilation_h][kw * CONFIG_T::dilation_w][c];
+    }
+};
 
-// Computes and writes output position (oh, ow) of a window process. One function for every place
-// a position is computed, so g++ compiles the layer's kernel once.
-template <class res_T, class K, class SRC>
-void window_emit(hls::stream<res_T> &out, const K &kernel, const SRC &src, unsigned oh, unsigned ow) {
+// One pixel of the padded image, at row y and column x: read from the input stream when it is
+// inside the input (zero in padding); its column enters the window from the right (the rows
+// above from the line buffers, which move up by one row at column x); when the window then
+// ends an output position (its last row and column, at the stride), that position is computed
+// and written. The output counters move on at the stride by addition: no division in the loop.
+template <class data_T, class res_T, typename CONFIG_T, class K, unsigned SPAN_H, unsigned SPAN_W, unsigned LINES,
+          unsigned PADDED_W>
+inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const K &kernel,
+                         typename data_T::value_type lines[LINES][PADDED_W][CONFIG_T::in_c],
+                         bool line_ok[LINES][PADDED_W], typename data_T::value_type win[SPAN_H][SPAN_W][CONFIG_T::in_c],
+                         bool ok[SPAN_H][SPAN_W], unsigned y, unsigned x, bool row_emits, unsigned oh, unsigned &ow,
+                         unsigned &next_x) {
 #pragma HLS INLINE
-    res_T px;
-    kernel(src, oh, ow, px.data);
-    out.write(px);
-}
-
-// One pixel of a window process: stored into its row of the line buffer; if output row `oh` is
-// ready and output column `ow` has its last tap at this column, that position is computed and
-// written (the counters move on). Inlined into the pipelined or the plain column loop.
-template <class data_T, class res_T, typename CONFIG_T, class K, class SRC, class ROWS>
-inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const K &kernel, const SRC &src,
-                         ROWS rows, unsigned row, unsigned w, bool ready, unsigned oh, unsigned &ow, int &ow_last) {
-#pragma HLS INLINE
-    const data_T v = in.read();
+    typedef typename data_T::value_type T;
+    const bool inside = y >= CONFIG_T::pad_top && y < CONFIG_T::pad_top + CONFIG_T::in_h && x >= CONFIG_T::pad_left &&
+                        x < CONFIG_T::pad_left + CONFIG_T::in_w;
+    data_T v;
+    if (inside) {
+        v = in.read();
+    } else {
+        for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
+#pragma HLS UNROLL
+            v.data[c] = 0;
+        }
+    }
+    // The column entering the window: rows above from the line buffers, this pixel last.
+    T col[SPAN_H][CONFIG_T::in_c];
+    bool col_ok[SPAN_H];
+#pragma HLS ARRAY_PARTITION variable=col complete dim=0
+#pragma HLS ARRAY_PARTITION variable=col_ok complete
+    for (unsigned i = 0; i + 1 < SPAN_H; i++) {
+#pragma HLS UNROLL
+        col_ok[i] = line_ok[i][x];
+        for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
+#pragma HLS UNROLL
+            col[i][c] = lines[i][x][c];
+        }
+    }
+    col_ok[SPAN_H - 1] = inside;
     for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
 #pragma HLS UNROLL
-        rows[row][w * CONFIG_T::in_c + c] = v.data[c];
+        col[SPAN_H - 1][c] = v.data[c];
     }
-    if (ready && ow < CONFIG_T::out_w && ow_last == (int)w) {
-        window_emit(out, kernel, src, oh, ow);
+    for (unsigned i = 0; i + 1 < SPAN_H; i++) {
+#pragma HLS UNROLL
+        line_ok[i][x] = col_ok[i + 1];
+        for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
+#pragma HLS UNROLL
+            lines[i][x][c] = col[i + 1][c];
+        }
+    }
+    for (unsigned i = 0; i < SPAN_H; i++) {
+#pragma HLS UNROLL
+        for (unsigned j = 0; j + 1 < SPAN_W; j++) {
+#pragma HLS UNROLL
+            ok[i][j] = ok[i][j + 1];
+            for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
+#pragma HLS UNROLL
+                win[i][j][c] = win[i][j + 1][c];
+            }
+        }
+        ok[i][SPAN_W - 1] = col_ok[i];
+        for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
+#pragma HLS UNROLL
+            win[i][SPAN_W - 1][c] = col[i][c];
+        }
+    }
+    if (row_emits && ow < CONFIG_T::out_w && x == next_x) {
+        const window_source<T, CONFIG_T, SPAN_H, SPAN_W> src = {win, ok};
+        res_T px;
+        kernel(src, oh, ow, px.data);
+        out.write(px);
         ow++;
-        ow_last += CONFIG_T::stride_w;
+        next_x += CONFIG_T::stride_w;
     }
 }
 
-// Convolution or pooling over a stream (a 1D window is L x 1). Keeps the rows the window spans
-// (`span`, row r at r % span), partitioned so a position reads its whole patch at once: the rows
-// completely, each row cyclically over the window's columns. Output positions are computed as
-// the pixel of their last tap arrives, in one loop over the pixels of a row (pipelined at the
-// kernel's interval; not around resource kernels). Positions whose window lies beyond the row's
-// ends (padding) and rows completed at once by the bottom padding are computed after the row.
-// The output order, and each position's arithmetic, are io_parallel's.
+// Convolution or pooling over a stream (a 1D window is L x 1): one loop over the pixels of the
+// padded image, row by row, with the padding made inside the loop (hls4ml pads in a process of
+// its own before the layer). A shift-register window of span_h x span_w pixels (registers) and
+// span_h - 1 line buffers of a padded row (one memory per row and channel, read and written
+// once a pixel at the pixel's column): each pixel's column enters the window, and the position
+// whose window it completes, if any, is computed and written, as hls4ml's
+// compute_output_buffer does. The loop is pipelined at the kernel's interval (not around
+// resource kernels, whose ReuseLoop a pipeline would unroll); its bound is a constant and its
+// counters are carried, so the kernel is one instance and no divider is built. The output
+// order, and each position's arithmetic, are io_parallel's.
 template <class data_T, class res_T, typename CONFIG_T, class K>
 void window_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const K &kernel) {
     typedef typename data_T::value_type T;
-    const unsigned span = (CONFIG_T::kernel_h - 1) * CONFIG_T::dilation_h + 1;
+    const unsigned span_h = (CONFIG_T::kernel_h - 1) * CONFIG_T::dilation_h + 1;
     const unsigned span_w = (CONFIG_T::kernel_w - 1) * CONFIG_T::dilation_w + 1;
-    T rows[span][CONFIG_T::in_w * CONFIG_T::in_c];
-#pragma HLS ARRAY_PARTITION variable=rows complete dim=1
-#pragma HLS ARRAY_PARTITION variable=rows cyclic factor=span_w*CONFIG_T::in_c dim=2
-    const row_source<T, CONFIG_T, span> src = {rows};
-    // The last tap column of output column 0; each next column's is stride_w further.
-    const int first_last = (int)((CONFIG_T::kernel_w - 1) * CONFIG_T::dilation_w) - (int)CONFIG_T::pad_left;
-    unsigned oh = 0;
-Rows:
-    for (unsigned r = 0; r < CONFIG_T::in_h; r++) {
-        const bool ready = oh < CONFIG_T::out_h && last_row_needed<CONFIG_T>(oh) <= (int)r;
-        const unsigned row = r % span;
-        unsigned ow = 0;
-        int ow_last = first_last;
-    Head:
-        while (ready && ow < CONFIG_T::out_w && ow_last < 0) {
-            window_emit(out, kernel, src, oh, ow);
-            ow++;
-            ow_last += CONFIG_T::stride_w;
-        }
-        if (K::pipelined) {
-        PipelinedCols:
-            for (unsigned w = 0; w < CONFIG_T::in_w; w++) {
+    const unsigned padded_h = CONFIG_T::pad_top + CONFIG_T::in_h + CONFIG_T::pad_bottom;
+    const unsigned padded_w = CONFIG_T::pad_left + CONFIG_T::in_w + CONFIG_T::pad_right;
+    // (One unused line when the window is one row high: C++ has no empty arrays.)
+    const unsigned n_lines = span_h > 1 ? span_h - 1 : 1;
+    T lines[n_lines][padded_w][CONFIG_T::in_c];
+    bool line_ok[n_lines][padded_w];
+#pragma HLS ARRAY_PARTITION variable=lines complete dim=1
+#pragma HLS ARRAY_PARTITION variable=lines complete dim=3
+#pragma HLS ARRAY_PARTITION variable=line_ok complete dim=1
+    T win[span_h][span_w][CONFIG_T::in_c];
+    bool ok[span_h][span_w];
+#pragma HLS ARRAY_PARTITION variable=win complete dim=0
+#pragma HLS ARRAY_PARTITION variable=ok complete dim=0
+    unsigned y = 0, x = 0, oh = 0, ow = 0;
+    // The row and column of the pixel that completes the next output position's window.
+    unsigned next_y = span_h - 1, next_x = span_w - 1;
+    if (K::pipelined) {
+    PipelinedPixels:
+        for (unsigned p = 0; p < padded_h * padded_w; p++) {
 #pragma HLS PIPELINE II=K::ii
-                window_pixel<data_T, res_T, CONFIG_T>(in, out, kernel, src, rows, row, w, ready, oh, ow, ow_last);
+            // A line buffer's word is read and rewritten by the same pixel, and read again only by
+            // the pixel below, a padded row later.
+#pragma HLS DEPENDENCE variable=lines inter distance=padded_w true
+#pragma HLS DEPENDENCE variable=line_ok inter distance=padded_w true
+            const bool row_emits = oh < CONFIG_T::out_h && y == next_y;
+            window_pixel<data_T, res_T, CONFIG_T, K, span_h, span_w, n_lines, padded_w>(
+                in, out, kernel, lines, line_ok, win, ok, y, x, row_emits, oh, ow, next_x);
+            if (x + 1 == padded_w) {
+                x = 0;
+                y++;
+                ow = 0;
+                next_x = span_w - 1;
+                if (row_emits) {
+                    oh++;
+                    next_y += CONFIG_T::stride_h;
+                }
+            } else {
+                x++;
             }
-        } else {
-        Cols:
-            for (unsigned w = 0; w < CONFIG_T::in_w; w++) {
+        }
+    } else {
+    Pixels:
+        for (unsigned p = 0; p < padded_h * padded_w; p++) {
 #pragma HLS PIPELINE off
-                window_pixel<data_T, res_T, CONFIG_T>(in, out, kernel, src, rows, row, w, ready, oh, ow, ow_last);
+            const bool row_emits = oh < CONFIG_T::out_h && y == next_y;
+            window_pixel<data_T, res_T, CONFIG_T, K, span_h, span_w, n_lines, padded_w>(
+                in, out, kernel, lines, line_ok, win, ok, y, x, row_emits, oh, ow, next_x);
+            if (x + 1 == padded_w) {
+                x = 0;
+                y++;
+                ow = 0;
+                next_x = span_w - 1;
+                if (row_emits) {
+                    oh++;
+                    next_y += CONFIG_T::stride_h;
+                }
+            } else {
+                x++;
             }
-        }
-        if (ready) {
-        Tail:
-            for (; ow < CONFIG_T::out_w; ow++) window_emit(out, kernel, src, oh, ow);
-            oh++;
-        }
-    ExtraRows:
-        while (oh < CONFIG_T::out_h && last_row_needed<CONFIG_T>(oh) <= (int)r) {
-            for (unsigned o = 0; o < CONFIG_T::out_w; o++) window_emit(out, kernel, src, oh, o);
-            oh++;
         }
     }
 }

@@ -1,7 +1,7 @@
 //! io_stream wiring: one FIFO per producer-consumer edge (values used twice go through clone
 //! processes), and FIFO depths from a token-level simulation of the layers' schedules: each process
-//! runs its read/write pattern (per pixel, whole tensor, or row by row for windows) with unbounded
-//! FIFOs, and each FIFO's depth is the most pixels it ever held, plus one.
+//! runs its read/write pattern (per pixel, whole tensor, or pixel by pixel of the padded image for
+//! windows) with unbounded FIFOs, and each FIFO's depth is the most pixels it ever held, plus one.
 
 use crate::ir::{Model, Op};
 use petgraph::stable_graph::NodeIndex;
@@ -41,18 +41,53 @@ pub(crate) enum Pattern {
     PerPixel(usize),
     /// Read every input pixel, then write every output pixel.
     Whole { read: usize, write: usize },
-    /// Row by row (hlsrs_stream.h's window_stream): in the input row where an output row's window
-    /// ends, `head` positions first (their taps all in the left padding), then one position after
-    /// each input pixel where `ends_at[w]` (the pixel of its last tap), then the `out_w - head -
-    /// (positions ending in the row)` left (right padding); then whole output rows also completed
-    /// by that input row (bottom padding). `rows_done_at[r]`: output rows complete after row r.
-    Window {
-        in_w: usize,
-        rows_done_at: Vec<usize>,
-        out_w: usize,
-        head: usize,
-        ends_at: Vec<bool>,
-    },
+    /// hlsrs_stream.h's window_stream: one step per pixel of the padded image, row by row; a
+    /// step reads a pixel where it is inside the input and writes the position whose window it
+    /// completes (at the last row and column of the window, at the strides).
+    Window(WindowScan),
+}
+
+/// The pixel loop of a window process, over the padded image.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WindowScan {
+    pub padded_h: usize,
+    pub padded_w: usize,
+    /// The input's rows and columns within the padded image.
+    pub rows: (usize, usize),
+    pub cols: (usize, usize),
+    pub span: (usize, usize),
+    pub stride: (usize, usize),
+    pub out: (usize, usize),
+}
+
+impl WindowScan {
+    /// Calls `f(reads, writes)` for each pixel of the padded image in order.
+    pub fn for_each(&self, mut f: impl FnMut(bool, bool)) {
+        let (mut oh, mut next_y) = (0, self.span.0 - 1);
+        for y in 0..self.padded_h {
+            let row_emits = oh < self.out.0 && y == next_y;
+            let (mut ow, mut next_x) = (0, self.span.1 - 1);
+            for x in 0..self.padded_w {
+                let inside = (self.rows.0..self.rows.1).contains(&y)
+                    && (self.cols.0..self.cols.1).contains(&x);
+                let emits = row_emits && ow < self.out.1 && x == next_x;
+                if emits {
+                    ow += 1;
+                    next_x += self.stride.1;
+                }
+                f(inside, emits);
+            }
+            if row_emits {
+                oh += 1;
+                next_y += self.stride.0;
+            }
+        }
+    }
+
+    /// The pixels of the padded image: the loop's iterations.
+    pub fn steps(&self) -> usize {
+        self.padded_h * self.padded_w
+    }
 }
 
 pub struct Wiring {
@@ -203,40 +238,19 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
         Op::Conv { window, .. } | Op::Pool { window, .. } => {
             let two = crate::ir::ops::as_hw;
             let (in_h, in_w) = two(&in_shape[..in_shape.len() - 1], 1);
-            let (out_h, out_w) = two(&node.shape[..node.shape.len() - 1], 1);
             let (kh, kw) = two(&window.kernel, 1);
-            let (sh, sw) = two(&window.strides, 1);
             let (dh, dw) = two(&window.dilations, 1);
             let (pt, pl) = two(&window.pads_begin, 0);
-            // Output rows completed after each input row.
-            let mut done = vec![0; in_h];
-            let mut oh = 0;
-            for (r, d) in done.iter_mut().enumerate() {
-                while oh < out_h
-                    && ((oh * sh + (kh - 1) * dh) as isize - pt as isize).min(in_h as isize - 1)
-                        <= r as isize
-                {
-                    oh += 1;
-                }
-                *d = oh;
-            }
-            // The input column of each output column's last tap.
-            let last_col = |ow: usize| (ow * sw + (kw - 1) * dw) as isize - pl as isize;
-            let head = (0..out_w).take_while(|&ow| last_col(ow) < 0).count();
-            let mut ends_at = vec![false; in_w];
-            for ow in head..out_w {
-                match usize::try_from(last_col(ow)) {
-                    Ok(c) if c < in_w => ends_at[c] = true,
-                    _ => break,
-                }
-            }
-            Pattern::Window {
-                in_w,
-                rows_done_at: done,
-                out_w,
-                head,
-                ends_at,
-            }
+            let (pb, pr) = two(&window.pads_end, 0);
+            Pattern::Window(WindowScan {
+                padded_h: pt + in_h + pb,
+                padded_w: pl + in_w + pr,
+                rows: (pt, pt + in_h),
+                cols: (pl, pl + in_w),
+                span: ((kh - 1) * dh + 1, (kw - 1) * dw + 1),
+                stride: two(&window.strides, 1),
+                out: two(&node.shape[..node.shape.len() - 1], 1),
+            })
         }
         Op::Input
         | Op::ScaleShift { .. }
@@ -286,38 +300,14 @@ fn simulate(
                     }
                     v.extend(std::iter::repeat_n(Act::Write, *write));
                 }
-                Pattern::Window {
-                    in_w,
-                    rows_done_at,
-                    out_w,
-                    head,
-                    ends_at,
-                } => {
-                    let mut emitted = 0;
-                    for &done in rows_done_at {
-                        let ready = emitted < done;
-                        let mut written = 0;
-                        if ready {
-                            v.extend(std::iter::repeat_n(Act::Write, *head));
-                            written = *head;
-                        }
-                        for &end in ends_at.iter().take(*in_w) {
-                            reads(&mut v);
-                            if ready && end {
-                                v.push(Act::Write);
-                                written += 1;
-                            }
-                        }
-                        if ready {
-                            v.extend(std::iter::repeat_n(Act::Write, out_w - written));
-                            emitted += 1;
-                        }
-                        while emitted < done {
-                            v.extend(std::iter::repeat_n(Act::Write, *out_w));
-                            emitted += 1;
-                        }
+                Pattern::Window(scan) => scan.for_each(|read, write| {
+                    if read {
+                        reads(&mut v);
                     }
-                }
+                    if write {
+                        v.push(Act::Write);
+                    }
+                }),
             }
             v
         })

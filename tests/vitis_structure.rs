@@ -122,11 +122,7 @@ fn compile(model: &Path, out: &Path, args: &[&str]) {
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// For kernel `name`: its config (the template argument that names one) -> the set of its last
@@ -153,10 +149,7 @@ fn assert_no_offset_ports(insts: &[Inst]) {
     for i in insts.iter().filter(|i| i.name == "dense_resource") {
         seen += 1;
         assert_eq!(i.params.len(), 4, "{i:?}");
-        assert!(
-            i.params.iter().all(|p| !p.starts_with("unsigned")),
-            "{i:?}"
-        );
+        assert!(i.params.iter().all(|p| !p.starts_with("unsigned")), "{i:?}");
     }
     assert!(seen > 0, "no dense_resource instantiated");
 }
@@ -175,7 +168,11 @@ fn bidirectional_layers_build_each_direction_as_hardware_of_its_own() {
         // The time step is a function per direction, and takes no run-time direction.
         let steps = groups_by_config(&insts, "recurrent_step");
         assert_eq!(steps.len(), 1, "{label}: {steps:?}");
-        assert_eq!(steps.values().next().unwrap(), &set(&["0u", "1u"]), "{label}");
+        assert_eq!(
+            steps.values().next().unwrap(),
+            &set(&["0u", "1u"]),
+            "{label}"
+        );
         for i in insts.iter().filter(|i| i.name == "recurrent_step") {
             assert!(
                 i.params.iter().all(|p| !p.starts_with("unsigned")),
@@ -236,4 +233,146 @@ fn grouped_convolutions_build_each_group_with_constant_offsets() {
         assert_eq!(g, &set(&["0u"]));
     }
     assert_no_offset_ports(&insts);
+}
+
+/// The synthesizable headers a generated project ships (the trace header is C-simulation only:
+/// empty under `__SYNTHESIS__`), without comments.
+fn synthesized_headers(prj: &Path) -> Vec<(String, String)> {
+    let dir = prj.join("firmware/hls_lib");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "hlsrs_trace.h" {
+            continue;
+        }
+        let code: String = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| match l.find("//") {
+                Some(k) => &l[..k],
+                None => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        out.push((name, code));
+    }
+    assert!(out.len() >= 8, "{out:?}");
+    out
+}
+
+/// The text of function `name`'s body in `code` (its first definition).
+fn body<'a>(code: &'a str, name: &str) -> &'a str {
+    let at = code
+        .find(&format!(" {name}("))
+        .unwrap_or_else(|| panic!("no function {name}"));
+    let open = at + code[at..].find('{').unwrap();
+    let mut depth = 0;
+    for (k, ch) in code[open..].char_indices() {
+        match ch {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &code[open..open + k + 1];
+                }
+            }
+            _ => {}
+        }
+    }
+    panic!("unbalanced {name}")
+}
+
+/// Issue 25, point 2: every loop Vitis schedules has a bound it knows (so csynth reports a
+/// latency, no LOOP_TRIPCOUNT needed), and the window code computes no division or remainder of
+/// a run-time value (a divider core in a pipelined loop): positions move by carried counters.
+#[test]
+fn loops_have_constant_bounds_and_window_code_divides_nothing() {
+    let dir = common::tempdir();
+    let prj = dir.path().join("p");
+    compile(
+        &common::case("conv1d_cnn_keras").model(),
+        &prj,
+        &["--io", "stream"],
+    );
+    let headers = synthesized_headers(&prj);
+    let mut loops = 0;
+    for (file, code) in &headers {
+        assert!(!code.contains("while"), "{file}: a while loop");
+        // `for (unsigned i = A; i < BOUND; i++)`: the bound made of constants only. The names a
+        // bound may use: config members, template parameters (upper case) and the locals every
+        // header declares `const`.
+        let consts: Vec<&str> = code
+            .split("const unsigned ")
+            .skip(1)
+            .filter_map(|rest| rest.split([' ', '=']).next())
+            .collect();
+        for (k, _) in code.match_indices("for (") {
+            let head = &code[k..k + code[k..].find(')').unwrap()];
+            let cond = head.split(';').nth(1).unwrap();
+            let bound = cond.split(['<', '>']).nth(1).unwrap_or("");
+            for word in bound
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+            {
+                let ok = word.starts_with("CONFIG_T::")
+                    || word.starts_with("K::")
+                    || word.ends_with("_T::size")
+                    || word.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                    || consts.contains(&word);
+                assert!(ok, "{file}: loop `{head})` has a run-time bound ({word})");
+            }
+            loops += 1;
+        }
+    }
+    assert!(loops > 50, "{loops}");
+    // The window code: every `/` and `%` has constant operands (config members, template
+    // parameters, `const` locals, numbers), or, in window_layer, the unrolled kernel copy's
+    // index `q`, a constant once unrolled.
+    let conv = &headers.iter().find(|(f, _)| f == "hlsrs_conv.h").unwrap().1;
+    let stream = &headers
+        .iter()
+        .find(|(f, _)| f == "hlsrs_stream.h")
+        .unwrap()
+        .1;
+    for (code, f) in [
+        (stream, "window_stream"),
+        (stream, "window_pixel"),
+        (conv, "window_at"),
+        (conv, "next_position"),
+        (conv, "tap"),
+        (conv, "conv_group"),
+        (conv, "pool_position"),
+        (conv, "window_layer"),
+    ] {
+        let b = body(code, f);
+        let consts: Vec<&str> = b
+            .split("const unsigned ")
+            .skip(1)
+            .filter_map(|rest| rest.split([' ', '=']).next())
+            .collect();
+        let constant = |w: &str| {
+            w.starts_with("CONFIG_T::")
+                || w.chars().all(|c| c.is_ascii_digit())
+                || w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                || consts.contains(&w)
+                || (f == "window_layer" && w == "q")
+        };
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+        let mut seen = 0;
+        for (k, op) in b.match_indices(['/', '%']) {
+            let left = b[..k].trim_end();
+            let left = &left[left.rfind(|c| !word(c)).map_or(0, |e| e + 1)..];
+            let right = b[k + 1..].trim_start();
+            let right = &right[..right.find(|c| !word(c)).unwrap_or(right.len())];
+            assert!(
+                constant(left) && constant(right),
+                "{f}: `{left} {op} {right}` divides a run-time value"
+            );
+            seen += 1;
+        }
+        if f == "window_layer" {
+            assert!(seen > 0, "the check reads nothing");
+        }
+    }
 }

@@ -143,6 +143,10 @@ pub fn reuse_options(
                 }
                 let (cost, lat, ii, _) = layer(&plan, io, clock, lanes(&m, &plan, io));
                 let (latency_cycles, ii) = match io {
+                    // A layer that needs a DATAFLOW top is one of its processes.
+                    IoType::Parallel if plan.kernel.needs_dataflow() => {
+                        (lat, super::process_interval(&plan, lat, ii))
+                    }
                     IoType::Parallel => (lat, ii),
                     // Its process with the input arriving a pixel a cycle.
                     IoType::Stream => {

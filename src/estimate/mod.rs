@@ -480,6 +480,41 @@ fn layer_cost(p: &LayerPlan, clock: f64, lanes: usize) -> (Cost, u64, u64) {
     }
 }
 
+/// A layer's interval as a process of an io_parallel DATAFLOW top, given its kernel's latency
+/// and interval: a process that is not pipelined takes its next input only when its run has
+/// ended, and a cycle to start again, not every reuse-factor cycles.
+fn process_interval(p: &LayerPlan, lat: u64, ii: u64) -> u64 {
+    match p.kernel.process() {
+        crate::kernels::Process::Pipeline => ii,
+        crate::kernels::Process::Folded
+        | crate::kernels::Process::Steps
+        | crate::kernels::Process::Positions => ii.max(lat + 1),
+    }
+}
+
+/// The arrays between the processes of an io_parallel DATAFLOW top: each value a layer writes
+/// for another is a ping-pong buffer (two copies, UG1399's default PIPO) of registers, since it
+/// is partitioned completely; a value read by several layers has a copy per reader (the clone
+/// processes), the model's input too. A design output is the port itself.
+fn channel_cost(model: &Model, plans: &[LayerPlan]) -> Cost {
+    let mut ff = 0u64;
+    for p in plans {
+        let readers = model.consumers(p.node).len() as u64;
+        let channels = if readers >= 2 {
+            readers
+        } else if model.is_input(p.node) || model.is_output(p.node) {
+            0
+        } else {
+            readers
+        };
+        ff += 2 * channels * p.size as u64 * p.result.width as u64;
+    }
+    Cost {
+        ff,
+        ..Cost::default()
+    }
+}
+
 /// A recurrent layer (hlsrs_recurrent.h): every direction's products and gates as hardware of
 /// its own, the directions side by side, so a sequence takes one direction's time. A step's
 /// state path (the read of h and c to their write) is the recurrent product, then the gates'
@@ -623,8 +658,12 @@ pub fn estimate_planned(
     // each layer's process writes its first and its last pixel.
     let mut done: HashMap<_, (u64, u64)> = HashMap::new();
     let mut ii = 1;
+    let dataflow = io == IoType::Parallel && crate::kernels::dataflow_top(plans);
     for p in plans {
-        let (mut cost, lat, lii, products) = layer(p, io, clock, lanes(model, p, io));
+        let (mut cost, lat, mut lii, products) = layer(p, io, clock, lanes(model, p, io));
+        if dataflow {
+            lii = process_interval(p, lat, lii);
+        }
         if io == IoType::Stream && !model.is_input(p.node) {
             cost.add(&process_storage(model, p, lat));
         }
@@ -663,6 +702,18 @@ pub fn estimate_planned(
             products,
             latency_cycles: lat,
             ii: lii,
+        });
+    }
+    if dataflow {
+        let channels = channel_cost(model, plans);
+        total.add(&channels);
+        layers.push(LayerEstimate {
+            name: "(channels)".into(),
+            kind: "channel",
+            cost: channels,
+            products: Products::default(),
+            latency_cycles: 0,
+            ii: 1,
         });
     }
     if io == IoType::Stream {

@@ -64,54 +64,50 @@ pub(super) fn stream_process(
                 (read + write) as u64 + lat,
             )
         }
-        // hlsrs_stream.h's window_stream: each position is computed as the pixel of its last
-        // tap arrives, in the loop over a row's pixels (pipelined at the kernel's interval, or,
-        // around a resource kernel, a pixel at a time with a kernel call where a position ends);
-        // positions in the padding beyond a row and rows completed by the bottom padding follow
-        // the row, one kernel run each.
-        Pattern::Window {
-            in_w,
-            rows_done_at,
-            out_w,
-            head,
-            ends_at,
-        } => {
-            let mid = ends_at.iter().filter(|&&e| e).count();
-            let tail = out_w - head - mid;
-            let (mut emitted, mut interleaved, mut extra_rows, mut after_last) = (0, 0, 0, 0);
-            for (r, &done) in rows_done_at.iter().enumerate() {
-                let ready = emitted < done;
-                if ready {
-                    interleaved += 1;
-                    emitted += 1;
-                }
-                extra_rows += done - emitted;
-                if r + 1 == rows_done_at.len() {
-                    after_last = if ready { tail } else { 0 } + (done - emitted) * out_w;
-                }
-                emitted = done;
-            }
-            let pixels = (rows_done_at.len() * in_w) as u64;
-            let positions = (rows_done_at.last().copied().unwrap_or(0) * out_w).max(1) as u64;
-            let extra = (interleaved * (head + tail) + extra_rows * out_w) as u64;
+        // hlsrs_stream.h's window_stream: one loop over the padded image's pixels, pipelined at
+        // the kernel's interval (around a resource kernel, a cycle a pixel and a kernel run where
+        // a position ends); a pixel inside the input waits for its arrival, spread evenly
+        // between the first and the last input pixel's.
+        Pattern::Window(scan) => {
             let pipelined = model.node(n).hardware.strategy == crate::ir::Strategy::Latency
                 || !matches!(model.node(n).op, crate::ir::Op::Conv { .. });
+            let n_in = pixels(model, model.inputs(n)[0]).max(1) as u64;
+            let arrival = |i: u64| {
+                if n_in == 1 {
+                    first_in
+                } else {
+                    first_in + (last_in - first_in) * i / (n_in - 1)
+                }
+            };
+            let (mut t, mut read, mut emits) = (first_in, 0u64, 0u64);
+            let (mut first, mut last) = (None, 0);
+            scan.for_each(|reads, writes| {
+                if reads {
+                    t = t.max(arrival(read));
+                    read += 1;
+                }
+                let step = if pipelined {
+                    ii
+                } else if writes {
+                    1 + lat + 1
+                } else {
+                    1
+                };
+                if writes {
+                    let at = t + if pipelined { lat } else { 1 + lat };
+                    first.get_or_insert(at);
+                    last = at;
+                    emits += 1;
+                }
+                t += step;
+            });
+            let steps = scan.steps() as u64;
             let run = if pipelined {
-                pixels * ii + extra * (lat + 1) + lat
+                steps * ii + lat
             } else {
-                pixels + (positions) * (ii + lat) + lat
+                steps + emits * (lat + 1) + lat
             };
-            // The first output: the rows before its window ends, and the pixel of its last tap.
-            let rows = rows_done_at.iter().position(|&d| d > 0).unwrap_or(0) as u64;
-            let col = if head > 0 {
-                0
-            } else {
-                ends_at.iter().position(|&e| e).unwrap_or(in_w) as u64
-            };
-            let first = first_in + rows * in_w as u64 + col + lat;
-            let last = (last_in + lat + after_last as u64 * (lat + 1))
-                .max(first + (positions - 1) * if pipelined { 1 } else { ii + lat });
-            (first, last, run)
+            (first.unwrap_or(t), last.max(first.unwrap_or(t)), run)
         }
     }
 }
@@ -137,28 +133,46 @@ pub(super) fn process_storage(model: &Model, p: &LayerPlan, kernel_latency: u64)
             }
         }
     }
-    if let (
-        Pattern::Window { in_w, .. },
-        crate::ir::Op::Conv { window, .. } | crate::ir::Op::Pool { window, .. },
-    ) = (pattern(model, p.node), &node.op)
-    {
-        // The rows the window spans, in span_h x span_w x in_c banks (hlsrs_stream.h's
-        // partitioning) of in_w / span_w words each; every tap of the window reads one bank
-        // through a multiplexer over its rows and words.
-        let two = crate::ir::ops::as_hw;
-        let ((kh, kw), (dh, dw)) = (two(&window.kernel, 1), two(&window.dilations, 1));
-        let (span_h, span_w) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1);
-        let words = in_w.div_ceil(span_w);
-        let bank = memory(x.width as usize, words);
-        for _ in 0..span_h * span_w * in_c {
-            c.add(&bank);
+    if let Pattern::Window(scan) = pattern(model, p.node) {
+        // The window's span_h x span_w pixels in registers (and whether each is padding), and
+        // a line buffer per row above the current one the window spans: one memory per row and
+        // channel, a padded row deep (hlsrs_stream.h's partitioning). Every tap is a register
+        // at a constant index: no multiplexer.
+        let (span_h, span_w) = scan.span;
+        c.ff += (span_h * span_w * (in_c * x.width as usize + 1)) as u64;
+        let line = line_memory(x.width as usize, scan.padded_w);
+        for _ in 0..(span_h - 1) * in_c {
+            c.add(&line);
         }
-        let inputs = span_h * words;
-        if inputs > 1 {
-            c.lut += (kh * kw * in_c * x.width as usize * inputs.div_ceil(4)) as u64;
+        if span_h > 1 {
+            c.add(&line_memory(span_h - 1, scan.padded_w));
         }
     }
     c
+}
+
+/// A line buffer of `depth` words of `width` bits, read and written at one address a cycle: a
+/// RAM (Vitis partitions only arrays of a few words into registers by itself), LUT RAM up to 64
+/// words, block RAM beyond.
+fn line_memory(width: usize, depth: usize) -> Cost {
+    if depth <= 2 {
+        return Cost {
+            ff: (width * depth) as u64,
+            ..Cost::default()
+        };
+    }
+    if depth <= 64 {
+        return Cost {
+            lut: width as u64,
+            ff: width as u64,
+            ..Cost::default()
+        };
+    }
+    Cost {
+        bram_18k: block_rams(width, depth),
+        ff: width as u64,
+        ..Cost::default()
+    }
 }
 
 /// `depth` words of `width` bits: registers up to 1024 bits, LUT RAM (64 words a LUT per bit) up

@@ -200,15 +200,16 @@ impl Window {
     }
 }
 
-/// A per-spatial-axis list as (height, width): a 1D window is L x 1 (`fill` for the width).
-/// The C++ kernels see every window this way. L rows of one pixel, not one row of L: an io_stream
-/// window process keeps the rows its window spans and emits after each row, so a 1D one holds
-/// kernel-many samples and answers a sample after the window fills, not after the whole input.
+/// A per-spatial-axis list as (height, width): a 1D window is 1 x L (`fill` for the height).
+/// The C++ kernels see every window this way. One row of L: an io_stream window process
+/// (hlsrs_stream.h) runs one pipelined loop over the pixels with a shift-register window and a
+/// line buffer per row it spans above the current one, so a 1D window needs no line buffer and
+/// answers a sample as soon as the window fills.
 pub fn as_hw(v: &[usize], fill: usize) -> (usize, usize) {
     if v.len() == 2 {
         (v[0], v[1])
     } else {
-        (v[0], fill)
+        (fill, v[0])
     }
 }
 

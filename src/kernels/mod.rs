@@ -165,6 +165,70 @@ pub enum Kernel {
     },
 }
 
+/// How a layer runs as a process of an io_parallel DATAFLOW top (docs/synthesis.md): the one
+/// decision the generated top and the estimate both follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    /// One process `PIPELINE II=1`, its loops unrolled: a new input every cycle.
+    Pipeline,
+    /// A resource kernel's ReuseLoop pipelined inside a process that is not: the process starts
+    /// again only after its whole run.
+    Folded,
+    /// A recurrent layer's steps, one loop inside the process.
+    Steps,
+    /// A window layer's loop over groups of positions inside the process.
+    Positions,
+}
+
+impl Process {
+    pub fn name(self) -> &'static str {
+        match self {
+            Process::Pipeline => "pipeline",
+            Process::Folded => "folded",
+            Process::Steps => "steps",
+            Process::Positions => "positions",
+        }
+    }
+}
+
+impl Kernel {
+    /// How this layer runs as a process of an io_parallel DATAFLOW top.
+    pub fn process(&self) -> Process {
+        let folded = |d: &dense::DensePlan| d.strategy == crate::ir::Strategy::Resource;
+        match self {
+            Kernel::Dense(d) if folded(d) => Process::Folded,
+            Kernel::Conv(c) if folded(&c.dense) => Process::Folded,
+            Kernel::Conv(c) if c.partitions() > 1 => Process::Positions,
+            Kernel::Pool(p) if p.partitions() > 1 => Process::Positions,
+            Kernel::Recurrent(r) if !r.unrolled => Process::Steps,
+            _ => Process::Pipeline,
+        }
+    }
+
+    /// Whether an io_parallel design holding this layer needs a DATAFLOW top instead of one
+    /// pipelined function: a pipelined function unrolls every loop below it, which would undo a
+    /// resource layer's ReuseLoop, a recurrent layer's step loop and a window layer's position
+    /// loop (docs/synthesis.md). A static recurrent layer of latency kernels is one step per call
+    /// and stays in the pipelined top.
+    pub fn needs_dataflow(&self) -> bool {
+        match self {
+            Kernel::Recurrent(r) => {
+                (!r.rec.stateful && !r.unrolled)
+                    || r.wx
+                        .iter()
+                        .chain(&r.rh)
+                        .any(|d| d.strategy == crate::ir::Strategy::Resource)
+            }
+            other => other.process() != Process::Pipeline,
+        }
+    }
+}
+
+/// Whether an io_parallel design of these layers has a DATAFLOW top.
+pub fn dataflow_top(plans: &[LayerPlan]) -> bool {
+    plans.iter().any(|p| p.kernel.needs_dataflow())
+}
+
 /// The most axes a `Kernel::Transpose` has: the C++ kernel unravels an output index over four
 /// axes (hls_lib `transpose`).
 pub const MAX_TRANSPOSE_RANK: usize = 4;

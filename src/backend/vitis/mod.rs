@@ -127,7 +127,7 @@ pub fn generate(
     for (k, p) in plans.iter().enumerate() {
         builder.add(k, p);
     }
-    let dataflow = !stream && plans.iter().any(|p| context::needs_dataflow(&p.kernel));
+    let dataflow = !stream && crate::kernels::dataflow_top(plans);
     let input_clones = if dataflow {
         builder.clone_shared_reads()
     } else {

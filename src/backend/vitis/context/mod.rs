@@ -112,7 +112,7 @@ fn format_data<I: Iterator<Item = i128>>(values: I) -> Vec<u8> {
     s
 }
 
-/// Window geometry as the C++ kernels take it: 2D, a 1D window being L x 1.
+/// Window geometry as the C++ kernels take it: 2D, a 1D window being 1 x L.
 fn geometry(w: &crate::ir::ops::Window, input: &[usize], output: &[usize]) -> Value {
     let two = crate::ir::ops::as_hw;
     let (in_h, in_w) = two(input, 1);
@@ -121,10 +121,12 @@ fn geometry(w: &crate::ir::ops::Window, input: &[usize], output: &[usize]) -> Va
     let (stride_h, stride_w) = two(&w.strides, 1);
     let (dilation_h, dilation_w) = two(&w.dilations, 1);
     let (pad_top, pad_left) = two(&w.pads_begin, 0);
+    let (pad_bottom, pad_right) = two(&w.pads_end, 0);
     json!({
         "in_h": in_h, "in_w": in_w, "out_h": out_h, "out_w": out_w,
         "kernel_h": kernel_h, "kernel_w": kernel_w, "stride_h": stride_h, "stride_w": stride_w,
         "dilation_h": dilation_h, "dilation_w": dilation_w, "pad_top": pad_top, "pad_left": pad_left,
+        "pad_bottom": pad_bottom, "pad_right": pad_right,
     })
 }
 
@@ -248,7 +250,7 @@ impl<'m> Builder<'m> {
             .iter()
             .map(|&i| self.model.node(i).size())
             .collect();
-        let process = process_kind(&plan.kernel);
+        let process = plan.kernel.process().name();
         let mut typedefs = vec![Typedef {
             name: format!("layer{index}_t"),
             cpp: plan.result.to_cpp(),
@@ -377,37 +379,6 @@ fn parallel_summary(stream: bool, parallel: usize, positions: usize) -> String {
         String::new()
     } else {
         format!(", {parallel} of {positions} positions at once")
-    }
-}
-
-/// How a layer runs as a process of the io_parallel DATAFLOW top (see LayerCtx::process).
-fn process_kind(k: &Kernel) -> &'static str {
-    let folded = |d: &DensePlan| d.strategy == crate::ir::Strategy::Resource;
-    match k {
-        Kernel::Dense(d) if folded(d) => "folded",
-        Kernel::Conv(c) if folded(&c.dense) => "folded",
-        Kernel::Conv(c) if c.partitions() > 1 => "positions",
-        Kernel::Pool(p) if p.partitions() > 1 => "positions",
-        Kernel::Recurrent(r) if !r.unrolled => "steps",
-        _ => "pipeline",
-    }
-}
-
-/// Whether an io_parallel design needs a DATAFLOW top instead of one pipelined function: a
-/// pipelined function unrolls every loop below it, which would undo a resource layer's
-/// ReuseLoop, a recurrent layer's step loop and a window layer's position loop
-/// (docs/synthesis.md). A static recurrent layer of latency kernels is one step per call and
-/// stays in the pipelined top.
-pub fn needs_dataflow(k: &Kernel) -> bool {
-    match k {
-        Kernel::Recurrent(r) => {
-            (!r.rec.stateful && !r.unrolled)
-                || r.wx
-                    .iter()
-                    .chain(&r.rh)
-                    .any(|d| d.strategy == crate::ir::Strategy::Resource)
-        }
-        other => process_kind(other) != "pipeline",
     }
 }
 
