@@ -19,6 +19,8 @@ pub enum Error {
     OverBudget(String),
     /// Two traces `hlsrs diff` compared differ: where.
     Differs(String),
+    /// `hlsrs report --check`: the estimate lands beyond its tolerance of a synthesis figure.
+    Beyond(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -72,7 +74,7 @@ impl Error {
     pub fn message(&self) -> &str {
         match self {
             Error::Input { message, .. } => message,
-            Error::Internal(m) | Error::OverBudget(m) | Error::Differs(m) => m,
+            Error::Internal(m) | Error::OverBudget(m) | Error::Differs(m) | Error::Beyond(m) => m,
         }
     }
     pub fn is_user_error(&self) -> bool {
@@ -83,7 +85,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Input { .. } => 2,
-            Error::OverBudget(_) | Error::Differs(_) => 3,
+            Error::OverBudget(_) | Error::Differs(_) | Error::Beyond(_) => 3,
             Error::Internal(_) => 1,
         }
     }
@@ -112,6 +114,7 @@ impl fmt::Display for Error {
             Error::Internal(m) => write!(f, "internal error: {m}"),
             Error::OverBudget(table) => write!(f, "over budget:\n{table}"),
             Error::Differs(m) => write!(f, "traces differ: {m}"),
+            Error::Beyond(m) => write!(f, "estimate beyond its tolerance: {m}"),
         }
     }
 }

@@ -1007,3 +1007,21 @@ fn invalid_toml_names_the_line_and_key() {
     let o = compile_with_config(d.path(), "part = \"xcvu9p\"\nreuse = 2\nreuse = 4\n");
     user_error(&o, &["c.toml", "line 3", "`reuse`", "duplicate key"]);
 }
+
+/// A build that ends within its --timeout is a success, not a timeout (the acceptance kit found
+/// that the watchdog took the tool's end for the time running out).
+#[test]
+fn a_build_within_its_timeout_succeeds() {
+    let (d, prj) = small_project();
+    let bin = d.path().join("bin");
+    fake_tool(&bin, "vitis_hls", "echo '***** C/RTL SYNTHESIS *****'\n");
+    let o = build_command(&prj, &bin, &["--timeout", "600"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -260,6 +260,10 @@ pub struct ReportArgs {
     /// resources, fidelity, and the estimate beside every vendor figure found).
     #[arg(long, conflicts_with = "json")]
     pub html: bool,
+    /// Check the estimate recorded by `hlsrs compile` against the C-synthesis report, figure by
+    /// figure, at the tolerances of docs/estimator.md: exit 3 when any lands beyond.
+    #[arg(long, conflicts_with_all = ["json", "html"])]
+    pub check: bool,
 }
 
 #[derive(Args)]

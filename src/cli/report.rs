@@ -24,6 +24,9 @@ pub(super) fn report(a: ReportArgs) -> Result<()> {
         return Ok(());
     }
     let r = crate::report::find(&a.project, project_name(&a.project).as_deref())?;
+    if a.check {
+        return check(&a.project, &r);
+    }
     if a.json {
         println!(
             "{}",
@@ -158,4 +161,76 @@ pub(super) fn report(a: ReportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--check`: each C-synthesis figure against the recorded estimate, one line each, flagged
+/// where beyond its tolerance (crate::estimate::Figure); an error (exit 3) naming them.
+fn check(project: &Path, r: &crate::report::Reports) -> Result<()> {
+    use crate::estimate::Figure;
+    let Some(c) = &r.csynth else {
+        return Err(Error::input(format!(
+            "no C-synthesis report under {}: run `hlsrs build {}` first",
+            project.display(),
+            project.display()
+        )));
+    };
+    let Some(est) = project_estimate(project) else {
+        return Err(Error::input(format!(
+            "{}: no estimate in hlsrs.json (a project written by `hlsrs compile`)",
+            project.display()
+        )));
+    };
+    let e = |k: &str| est["total"][k].as_u64();
+    let mut beyond = Vec::new();
+    println!(
+        "  {:<10} {:>10} {:>10} {:>7}  tolerance",
+        "figure", "estimate", "csynth", "ratio"
+    );
+    for figure in Figure::ALL {
+        let (est_v, real) = match figure {
+            Figure::Latency => (est["latency_cycles"].as_u64(), c.latency_worst),
+            Figure::Interval => (est["ii"].as_u64(), c.interval_max),
+            Figure::Dsp => (e("dsp"), c.used.dsp),
+            Figure::Lut => (e("lut"), c.used.lut),
+            Figure::Ff => (e("ff"), c.used.ff),
+            Figure::Bram => (e("bram_18k"), c.used.bram_18k),
+        };
+        let (Some(est_v), Some(real)) = (est_v, real) else {
+            println!(
+                "  {:<10} {:>10} {:>10} {:>7}  (not reported)",
+                figure.name(),
+                "-",
+                "-",
+                "-"
+            );
+            continue;
+        };
+        let ok = figure.within(est_v, real);
+        let ratio = if est_v > 0 {
+            format!("{:.2}", real as f64 / est_v as f64)
+        } else {
+            "-".into()
+        };
+        println!(
+            "  {:<10} {:>10} {:>10} {:>7}  {}{}",
+            figure.name(),
+            est_v,
+            real,
+            ratio,
+            figure.tolerance(),
+            if ok { "" } else { "  BEYOND" }
+        );
+        if !ok {
+            beyond.push(format!("{} {est_v} against {real}", figure.name()));
+        }
+    }
+    if beyond.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Beyond(format!(
+            "{}: {}",
+            project.display(),
+            beyond.join(", ")
+        )))
+    }
 }

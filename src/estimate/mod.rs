@@ -107,6 +107,72 @@ pub struct OutputLatency {
     pub latency_ns: f64,
 }
 
+/// A figure the estimate is checked against a synthesis result on, with how close it must land
+/// (docs/estimator.md): latency, interval and DSP within 25% (exact at 0), LUT and FF within a
+/// factor of 2 (exact at 0); BRAM_18K within a factor of 2 or two blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    Latency,
+    Interval,
+    Dsp,
+    Lut,
+    Ff,
+    Bram,
+}
+
+impl Figure {
+    pub const ALL: [Figure; 6] = [
+        Figure::Latency,
+        Figure::Interval,
+        Figure::Dsp,
+        Figure::Lut,
+        Figure::Ff,
+        Figure::Bram,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Figure::Latency => "latency",
+            Figure::Interval => "II",
+            Figure::Dsp => "DSP",
+            Figure::Lut => "LUT",
+            Figure::Ff => "FF",
+            Figure::Bram => "BRAM_18K",
+        }
+    }
+
+    /// The tolerance, as docs/estimator.md states it.
+    pub fn tolerance(self) -> &'static str {
+        match self {
+            Figure::Latency | Figure::Interval | Figure::Dsp => "within 25%",
+            Figure::Lut | Figure::Ff => "within 2x",
+            Figure::Bram => "within 2x or 2",
+        }
+    }
+
+    /// Whether the estimate `est` lands close enough to the real figure `real`.
+    pub fn within(self, est: u64, real: u64) -> bool {
+        let factor2 = |e: u64, r: u64| {
+            if r == 0 {
+                e == 0
+            } else {
+                (0.5..=2.0).contains(&(e as f64 / r as f64))
+            }
+        };
+        match self {
+            Figure::Latency | Figure::Interval | Figure::Dsp => {
+                if real == 0 {
+                    est == 0
+                } else {
+                    (est as f64 - real as f64).abs() <= 0.25 * real as f64
+                }
+            }
+            Figure::Lut | Figure::Ff => factor2(est, real),
+            Figure::Bram => est.abs_diff(real) <= 2 || factor2(est, real),
+        }
+    }
+}
+
 /// How a product by the constant `raw` (a weight of type `w`) is built.
 enum Product {
     Free,

@@ -128,7 +128,8 @@ pub fn run(dir: &Path, steps: Steps, timeout: Option<std::time::Duration>) -> Re
     let watchdog = timeout.map(|limit| {
         let (group, timed_out) = (group.clone(), timed_out.clone());
         std::thread::spawn(move || {
-            if finished.recv_timeout(limit).is_err() {
+            // The sender is dropped when the tool ends: only running out the time is a timeout.
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
                 timed_out.store(true, std::sync::atomic::Ordering::SeqCst);
                 group.kill(std::time::Duration::from_secs(10));
             }
