@@ -37,7 +37,8 @@ json.dump({"format": "hlsrs-model", "version": 1, "input": {"name": "x", "shape"
                        "weights": {"shape": [128, 128], "data": uniform(128 * 128, 0.1)},
                        "bias": {"shape": [128], "data": uniform(128, 0.1)}}],
            "output": "fc"}, open(f"{d}/dense_128x128.json", "w"))
-# A 64x64x3 input (196,608 bits at ap_fixed<16,6>): past the 65,536-bit port word.
+# A 64x64x3 input (196,608 bits at ap_fixed<16,6>: past the 65,536-bit port word of
+# io_parallel, so in io_stream).
 json.dump({"format": "hlsrs-model", "version": 1, "input": {"name": "x", "shape": [64, 64, 3]},
            "layers": [{"name": "conv", "op": "conv", "inputs": ["x"], "groups": 1,
                        "window": {"kernel": [3, 3], "strides": [1, 1], "dilations": [1, 1],
@@ -57,7 +58,7 @@ designs=(
   "lstm_jet_tagger|testdata/lstm_jet_tagger/model.onnx||5: the LSTM step's state path, gate tables"
   "depthwise_resource_r3|testdata/conv2d_nchw/model.onnx|--strategy resource --reuse 3|4: a group per module, constant offsets"
   "dense_128x128|$out/models/dense_128x128.json||6: the unroll limit's fallback"
-  "input_64x64x3|$out/models/input_64x64x3.json||6: a 196,608-bit input port"
+  "input_64x64x3|$out/models/input_64x64x3.json|--io stream|6: a 64x64x3 image (io_parallel refuses its 196,608-bit port)"
 )
 
 rows=()

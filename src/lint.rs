@@ -238,12 +238,21 @@ fn does_not_fit(
             let node = model.node(n);
             matches!(node.op, Op::Conv { .. }) && node.hardware.parallelization > 1
         });
+    // Every time step its own hardware multiplies a recurrent layer's cost by its steps.
+    let unrolled_steps = model.topo_order().into_iter().any(|n| {
+        matches!(model.node(n).op, Op::Recurrent(_)) && model.node(n).hardware.unroll_steps
+    });
     out.push(format!(
-        "warning: the estimate exceeds {}: {} (of the {}: {}); fix: {}higher reuse factors (`hlsrs estimate --advise`; `--target-ii N` chooses them), or a larger part",
+        "warning: the estimate exceeds {}: {} (of the {}: {}); fix: {}{}higher reuse factors (`hlsrs estimate --advise`; `--target-ii N` chooses them), or a larger part",
         part.full,
         over.join(", "),
         names[worst],
         top.join(", "),
+        if unrolled_steps {
+            "the time steps pipelined instead of unrolled (no --unroll-steps: one step's multipliers, used by every step), "
+        } else {
+            ""
+        },
         if parallel_conv {
             "a lower `parallelization` (io_parallel convolutions computing several positions at once repeat their kernel), --io stream, "
         } else {

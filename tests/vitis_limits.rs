@@ -226,3 +226,125 @@ fn a_large_lstm_takes_reuse_factors_within_the_limit() {
         "{err}"
     );
 }
+
+/// A JSON model: a `h x w x c` input, a 3x3 conv to 4 channels.
+fn image_model(dir: &Path, h: usize, w: usize, c: usize) -> std::path::PathBuf {
+    let mut seed = 5u64;
+    let wts = hlsrs::ir::tensor::seeded_uniform(&mut seed, 9 * c * 4);
+    let doc = serde_json::json!({
+        "format": "hlsrs-model",
+        "version": 1,
+        "input": {"name": "x", "shape": [h, w, c]},
+        "layers": [{"name": "conv", "op": "conv", "inputs": ["x"], "groups": 1,
+                    "window": {"kernel": [3, 3], "strides": [1, 1], "dilations": [1, 1],
+                               "pads_begin": [0, 0], "pads_end": [0, 0]},
+                    "weights": {"shape": [1, 3, 3, c, 4], "data": wts},
+                    "bias": {"shape": [4], "data": vec![0.0; 4]}}],
+        "output": "conv"
+    });
+    let path = dir.join(format!("image_{h}x{w}x{c}.json"));
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+/// Issue 25, point 6: an io_parallel input is one port word (ARRAY_RESHAPE complete); past the
+/// 65,536 bits Vitis reshapes (XFORM 203-133, hls4ml #506) the compile stops naming what fits
+/// and writes nothing; io_stream takes the same model a pixel a cycle. At the limit it compiles.
+#[test]
+fn an_input_wider_than_a_port_word_is_refused_with_what_fits() {
+    let d = common::tempdir();
+    let wide = image_model(d.path(), 64, 64, 3);
+    let out = d.path().join("refused");
+    let o = hlsrs(
+        d.path(),
+        &[
+            "compile",
+            wide.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("input 'x' (12288 values of 16 bits)")
+            && err.contains("196608 bits, beyond the 65536 bits Vitis reshapes (XFORM 203-133)")
+            && err.contains("use --io stream"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    for (model, args) in [
+        (&wide, &["--io", "stream"][..]),
+        // 64 x 64 x 1 values of 16 bits: exactly 65,536.
+        (&image_model(d.path(), 64, 64, 1), &[][..]),
+    ] {
+        let prj = d.path().join(format!("ok{}", args.len()));
+        let mut a = vec![
+            "compile",
+            model.to_str().unwrap(),
+            "-o",
+            prj.to_str().unwrap(),
+        ];
+        a.extend_from_slice(args);
+        let o = hlsrs(d.path(), &a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+/// A resource kernel reads one ROM word of every group's block a cycle (ARRAY_RESHAPE): past
+/// the word limit, refused with the reuse factor that fits.
+#[test]
+fn a_resource_rom_word_wider_than_vitis_reshapes_is_refused() {
+    let d = common::tempdir();
+    let model = dense_model(d.path(), 128, 128);
+    // R = 4: 4096 weights of 18 bits a cycle, 73,728 bits; R = 8: 36,864.
+    let err = refused_with_config(
+        d.path(),
+        &model,
+        "[layers.fc]\nstrategy = \"resource\"\nreuse = 4\nweight = \"ap_fixed<18,6>\"\n",
+    );
+    assert!(
+        err.contains("layer 'fc': its resource kernel at reuse 4 reads one ROM word of 73728 bits")
+            && err.contains("use [layers.fc] reuse = 8 or larger"),
+        "{err}"
+    );
+}
+
+/// `--unroll-steps` on a long sequence: every step is hardware of its own, each step's products
+/// within the unroll limit, so Vitis unrolls it; what it costs is the estimate's to say. A
+/// 200-step LSTM compiles with the warning that it exceeds the part, naming the pipelined steps
+/// as the fix; without --unroll-steps it fits.
+#[test]
+fn a_long_unrolled_sequence_is_told_what_it_costs() {
+    let d = common::tempdir();
+    let text = std::fs::read_to_string(common::case("lstm_mish_gates_json").model()).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["input"]["shape"] = serde_json::json!([200, 6]);
+    let model = d.path().join("long.json");
+    std::fs::write(&model, doc.to_string()).unwrap();
+    for (unroll, warned) in [(true, true), (false, false)] {
+        let prj = d.path().join(format!("p{unroll}"));
+        let mut args = vec![
+            "compile",
+            model.to_str().unwrap(),
+            "-o",
+            prj.to_str().unwrap(),
+        ];
+        if unroll {
+            args.push("--unroll-steps");
+        }
+        let o = hlsrs(d.path(), &args);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "{said}");
+        assert_eq!(
+            said.contains("warning: the estimate exceeds")
+                && said.contains("fix: the time steps pipelined instead of unrolled"),
+            warned,
+            "{said}"
+        );
+    }
+}

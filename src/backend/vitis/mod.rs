@@ -121,6 +121,11 @@ pub fn generate(
     opts: &ProjectOptions,
 ) -> Result<Files> {
     check_ends(model)?;
+    check_word_limits(
+        model,
+        plans,
+        opts.config.io == crate::config::IoType::Stream,
+    )?;
     let name = &model.name;
     let stream = opts.config.io == crate::config::IoType::Stream;
     let mut builder = context::Builder::new(model, stream);
@@ -323,6 +328,72 @@ fn check_ends(model: &Model) -> Result<()> {
                 "output '{}' shares layer '{}' with an input, another output or a reader",
                 o.name,
                 model.node(o.node).name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The widest word Vitis reshapes an array into (XFORM 203-133; hls4ml #506).
+pub const WORD_LIMIT_BITS: usize = 65_536;
+
+/// Arrays the generated code reshapes into one word: an io_parallel input port (`ARRAY_RESHAPE
+/// complete`) and a resource kernel's weight ROM (one word of every group's block a cycle).
+/// Past Vitis's word limit the design would fail in Vitis: refused here, with what fits.
+fn check_word_limits(
+    model: &Model,
+    plans: &[crate::kernels::LayerPlan],
+    stream: bool,
+) -> Result<()> {
+    use crate::kernels::dense::DensePlan;
+    for p in plans {
+        let node = model.node(p.node);
+        if model.is_input(p.node) && !stream {
+            let bits = p.size * p.result.width as usize;
+            if bits > WORD_LIMIT_BITS {
+                return Err(Error::input(format!(
+                    "input '{}' ({} values of {} bits): io_parallel reshapes an input into one port word of {bits} bits, beyond the {WORD_LIMIT_BITS} bits Vitis reshapes (XFORM 203-133); use --io stream (a pixel a cycle), or an input type of at most {} bits",
+                    node.name,
+                    p.size,
+                    p.result.width,
+                    WORD_LIMIT_BITS / p.size
+                )));
+            }
+        }
+        let blocks: Vec<(&DensePlan, usize)> = match &p.kernel {
+            Kernel::Dense(d) => vec![(d, 1)],
+            Kernel::Conv(c) => vec![(&c.dense, c.groups)],
+            Kernel::Recurrent(r) => [&r.wx, &r.rh, &r.rhh]
+                .into_iter()
+                .filter_map(|v| v.first().map(|d| (d, v.len())))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (d, groups) in blocks {
+            if d.strategy != crate::ir::Strategy::Resource || d.reuse <= 1 {
+                continue;
+            }
+            let width = match d.sparse {
+                Some(_) => d.sparse_entry_bits() as usize + 1,
+                None => d.weights.ty.width as usize,
+            };
+            let word = |r: usize| groups * (d.n_in * d.n_out).div_ceil(r) * width;
+            if word(d.reuse) <= WORD_LIMIT_BITS {
+                continue;
+            }
+            let fits = crate::kernels::dense::valid_reuse_factors(d.n_in, d.n_out)
+                .into_iter()
+                .find(|&r| word(r) <= WORD_LIMIT_BITS);
+            return Err(Error::input(format!(
+                "layer '{}': its resource kernel at reuse {} reads one ROM word of {} bits a cycle ({groups} group(s) x {} weights of {width} bits), beyond the {WORD_LIMIT_BITS} bits Vitis reshapes (XFORM 203-133); {}",
+                node.name,
+                d.reuse,
+                word(d.reuse),
+                (d.n_in * d.n_out).div_ceil(d.reuse),
+                match fits {
+                    Some(r) => format!("use [layers.{}] reuse = {r} or larger", node.name),
+                    None => "narrower weights (a smaller weight type) would fit".into(),
+                }
             )));
         }
     }
