@@ -93,6 +93,30 @@ template <class T> struct max_tree<T, 1> {
     }
 };
 
+// The largest of N values and its index (counted from `first`): a tree of comparisons, depth
+// log2 N, where a chain would be N deep and re-read the best value through a multiplexer at
+// every step. Ties go to the lower index (to the higher with LAST), so the result is a scan's in
+// order: each subtree's winner is its largest with the lowest (highest) index among equals.
+template <class T, int N, bool LAST> struct argmax_tree {
+    static void run(const T *v, unsigned first, T &best, unsigned &at) {
+#pragma HLS INLINE
+        T a, b;
+        unsigned ia, ib;
+        argmax_tree<T, N / 2, LAST>::run(v, first, a, ia);
+        argmax_tree<T, N - N / 2, LAST>::run(v + N / 2, first + N / 2, b, ib);
+        const bool right = LAST ? !(b < a) : b > a;
+        best = right ? b : a;
+        at = right ? ib : ia;
+    }
+};
+template <class T, bool LAST> struct argmax_tree<T, 1, LAST> {
+    static void run(const T *v, unsigned first, T &best, unsigned &at) {
+#pragma HLS INLINE
+        best = v[0];
+        at = first;
+    }
+};
+
 } // namespace hlsrs
 
 #endif

@@ -109,7 +109,7 @@ ReuseBlock:
     for (unsigned jr = 0; jr < outer; jr++) {
     ReuseLoop:
         for (unsigned ii = 0; ii < inner; ii++) {
-#pragma HLS PIPELINE II=1 rewind
+#pragma HLS PIPELINE II=1
             const unsigned ir = jr * inner + ii;
         MultLoop:
             for (unsigned b = 0; b < block; b++) {
@@ -124,7 +124,8 @@ ReuseBlock:
                     i = (rf * b) % CONFIG_T::n_in + ii;
                     j = (rf * b) / CONFIG_T::n_in + jr;
                 }
-                if (wb == 0) continue;
+                // No test of wb: the weight is ROM data, so a test would be a comparator and
+                // a multiplexer per lane; a zero weight (and a sparse padding entry) adds 0.
                 acc[j] = acc[j] + data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
             }
         }

@@ -47,21 +47,18 @@ void softmax(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
     }
 }
 
-// The index of the largest of each row's n_classes values, as an integer in res_T: a chain of
-// exact comparisons (the first of equal values wins, or the last with select_last). Emulated by
-// src/emulate/fixed.rs (Kernel::ArgMax).
+// The index of the largest of each row's n_classes values, as an integer in res_T: a tree of
+// exact comparisons (argmax_tree; the first of equal values wins, or the last with
+// select_last). Emulated by src/emulate/fixed.rs (Kernel::ArgMax).
 template <class data_T, class res_T, typename CONFIG_T>
 void argmax(const data_T data[CONFIG_T::n_rows * CONFIG_T::n_classes], res_T res[CONFIG_T::n_rows]) {
 #pragma HLS INLINE
     for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
 #pragma HLS UNROLL
-        unsigned best = 0;
-        for (unsigned i = 1; i < CONFIG_T::n_classes; i++) {
-#pragma HLS UNROLL
-            const data_T v = data[r * CONFIG_T::n_classes + i];
-            const data_T b = data[r * CONFIG_T::n_classes + best];
-            if (v > b || (CONFIG_T::select_last && v == b)) best = i;
-        }
+        data_T best_v;
+        unsigned best;
+        argmax_tree<data_T, CONFIG_T::n_classes, CONFIG_T::select_last>::run(&data[r * CONFIG_T::n_classes], 0, best_v,
+                                                                            best);
         res[r] = best;
     }
 }

@@ -238,6 +238,8 @@ fn vivado_synthesis_reads_the_exported_ip_with_its_clock() {
     );
     for line in [
         "read_verilog 1 files",
+        // The ROM contents Vitis writes beside the Verilog.
+        "add_files 1 files",
         "read_xdc clock.xdc period=3.125",
         "synth_design -top two_layer_keras -part xcvu9p-flga2104-2-e -mode out_of_context",
         "report_utilization -file vivado_synth.rpt",

@@ -253,5 +253,9 @@ proc export_design {args} {
     set ip [file join $standin::project $standin::solution impl ip hdl verilog]
     file mkdir $ip
     file copy -force [file join $standin::project $standin::solution syn verilog ${standin::top}.v] $ip
+    # Vitis writes each ROM's contents beside the Verilog, for $readmemh.
+    set fh [open [file join $ip ${standin::top}_w_ROM_AUTO_1R.dat] w]
+    puts $fh "0000"
+    close $fh
     standin::log export_design {*}$args
 }

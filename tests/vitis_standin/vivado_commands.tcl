@@ -19,6 +19,14 @@ proc read_verilog {args} {
     }
     vstandin::log read_verilog [llength $vstandin::sources] files
 }
+proc add_files {args} {
+    set files [concat {*}$args]
+    if {[llength $files] == 0} { vstandin::fail "add_files: no file" }
+    foreach f $files {
+        if {![file isfile $f]} { vstandin::fail "add_files: $f does not exist" }
+    }
+    vstandin::log add_files [llength $files] files
+}
 proc read_ip {args} {
     foreach f $args { if {![file isfile $f]} { vstandin::fail "read_ip: $f does not exist" } }
     vstandin::log read_ip {*}$args
