@@ -13,6 +13,7 @@
 #include "hlsrs_elementwise.h"
 #include "hlsrs_recurrent.h"
 #include "hlsrs_softmax.h"
+#include "hlsrs_trace.h"
 
 namespace hlsrs {
 
@@ -29,10 +30,12 @@ template <class T, unsigned N> struct pixel {
     void kernel##_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const Args &...args) {    \
         for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {                                           \
             _Pragma("HLS PIPELINE II=1")                                                              \
+            HLSRS_IO("R", in);                                                                        \
             const data_T x = in.read();                                                               \
             res_T y;                                                                                  \
             kernel<typename data_T::value_type, typename res_T::value_type, CONFIG_T>(x.data, y.data, \
                                                                                       args...);       \
+            HLSRS_IO("W", out);                                                                       \
             out.write(y);                                                                             \
         }                                                                                             \
     }
@@ -51,11 +54,14 @@ HLSRS_PIXELWISE_STREAM(argmax)
                          const Args &...args) {                                                       \
         for (unsigned p = 0; p < CONFIG_T::n_pixels; p++) {                                           \
             _Pragma("HLS PIPELINE II=1")                                                              \
+            HLSRS_IO("R", a);                                                                         \
             const a_T x = a.read();                                                                   \
+            HLSRS_IO("R", b);                                                                         \
             const b_T y = b.read();                                                                   \
             res_T z;                                                                                  \
             kernel<typename a_T::value_type, typename b_T::value_type, typename res_T::value_type,    \
                    CONFIG_T>(x.data, y.data, z.data, args...);                                        \
+            HLSRS_IO("W", out);                                                                       \
             out.write(z);                                                                             \
         }                                                                                             \
     }
@@ -79,6 +85,7 @@ HLSRS_BINARY_STREAM(concat)
         _Pragma("HLS ARRAY_PARTITION variable=y complete")                                            \
         for (unsigned p = 0; p < CONFIG_T::in_pixels; p++) {                                          \
             _Pragma("HLS PIPELINE II=1")                                                              \
+            HLSRS_IO("R", in);                                                                        \
             const data_T v = in.read();                                                               \
             for (unsigned c = 0; c < data_T::size; c++) x[p * data_T::size + c] = v.data[c];          \
         }                                                                                             \
@@ -87,6 +94,7 @@ HLSRS_BINARY_STREAM(concat)
             _Pragma("HLS PIPELINE II=1")                                                              \
             res_T v;                                                                                  \
             for (unsigned c = 0; c < res_T::size; c++) v.data[c] = y[p * res_T::size + c];            \
+            HLSRS_IO("W", out);                                                                       \
             out.write(v);                                                                             \
         }                                                                                             \
     }
@@ -102,8 +110,11 @@ template <class data_T, unsigned N_PIXELS>
 void clone_stream(hls::stream<data_T> &in, hls::stream<data_T> &out1, hls::stream<data_T> &out2) {
     for (unsigned p = 0; p < N_PIXELS; p++) {
 #pragma HLS PIPELINE II=1
+        HLSRS_IO("R", in);
         const data_T v = in.read();
+        HLSRS_IO("W", out1);
         out1.write(v);
+        HLSRS_IO("W", out2);
         out2.write(v);
     }
 }
@@ -140,6 +151,7 @@ inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const
                         x < CONFIG_T::pad_left + CONFIG_T::in_w;
     data_T v;
     if (inside) {
+        HLSRS_IO("R", in);
         v = in.read();
     } else {
         for (unsigned c = 0; c < CONFIG_T::in_c; c++) {
@@ -193,6 +205,7 @@ inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const
         const window_source<T, CONFIG_T, SPAN_H, SPAN_W> src = {win, ok};
         res_T px;
         kernel(src, oh, ow, px.data);
+        HLSRS_IO("W", out);
         out.write(px);
         ow++;
         next_x += CONFIG_T::stride_w;

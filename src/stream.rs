@@ -93,6 +93,46 @@ impl WindowScan {
 pub struct Wiring {
     pub streams: Vec<StreamCtx>,
     pub processes: Vec<ProcessCtx>,
+    /// Per process, its reads and writes in order: what the FIFO depths were simulated with,
+    /// and what the C++ process must do (tests compare it with the C-simulation's).
+    pub programs: Vec<Vec<Act>>,
+}
+
+/// One step of a process: a read of one pixel from input slot k, or a write of one pixel (to
+/// every output of a clone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    Read(usize),
+    Write,
+}
+
+/// A process's reads and writes, in order, for its pattern and number of inputs.
+fn program(pattern: &Pattern, inputs: usize) -> Vec<Act> {
+    let reads = |v: &mut Vec<Act>| (0..inputs).for_each(|k| v.push(Act::Read(k)));
+    let mut v = Vec::new();
+    match pattern {
+        Pattern::PerPixel(n) => {
+            for _ in 0..*n {
+                reads(&mut v);
+                v.push(Act::Write);
+            }
+        }
+        Pattern::Whole { read, write } => {
+            for _ in 0..*read {
+                reads(&mut v);
+            }
+            v.extend(std::iter::repeat_n(Act::Write, *write));
+        }
+        Pattern::Window(scan) => scan.for_each(|read, write| {
+            if read {
+                reads(&mut v);
+            }
+            if write {
+                v.push(Act::Write);
+            }
+        }),
+    }
+    v
 }
 
 /// Positions (pixels) of a value: all but the channel (last) axis. A stream carries one pixel,
@@ -214,11 +254,20 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
         }
     }
     let sources: Vec<(String, usize)> = model.inputs.iter().map(|&i| (var(i), pixels(i))).collect();
-    let depths = simulate(&processes, &patterns, &sources)?;
+    let programs: Vec<Vec<Act>> = processes
+        .iter()
+        .zip(&patterns)
+        .map(|(p, pat)| program(pat, p.inputs.len()))
+        .collect();
+    let depths = simulate(&processes, &programs, &sources)?;
     for s in &mut streams {
         s.depth = depths.get(&s.var).copied().unwrap_or(0).max(1) + 1;
     }
-    Ok(Wiring { streams, processes })
+    Ok(Wiring {
+        streams,
+        processes,
+        programs,
+    })
 }
 
 pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
@@ -269,49 +318,13 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
     }
 }
 
-/// Token-level simulation; returns the most pixels each stream ever held.
+/// Token-level simulation of the processes' programs; returns the most pixels each stream ever
+/// held.
 fn simulate(
     processes: &[ProcessCtx],
-    patterns: &[Pattern],
+    programs: &[Vec<Act>],
     inputs: &[(String, usize)],
 ) -> crate::error::Result<HashMap<String, usize>> {
-    // Expand every process into a list of actions: Read(input slot) / Write.
-    #[derive(Clone, Copy)]
-    enum Act {
-        Read(usize),
-        Write,
-    }
-    let programs: Vec<Vec<Act>> = processes
-        .iter()
-        .zip(patterns)
-        .map(|(p, pat)| {
-            let reads = |v: &mut Vec<Act>| (0..p.inputs.len()).for_each(|k| v.push(Act::Read(k)));
-            let mut v = Vec::new();
-            match pat {
-                Pattern::PerPixel(n) => {
-                    for _ in 0..*n {
-                        reads(&mut v);
-                        v.push(Act::Write);
-                    }
-                }
-                Pattern::Whole { read, write } => {
-                    for _ in 0..*read {
-                        reads(&mut v);
-                    }
-                    v.extend(std::iter::repeat_n(Act::Write, *write));
-                }
-                Pattern::Window(scan) => scan.for_each(|read, write| {
-                    if read {
-                        reads(&mut v);
-                    }
-                    if write {
-                        v.push(Act::Write);
-                    }
-                }),
-            }
-            v
-        })
-        .collect();
     let mut level: HashMap<String, usize> = HashMap::new();
     let mut peak: HashMap<String, usize> = HashMap::new();
     // The model's inputs arrive whole (the testbench writes them before the design runs).

@@ -376,3 +376,113 @@ fn loops_have_constant_bounds_and_window_code_divides_nothing() {
         }
     }
 }
+
+/// Issue 25: what the compiler cannot see. The FIFO depths of an io_stream design come from a
+/// simulation of each process's reads and writes (crate::stream); the C++ processes must read
+/// and write in exactly that order, or the depths are wrong and the hardware may deadlock. The
+/// testbench built with HLSRS_TRACE_IO logs every process's reads and writes (C-simulation runs
+/// the processes one after another, so each process's log is whole): compared, process by
+/// process, with the programs the depths were simulated with.
+#[test]
+fn stream_processes_read_and_write_as_their_fifo_depths_assume() {
+    use hlsrs::stream::Act;
+    let resource = |r: usize| hlsrs::Config {
+        io: hlsrs::config::IoType::Stream,
+        strategy: hlsrs::ir::Strategy::Resource,
+        reuse: r,
+        ..hlsrs::Config::default()
+    };
+    let stream = hlsrs::Config {
+        io: hlsrs::config::IoType::Stream,
+        ..hlsrs::Config::default()
+    };
+    // Windows (strides, uneven and 'same' padding, dilation-free 1D and 2D, pooling, a
+    // depthwise conv), a resource kernel's window loop, clones and merges, concat, gather
+    // (upsampling, padding), whole-tensor layers (dense, recurrent, transpose), two inputs.
+    for (name, config) in [
+        ("conv1d_cnn_keras", stream.clone()),
+        ("conv2d_nchw", stream.clone()),
+        ("conv2d_nchw", resource(3)),
+        ("residual_block", stream.clone()),
+        ("conv2d_flatten_concat_nhwc", stream.clone()),
+        ("unet_small", stream.clone()),
+        ("upsample_pad_opset9", stream.clone()),
+        ("lstm_jet_tagger", stream.clone()),
+        ("two_inputs_two_outputs", stream.clone()),
+    ] {
+        let case = common::case(name);
+        let p = hlsrs::prepare(&case.model(), &config, None).unwrap();
+        let dir = common::tempdir();
+        let prj = dir.path().join("p");
+        hlsrs::compile(&p, &prj, false, None).unwrap();
+        let plans = hlsrs::kernels::plan_model(&p.model).unwrap();
+        let index_of = plans.iter().enumerate().map(|(i, l)| (l.node, i)).collect();
+        let wiring = hlsrs::stream::wire(&p.model, &index_of).unwrap();
+        let top = &p.model.name;
+        let exe = prj.join("io_tb");
+        let o = Command::new("g++")
+            .current_dir(&prj)
+            .args(["-std=c++14", "-O1", "-w", "-DHLSRS_TRACE_IO", "-I"])
+            .arg(common::ap_types())
+            .arg(format!("firmware/{top}.cpp"))
+            .arg(format!("tb/{top}_test.cpp"))
+            .arg("-o")
+            .arg(&exe)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let log_dir = prj.join("io");
+        std::fs::create_dir_all(&log_dir).unwrap();
+        let o = Command::new(&exe)
+            .current_dir(&prj)
+            .env("HLSRS_TRACE_DIR", &log_dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        let log = std::fs::read_to_string(log_dir.join("io.txt")).unwrap();
+        // The first call's processes, one segment each.
+        let segments: Vec<&str> = log
+            .split("P\n")
+            .skip(1)
+            .take(wiring.processes.len())
+            .collect();
+        assert_eq!(segments.len(), wiring.processes.len(), "{name}");
+        for (k, seg) in segments.iter().enumerate() {
+            let (mut ins, mut outs, mut acts) = (Vec::new(), Vec::new(), Vec::new());
+            for line in seg.lines() {
+                let (what, addr) = line.split_once(' ').unwrap();
+                match what {
+                    "I" => ins.push(addr),
+                    "O" => outs.push(addr),
+                    "R" => acts.push(Act::Read(
+                        ins.iter()
+                            .position(|&a| a == addr)
+                            .expect("a read of another stream"),
+                    )),
+                    // A clone writes each pixel to both outputs: one write of the program.
+                    "W" if addr == outs[0] => acts.push(Act::Write),
+                    "W" => assert!(outs.contains(&addr), "{name}: a write to another stream"),
+                    other => panic!("{other}"),
+                }
+            }
+            assert_eq!(ins.len(), wiring.processes[k].inputs.len(), "{name} {k}");
+            assert_eq!(
+                acts,
+                wiring.programs[k],
+                "{name} ({:?}): process {k} ({} {:?} -> {:?})",
+                config.strategy,
+                wiring.processes[k].kind,
+                wiring.processes[k].inputs,
+                wiring.processes[k].outputs
+            );
+        }
+    }
+}
