@@ -744,3 +744,63 @@ fn dataflow_estimates_charge_the_generated_processes_and_channels() {
         assert_eq!(e.ii, e.layers.iter().map(|l| l.ii).max().unwrap(), "{name}");
     }
 }
+
+/// Issue 25, point 2: an io_stream window process is one loop over the padded image's pixels
+/// (hlsrs_stream.h's window_stream), a pixel per kernel interval (R for a latency conv, 1 for a
+/// pool), or, around a resource kernel, a cycle a pixel and a kernel run per position: its run
+/// (the `II` column) is that many cycles plus the kernel's few of latency, computed here from
+/// the window's own geometry.
+#[test]
+fn stream_window_runs_follow_the_padded_pixel_loop() {
+    let mut checked = 0;
+    for (name, strategy, reuse) in [
+        ("conv2d_nchw", hlsrs::ir::Strategy::Latency, 1),
+        ("conv2d_nchw", hlsrs::ir::Strategy::Resource, 3),
+        ("conv1d_cnn_keras", hlsrs::ir::Strategy::Latency, 1),
+        ("unet_small", hlsrs::ir::Strategy::Latency, 1),
+    ] {
+        let config = Config {
+            io: hlsrs::config::IoType::Stream,
+            strategy,
+            reuse,
+            ..Config::default()
+        };
+        let p = hlsrs::prepare(&common::case(name).model(), &config, None).unwrap();
+        let e = p.estimate.as_ref().unwrap();
+        for n in p.model.topo_order() {
+            let node = p.model.node(n);
+            let (window, pipelined) = match &node.op {
+                hlsrs::ir::Op::Conv { window, .. } => (
+                    window,
+                    node.hardware.strategy == hlsrs::ir::Strategy::Latency,
+                ),
+                hlsrs::ir::Op::Pool { window, .. } => (window, true),
+                _ => continue,
+            };
+            let input = &p.model.node(p.model.inputs(n)[0]).shape;
+            let spatial = &input[..input.len() - 1];
+            let steps: u64 = spatial
+                .iter()
+                .enumerate()
+                .map(|(a, &s)| (s + window.pads_begin[a] + window.pads_end[a]) as u64)
+                .product();
+            let positions: u64 =
+                node.shape[..node.shape.len() - 1].iter().product::<usize>() as u64;
+            let l = e.layers.iter().find(|l| l.name == node.name).unwrap();
+            let r = match &node.op {
+                hlsrs::ir::Op::Conv { .. } => node.hardware.reuse as u64,
+                _ => 1,
+            };
+            let what = format!("{name} {}: run {} steps {steps} R {r}", node.name, l.ii);
+            if pipelined {
+                // steps x R, then the last pixel's kernel (a few cycles).
+                assert!(l.ii >= steps * r && l.ii <= steps * r + 16, "{what}");
+            } else {
+                // A cycle a pixel, and a kernel run of at least R + 1 cycles a position.
+                assert!(l.ii >= steps + positions * (r + 1), "{what}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}
