@@ -137,16 +137,18 @@ template <class T, typename CONFIG_T, unsigned SPAN_H, unsigned SPAN_W> struct w
 // inside the input (zero in padding); its column enters the window from the right (the rows
 // above from the line buffers, which move up by one row at column x); when the window then
 // ends an output position (its last row and column, at the stride), that position is computed
-// and written. The output counters move on at the stride by addition: no division in the loop.
+// and written. The counters (the pixel's row and column, the output row and column and the
+// pixel that ends the next one) move on by addition: no division in the loop.
 template <class data_T, class res_T, typename CONFIG_T, class K, unsigned SPAN_H, unsigned SPAN_W, unsigned LINES,
           unsigned PADDED_W>
 inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const K &kernel,
                          typename data_T::value_type lines[LINES][PADDED_W][CONFIG_T::in_c],
                          bool line_ok[LINES][PADDED_W], typename data_T::value_type win[SPAN_H][SPAN_W][CONFIG_T::in_c],
-                         bool ok[SPAN_H][SPAN_W], unsigned y, unsigned x, bool row_emits, unsigned oh, unsigned &ow,
-                         unsigned &next_x) {
+                         bool ok[SPAN_H][SPAN_W], unsigned &y, unsigned &x, unsigned &oh, unsigned &ow,
+                         unsigned &next_y, unsigned &next_x) {
 #pragma HLS INLINE
     typedef typename data_T::value_type T;
+    const bool row_emits = oh < CONFIG_T::out_h && y == next_y;
     const bool inside = y >= CONFIG_T::pad_top && y < CONFIG_T::pad_top + CONFIG_T::in_h && x >= CONFIG_T::pad_left &&
                         x < CONFIG_T::pad_left + CONFIG_T::in_w;
     data_T v;
@@ -210,6 +212,18 @@ inline void window_pixel(hls::stream<data_T> &in, hls::stream<res_T> &out, const
         ow++;
         next_x += CONFIG_T::stride_w;
     }
+    if (x + 1 == PADDED_W) {
+        x = 0;
+        y++;
+        ow = 0;
+        next_x = SPAN_W - 1;
+        if (row_emits) {
+            oh++;
+            next_y += CONFIG_T::stride_h;
+        }
+    } else {
+        x++;
+    }
 }
 
 // Convolution or pooling over a stream (a 1D window is L x 1): one loop over the pixels of the
@@ -251,41 +265,15 @@ void window_stream(hls::stream<data_T> &in, hls::stream<res_T> &out, const K &ke
             // the pixel below, a padded row later.
 #pragma HLS DEPENDENCE variable=lines inter distance=padded_w true
 #pragma HLS DEPENDENCE variable=line_ok inter distance=padded_w true
-            const bool row_emits = oh < CONFIG_T::out_h && y == next_y;
             window_pixel<data_T, res_T, CONFIG_T, K, span_h, span_w, n_lines, padded_w>(
-                in, out, kernel, lines, line_ok, win, ok, y, x, row_emits, oh, ow, next_x);
-            if (x + 1 == padded_w) {
-                x = 0;
-                y++;
-                ow = 0;
-                next_x = span_w - 1;
-                if (row_emits) {
-                    oh++;
-                    next_y += CONFIG_T::stride_h;
-                }
-            } else {
-                x++;
-            }
+                in, out, kernel, lines, line_ok, win, ok, y, x, oh, ow, next_y, next_x);
         }
     } else {
     Pixels:
         for (unsigned p = 0; p < padded_h * padded_w; p++) {
 #pragma HLS PIPELINE off
-            const bool row_emits = oh < CONFIG_T::out_h && y == next_y;
             window_pixel<data_T, res_T, CONFIG_T, K, span_h, span_w, n_lines, padded_w>(
-                in, out, kernel, lines, line_ok, win, ok, y, x, row_emits, oh, ow, next_x);
-            if (x + 1 == padded_w) {
-                x = 0;
-                y++;
-                ow = 0;
-                next_x = span_w - 1;
-                if (row_emits) {
-                    oh++;
-                    next_y += CONFIG_T::stride_h;
-                }
-            } else {
-                x++;
-            }
+                in, out, kernel, lines, line_ok, win, ok, y, x, oh, ow, next_y, next_x);
         }
     }
 }

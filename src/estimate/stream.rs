@@ -152,49 +152,46 @@ pub(super) fn process_storage(model: &Model, p: &LayerPlan, kernel_latency: u64)
 }
 
 /// A line buffer of `depth` words of `width` bits, read and written at one address a cycle: a
-/// RAM (Vitis partitions only arrays of a few words into registers by itself), LUT RAM up to 64
-/// words, block RAM beyond.
+/// RAM (Vitis partitions only arrays of a few words into registers by itself).
 fn line_memory(width: usize, depth: usize) -> Cost {
     if depth <= 2 {
-        return Cost {
-            ff: (width * depth) as u64,
-            ..Cost::default()
-        };
+        return registers(width, depth);
     }
-    if depth <= 64 {
-        return Cost {
-            lut: width as u64,
-            ff: width as u64,
-            ..Cost::default()
-        };
+    ram(width, depth)
+}
+
+/// `depth` words of `width` bits: registers up to 1024 bits, else a RAM.
+fn memory(width: usize, depth: usize) -> Cost {
+    if depth * width <= FIFO_SRL_MAX_BITS {
+        return registers(width, depth);
     }
+    ram(width, depth)
+}
+
+fn registers(width: usize, depth: usize) -> Cost {
     Cost {
-        bram_18k: block_rams(width, depth),
-        ff: width as u64,
+        ff: (width * depth) as u64,
         ..Cost::default()
     }
 }
 
-/// `depth` words of `width` bits: registers up to 1024 bits, LUT RAM (64 words a LUT per bit) up
-/// to 64 words, block RAM beyond.
-fn memory(width: usize, depth: usize) -> Cost {
-    if depth * width <= FIFO_SRL_MAX_BITS {
-        return Cost {
-            ff: (width * depth) as u64,
-            ..Cost::default()
-        };
-    }
-    if depth <= 64 {
-        return Cost {
+/// A RAM of `depth` words of `width` bits and its output register: LUT RAM (64 words a LUT per
+/// bit) up to 64 words, block RAM beyond.
+fn ram(width: usize, depth: usize) -> Cost {
+    let storage = if depth <= 64 {
+        Cost {
             lut: (width * depth.div_ceil(64)) as u64,
-            ff: width as u64,
             ..Cost::default()
-        };
-    }
+        }
+    } else {
+        Cost {
+            bram_18k: block_rams(width, depth),
+            ..Cost::default()
+        }
+    };
     Cost {
-        bram_18k: block_rams(width, depth),
         ff: width as u64,
-        ..Cost::default()
+        ..storage
     }
 }
 
