@@ -238,16 +238,27 @@ fn does_not_fit(
             let node = model.node(n);
             matches!(node.op, Op::Conv { .. }) && node.hardware.parallelization > 1
         });
+    // The arrays between an io_parallel DATAFLOW top's processes (the estimate's channel row)
+    // are registers of whole tensors, where io_stream passes pixels through FIFOs.
+    let channels = layers
+        .iter()
+        .take(3)
+        .any(|l| l.kind == "channel" && of(&l.cost) > 0);
     // Every time step its own hardware multiplies a recurrent layer's cost by its steps.
     let unrolled_steps = model.topo_order().into_iter().any(|n| {
         matches!(model.node(n).op, Op::Recurrent(_)) && model.node(n).hardware.unroll_steps
     });
     out.push(format!(
-        "warning: the estimate exceeds {}: {} (of the {}: {}); fix: {}{}higher reuse factors (`hlsrs estimate --advise`; `--target-ii N` chooses them), or a larger part",
+        "warning: the estimate exceeds {}: {} (of the {}: {}); fix: {}{}{}higher reuse factors (`hlsrs estimate --advise`; `--target-ii N` chooses them), or a larger part",
         part.full,
         over.join(", "),
         names[worst],
         top.join(", "),
+        if channels {
+            "--io stream (the '(channels)' between the DATAFLOW processes hold whole tensors in registers; a stream holds pixels), "
+        } else {
+            ""
+        },
         if unrolled_steps {
             "the time steps pipelined instead of unrolled (no --unroll-steps: one step's multipliers, used by every step), "
         } else {

@@ -98,6 +98,58 @@ fn a_design_larger_than_the_part_is_named_with_its_largest_layers_and_the_fix() 
     }
 }
 
+/// The arrays between the processes of an io_parallel DATAFLOW top are registers of whole
+/// tensors (the estimate's `(channels)` row, issue 25): where they are what the part runs out
+/// of, the warning says so and names io_stream. A chain of 24 transposes of a 64x64 tensor
+/// before a folded dense layer: 2 x 24 x 4096 x 16 bits of channels, more than an xcvu9p's FF.
+#[test]
+fn channels_that_overflow_the_part_are_named_with_the_fix() {
+    let dir = common::tempdir();
+    let mut layers = Vec::new();
+    let mut prev = "x".to_string();
+    for k in 0..24 {
+        layers.push(
+            serde_json::json!({"name": format!("t{k}"), "op": "transpose",
+                                       "inputs": [prev], "perm": [1, 0]}),
+        );
+        prev = format!("t{k}");
+    }
+    let mut seed = 3u64;
+    layers.push(
+        serde_json::json!({"name": "fc", "op": "dense", "inputs": [prev],
+        "weights": {"shape": [4096, 2], "data": hlsrs::ir::tensor::seeded_uniform(&mut seed, 8192)},
+        "bias": {"shape": [2], "data": [0.0, 0.0]}}),
+    );
+    let doc = serde_json::json!({"format": "hlsrs-model", "version": 1,
+        "input": {"name": "x", "shape": [64, 64]}, "layers": layers, "output": "fc"});
+    let model = dir.path().join("chain.json");
+    std::fs::write(&model, doc.to_string()).unwrap();
+    let folded = Config {
+        strategy: hlsrs::ir::Strategy::Resource,
+        reuse: 4,
+        ..Config::default()
+    };
+    let p = prepare(&model, &folded, None).unwrap();
+    let w = warnings(&p.notes);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("FF ")
+            && w[0].contains("(of the FF: '(channels)'")
+            && w[0].contains("fix: --io stream (the '(channels)' between the DATAFLOW processes"),
+        "{}",
+        w[0]
+    );
+    // Over the part's DSPs instead (the unrolled convolutions above), the channels are not named.
+    let case = common::case("conv2d_activations");
+    let unrolled = Config {
+        parallelization: Some(10_000),
+        ..Config::default()
+    };
+    let p = prepare(&case.model(), &unrolled, None).unwrap();
+    let w = warnings(&p.notes);
+    assert!(!w[0].contains("'(channels)' between"), "{}", w[0]);
+}
+
 #[test]
 fn a_constant_that_does_not_fit_its_type_is_named_with_the_type_that_fits() {
     // The issue's example: a bias of 275 in ap_fixed<16,6>.
