@@ -147,23 +147,70 @@ fn quantizers_without_an_exact_type_are_refused_with_the_reason() {
     }
 }
 
-/// Issue 15: the io_parallel design of the 512x512x3 separable model keeps every layer's output
-/// (512x512x16 values and more) on the testbench's stack, beyond the usual 8 MB; `hlsrs csim`
-/// runs it with the stack limit raised, and it equals the emulator bit for bit.
+/// Issue 15 / issue 25: the 512x512x3 separable model's io_parallel input is 786,432 values,
+/// one port word of 3,145,728 bits at its 4-bit type, beyond the 65,536 bits Vitis reshapes
+/// (XFORM 203-133): refused naming io_stream, which compiles it (the stream test above runs it).
 #[test]
-fn separable_conv_io_parallel_csim_runs_beyond_the_default_stack() {
+fn separable_conv_io_parallel_is_refused_for_its_port_word() {
     let dir = common::root().join("testdata/qonnx_separable_conv");
-    let x = arrays::read(&dir.join("input.npy")).unwrap();
     let p = prepare(&dir.join("model.onnx"), &Config::default(), None).unwrap();
+    let tmp = common::tempdir();
+    let out = tmp.path().join("prj");
+    let Err(err) = hlsrs::compile(&p, &out, false, None) else {
+        panic!("compiled")
+    };
+    assert!(err.is_user_error(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("3145728 bits") && text.contains("use --io stream"),
+        "{text}"
+    );
+    assert!(!out.exists());
+}
+
+/// Issue 15: an io_parallel design keeps every layer's output on the testbench's stack; one
+/// whose arrays pass the usual 8 MB (a 64x64 image through a 64-filter conv and 16 more layers
+/// of 64x64x64 values: 8.9 MB) runs with the stack limit `hlsrs csim` raises, bit for bit.
+#[test]
+fn io_parallel_csim_runs_beyond_the_default_stack() {
+    let tmp = common::tempdir();
+    let mut seed = 9u64;
+    let mut layers = vec![
+        serde_json::json!({"name": "conv", "op": "conv", "inputs": ["x"],
+        "groups": 1,
+        "window": {"kernel": [3, 3], "strides": [1, 1], "dilations": [1, 1],
+                   "pads_begin": [1, 1], "pads_end": [1, 1]},
+        "weights": {"shape": [1, 3, 3, 1, 64],
+                    "data": hlsrs::ir::tensor::seeded_uniform(&mut seed, 576)},
+        "bias": {"shape": [64], "data": vec![0.0; 64]}}),
+    ];
+    let mut prev = "conv".to_string();
+    for k in 0..16 {
+        let op = if k % 2 == 0 { "relu" } else { "sigmoid" };
+        layers.push(serde_json::json!({"name": format!("a{k}"), "op": op, "inputs": [prev]}));
+        prev = format!("a{k}");
+    }
+    let doc = serde_json::json!({"format": "hlsrs-model", "version": 1,
+        "input": {"name": "x", "shape": [64, 64, 1]}, "layers": layers, "output": prev});
+    let model = tmp.path().join("deep.json");
+    std::fs::write(&model, doc.to_string()).unwrap();
+    let p = prepare(&model, &Config::default(), None).unwrap();
     let stack_bytes: usize = p.model.graph.node_weights().map(|n| n.size() * 2).sum();
     assert!(
         stack_bytes > 8 << 20,
         "the design's arrays hold {stack_bytes} bytes"
     );
-    let tmp = common::tempdir();
+    let rows: Vec<Vec<f64>> = (0..2)
+        .map(|r| {
+            (0..4096)
+                .map(|i| ((r * 31 + i * 7) % 23) as f64 / 6.0 - 2.0)
+                .collect()
+        })
+        .collect();
+    let x = arrays::Array::from_rows(&[64, 64, 1], &rows);
     let out = tmp.path().join("prj");
     hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
-    let csim = common::assert_csim_matches_emulator(&p, &out, &x, "separable conv parallel");
+    let csim = common::assert_csim_matches_emulator(&p, &out, &x, "deep io_parallel");
     let y = predict(&p, &x, false).unwrap();
     assert_eq!(fnv1a64(&csim.data), fnv1a64(&y.data));
 }
