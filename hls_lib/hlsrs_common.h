@@ -97,6 +97,7 @@ template <class T> struct max_tree<T, 1> {
 // log2 N, where a chain would be N deep and re-read the best value through a multiplexer at
 // every step. Ties go to the lower index (to the higher with LAST), so the result is a scan's in
 // order: each subtree's winner is its largest with the lowest (highest) index among equals.
+// hls4ml has no argmax layer; the tree is max_tree's (its `reduce`) carrying the index.
 template <class T, int N, bool LAST> struct argmax_tree {
     static void run(const T *v, unsigned first, T &best, unsigned &at) {
 #pragma HLS INLINE

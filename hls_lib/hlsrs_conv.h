@@ -37,7 +37,10 @@ template <class T, typename CONFIG_T> struct flat_source {
 };
 
 // Group G of one output position: its patch (the group's channels of every tap, zero in padding)
-// through the group's dense block, into the group's output channels.
+// through the group's dense block, into the group's output channels. hls4ml has a kernel of its
+// own for depthwise convolutions (nnet::depthwise_product); ours runs every group, depthwise
+// included, through the dense kernel, so its reuse factor, layouts and MAC order are the dense
+// layer's (docs/synthesis.md, "Convolution and pooling").
 template <class data_T, class res_T, typename CONFIG_T, unsigned G, class SRC>
 void conv_group(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T::out_c],
                 const typename CONFIG_T::weight_bits_t *weights, const typename CONFIG_T::bias_bits_t *biases) {
@@ -172,7 +175,9 @@ template <class data_T, class res_T, typename CONFIG_T> struct pool_kernel {
     }
 };
 
-// (oh, ow) moved on by step_h rows and step_w columns (step_w < out_w), wrapping at the row's end.
+// (oh, ow) moved on by step_h rows and step_w columns (step_w < out_w), wrapping at the row's end:
+// the counters of window_layer's kernel copies (hls4ml's conv_2d_latency_cl selects its positions
+// through fill_buffer's switch instead; docs/synthesis.md).
 template <typename CONFIG_T> inline void next_position(unsigned &oh, unsigned &ow, unsigned step_h, unsigned step_w) {
 #pragma HLS INLINE
     ow += step_w;

@@ -49,7 +49,8 @@ void softmax(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
 
 // The index of the largest of each row's n_classes values, as an integer in res_T: a tree of
 // exact comparisons (argmax_tree; the first of equal values wins, or the last with
-// select_last). Emulated by src/emulate/fixed.rs (Kernel::ArgMax).
+// select_last). Ours: hls4ml has no argmax layer. Emulated by src/emulate/fixed.rs
+// (Kernel::ArgMax).
 template <class data_T, class res_T, typename CONFIG_T>
 void argmax(const data_T data[CONFIG_T::n_rows * CONFIG_T::n_classes], res_T res[CONFIG_T::n_rows]) {
 #pragma HLS INLINE

@@ -56,43 +56,33 @@ pub fn reuse_options(
 ) -> Result<Vec<(String, Vec<ReuseOption>)>> {
     use crate::kernels::dense::common_reuse_factors;
     let mut out = Vec::new();
+    use crate::kernels::dense::past_unroll_limit;
+    let strategy_of = |r: usize, q: Option<usize>| {
+        if r == 1 && q.is_none_or(|q| q == 1) {
+            crate::ir::Strategy::Latency
+        } else {
+            crate::ir::Strategy::Resource
+        }
+    };
     for n in model.topo_order() {
         let products = model.node(n).op.matrix_products();
         let pairs: Vec<(usize, Option<usize>)> = match model.node(n).op {
             // Only what Vitis unrolls (apply_config's limit): reuse 1 is the latency kernel.
             crate::ir::Op::Dense { .. } | crate::ir::Op::Conv { .. } => {
-                use crate::kernels::dense::{UNROLL_LIMIT, unrolled};
-                let (n_in, n_out) = products[0];
                 common_reuse_factors(&products)
                     .into_iter()
-                    .filter(|&r| {
-                        let strategy = if r == 1 {
-                            crate::ir::Strategy::Latency
-                        } else {
-                            crate::ir::Strategy::Resource
-                        };
-                        unrolled(n_in, n_out, strategy, r) <= UNROLL_LIMIT
-                    })
+                    .filter(|&r| past_unroll_limit(&products, strategy_of(r, None), r, r).is_none())
                     .map(|r| (r, None))
                     .collect()
             }
             crate::ir::Op::Recurrent(_) => {
-                use crate::kernels::dense::{UNROLL_LIMIT, unrolled};
                 let recurrent = common_reuse_factors(&products[1..]);
-                let within = |r: usize, q: usize| {
-                    let strategy = if r == 1 && q == 1 {
-                        crate::ir::Strategy::Latency
-                    } else {
-                        crate::ir::Strategy::Resource
-                    };
-                    products.iter().enumerate().all(|(k, &(i, o))| {
-                        unrolled(i, o, strategy, if k == 0 { r } else { q }) <= UNROLL_LIMIT
-                    })
-                };
                 common_reuse_factors(&products[..1])
                     .into_iter()
                     .flat_map(|r| recurrent.iter().map(move |&q| (r, q)))
-                    .filter(|&(r, q)| within(r, q))
+                    .filter(|&(r, q)| {
+                        past_unroll_limit(&products, strategy_of(r, Some(q)), r, q).is_none()
+                    })
                     .map(|(r, q)| (r, Some(q)))
                     .collect()
             }
@@ -116,11 +106,7 @@ pub fn reuse_options(
         let mut options = Vec::new();
         for (r, q) in pairs {
             let mut m = model.clone();
-            let strategy = if r == 1 && q.is_none_or(|q| q == 1) {
-                crate::ir::Strategy::Latency
-            } else {
-                crate::ir::Strategy::Resource
-            };
+            let strategy = strategy_of(r, q);
             let option = ReuseOption {
                 reuse: r,
                 recurrent_reuse: q,

@@ -55,6 +55,17 @@ pub struct Cost {
 }
 
 impl Cost {
+    /// `n` copies of this hardware.
+    fn times(&self, n: u64) -> Cost {
+        Cost {
+            dsp: self.dsp * n,
+            lut: self.lut * n,
+            ff: self.ff * n,
+            bram_18k: self.bram_18k * n,
+            uram: self.uram * n,
+        }
+    }
+
     fn add(&mut self, o: &Cost) {
         self.dsp += o.dsp;
         self.lut += o.lut;
@@ -317,15 +328,12 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
             return (c, lat, ii, products);
         }
         Kernel::Conv(cp) => {
-            let (mut c, lat, ii, products) = dense_cost(&cp.dense, p.input_types[0], clock);
+            let (c, lat, ii, products) = dense_cost(&cp.dense, p.input_types[0], clock);
             return match io {
                 // `parallel` positions at once, each with a block per group, in a loop over the
                 // partitions (hlsrs_conv.h's window_layer).
                 IoType::Parallel => {
-                    let copies = (cp.parallel * cp.groups) as u64;
-                    c.dsp *= copies;
-                    c.lut *= copies;
-                    c.ff *= copies;
+                    let mut c = c.times((cp.parallel * cp.groups) as u64);
                     let (lat, ii) = window_loop(cp.partitions(), cp.dense.strategy, lat, ii);
                     if cp.partitions() > 1 {
                         let patch = cp.parallel * cp.dense.n_in * cp.groups;
@@ -341,13 +349,7 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
                 }
                 // One position after the other through one block per group: the schedule of
                 // the positions is `stream_process`'s.
-                IoType::Stream => {
-                    let g = cp.groups as u64;
-                    c.dsp *= g;
-                    c.lut *= g;
-                    c.ff *= g;
-                    (c, lat, ii, products)
-                }
+                IoType::Stream => (c.times(cp.groups as u64), lat, ii, products),
             };
         }
         Kernel::Pool(pl) if io == IoType::Parallel => {
@@ -620,12 +622,7 @@ fn recurrent_cost(
         (Cell::Gru { .. }, 0) => 2 * hs,
         (Cell::Gru { .. }, _) => hs,
     };
-    let pipelined = r.unrolled
-        || r.wx
-            .iter()
-            .chain(&r.rh)
-            .chain(&r.rhh)
-            .all(|d| d.strategy == crate::ir::Strategy::Latency);
+    let pipelined = r.unrolled || r.latency_products();
     // A table read's cycles on the state path, or a piecewise activation's (a comparison).
     let mut act = [0u64; 3];
     for (k, a) in r.acts.iter().enumerate() {
@@ -670,14 +667,7 @@ fn recurrent_cost(
         // Every step its own hardware in one pipeline: the input products at once, then the
         // chain of state paths; a new sequence every cycle.
         let n = r.seq as u64;
-        let c = Cost {
-            dsp: c.dsp * n,
-            lut: c.lut * n,
-            ff: c.ff * n,
-            bram_18k: c.bram_18k * n,
-            uram: c.uram * n,
-        };
-        return (c, first + (n - 1) * state_path, 1);
+        return (c.times(n), first + (n - 1) * state_path, 1);
     }
     if pipelined {
         // The step loop's interval is the state path (R3); the first step's input product is in

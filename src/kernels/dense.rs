@@ -180,7 +180,6 @@ fn reuse_factor_is_valid(n_in: usize, n_out: usize, rf: usize) -> bool {
         && (rf.is_multiple_of(n_in) || rf < n_in)
 }
 
-/// Reuse factors valid for every one of `products` (n_in x n_out each), which share one factor.
 /// The most iterations Vitis unrolls in one loop: past it, it stops (XFORM 203-504, "Stop
 /// unrolling loop ... because it may cause large runtime and excessive memory usage"), and
 /// hls4ml keeps a latency layer's n_in x n_out within it (hls4ml #252, #1013).
@@ -195,6 +194,22 @@ pub fn unrolled(n_in: usize, n_out: usize, strategy: Strategy, reuse: usize) -> 
     }
 }
 
+/// The first of a layer's products past the unroll limit, as (n_in, n_out, multiplications
+/// unrolled): `products[0]` at `reuse`, the others (a recurrent layer's recurrent products) at
+/// `recurrent_reuse`.
+pub fn past_unroll_limit(
+    products: &[(usize, usize)],
+    strategy: Strategy,
+    reuse: usize,
+    recurrent_reuse: usize,
+) -> Option<(usize, usize, usize)> {
+    products.iter().enumerate().find_map(|(k, &(i, o))| {
+        let u = unrolled(i, o, strategy, if k == 0 { reuse } else { recurrent_reuse });
+        (u > UNROLL_LIMIT).then_some((i, o, u))
+    })
+}
+
+/// Reuse factors valid for every one of `products` (n_in x n_out each), which share one factor.
 pub fn common_reuse_factors(products: &[(usize, usize)]) -> Vec<usize> {
     let mut valid = valid_reuse_factors(products[0].0, products[0].1);
     for &(i, o) in &products[1..] {

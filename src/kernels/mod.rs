@@ -212,13 +212,7 @@ impl Kernel {
     /// and stays in the pipelined top.
     pub fn needs_dataflow(&self) -> bool {
         match self {
-            Kernel::Recurrent(r) => {
-                (!r.rec.stateful && !r.unrolled)
-                    || r.wx
-                        .iter()
-                        .chain(&r.rh)
-                        .any(|d| d.strategy == crate::ir::Strategy::Resource)
-            }
+            Kernel::Recurrent(r) => (!r.rec.stateful && !r.unrolled) || !r.latency_products(),
             other => other.process() != Process::Pipeline,
         }
     }

@@ -43,6 +43,19 @@ pub struct RecurrentPlan {
     pub unrolled: bool,
 }
 
+impl RecurrentPlan {
+    /// Whether every product is a latency kernel, so that the step loop can be pipelined (a
+    /// pipeline would unroll a resource kernel's ReuseLoop): hlsrs_recurrent.h's
+    /// `pipeline_steps`, and what the estimate and the DATAFLOW decision read.
+    pub fn latency_products(&self) -> bool {
+        self.wx
+            .iter()
+            .chain(&self.rh)
+            .chain(&self.rhh)
+            .all(|d| d.strategy == crate::ir::Strategy::Latency)
+    }
+}
+
 /// Rows `rows` of one direction's [gates*hidden, n] matrix as a dense layer's [n, rows] weights.
 fn dense_rows(
     m: &Tensor,

@@ -246,14 +246,8 @@ fn fit_recurrent_unroll_limit(
     products: &[(usize, usize)],
 ) -> Result<(crate::ir::Strategy, usize, usize)> {
     use crate::ir::Strategy::Resource;
-    use crate::kernels::dense::{UNROLL_LIMIT, common_reuse_factors, unrolled};
-    let over = |strategy, r: usize, q: usize| {
-        products.iter().enumerate().find_map(|(k, &(i, o))| {
-            let u = unrolled(i, o, strategy, if k == 0 { r } else { q });
-            (u > UNROLL_LIMIT).then_some((i, o, u))
-        })
-    };
-    let Some((i, o, now)) = over(strategy, reuse, recurrent_reuse) else {
+    use crate::kernels::dense::{UNROLL_LIMIT, common_reuse_factors, past_unroll_limit};
+    let Some((i, o, now)) = past_unroll_limit(products, strategy, reuse, recurrent_reuse) else {
         return Ok((strategy, reuse, recurrent_reuse));
     };
     // The smallest valid factor at least `from` within the limit for these products.

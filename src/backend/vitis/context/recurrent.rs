@@ -200,7 +200,7 @@ impl Builder<'_> {
                 // The tables array holds one table per activation, each `size` long.
                 "n_tables": rp.acts.len(),
                 "cell": cell, "linear_before_reset": lbr, "input_forget": input_forget,
-                "pipeline_steps": rp.wx.iter().chain(&rp.rh).chain(&rp.rhh).all(|d| d.strategy == crate::ir::Strategy::Latency),
+                "pipeline_steps": rp.latency_products(),
                 "unroll_steps": rp.unrolled,
                 "has_peep": rp.p.is_some(), "has_clip": rp.clip.is_some(),
                 "clip_bits": rp.clip.as_ref().map_or(0, |c| c.raw[0]).to_string(),
