@@ -70,6 +70,28 @@ Result:
     }
 }
 
+// The adder tree that sums an output's lanes of a sparse resource pass: leaves LO .. LO+N-1 of
+// the output's lanes_max, leaf l being lane start + l, or 0 past the output's `count` lanes
+// (constants once the output loop is unrolled, so a missing leaf's adder folds away). The first
+// N/2 leaves, then the rest (kernels::dense::tree_sum), every sum cast to accum_t: each pass is
+// log2 N adders deep and the accumulation carries one add from pass to pass.
+template <typename CONFIG_T, unsigned LO, unsigned N> struct lane_tree {
+    typedef typename CONFIG_T::accum_t accum_t;
+    static accum_t sum(const accum_t *prod, unsigned start, unsigned count) {
+#pragma HLS INLINE
+        return accum_t(lane_tree<CONFIG_T, LO, N / 2>::sum(prod, start, count) +
+                       lane_tree<CONFIG_T, LO + N / 2, N - N / 2>::sum(prod, start, count));
+    }
+};
+
+template <typename CONFIG_T, unsigned LO> struct lane_tree<CONFIG_T, LO, 1> {
+    typedef typename CONFIG_T::accum_t accum_t;
+    static accum_t sum(const accum_t *prod, unsigned start, unsigned count) {
+#pragma HLS INLINE
+        return LO < count ? prod[start + LO] : accum_t(0);
+    }
+};
+
 // Folded: n_slots/R multipliers, each used R times (one pass of ReuseLoop per cycle); entry k is
 // used in cycle k % R. The weights are reshaped so that each cycle reads one wide word: the
 // reshape is on the sized array of every group (a convolution's groups, a recurrent layer's
@@ -79,8 +101,11 @@ Result:
 // (R*b) % n_in + ii and adds into output (R*b) / n_in + jr -- constants per lane plus the loop
 // counters, no run-time division. ReuseLoop is split into jr (R / n_in blocks, when R > n_in)
 // and ii (min(R, n_in) cycles); the nest is perfect, so Vitis flattens it into one pipeline.
-// Sparse layout: the indices come from the ROM word, so inputs are selected and outputs
-// accumulated through multiplexers (the price of skipping zeros; see docs/synthesis.md).
+// Sparse layout: output j has lanes lane_start(j) .. lane_start(j+1) (a constant table read at
+// constant indices), so a lane's output is fixed; only its input comes from the ROM word,
+// selected through a multiplexer (the price of skipping zeros; see docs/synthesis.md). A pass casts each product to accum_t, sums
+// each output's lanes in a lane_tree and adds the tree into the accumulator (as hls4ml's
+// dense_compressed sums a pass into its mult array first, but with no output multiplexer).
 // The group G is a template argument, not a run-time offset: every group is a function of its
 // own, so its ROM addresses and bias reads are constants in its own RTL (UG1399: the instances
 // of one function share one implementation whose arguments are ports; hls4ml's
@@ -111,22 +136,35 @@ ReuseBlock:
         for (unsigned ii = 0; ii < inner; ii++) {
 #pragma HLS PIPELINE II=1
             const unsigned ir = jr * inner + ii;
-        MultLoop:
-            for (unsigned b = 0; b < block; b++) {
+            if (CONFIG_T::sparse) {
+                typename CONFIG_T::accum_t prod[block];
+#pragma HLS ARRAY_PARTITION variable=prod complete
+            LaneLoop:
+                for (unsigned b = 0; b < block; b++) {
 #pragma HLS UNROLL
-                const long long e = weights[G * CONFIG_T::n_slots + ir + rf * b];
-                unsigned i, j;
-                long long wb;
-                if (CONFIG_T::sparse) {
-                    sparse_entry<CONFIG_T>(e, i, j, wb);
-                } else {
-                    wb = e;
-                    i = (rf * b) % CONFIG_T::n_in + ii;
-                    j = (rf * b) / CONFIG_T::n_in + jr;
+                    unsigned i, j;
+                    long long wb;
+                    sparse_entry<CONFIG_T>(weights[G * CONFIG_T::n_slots + ir + rf * b], i, j, wb);
+                    prod[b] = data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
                 }
-                // No test of wb: the weight is ROM data, so a test would be a comparator and
-                // a multiplexer per lane; a zero weight (and a sparse padding entry) adds 0.
-                acc[j] = acc[j] + data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
+            PassSum:
+                for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
+#pragma HLS UNROLL
+                    const unsigned start = CONFIG_T::lane_start(j);
+                    acc[j] = acc[j] + lane_tree<CONFIG_T, 0, CONFIG_T::lanes_max>::sum(
+                                          prod, start, CONFIG_T::lane_start(j + 1) - start);
+                }
+            } else {
+            MultLoop:
+                for (unsigned b = 0; b < block; b++) {
+#pragma HLS UNROLL
+                    const long long wb = weights[G * CONFIG_T::n_slots + ir + rf * b];
+                    const unsigned i = (rf * b) % CONFIG_T::n_in + ii;
+                    const unsigned j = (rf * b) / CONFIG_T::n_in + jr;
+                    // No test of wb: the weight is ROM data, so a test would be a comparator
+                    // and a multiplexer per lane; a zero weight adds 0.
+                    acc[j] = acc[j] + data[i] * from_bits<typename CONFIG_T::weight_t>(wb);
+                }
             }
         }
     }

@@ -52,6 +52,7 @@ PY
 # name | model | compile options | what it settles (issue 25's point)
 designs=(
   "dense_resource_r4|testdata/three_layer_keras/model.onnx|--strategy resource --reuse 4|1: resource kernel, dense layout, process restart"
+  "dense_pruned_r4|testdata/three_layer_keras/model.onnx|--strategy resource --reuse 4 --prune magnitude:0.7|1: resource kernel, sparse layout, a tree per output and pass"
   "conv1d_stream|testdata/conv1d_cnn_keras/model.onnx|--io stream|2: stream window, a pixel per cycle"
   "conv1d_dataflow|testdata/conv1d_cnn_keras/model.onnx||5: DATAFLOW channels and position loops"
   "lstm_bidirectional|testdata/lstm_bidirectional/model.onnx||3: both directions at once"

@@ -258,6 +258,58 @@ fn doubling_the_reuse_factor_halves_the_dsps_and_lengthens_the_interval() {
     }
 }
 
+/// Issue 25, point 1: a pruned resource layer (sparse layout) costs its lanes' multipliers and
+/// each lane's input multiplexer, and its passes pipeline at one a cycle (each output's lanes
+/// summed in a tree, one carried add), like the dense layout's: the interval grows by the extra
+/// passes alone, not by a chain of every lane's add per pass.
+#[test]
+fn a_pruned_resource_layer_costs_its_lanes_and_multiplexers_and_runs_a_pass_a_cycle() {
+    let case = common::case("three_layer_keras");
+    let at = |r| {
+        let config = Config {
+            strategy: hlsrs::ir::Strategy::Resource,
+            reuse: r,
+            prune: hlsrs::config::parse_prune("magnitude:0.7").unwrap(),
+            ..Config::default()
+        };
+        let p = hlsrs::prepare(&case.model(), &config, None).unwrap();
+        let e = estimate(&p.model, config.io, config.clock, &p.part).unwrap();
+        let plans = hlsrs::kernels::plan_model(&p.model).unwrap();
+        let mut sparse = Vec::new();
+        for (l, plan) in e.layers.iter().zip(&plans) {
+            if let hlsrs::kernels::Kernel::Dense(d) = &plan.kernel
+                && d.sparse.is_some()
+            {
+                sparse.push((l.clone(), d.block_factor(), d.n_in));
+            }
+        }
+        sparse
+    };
+    let (r2, r4) = (at(2), at(4));
+    assert_eq!(r2.len(), 3, "every hidden layer sparse at R = 2");
+    assert_eq!(r4.len(), 3, "every hidden layer sparse at R = 4");
+    for ((l2, lanes2, n_in), (l4, lanes4, _)) in r2.iter().zip(&r4) {
+        // 16-bit weights and inputs: a DSP a lane; an n_in:1 multiplexer of 16 bits a lane.
+        assert_eq!(l4.cost.dsp, *lanes4 as u64, "{}", l4.name);
+        assert!(
+            l4.cost.lut >= (*lanes4 * 16 * n_in.div_ceil(4)) as u64,
+            "{}: {} LUT for {lanes4} lanes",
+            l4.name,
+            l4.cost.lut
+        );
+        // Two more passes, two more cycles (give or take the tree's one level: the lanes per
+        // output shrink as R grows).
+        let extra = l4.ii as i64 - l2.ii as i64;
+        assert!(
+            (1..=2).contains(&extra),
+            "{}: II {} at R = 2 ({lanes2} lanes), {} at R = 4 ({lanes4} lanes)",
+            l4.name,
+            l2.ii,
+            l4.ii
+        );
+    }
+}
+
 #[test]
 fn pruning_and_narrow_weights_cut_dsps() {
     let (full, _, lut_full) = dense_dsps(&Config::default());

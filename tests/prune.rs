@@ -33,13 +33,19 @@ fn multiplications(p: &Prepared) -> Vec<usize> {
         .collect()
 }
 
-/// (multiplications, weights) of each dense layer.
-fn dense_sizes(p: &Prepared) -> Vec<(usize, usize)> {
+/// Of each dense layer: (multiplications, weights, nonzero weights of each output).
+fn dense_sizes(p: &Prepared) -> Vec<(usize, usize, Vec<usize>)> {
     plan_model(&p.model)
         .unwrap()
         .iter()
         .filter_map(|l| match &l.kernel {
-            Kernel::Dense(d) => Some((d.multiplications, d.n_in * d.n_out)),
+            Kernel::Dense(d) => {
+                let mut per_output = vec![0; d.n_out];
+                for (_, j, k) in d.entries(0) {
+                    per_output[j] += usize::from(d.weights.raw[k] != 0);
+                }
+                Some((d.multiplications, d.n_in * d.n_out, per_output))
+            }
             _ => None,
         })
         .collect()
@@ -104,20 +110,22 @@ fn magnitude_pruning_keeps_at_most_30_percent_of_the_multiplications() {
         let out = dir.path().join("prj");
         hlsrs::compile(&p, &out, false, Some(&x)).unwrap();
         assert_eq!(nonzero_weights_in_generated_code(&out), after);
-        // A dense layer takes the sparse layout, whose multipliers serve nonzero weights only
-        // (one each in latency strategy, R each in resource strategy): under the latency
-        // strategy every pruned layer, under the resource strategy those whose pruning removes
-        // at least half of the lanes (issue 25: a resource lane of a sparse list multiplexes its
-        // input and output at run time).
+        // A dense layer takes the sparse layout, whose multipliers serve nonzero weights only:
+        // under the latency strategy every pruned layer, one multiplier per nonzero; under the
+        // resource strategy those whose pruning removes at least half of the lanes (issue 25: a
+        // resource lane of a sparse list multiplexes its input at run time), with the lanes each
+        // output's nonzeros need at R weights a lane.
         let limits = sparse_multiplier_limits(&out);
         let r = config.reuse;
         let expected: Vec<usize> = dense_sizes(&p)
             .into_iter()
-            .filter(|&(m, total)| match config.strategy {
-                Strategy::Latency => m < total,
-                Strategy::Resource => m.div_ceil(r) * r * 2 <= total,
+            .filter_map(|(m, total, per_output)| match config.strategy {
+                Strategy::Latency => (m < total).then_some(m),
+                Strategy::Resource => {
+                    let lanes: usize = per_output.iter().map(|n| n.div_ceil(r)).sum();
+                    (lanes * r * 2 <= total).then_some(lanes)
+                }
             })
-            .map(|(m, _)| m.div_ceil(r))
             .collect();
         assert_eq!(limits, expected);
         let most = if config.strategy == Strategy::Latency {

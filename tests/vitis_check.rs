@@ -121,8 +121,9 @@ fn report_check_applies_the_estimators_tolerances() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no C-synthesis report"));
 }
 
-const DESIGNS: [&str; 8] = [
+const DESIGNS: [&str; 9] = [
     "dense_resource_r4",
+    "dense_pruned_r4",
     "conv1d_stream",
     "conv1d_dataflow",
     "lstm_bidirectional",

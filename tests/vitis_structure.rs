@@ -235,6 +235,73 @@ fn grouped_convolutions_build_each_group_with_constant_offsets() {
     assert_no_offset_ports(&insts);
 }
 
+/// Issue 25, point 1: a pruned resource layer's pass sums each output's lanes in an adder tree
+/// over `lanes_max` leaves (one carried add per pass), instantiated per layer from its config:
+/// the tree's nodes are `lane_tree<config, LO, N>` and its leaves the N = 1 ones, one per lane
+/// position 0 .. lanes_max - 1.
+#[test]
+fn pruned_resource_layers_sum_each_pass_in_a_tree_per_output() {
+    let case = common::case("three_layer_keras");
+    let dir = common::tempdir();
+    let prj = dir.path().join("p");
+    let args = [
+        "--strategy",
+        "resource",
+        "--reuse",
+        "4",
+        "--prune",
+        "magnitude:0.7",
+    ];
+    compile(&case.model(), &prj, &args);
+    let params = std::fs::read_to_string(prj.join("firmware/parameters.h")).unwrap();
+    let field = |body: &str, key: &str| -> usize {
+        let at = body.find(key).unwrap() + key.len();
+        body[at..at + body[at..].find(';').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    let sparse: Vec<(String, usize)> = params
+        .split("struct ")
+        .skip(1)
+        .filter(|b| b.contains("static const bool sparse = true;"))
+        .map(|b| {
+            let name = b[..b.find(|c: char| !c.is_ascii_alphanumeric()).unwrap()].to_string();
+            (name, field(b, "lanes_max = "))
+        })
+        .collect();
+    assert_eq!(sparse.len(), 3, "{sparse:?}");
+    // The symbols: hlsrs::lane_tree<config3, 0u, 4u>::sum(...).
+    assert_no_offset_ports(&instantiations(&prj, "three_layer_keras"));
+    let obj = prj.join("structure.o");
+    let nm = Command::new("nm")
+        .args(["-C", "--defined-only"])
+        .arg(&obj)
+        .output()
+        .unwrap();
+    let symbols = String::from_utf8_lossy(&nm.stdout);
+    let trees: Vec<Vec<String>> = symbols
+        .lines()
+        .filter_map(|l| {
+            let at = l.find("hlsrs::lane_tree<")? + "hlsrs::lane_tree".len();
+            let (targs, _) = group(&l[at..], '<', '>')?;
+            Some(split_top(targs))
+        })
+        .collect();
+    for (config, lanes_max) in &sparse {
+        let of: Vec<&Vec<String>> = trees.iter().filter(|t| &t[0] == config).collect();
+        let root = vec![config.clone(), "0u".to_string(), format!("{lanes_max}u")];
+        assert!(of.contains(&&root), "{config}: no root {root:?} in {of:?}");
+        let mut leaves: Vec<String> = of
+            .iter()
+            .filter(|t| t[2] == "1u")
+            .map(|t| t[1].clone())
+            .collect();
+        leaves.sort_by_key(|l| l.trim_end_matches('u').parse::<usize>().unwrap());
+        let want: Vec<String> = (0..*lanes_max).map(|l| format!("{l}u")).collect();
+        assert_eq!(leaves, want, "{config}");
+    }
+}
+
 /// The synthesizable headers a generated project ships (the trace header is C-simulation only:
 /// empty under `__SYNTHESIS__`), without comments.
 fn synthesized_headers(prj: &Path) -> Vec<(String, String)> {

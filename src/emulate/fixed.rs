@@ -8,10 +8,10 @@ use crate::ir::fixed::pow2;
 use crate::ir::ops::PoolKind;
 use crate::ir::recurrent::{Cell, Direction, RecurrentOutput, State};
 use crate::ir::tensor::TransposeSources;
-use crate::ir::{Exact, FixedType, Model};
+use crate::ir::{Exact, FixedType, Model, Strategy};
 use crate::kernels::activation::ActPlan;
 use crate::kernels::activation::TableMode;
-use crate::kernels::dense::DensePlan;
+use crate::kernels::dense::{DensePlan, tree_sum};
 use crate::kernels::recurrent::RecurrentPlan;
 use crate::kernels::{Consts, Kernel, LayerPlan};
 use petgraph::stable_graph::NodeIndex;
@@ -494,13 +494,35 @@ fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, group: usize, b_off: u
         .iter()
         .map(|&b| d.accum.cast(d.bias.ty.exact(b)))
         .collect();
-    for (i, j, k) in d.schedule(group) {
-        let w = d.weights.raw[k];
-        if w == 0 {
-            continue; // the kernel skips zero weights; adding 0 changes nothing anyway
+    let product = |k: usize, i: usize| x(i).mul(d.weights.ty.exact(d.weights.raw[k]));
+    match (&d.sparse, d.strategy) {
+        (Some(s), Strategy::Resource) => {
+            // Each pass: every lane's product cast to the accumulator, each output's lanes
+            // summed in the kernel's adder tree (max_lanes leaves, zero past the output's
+            // own), the tree added into the accumulator.
+            let add = |a: i128, b: i128| d.accum.cast(d.accum.exact(a).add(d.accum.exact(b)));
+            let leaves_per_tree = d.max_lanes();
+            let mut leaves = Vec::with_capacity(leaves_per_tree);
+            for ir in 0..d.reuse {
+                for (j, acc) in acc.iter_mut().enumerate() {
+                    leaves.clear();
+                    leaves.extend(
+                        d.pass_lanes(group, ir, j)
+                            .map(|k| d.accum.cast(product(k, s.index[k].0 as usize))),
+                    );
+                    leaves.resize(leaves_per_tree, 0);
+                    *acc = add(*acc, tree_sum(&leaves, &add));
+                }
+            }
         }
-        let prod = x(i).mul(d.weights.ty.exact(w));
-        acc[j] = d.accum.cast(d.accum.exact(acc[j]).add(prod));
+        (None, _) | (Some(_), Strategy::Latency) => {
+            for (i, j, k) in d.schedule(group) {
+                if d.weights.raw[k] == 0 {
+                    continue; // the kernel skips zero weights; adding 0 changes nothing anyway
+                }
+                acc[j] = d.accum.cast(d.accum.exact(acc[j]).add(product(k, i)));
+            }
+        }
     }
     acc
 }

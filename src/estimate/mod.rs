@@ -287,18 +287,14 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
                 dsp = lanes * if a <= 27 && b <= 18 { 1 } else { 2 };
             }
             if d.sparse.is_some() {
-                // The sparse list names each lane's input and output at run time: an n_in:1
-                // multiplexer per lane (four inputs a LUT6), and per accumulator a conditional
-                // adder for every lane, chained in lane order; the chain is carried from one
-                // reuse pass to the next, so a pass takes as long as it (docs/synthesis.md).
+                // A sparse lane's input is named by the ROM at run time: an n_in:1 multiplexer
+                // per lane (four inputs a LUT6). Its output is fixed, and each pass sums an
+                // output's lanes in a tree of log2(max_lanes) levels before the one carried add
+                // (docs/synthesis.md): the adders are the lanes', counted above.
                 let lanes_f = lanes as f64;
                 lut += lanes_f * x.width as f64 * d.n_in.div_ceil(4) as f64;
-                lut += lanes_f * d.n_out as f64 * d.accum.width as f64 * LUT_PER_ADD_BIT;
-                let pass = ((lanes_f * ADD_NS / clock).ceil() as u64).max(1);
-                (
-                    r * pass + 1 + (levels * ADD_NS / clock).ceil() as u64,
-                    r * pass,
-                )
+                let tree = (usize::BITS - (d.max_lanes() - 1).leading_zeros()) as f64 + 1.0;
+                (r + 1 + (tree * ADD_NS / clock).ceil() as u64, r)
             } else {
                 (r + 1 + (levels * ADD_NS / clock).ceil() as u64, r)
             }

@@ -5,6 +5,12 @@
 //! output index, so that a zero weight has no multiplier at all rather than relying on the HLS
 //! tool folding `x * 0` away. A latency layer takes the sparse layout when it saves multipliers,
 //! a resource layer when it removes at least half of its lanes (`plan_groups`).
+//!
+//! A resource layer's sparse lanes are output-major: each output has the lanes its nonzeros need
+//! at R a lane (`Sparse::lane_start`), so a lane's output is a compile-time constant and only its
+//! input is named by the ROM. Each pass sums an output's lanes in an adder tree (`tree_sum`, over
+//! `max_lanes` leaves, the missing ones zero) and adds the tree into the accumulator: one carried
+//! add per pass.
 
 use super::Consts;
 use crate::error::Result;
@@ -12,12 +18,18 @@ use crate::ir::{FixedType, Precision, Strategy, Tensor};
 
 /// The compressed layout: `weights.raw[k]` multiplies input `index[k].0` into output
 /// `index[k].1`. Every group's list has `slots` entries; the ones past its nonzeros are padding
-/// (weight 0, index (0, 0)) and are skipped.
+/// (weight 0, input 0) and add nothing. Latency: a group's nonzeros in order, then padding at
+/// output 0. Resource: slot `ir + R * b` is pass `ir` of lane `b`; output `j` has lanes
+/// `lane_start[j] .. lane_start[j + 1]` (as many as its fullest group needs), and its lane `l`
+/// takes its nonzeros `l * R .. (l + 1) * R` (in input order), padded to R.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sparse {
     /// (input, output) of each entry; 32 bits each (a million-entry list is half the size).
     pub index: Vec<(u32, u32)>,
     pub slots: usize,
+    /// Resource layout: the first lane of each output, and the lane count last (n_out + 1
+    /// entries). Latency layout: empty.
+    pub lane_start: Vec<u32>,
 }
 
 /// Widest packed sparse entry (weight bits, output index, input index) stored as a C integer.
@@ -57,6 +69,34 @@ impl DensePlan {
     /// Weights per multiplier in resource strategy (the unrolled inner loop).
     pub fn block_factor(&self) -> usize {
         self.slots() / self.reuse
+    }
+
+    /// Output `j`'s lanes in a sparse resource layout (see `Sparse`); none in any other.
+    pub fn output_lanes(&self, j: usize) -> std::ops::Range<usize> {
+        match &self.sparse {
+            Some(s) if !s.lane_start.is_empty() => {
+                s.lane_start[j] as usize..s.lane_start[j + 1] as usize
+            }
+            _ => 0..0,
+        }
+    }
+
+    /// The most lanes of one output in a sparse resource layout: the leaves of its pass tree
+    /// (1 in any other layout).
+    pub fn max_lanes(&self) -> usize {
+        (0..self.n_out)
+            .map(|j| self.output_lanes(j).len())
+            .max()
+            .unwrap_or(0)
+            .max(1)
+    }
+
+    /// The weight indices (into `weights.raw`) of output `j`'s lanes in pass `ir` of group
+    /// `group`'s sparse resource layout, in the leaf order of the pass's adder tree.
+    pub fn pass_lanes(&self, group: usize, ir: usize, j: usize) -> impl Iterator<Item = usize> {
+        let base = group * self.slots() + ir;
+        let rf = self.reuse;
+        self.output_lanes(j).map(move |b| base + rf * b)
     }
 
     /// Multipliers one group's block instantiates.
@@ -104,7 +144,9 @@ impl DensePlan {
 
     /// The (input, output, weight index) of every multiply-accumulate of group `group`, in the
     /// order the C++ kernel performs them. With saturating accumulators the order matters, so it
-    /// is defined here once. Weight indices are into `weights.raw`.
+    /// is defined here once. Weight indices are into `weights.raw`. (A sparse resource layout
+    /// sums each pass's lanes per output in a tree first: `pass_lanes`, `tree_sum`; this is then
+    /// its entries pass by pass.)
     pub fn schedule(&self, group: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
         let (n_in, n_out) = (self.n_in, self.n_out);
         let slots = self.slots();
@@ -128,28 +170,50 @@ impl DensePlan {
     }
 
     /// The sparse entries packed as the generated code stores them: weight bits in the low
-    /// `weight.width` bits, then the output index, then the input index.
+    /// `weight.width` bits, then the output index (`sparse_out_bits`), then the input index.
     pub fn packed_sparse_entries(&self) -> Option<Vec<i128>> {
         let s = self.sparse.as_ref()?;
         let w = self.weights.ty.width;
-        let out_bits = index_bits(self.n_out);
-        let mask = (1i128 << w) - 1;
+        let out_bits = self.sparse_out_bits();
+        let (mask, out_mask) = ((1i128 << w) - 1, (1i128 << out_bits) - 1);
         Some(
             self.weights
                 .raw
                 .iter()
                 .zip(&s.index)
                 .map(|(&v, &(i, j))| {
-                    ((i as i128) << (w + out_bits)) | ((j as i128) << w) | (v & mask)
+                    ((i as i128) << (w + out_bits)) | ((j as i128 & out_mask) << w) | (v & mask)
                 })
                 .collect(),
         )
     }
 
+    /// Bits of a packed sparse entry's output index: none in the resource layout, where the
+    /// lane fixes the output.
+    pub fn sparse_out_bits(&self) -> u32 {
+        match self.strategy {
+            Strategy::Latency => index_bits(self.n_out),
+            Strategy::Resource => 0,
+        }
+    }
+
     /// Width of a packed sparse entry.
     pub fn sparse_entry_bits(&self) -> u32 {
-        self.weights.ty.width + index_bits(self.n_out) + index_bits(self.n_in)
+        self.weights.ty.width + self.sparse_out_bits() + index_bits(self.n_in)
     }
+}
+
+/// The adder tree that sums one output's lanes of a pass in a sparse resource layout (hls_lib's
+/// `lane_tree`): the first half of the leaves (rounded down), then the rest, added.
+pub fn tree_sum<T: Clone>(leaves: &[T], add: &impl Fn(T, T) -> T) -> T {
+    if leaves.len() == 1 {
+        return leaves[0].clone();
+    }
+    let half = leaves.len() / 2;
+    add(
+        tree_sum(&leaves[..half], add),
+        tree_sum(&leaves[half..], add),
+    )
 }
 /// Reuse factors the kernels accept for an n_in x n_out layer (hls4ml's rule, so that firmware
 /// engineers' existing choices stay valid): R divides n_in*n_out, and either R < n_in with
@@ -280,55 +344,98 @@ pub fn plan_groups(
         multiplications,
         sparse: None,
     };
-    let most = nonzero.iter().copied().max().unwrap_or(0).max(1);
-    // Latency: one multiplier per nonzero. Resource: each multiplier serves `reuse` entries.
+    // Latency: one multiplier per nonzero, the fullest group's count. Resource: each output
+    // gets the lanes its fullest row (over the groups) needs, each lane serving R entries.
+    let mut lane_start = Vec::new();
     let slots = match strategy {
-        Strategy::Latency => most,
-        Strategy::Resource => most.div_ceil(reuse) * reuse,
+        Strategy::Latency => nonzero.iter().copied().max().unwrap_or(0).max(1),
+        Strategy::Resource => {
+            let mut lanes = vec![0u32; n_out];
+            for (r, row) in plan.weights.raw.chunks(n_in.max(1)).enumerate() {
+                let need = row.iter().filter(|&&v| v != 0).count().div_ceil(reuse) as u32;
+                let l = &mut lanes[r % n_out.max(1)];
+                *l = (*l).max(need);
+            }
+            lane_start.push(0u32);
+            for l in lanes {
+                lane_start.push(lane_start.last().unwrap().saturating_add(l));
+            }
+            (*lane_start.last().unwrap() as usize).max(1) * reuse
+        }
     };
     // Latency: the product loop is unrolled, so every entry's indices are constants and a sparse
-    // list is plain wiring. Resource: the reuse loop reads an entry's indices from the ROM at run
-    // time, so each lane selects its input through an n_in:1 multiplexer and adds into a
-    // run-time accumulator (hls4ml's dense_compressed does the same); worth it only where it
-    // removes at least half of the lanes (a pruned layer), never for a few stray zeros.
+    // list is plain wiring. Resource: the reuse loop reads an entry's input index from the ROM
+    // at run time, so each lane selects its input through an n_in:1 multiplexer (hls4ml's
+    // dense_compressed does the same); worth it only where it removes at least half of the
+    // lanes (a pruned layer), never for a few stray zeros.
     let worth = match strategy {
         Strategy::Latency => slots < total,
-        Strategy::Resource => slots * 2 <= total,
+        Strategy::Resource => total > 0 && slots * 2 <= total,
     };
     if allow_sparse
         && worth
         && total <= u32::MAX as usize
         && plan.sparse_entry_bits() <= MAX_SPARSE_ENTRY_BITS
     {
-        // Each group's nonzero weights in memory order (latency: the dense layout's accumulation
-        // order per output, and the slot order of its schedule; resource: the order its reuse
-        // loop reads the block's ROM), padded with zero weights at index (0, 0) to `slots`.
-        // Compacted in place: a group's list starts no later than its dense block did.
-        let (n_in32, n_out32) = (n_in as u32, n_out as u32);
-        let at = |c: usize| -> (u32, u32) {
-            let c = c as u32;
-            match strategy {
-                Strategy::Latency => (c / n_out32, c % n_out32),
-                Strategy::Resource => (c % n_in32, c / n_in32),
-            }
-        };
         let raw = &mut plan.weights.raw;
         let mut index = Vec::with_capacity(slots * blocks.len());
-        for group in 0..blocks.len() {
-            let end = (group + 1) * slots;
-            for c in 0..total {
-                let v = raw[group * total + c];
-                if v != 0 {
-                    raw[index.len()] = v;
-                    index.push(at(c));
+        match strategy {
+            // Each group's nonzero weights in memory order (the dense layout's accumulation
+            // order per output, and the slot order of its schedule), padded with zero weights at
+            // index (0, 0) to `slots`. Compacted in place: a group's list starts no later than
+            // its dense block did.
+            Strategy::Latency => {
+                for group in 0..blocks.len() {
+                    let end = (group + 1) * slots;
+                    for c in 0..total {
+                        let v = raw[group * total + c];
+                        if v != 0 {
+                            raw[index.len()] = v;
+                            index.push(((c / n_out) as u32, (c % n_out) as u32));
+                        }
+                    }
+                    // (Slots end before the next group's dense block begins: slots < total.)
+                    raw[index.len()..end].fill(0);
+                    index.resize(end, (0, 0));
                 }
             }
-            // (Slots end before the next group's dense block begins: slots < total.)
-            raw[index.len()..end].fill(0);
-            index.resize(end, (0, 0));
+            // Lane-major within a pass (see `Sparse`). A group's list is read out of its dense
+            // block before it is written over the front of it; it ends before the next group's
+            // block begins ((g + 1) * slots <= (g + 1) * total / 2 <= g * total for g >= 1).
+            Strategy::Resource => {
+                let mut rows: Vec<Vec<(u32, i128)>> = vec![Vec::new(); n_out];
+                for group in 0..blocks.len() {
+                    let block = &raw[group * total..(group + 1) * total];
+                    for (row, dense) in rows.iter_mut().zip(block.chunks_exact(n_in)) {
+                        row.clear();
+                        row.extend(
+                            (0..n_in as u32)
+                                .zip(dense.iter().copied())
+                                .filter(|&(_, v)| v != 0),
+                        );
+                    }
+                    let start = index.len();
+                    index.resize(start + slots, (0, 0));
+                    let list = &mut raw[start..start + slots];
+                    for (j, row) in rows.iter().enumerate() {
+                        for (l, b) in (lane_start[j]..lane_start[j + 1]).enumerate() {
+                            let b = b as usize;
+                            for ir in 0..reuse {
+                                let (i, v) = row.get(l * reuse + ir).copied().unwrap_or((0, 0));
+                                list[ir + reuse * b] = v;
+                                index[start + ir + reuse * b] = (i, j as u32);
+                            }
+                        }
+                    }
+                }
+            }
         }
         raw.truncate(index.len());
-        plan.sparse = Some(Sparse { index, slots });
+        plan.sparse = Some(Sparse {
+            index,
+            slots,
+            lane_start,
+        });
     }
     Ok(plan)
 }
@@ -342,7 +449,7 @@ mod tests {
         // Dense and sparse layouts, both strategies, two groups.
         for keep_every in [1, 3] {
             // (Sparse: two thirds zero, so the resource layouts take it too.)
-            let data: Vec<f64> = (0..24)
+            let data: Vec<f64> = (0..48)
                 .map(|v| {
                     if v % keep_every == 0 {
                         (v + 1) as f64 / 32.0
@@ -352,7 +459,7 @@ mod tests {
                 })
                 .collect();
             let (w, b) = (
-                Tensor::new(vec![6, 4], data),
+                Tensor::new(vec![12, 4], data),
                 Tensor::new(vec![4], vec![0.0; 4]),
             );
             for (strategy, rf) in [
@@ -436,21 +543,39 @@ mod tests {
 
     #[test]
     fn a_resource_layer_is_sparse_only_where_half_its_lanes_go() {
-        // 24 weights, `zeros` of them zero: latency takes the sparse list for any zero, the
-        // resource kernel (R = 4: slots rounded up to a multiple of 4) once at most 12 remain.
+        // 16 x 4 weights at R = 4: 16 dense lanes. The sparse layout gives each output the lanes
+        // its nonzeros need (4 weights a lane), so it is taken when that is at most 8 lanes;
+        // latency takes it for any zero.
         let b = Tensor::new(vec![4], vec![0.0; 4]);
-        for zeros in [0usize, 1, 8, 11, 12, 16] {
-            let data: Vec<f64> = (0..24)
+        let p = Precision::default();
+        // (zeroed weights [i][j] = i * 4 + j below `zeros`; then output 0 alone kept whole)
+        for (zeros, whole_output) in [
+            (0, false),
+            (1, false),
+            (32, false),
+            (36, false),
+            (48, false),
+            (32, true),
+            (48, true),
+        ] {
+            let data: Vec<f64> = (0..64)
                 .map(|v| {
-                    if v < zeros {
+                    if v < zeros && !(whole_output && v % 4 == 0) {
                         0.0
                     } else {
-                        (v + 1) as f64 / 32.0
+                        (v + 1) as f64 / 64.0
                     }
                 })
                 .collect();
-            let w = Tensor::new(vec![6, 4], data);
-            let p = Precision::default();
+            let needs: Vec<usize> = (0..4)
+                .map(|j| {
+                    (0..16)
+                        .filter(|i| data[i * 4 + j] != 0.0)
+                        .count()
+                        .div_ceil(4)
+                })
+                .collect();
+            let w = Tensor::new(vec![16, 4], data);
             let latency = plan(&w, &b, &p, 1, Strategy::Latency).unwrap();
             assert_eq!(
                 latency.sparse.is_some(),
@@ -458,37 +583,46 @@ mod tests {
                 "latency, {zeros} zeros"
             );
             let resource = plan(&w, &b, &p, 4, Strategy::Resource).unwrap();
+            let lanes: usize = needs.iter().sum();
             assert_eq!(
                 resource.sparse.is_some(),
-                (24 - zeros).div_ceil(4) * 4 * 2 <= 24,
-                "resource, {zeros} zeros"
+                lanes * 2 <= 16,
+                "resource, {zeros} zeros, output 0 whole: {whole_output}"
             );
+            if resource.sparse.is_some() {
+                assert_eq!(resource.block_factor(), lanes);
+                for (j, &need) in needs.iter().enumerate() {
+                    assert_eq!(resource.output_lanes(j).len(), need);
+                }
+                assert_eq!(resource.max_lanes(), *needs.iter().max().unwrap());
+            }
         }
     }
 
     #[test]
     fn sparse_layout_lists_each_nonzero_weight_once_with_its_indices() {
-        // Two weights of three zero: 8 of 24 kept.
-        let data: Vec<f64> = (0..24)
+        // Two weights of three zero: 16 of 48 kept, 4 per output.
+        let data: Vec<f64> = (0..48)
             .map(|v| {
                 if v % 3 != 0 {
                     0.0
                 } else {
-                    (v + 1) as f64 / 32.0
+                    (v + 1) as f64 / 64.0
                 }
             })
             .collect();
-        let w = Tensor::new(vec![6, 4], data.clone());
+        let w = Tensor::new(vec![12, 4], data.clone());
         let b = Tensor::new(vec![4], vec![0.0; 4]);
-        for (strategy, rf) in [
-            (Strategy::Latency, 1),
-            (Strategy::Resource, 4),
-            (Strategy::Resource, 6),
+        for (strategy, rf, slots) in [
+            (Strategy::Latency, 1, 16),
+            (Strategy::Resource, 2, 16),
+            (Strategy::Resource, 4, 16),
+            (Strategy::Resource, 6, 24),
         ] {
             let p = plan(&w, &b, &Precision::default(), rf, strategy).unwrap();
             let s = p.sparse.as_ref().expect("sparse layout");
-            assert_eq!(p.multiplications, 8);
-            assert_eq!(s.slots, 8usize.div_ceil(rf) * rf);
+            assert_eq!(p.multiplications, 16);
+            assert_eq!(s.slots, slots, "{strategy:?} R={rf}");
             let mut seen: Vec<(usize, usize)> = p
                 .schedule(0)
                 .filter(|&(_, _, k)| p.weights.raw[k] != 0)
@@ -498,23 +632,56 @@ mod tests {
                 })
                 .collect();
             seen.sort();
-            let want: Vec<(usize, usize)> = (0..24)
+            let want: Vec<(usize, usize)> = (0..48)
                 .filter(|v| v % 3 == 0)
                 .map(|v| (v / 4, v % 4))
                 .collect();
             assert_eq!(seen, want, "{strategy:?} R={rf}");
-            // Packed entries unpack to the same weight and indices.
+            // Resource: output j's lanes are consecutive, and every entry of its lanes (slots
+            // ir + R b) adds into it.
+            if strategy == Strategy::Resource {
+                let mut next_lane = 0;
+                for j in 0..4 {
+                    assert_eq!(p.output_lanes(j).start, next_lane);
+                    next_lane = p.output_lanes(j).end;
+                    for ir in 0..rf {
+                        for k in p.pass_lanes(0, ir, j) {
+                            assert_eq!(s.index[k].1 as usize, j);
+                            assert_eq!(k % rf, ir);
+                            assert!(p.output_lanes(j).contains(&(k / rf)));
+                        }
+                    }
+                }
+                assert_eq!(next_lane * rf, s.slots);
+            }
+            // Packed entries unpack to the same weight and indices (the resource layout stores
+            // no output: its lane fixes it).
             let packed = p.packed_sparse_entries().unwrap();
             let wbits = p.weights.ty.width;
+            let out_bits = p.sparse_out_bits();
+            assert_eq!(out_bits, if strategy == Strategy::Latency { 2 } else { 0 });
             for (k, &e) in packed.iter().enumerate() {
                 let (i, j) = s.index[k];
                 assert_eq!(
                     e & ((1 << wbits) - 1),
                     p.weights.raw[k] & ((1 << wbits) - 1)
                 );
-                assert_eq!((e >> wbits) & 3, j as i128);
-                assert_eq!(e >> (wbits + 2), i as i128);
+                if out_bits > 0 {
+                    assert_eq!((e >> wbits) & 3, j as i128);
+                }
+                assert_eq!(e >> (wbits + out_bits), i as i128);
             }
         }
+    }
+
+    #[test]
+    fn a_pass_tree_adds_the_first_half_then_the_rest() {
+        let shape = |n: usize| {
+            let leaves: Vec<String> = (0..n).map(|v| v.to_string()).collect();
+            tree_sum(&leaves, &|a: String, b: String| format!("({a}+{b})"))
+        };
+        assert_eq!(shape(1), "0");
+        assert_eq!(shape(3), "(0+(1+2))");
+        assert_eq!(shape(5), "((0+1)+(2+(3+4)))");
     }
 }

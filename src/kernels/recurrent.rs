@@ -106,6 +106,7 @@ fn directions(
                 sparse: all.sparse.as_ref().map(|sp| super::dense::Sparse {
                     index: sp.index[d * slots..(d + 1) * slots].to_vec(),
                     slots,
+                    lane_start: sp.lane_start.clone(),
                 }),
                 ..all.clone()
             }

@@ -18,6 +18,9 @@ const TOP_H: Template = template!("top.h", "firmware/top.h.tera");
 const TOP: Template = template!("top.cpp", "firmware/top.cpp.tera");
 const TOP_STREAM: Template = template!("top_stream.cpp", "firmware/top_stream.cpp.tera");
 const PARAMETERS: Template = template!("parameters.h", "firmware/parameters.h.tera");
+// The fields of a dense product's config struct (a dense layer, a convolution's per-group block,
+// a recurrent layer's products): a component parameters.h renders with the product's parameters.
+const DENSE_CONFIG: Template = template!("dense_config", "firmware/dense_config.tera");
 const DEFINES: Template = template!("defines.h", "firmware/defines.h.tera");
 const WEIGHTS: Template = template!("weights.h", "firmware/weights.h.tera");
 const TEST: Template = template!("test.cpp", "tb/test.cpp.tera");
@@ -50,7 +53,7 @@ pub fn sets(stream: bool) -> [(Language, Vec<Template>); 3] {
     [
         (
             Language::Cpp,
-            vec![PORTS, PORT_PRAGMAS, TOP_H, top, PARAMETERS],
+            vec![PORTS, PORT_PRAGMAS, TOP_H, top, DENSE_CONFIG, PARAMETERS],
         ),
         (Language::Cpp, vec![DEFINES, WEIGHTS, TEST]),
         (Language::Script, SCRIPTS.to_vec()),

@@ -394,7 +394,9 @@ fn dense_params(d: &DensePlan, groups: usize) -> Value {
         "n_groups": groups,
         "sparse": d.sparse.is_some(),
         "weight_width": d.weights.ty.width,
-        "out_bits": index_bits(d.n_out),
+        "out_bits": d.sparse_out_bits(),
+        "lanes_max": d.max_lanes(),
+        "lane_start": d.sparse.as_ref().map(|s| s.lane_start.clone()).unwrap_or_default(),
         "weight_bits_t": match &d.sparse {
             Some(_) => FixedType::fixed(d.sparse_entry_bits() + 1, 0).c_bits_type(),
             None => d.weights.ty.c_bits_type(),
