@@ -12,7 +12,6 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod confine;
-pub mod csim;
 pub mod emulate;
 pub mod error;
 pub mod estimate;
@@ -28,6 +27,9 @@ pub mod passes;
 pub mod quantize_search;
 pub mod report;
 pub mod stream;
+
+/// The C-simulation of a Vitis project (g++ and ap_types).
+pub use backend::vitis::csim;
 
 pub use config::Config;
 pub use error::{Error, Result};
@@ -200,7 +202,7 @@ pub fn compile(
 /// Writes `project/report.html`: the page [`report::html`] draws from the project's manifest
 /// and the vendor reports found in it. Returns the page's path.
 pub fn write_html_report(project: &Path) -> Result<std::path::PathBuf> {
-    let manifest_path = project.join(backend::vitis::MANIFEST);
+    let manifest_path = project.join(backend::MANIFEST);
     let text = confine::read_text(&manifest_path).map_err(|e| {
         Error::io(
             &manifest_path,

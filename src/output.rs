@@ -1,7 +1,7 @@
 //! Writes a generated project: never half-written, never over files hlsrs did not write, and
 //! without touching files whose contents did not change (so make rebuilds only what changed).
 
-use crate::backend::vitis::Files;
+use crate::backend::Files;
 use crate::confine;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -195,7 +195,7 @@ pub fn write_project(dir: &Path, name: &str, files: &Files, force: bool) -> Resu
     let mut existing = Vec::new();
     list_files(dir, dir, &mut existing)
         .map_err(|e| Error::io(dir, "read the output directory", e))?;
-    let previous = crate::backend::vitis::listed_files(dir).unwrap_or_default();
+    let previous = crate::backend::listed_files(dir).unwrap_or_default();
     let foreign: Vec<&String> = existing
         .iter()
         .filter(|f| !previous.contains(*f) && !is_tool_output(f, name))

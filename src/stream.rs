@@ -2,36 +2,57 @@
 //! processes), and FIFO depths from a token-level simulation of the layers' schedules: each process
 //! runs its read/write pattern (per pixel, whole tensor, or pixel by pixel of the padded image for
 //! windows) with unbounded FIFOs, and each FIFO's depth is the most pixels it ever held, plus one.
+//! Neutral: streams are named by what they carry (`StreamId`); a backend gives them names.
 
 use crate::ir::{Model, Op};
 use petgraph::stable_graph::NodeIndex;
-use serde::Serialize;
 use std::collections::HashMap;
 
-#[derive(Serialize, Clone)]
-pub struct StreamCtx {
+/// A stream of the design, by what it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamId {
+    /// A node's values as it produces them (a model input's or output's own port when the node
+    /// is one).
+    Value(NodeIndex),
+    /// Copy `j` of a value read by several consumers: clone `j`'s first output (the last clone's
+    /// second output is the last copy).
+    Copy(NodeIndex, usize),
+    /// What clone `j` passes on to clone `j + 1`.
+    Rest(NodeIndex, usize),
+}
+
+impl StreamId {
     /// The node whose values the stream carries.
-    #[serde(skip)]
-    pub node: NodeIndex,
-    pub var: String,
-    /// The pixel type name (e.g. layer3_px).
-    pub px: String,
+    pub fn node(self) -> NodeIndex {
+        match self {
+            StreamId::Value(n) | StreamId::Copy(n, _) | StreamId::Rest(n, _) => n,
+        }
+    }
+}
+
+/// A FIFO between two processes (the model's inputs and outputs are ports, not FIFOs).
+#[derive(Debug, Clone)]
+pub struct Fifo {
+    pub id: StreamId,
+    /// Pixels it holds: the most the simulation saw in it, plus one.
     pub depth: usize,
 }
 
-#[derive(Serialize)]
-pub struct ProcessCtx {
-    /// "layer" or "clone".
-    pub kind: &'static str,
-    /// Layer index in the generated code (layer processes).
-    pub layer: usize,
-    /// The layer's template context, filled in by the backend.
-    pub l: Option<serde_json::Value>,
-    pub inputs: Vec<String>,
-    /// Pixel types of the inputs.
-    pub in_px: Vec<String>,
-    pub outputs: Vec<String>,
-    pub px: String,
+/// What a process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessKind {
+    /// The layer computing this node.
+    Layer(NodeIndex),
+    /// A clone of this node's values: one pixel in, the same pixel out on both outputs.
+    Clone(NodeIndex),
+}
+
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub kind: ProcessKind,
+    pub inputs: Vec<StreamId>,
+    pub outputs: Vec<StreamId>,
+    /// Pixels of the values it produces.
     pub pixels: usize,
 }
 
@@ -91,8 +112,8 @@ impl WindowScan {
 }
 
 pub struct Wiring {
-    pub streams: Vec<StreamCtx>,
-    pub processes: Vec<ProcessCtx>,
+    pub fifos: Vec<Fifo>,
+    pub processes: Vec<Process>,
     /// Per process, its reads and writes in order: what the FIFO depths were simulated with,
     /// and what the C++ process must do (tests compare it with the C-simulation's).
     pub programs: Vec<Vec<Act>>,
@@ -142,8 +163,9 @@ pub(crate) fn pixels(model: &Model, n: NodeIndex) -> usize {
     s.iter().product::<usize>() / s.last().copied().unwrap_or(1).max(1)
 }
 
-/// `index_of[node]` = layer index in the generated code; `var_of[node]` = output stream name.
-pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error::Result<Wiring> {
+/// The processes in the model's order (a clone chain right after its value's producer), their
+/// programs and the FIFOs with their simulated depths.
+pub fn wire(model: &Model) -> crate::error::Result<Wiring> {
     // A stream carries pixels: a Concat can only join them channel by channel.
     for n in model.topo_order() {
         let node = model.node(n);
@@ -157,91 +179,55 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
             .at_node(&node.name));
         }
     }
-    let ports = crate::ir::ports::Ports::of(model);
-    let input_k = |n: NodeIndex| model.inputs.iter().position(|&i| i == n);
-    let var = |n: NodeIndex| -> String {
-        if let Some(k) = input_k(n) {
-            ports.inputs[k].clone()
-        } else if let Some(k) = model.outputs.iter().position(|o| o.node == n) {
-            ports.outputs[k].clone()
-        } else {
-            format!("layer{}_out", index_of[&n])
-        }
-    };
-    let px = |n: NodeIndex| -> String {
-        match input_k(n) {
-            Some(k) => crate::ir::ports::port_pixel("input", k),
-            None => format!("layer{}_px", index_of[&n]),
-        }
-    };
     let pixels = |n: NodeIndex| pixels(model, n);
-    let mut streams: Vec<StreamCtx> = Vec::new();
+    let mut fifos: Vec<Fifo> = Vec::new();
     let mut processes = Vec::new();
     let mut patterns: Vec<Pattern> = Vec::new();
     // The stream each consumer edge reads, filled as producers are wired.
-    let mut edge_stream: HashMap<(NodeIndex, NodeIndex, usize), String> = HashMap::new();
+    let mut edge_stream: HashMap<(NodeIndex, NodeIndex, usize), StreamId> = HashMap::new();
+    let fifo = |id| Fifo { id, depth: 0 };
     for n in model.topo_order() {
+        let value = StreamId::Value(n);
         if !model.is_input(n) {
-            let inputs: Vec<String> = model
+            let inputs: Vec<StreamId> = model
                 .inputs(n)
                 .iter()
                 .enumerate()
-                .map(|(slot, &i)| edge_stream[&(i, n, slot)].clone())
+                .map(|(slot, &i)| edge_stream[&(i, n, slot)])
                 .collect();
-            let in_px = model.inputs(n).iter().map(|&i| px(i)).collect();
-            processes.push(ProcessCtx {
-                kind: "layer",
-                layer: index_of[&n],
-                l: None,
+            processes.push(Process {
+                kind: ProcessKind::Layer(n),
                 inputs,
-                in_px,
-                outputs: vec![var(n)],
-                px: px(n),
+                outputs: vec![value],
                 pixels: pixels(n),
             });
             patterns.push(pattern(model, n));
         }
         let consumers = model.consumers(n);
         if !model.is_output(n) && !model.is_input(n) {
-            streams.push(StreamCtx {
-                node: n,
-                var: var(n),
-                px: px(n),
-                depth: 0,
-            });
+            fifos.push(fifo(value));
         }
         match consumers.len() {
             0 => {}
             1 => {
                 let (c, slot) = consumers[0];
-                edge_stream.insert((n, c, slot), var(n));
+                edge_stream.insert((n, c, slot), value);
             }
             k => {
                 // A chain of clones: each passes one copy on to the next.
-                let mut source = var(n);
+                let mut source = value;
                 for (j, &(c, slot)) in consumers.iter().enumerate().take(k - 1) {
-                    let first = format!("{}_c{j}", var(n));
+                    let first = StreamId::Copy(n, j);
                     let rest = if j + 2 == k {
-                        format!("{}_c{}", var(n), j + 1)
+                        StreamId::Copy(n, j + 1)
                     } else {
-                        format!("{}_t{j}", var(n))
+                        StreamId::Rest(n, j)
                     };
-                    for s in [&first, &rest] {
-                        streams.push(StreamCtx {
-                            node: n,
-                            var: s.clone(),
-                            px: px(n),
-                            depth: 0,
-                        });
-                    }
-                    processes.push(ProcessCtx {
-                        kind: "clone",
-                        layer: 0,
-                        l: None,
-                        inputs: vec![source.clone()],
-                        in_px: vec![px(n)],
-                        outputs: vec![first.clone(), rest.clone()],
-                        px: px(n),
+                    fifos.extend([fifo(first), fifo(rest)]);
+                    processes.push(Process {
+                        kind: ProcessKind::Clone(n),
+                        inputs: vec![source],
+                        outputs: vec![first, rest],
                         pixels: pixels(n),
                     });
                     patterns.push(Pattern::PerPixel(pixels(n)));
@@ -253,18 +239,22 @@ pub fn wire(model: &Model, index_of: &HashMap<NodeIndex, usize>) -> crate::error
             }
         }
     }
-    let sources: Vec<(String, usize)> = model.inputs.iter().map(|&i| (var(i), pixels(i))).collect();
+    let sources: Vec<(StreamId, usize)> = model
+        .inputs
+        .iter()
+        .map(|&i| (StreamId::Value(i), pixels(i)))
+        .collect();
     let programs: Vec<Vec<Act>> = processes
         .iter()
         .zip(&patterns)
         .map(|(p, pat)| program(pat, p.inputs.len()))
         .collect();
     let depths = simulate(&processes, &programs, &sources)?;
-    for s in &mut streams {
-        s.depth = depths.get(&s.var).copied().unwrap_or(0).max(1) + 1;
+    for f in &mut fifos {
+        f.depth = depths.get(&f.id).copied().unwrap_or(0).max(1) + 1;
     }
     Ok(Wiring {
-        streams,
+        fifos,
         processes,
         programs,
     })
@@ -321,15 +311,15 @@ pub(crate) fn pattern(model: &Model, n: NodeIndex) -> Pattern {
 /// Token-level simulation of the processes' programs; returns the most pixels each stream ever
 /// held.
 fn simulate(
-    processes: &[ProcessCtx],
+    processes: &[Process],
     programs: &[Vec<Act>],
-    inputs: &[(String, usize)],
-) -> crate::error::Result<HashMap<String, usize>> {
-    let mut level: HashMap<String, usize> = HashMap::new();
-    let mut peak: HashMap<String, usize> = HashMap::new();
+    inputs: &[(StreamId, usize)],
+) -> crate::error::Result<HashMap<StreamId, usize>> {
+    let mut level: HashMap<StreamId, usize> = HashMap::new();
+    let mut peak: HashMap<StreamId, usize> = HashMap::new();
     // The model's inputs arrive whole (the testbench writes them before the design runs).
-    for (var, pixels) in inputs {
-        level.insert(var.clone(), *pixels);
+    for &(id, pixels) in inputs {
+        level.insert(id, pixels);
     }
     let mut pc = vec![0usize; processes.len()];
     loop {
@@ -341,17 +331,17 @@ fn simulate(
             };
             match act {
                 Act::Read(slot) => {
-                    let l = level.entry(p.inputs[slot].clone()).or_insert(0);
+                    let l = level.entry(p.inputs[slot]).or_insert(0);
                     if *l == 0 {
                         continue;
                     }
                     *l -= 1;
                 }
                 Act::Write => {
-                    for o in &p.outputs {
-                        let l = level.entry(o.clone()).or_insert(0);
+                    for &o in &p.outputs {
+                        let l = level.entry(o).or_insert(0);
                         *l += 1;
-                        let pk = peak.entry(o.clone()).or_insert(0);
+                        let pk = peak.entry(o).or_insert(0);
                         *pk = (*pk).max(*l);
                     }
                 }

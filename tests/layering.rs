@@ -143,3 +143,59 @@ fn an_upward_import_is_caught() {
             .replace("src/mod.rs", "src/kernels/mod.rs")]
     );
 }
+
+/// Each backend (a folder under src/backend/) uses what backend/mod.rs shares, never another
+/// backend: (file, the other backend it names) for every such edge.
+fn cross_backend(src: &Path) -> Vec<String> {
+    let root = src.join("backend");
+    let backends: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            p.is_dir()
+                .then(|| p.file_name().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    let mut bad = Vec::new();
+    for own in &backends {
+        let mut files = Vec::new();
+        rust_files(&root.join(own), &mut files);
+        for f in files {
+            let code = std::fs::read_to_string(&f).unwrap();
+            let code = code.split("#[cfg(test)]").next().unwrap();
+            for other in backends.iter().filter(|b| *b != own) {
+                let named = code.lines().any(|l| {
+                    let l = l.split("//").next().unwrap();
+                    l.contains(&format!("backend::{other}"))
+                        || l.contains(&format!("super::{other}"))
+                });
+                if named {
+                    bad.push(format!("{} uses backend {other}", f.display()));
+                }
+            }
+        }
+    }
+    bad.sort();
+    bad
+}
+
+#[test]
+fn no_backend_uses_another() {
+    let bad = cross_backend(&common::root().join("src"));
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // The checker itself, on a copy with a second backend that names the first.
+    let dir = common::tempdir();
+    for (b, text) in [
+        ("vitis", "pub fn render() {}\n"),
+        ("verilog", "use crate::backend::vitis::render;\n"),
+    ] {
+        std::fs::create_dir_all(dir.path().join("backend").join(b)).unwrap();
+        std::fs::write(dir.path().join("backend").join(b).join("mod.rs"), text).unwrap();
+    }
+    let found = cross_backend(dir.path());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].ends_with("verilog/mod.rs uses backend vitis"),
+        "{found:?}"
+    );
+}

@@ -482,9 +482,7 @@ fn stream_processes_read_and_write_as_their_fifo_depths_assume() {
         let dir = common::tempdir();
         let prj = dir.path().join("p");
         hlsrs::compile(&p, &prj, false, None).unwrap();
-        let plans = hlsrs::kernels::plan_model(&p.model).unwrap();
-        let index_of = plans.iter().enumerate().map(|(i, l)| (l.node, i)).collect();
-        let wiring = hlsrs::stream::wire(&p.model, &index_of).unwrap();
+        let wiring = hlsrs::stream::wire(&p.model).unwrap();
         let top = &p.model.name;
         let exe = prj.join("io_tb");
         let o = Command::new("g++")
@@ -544,7 +542,7 @@ fn stream_processes_read_and_write_as_their_fifo_depths_assume() {
             assert_eq!(
                 acts,
                 wiring.programs[k],
-                "{name} ({:?}): process {k} ({} {:?} -> {:?})",
+                "{name} ({:?}): process {k} ({:?} {:?} -> {:?})",
                 config.strategy,
                 wiring.processes[k].kind,
                 wiring.processes[k].inputs,

@@ -531,16 +531,16 @@ fn print_trace(f: &crate::fidelity::Fidelity, dir: &Path) {
 }
 
 fn csim(a: CsimArgs) -> Result<()> {
-    let ap = crate::csim::find_ap_types(a.ap_types.as_deref())?;
-    let info = crate::csim::read_info(&a.project)?;
+    let ap = crate::backend::vitis::csim::find_ap_types(a.ap_types.as_deref())?;
+    let info = crate::backend::vitis::csim::read_info(&a.project)?;
     let x: Array = arrays::read_inputs(&a.input, &info.input_names(), &info.input_shapes())?;
     arrays::check_finite(&x, &info.input_names(), &info.input_shapes())
         .map_err(|e| e.in_file(&a.input))?;
     let Some(dir) = &a.trace else {
-        let (y, _) = crate::csim::run(&a.project, &x, &ap)?;
+        let (y, _) = crate::backend::vitis::csim::run(&a.project, &x, &ap)?;
         return arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y);
     };
-    let (y, _, layers) = crate::csim::run_traced(&a.project, &x, &ap)?;
+    let (y, _, layers) = crate::backend::vitis::csim::run_traced(&a.project, &x, &ap)?;
     arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the trace folder", e))?;
     let members: Vec<(String, Vec<u8>)> = layers

@@ -211,14 +211,13 @@ fn block_rams(width: usize, depth: usize) -> u64 {
 
 /// The FIFOs between io_stream processes, at the depths the project gets.
 pub(super) fn fifo_cost(model: &Model, plans: &[LayerPlan]) -> Result<Cost> {
-    let index_of: HashMap<NodeIndex, usize> =
-        plans.iter().enumerate().map(|(i, p)| (p.node, i)).collect();
     let result: HashMap<NodeIndex, FixedType> = plans.iter().map(|p| (p.node, p.result)).collect();
-    let wiring = crate::stream::wire(model, &index_of)?;
+    let wiring = crate::stream::wire(model)?;
     let mut c = Cost::default();
-    for s in &wiring.streams {
-        let channels = model.node(s.node).shape.last().copied().unwrap_or(1);
-        c.add(&fifo(channels * result[&s.node].width as usize, s.depth));
+    for f in &wiring.fifos {
+        let node = f.id.node();
+        let channels = model.node(node).shape.last().copied().unwrap_or(1);
+        c.add(&fifo(channels * result[&node].width as usize, f.depth));
     }
     Ok(c)
 }

@@ -3,6 +3,7 @@
 
 pub mod build;
 mod context;
+pub mod csim;
 
 mod templates;
 
@@ -13,10 +14,8 @@ use crate::kernels::Kernel;
 use crate::parts::Part;
 use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
-use std::collections::BTreeMap;
 
-/// Relative path -> contents.
-pub type Files = BTreeMap<String, Vec<u8>>;
+use super::{Files, MANIFEST};
 
 /// Everything the project needs besides the model.
 pub struct ProjectOptions<'a> {
@@ -230,19 +229,11 @@ pub fn generate(
     cx.insert("weights", &builder.weights);
     if stream {
         let index_of = plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
-        let mut wiring = crate::stream::wire(model, &index_of)?;
-        for pr in &mut wiring.processes {
-            if pr.kind == "layer" {
-                let l = builder
-                    .layers
-                    .iter()
-                    .find(|l| l.index == pr.layer)
-                    .expect("every layer has a context");
-                pr.l = Some(serde_json::to_value(l).map_err(|e| Error::internal(e.to_string()))?);
-            }
-        }
-        cx.insert("streams", &wiring.streams);
-        cx.insert("processes", &wiring.processes);
+        let wiring = crate::stream::wire(model)?;
+        let (streams, processes) =
+            context::name_streams(model, &index_of, &wiring, &builder.layers)?;
+        cx.insert("streams", &streams);
+        cx.insert("processes", &processes);
     }
     // The manifest's facts before the templates: their parsing may still be under way.
     let mut manifest = manifest(model, opts, plans, estimate);
@@ -398,27 +389,6 @@ fn check_word_limits(
         }
     }
     Ok(())
-}
-
-/// The resolved configuration and per-layer facts, also the list of files hlsrs owns.
-pub const MANIFEST: &str = "hlsrs.json";
-
-/// The files a project's manifest lists as hlsrs's. The manifest is untrusted (anyone may have
-/// edited it): a listed path that is not a plain path inside the project is left out, so
-/// nothing is removed, overwritten or judged on its word. None without a readable list.
-pub fn listed_files(dir: &std::path::Path) -> Option<std::collections::BTreeSet<String>> {
-    // Only the list is read: the rest of the manifest is skipped, not built.
-    #[derive(serde::Deserialize)]
-    struct Listed {
-        files: std::collections::BTreeSet<String>,
-    }
-    let text = crate::confine::read(&dir.join(MANIFEST)).ok()?;
-    serde_json::from_slice::<Listed>(&text).ok().map(|l| {
-        l.files
-            .into_iter()
-            .filter(|f| crate::confine::is_confined(f))
-            .collect()
-    })
 }
 
 fn format_clock(ns: f64) -> String {

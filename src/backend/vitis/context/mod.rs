@@ -4,7 +4,10 @@
 mod per_value;
 mod products;
 mod recurrent;
+mod streams;
 mod wiring;
+
+pub use streams::name_streams;
 
 use crate::ir::{FixedType, Model, Strategy};
 use crate::kernels::dense::{DensePlan, index_bits};

@@ -2,7 +2,7 @@
 //! headers, and runs it on input bits the emulator's quantizer makes.
 
 use crate::arrays::Array;
-use crate::backend::vitis::MANIFEST;
+use crate::backend::MANIFEST;
 use crate::error::{Error, Result};
 use crate::ir::FixedType;
 use std::path::{Path, PathBuf};
@@ -406,7 +406,7 @@ fn touched_sources(dir: &Path) -> Option<String> {
         .metadata()
         .and_then(|m| m.modified())
         .ok()?;
-    let listed = crate::backend::vitis::listed_files(dir)?;
+    let listed = crate::backend::listed_files(dir)?;
     let sources = listed
         .iter()
         .filter(|f| f.starts_with("firmware/") || f.starts_with("tb/"));
