@@ -155,7 +155,7 @@ void pool_position(const SRC &src, unsigned oh, unsigned ow, res_T out[CONFIG_T:
 // unroll) and at what interval.
 template <class data_T, class res_T, typename CONFIG_T> struct conv_kernel {
     static const unsigned channels = CONFIG_T::out_c;
-    static const bool pipelined = CONFIG_T::strategy == latency;
+    static const bool pipelined = CONFIG_T::strategy != resource;
     static const unsigned ii = CONFIG_T::reuse_factor;
     const typename CONFIG_T::weight_bits_t *weights;
     const typename CONFIG_T::bias_bits_t *biases;

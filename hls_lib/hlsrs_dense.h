@@ -8,7 +8,7 @@
 
 namespace hlsrs {
 
-enum dense_strategy { latency = 0, resource = 1 };
+enum dense_strategy { latency = 0, resource = 1, distributed_arithmetic = 2 };
 
 // A sparse-layout entry: its bits (the low weight_width bits), its output index (the next
 // out_bits) and its input index (the rest). Entries past a group's nonzeros are padding with
@@ -175,17 +175,50 @@ Result:
     }
 }
 
+// A distributed-arithmetic output: the exact integer y in units of 2^-F (the product's lsb), plus
+// the bias, cast once into accum_t (kernels::da; the emulator's dense_block does the same).
+template <typename CONFIG_T, int F, int W>
+typename CONFIG_T::accum_t da_output(ap_int<W> y, typename CONFIG_T::bias_t b) {
+#pragma HLS INLINE
+    // At least one integer bit: y sign-extended to a width above F.
+    static const int WW = W > F ? W : F + 1;
+    const ap_int<WW> wide = y;
+    ap_fixed<WW, WW - F> v;
+    v.range(WW - 1, 0) = wide.range(WW - 1, 0);
+    return typename CONFIG_T::accum_t(v + b);
+}
+
+// The strategy's kernel, chosen at compile time: a distributed-arithmetic config's generated
+// graph (firmware/da/<config>.h: `CONFIG_T::da<G>`) exists only in its own config.
+template <class data_T, class res_T, typename CONFIG_T, unsigned G, unsigned S = CONFIG_T::strategy>
+struct dense_kernel {
+    static void run(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *weights,
+                    const typename CONFIG_T::bias_bits_t *biases) {
+#pragma HLS INLINE
+        if (S == latency) {
+            dense_latency<data_T, res_T, CONFIG_T, G>(data, res, weights, biases);
+        } else {
+            dense_resource<data_T, res_T, CONFIG_T, G>(data, res, weights, biases);
+        }
+    }
+};
+
+template <class data_T, class res_T, typename CONFIG_T, unsigned G>
+struct dense_kernel<data_T, res_T, CONFIG_T, G, distributed_arithmetic> {
+    static void run(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *,
+                    const typename CONFIG_T::bias_bits_t *biases) {
+#pragma HLS INLINE
+        CONFIG_T::template da<G>::template run<data_T, res_T, CONFIG_T>(data, res, biases);
+    }
+};
+
 // The layout's and strategy's kernel on the weights and biases of group G (a convolution's
 // group, a recurrent layer's direction): its weights from G * n_slots, its biases from G * n_out.
 template <class data_T, class res_T, typename CONFIG_T, unsigned G>
 void dense_at(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *weights,
               const typename CONFIG_T::bias_bits_t *biases) {
 #pragma HLS INLINE
-    if (CONFIG_T::strategy == latency) {
-        dense_latency<data_T, res_T, CONFIG_T, G>(data, res, weights, biases);
-    } else {
-        dense_resource<data_T, res_T, CONFIG_T, G>(data, res, weights, biases);
-    }
+    dense_kernel<data_T, res_T, CONFIG_T, G>::run(data, res, weights, biases);
 }
 
 template <class data_T, class res_T, typename CONFIG_T>

@@ -228,8 +228,11 @@ fn parse_usize(v: &toml::Value, key: &str) -> Result<usize> {
 }
 
 pub fn parse_strategy(s: &str) -> Result<Strategy> {
-    Strategy::parse(s)
-        .ok_or_else(|| Error::input(format!("strategy '{s}' is not one of: latency, resource")))
+    Strategy::parse(s).ok_or_else(|| {
+        Error::input(format!(
+            "strategy '{s}' is not one of: latency, resource, distributed_arithmetic (da)"
+        ))
+    })
 }
 
 pub fn parse_io(s: &str) -> Result<IoType> {

@@ -121,6 +121,7 @@ fn magnitude_pruning_keeps_at_most_30_percent_of_the_multiplications() {
             .into_iter()
             .filter_map(|(m, total, per_output)| match config.strategy {
                 Strategy::Latency => (m < total).then_some(m),
+                Strategy::DistributedArithmetic => None,
                 Strategy::Resource => {
                     let lanes: usize = per_output.iter().map(|n| n.div_ceil(r)).sum();
                     (lanes * r * 2 <= total).then_some(lanes)

@@ -91,7 +91,9 @@ pub struct ModelArgs {
     /// hls4ml); pooling every position.
     #[arg(long, value_name = "N")]
     pub parallelization: Option<usize>,
-    /// latency (fully parallel) or resource (multipliers shared, reuse factor times each).
+    /// latency (fully parallel), resource (multipliers shared, reuse factor times each) or
+    /// distributed_arithmetic (`da`: every constant product an adder graph of shifted inputs, no
+    /// multiplier; reuse factor 1).
     #[arg(long)]
     pub strategy: Option<String>,
     /// How layers exchange data: parallel (arrays, one sample per call) or stream (pixel FIFOs,

@@ -496,6 +496,22 @@ fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, group: usize, b_off: u
         .collect();
     let product = |k: usize, i: usize| x(i).mul(d.weights.ty.exact(d.weights.raw[k]));
     match (&d.sparse, d.strategy) {
+        (_, Strategy::DistributedArithmetic) => {
+            // The adder graph's sum is exact (kernels::da), and the bias joins it exactly: the
+            // one cast is of the whole sum into the accumulator.
+            let mut sums: Vec<Exact> = d.bias.raw[b_off..b_off + d.n_out]
+                .iter()
+                .map(|&b| d.bias.ty.exact(b))
+                .collect();
+            for (i, j, k) in d.schedule(group) {
+                if d.weights.raw[k] != 0 {
+                    sums[j] = sums[j].add(product(k, i));
+                }
+            }
+            for (a, s) in acc.iter_mut().zip(sums) {
+                *a = d.accum.cast(s);
+            }
+        }
         (Some(s), Strategy::Resource) => {
             // Each pass: every lane's product cast to the accumulator, each output's lanes
             // summed in the kernel's adder tree (max_lanes leaves, zero past the output's
@@ -515,7 +531,7 @@ fn dense_block(d: &DensePlan, x: impl Fn(usize) -> Exact, group: usize, b_off: u
                 }
             }
         }
-        (None, _) | (Some(_), Strategy::Latency) => {
+        (None, Strategy::Latency | Strategy::Resource) | (Some(_), Strategy::Latency) => {
             for (i, j, k) in d.schedule(group) {
                 if d.weights.raw[k] == 0 {
                     continue; // the kernel skips zero weights; adding 0 changes nothing anyway

@@ -228,6 +228,9 @@ fn f(v: f64) -> u64 {
 /// The cost of one dense block (a dense layer, a convolution's position, a recurrent product)
 /// and its latency and interval.
 fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Products) {
+    if d.strategy == crate::ir::Strategy::DistributedArithmetic {
+        return da_cost(d, x, clock);
+    }
     let mut products = Products::default();
     let mut terms = vec![0usize; d.n_out];
     for (b, t) in d.bias.raw.iter().zip(terms.iter_mut()).take(d.n_out) {
@@ -261,7 +264,8 @@ fn dense_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Produ
         + adds as f64 * d.accum.width as f64 * LUT_PER_ADD_BIT
         + d.n_out as f64 * d.accum.width as f64 * LUT_CAST_PER_BIT;
     let (latency, ii) = match d.strategy {
-        crate::ir::Strategy::Latency => {
+        // (Distributed arithmetic is da_cost's.)
+        crate::ir::Strategy::Latency | crate::ir::Strategy::DistributedArithmetic => {
             let ns = if any_dsp { MULTIPLY_NS } else { 0.0 } + levels * ADD_NS;
             ((ns / clock).floor() as u64, 1)
         }
@@ -368,6 +372,41 @@ fn layer(p: &LayerPlan, io: IoType, clock: f64, lanes: usize) -> LayerFigures {
     (cost, lat, ii, Products::default())
 }
 
+/// A distributed-arithmetic block, from its adder graph: every adder at the width its range
+/// needs (no multiplier, no DSP), then per output the bias and the cast into the accumulator;
+/// combinational depth = the graph's adder levels plus the bias add, pipelined at II 1 like the
+/// latency kernel. Not calibrated on a synthesis result: docs/estimator.md.
+fn da_cost(d: &DensePlan, x: FixedType, clock: f64) -> (Cost, u64, u64, Products) {
+    let products = Products {
+        shift: d.multiplications as u64,
+        ..Products::default()
+    };
+    let (mut adder_bits, mut depth) = (0u64, 0u32);
+    // Every group's graph is the same size up to its weights: one block is group 0's.
+    if let Some(g) = d.da.first() {
+        let ranges = g.ranges(x.raw_range());
+        adder_bits = ranges[g.n_in..]
+            .iter()
+            .map(|&r| crate::kernels::da::signed_bits(r) as u64)
+            .sum();
+        depth = g.depths().1;
+    }
+    let outputs = d.n_out as f64 * d.accum.width as f64;
+    let lut = adder_bits as f64 * LUT_PER_ADD_BIT + outputs * (LUT_PER_ADD_BIT + LUT_CAST_PER_BIT);
+    let latency = ((depth + 1) as f64 * ADD_NS / clock).floor() as u64;
+    let ff = latency * (d.n_out as u64) * d.accum.width as u64;
+    (
+        Cost {
+            lut: f(lut),
+            ff,
+            ..Cost::default()
+        },
+        latency,
+        1,
+        products,
+    )
+}
+
 /// Latency and interval of an io_parallel window layer's position loop over `partitions` groups
 /// of positions, given one group's kernel latency and interval: pipelined at the kernel's
 /// interval for latency kernels, one group after another around resource kernels.
@@ -378,7 +417,9 @@ fn window_loop(partitions: usize, strategy: crate::ir::Strategy, lat: u64, ii: u
     }
     match strategy {
         // One cycle to register the loop's first group.
-        crate::ir::Strategy::Latency => ((parts - 1) * ii + lat + 1, parts * ii),
+        crate::ir::Strategy::Latency | crate::ir::Strategy::DistributedArithmetic => {
+            ((parts - 1) * ii + lat + 1, parts * ii)
+        }
         crate::ir::Strategy::Resource => {
             let run = lat.max(ii) + 1;
             (parts * run, parts * run)

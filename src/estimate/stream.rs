@@ -69,7 +69,7 @@ pub(super) fn stream_process(
         // a position ends); a pixel inside the input waits for its arrival, spread evenly
         // between the first and the last input pixel's.
         Pattern::Window(scan) => {
-            let pipelined = model.node(n).hardware.strategy == crate::ir::Strategy::Latency
+            let pipelined = model.node(n).hardware.strategy != crate::ir::Strategy::Resource
                 || !matches!(model.node(n).op, crate::ir::Op::Conv { .. });
             let n_in = pixels(model, model.inputs(n)[0]).max(1) as u64;
             let arrival = |i: u64| {

@@ -17,6 +17,9 @@ pub enum Strategy {
     Latency,
     /// Multiplications folded onto n_in*n_out/R multipliers, each used R times.
     Resource,
+    /// Distributed arithmetic: each constant matrix-vector product an adder graph of shifted
+    /// inputs (`kernels::da`), no multiplier; reuse factor 1 (hls4ml's `distributed_arithmetic`).
+    DistributedArithmetic,
 }
 
 impl Strategy {
@@ -24,6 +27,7 @@ impl Strategy {
         match s.to_ascii_lowercase().as_str() {
             "latency" => Some(Strategy::Latency),
             "resource" => Some(Strategy::Resource),
+            "distributed_arithmetic" | "da" => Some(Strategy::DistributedArithmetic),
             _ => None,
         }
     }
@@ -31,6 +35,7 @@ impl Strategy {
         match self {
             Strategy::Latency => "latency",
             Strategy::Resource => "resource",
+            Strategy::DistributedArithmetic => "distributed_arithmetic",
         }
     }
 }

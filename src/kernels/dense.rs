@@ -13,6 +13,7 @@
 //! add per pass.
 
 use super::Consts;
+use super::da::AdderGraph;
 use crate::error::Result;
 use crate::ir::{FixedType, Precision, Strategy, Tensor};
 
@@ -47,7 +48,8 @@ pub struct DensePlan {
     pub n_out: usize,
     pub reuse: usize,
     pub strategy: Strategy,
-    /// Dense layout, per group: latency index i * n_out + j, resource index j * n_in + i.
+    /// Dense layout, per group: latency (and distributed arithmetic) index i * n_out + j,
+    /// resource index j * n_in + i.
     /// Sparse layout: the compressed lists, group after group.
     pub weights: Consts,
     pub bias: Consts,
@@ -55,6 +57,8 @@ pub struct DensePlan {
     /// Multiplications by a non-zero weight, all groups (zero weights add nothing and cost nothing).
     pub multiplications: usize,
     pub sparse: Option<Sparse>,
+    /// Distributed arithmetic: each group's adder graph over the dense layout's weights.
+    pub da: Vec<AdderGraph>,
 }
 
 impl DensePlan {
@@ -105,6 +109,7 @@ impl DensePlan {
             (Strategy::Resource, _) => self.block_factor(),
             (Strategy::Latency, Some(s)) => s.slots,
             (Strategy::Latency, None) => (self.multiplications / groups).max(1),
+            (Strategy::DistributedArithmetic, _) => 0,
         }
     }
 
@@ -118,7 +123,7 @@ impl DensePlan {
         let index = self.sparse.as_ref().map(|s| &s.index[base..base + slots]);
         // Dense layouts: (i, j) counted along (latency [i][j], resource [j][i]), not divided out.
         let (mut i, mut j) = (0, 0);
-        let latency = self.strategy == Strategy::Latency;
+        let latency = self.strategy != Strategy::Resource;
         (0..slots).map(move |c| {
             let at = match index {
                 Some(index) => (index[c].0 as usize, index[c].1 as usize),
@@ -153,7 +158,7 @@ impl DensePlan {
         let base = group * slots;
         // Latency: slot order. Resource: pass `ir` of the reuse loop visits slots ir, ir + R, ...
         let (rf, block) = match self.strategy {
-            Strategy::Latency => (1, slots),
+            Strategy::Latency | Strategy::DistributedArithmetic => (1, slots),
             Strategy::Resource => (self.reuse, self.block_factor()),
         };
         (0..rf)
@@ -162,7 +167,9 @@ impl DensePlan {
                 let k = base + c;
                 let (i, j) = match (&self.sparse, self.strategy) {
                     (Some(s), _) => (s.index[k].0 as usize, s.index[k].1 as usize),
-                    (None, Strategy::Latency) => (c / n_out, c % n_out),
+                    (None, Strategy::Latency | Strategy::DistributedArithmetic) => {
+                        (c / n_out, c % n_out)
+                    }
                     (None, Strategy::Resource) => (c % n_in, c / n_in),
                 };
                 (i, j, k)
@@ -192,7 +199,7 @@ impl DensePlan {
     /// lane fixes the output.
     pub fn sparse_out_bits(&self) -> u32 {
         match self.strategy {
-            Strategy::Latency => index_bits(self.n_out),
+            Strategy::Latency | Strategy::DistributedArithmetic => index_bits(self.n_out),
             Strategy::Resource => 0,
         }
     }
@@ -250,11 +257,13 @@ fn reuse_factor_is_valid(n_in: usize, n_out: usize, rf: usize) -> bool {
 pub const UNROLL_LIMIT: usize = 4096;
 
 /// Multiplications one block of an n_in x n_out product unrolls: all of them in the latency
-/// kernel (its Product loop), n_in x n_out / R in the resource kernel (its MultLoop).
+/// kernel (its Product loop), n_in x n_out / R in the resource kernel (its MultLoop), none in
+/// distributed arithmetic (straight-line adders, no loop).
 pub fn unrolled(n_in: usize, n_out: usize, strategy: Strategy, reuse: usize) -> usize {
     match strategy {
         Strategy::Latency => n_in * n_out,
         Strategy::Resource => (n_in * n_out).div_ceil(reuse.max(1)),
+        Strategy::DistributedArithmetic => 0,
     }
 }
 
@@ -314,7 +323,9 @@ pub fn plan_groups(
     for ((w, b), nonzero) in blocks.iter().zip(&mut nonzero) {
         let start = raw.len();
         match strategy {
-            Strategy::Latency => Consts::quantize_into(p.weight, &w.data, &mut raw)?,
+            Strategy::Latency | Strategy::DistributedArithmetic => {
+                Consts::quantize_into(p.weight, &w.data, &mut raw)?
+            }
             Strategy::Resource => {
                 for j in 0..n_out {
                     for i in 0..n_in {
@@ -343,12 +354,15 @@ pub fn plan_groups(
         accum: p.accum,
         multiplications,
         sparse: None,
+        da: Vec::new(),
     };
     // Latency: one multiplier per nonzero, the fullest group's count. Resource: each output
     // gets the lanes its fullest row (over the groups) needs, each lane serving R entries.
     let mut lane_start = Vec::new();
     let slots = match strategy {
         Strategy::Latency => nonzero.iter().copied().max().unwrap_or(0).max(1),
+        // (Never sparse: the adder graph has no term for a zero weight anyway.)
+        Strategy::DistributedArithmetic => total,
         Strategy::Resource => {
             let mut lanes = vec![0u32; n_out];
             for (r, row) in plan.weights.raw.chunks(n_in.max(1)).enumerate() {
@@ -371,6 +385,7 @@ pub fn plan_groups(
     let worth = match strategy {
         Strategy::Latency => slots < total,
         Strategy::Resource => total > 0 && slots * 2 <= total,
+        Strategy::DistributedArithmetic => false,
     };
     if allow_sparse
         && worth
@@ -384,7 +399,7 @@ pub fn plan_groups(
             // order per output, and the slot order of its schedule), padded with zero weights at
             // index (0, 0) to `slots`. Compacted in place: a group's list starts no later than
             // its dense block did.
-            Strategy::Latency => {
+            Strategy::Latency | Strategy::DistributedArithmetic => {
                 for group in 0..blocks.len() {
                     let end = (group + 1) * slots;
                     for c in 0..total {
@@ -436,6 +451,11 @@ pub fn plan_groups(
             slots,
             lane_start,
         });
+    }
+    if strategy == Strategy::DistributedArithmetic {
+        plan.da = (0..blocks.len())
+            .map(|g| AdderGraph::build(&plan.weights.raw[g * total..(g + 1) * total], n_in, n_out))
+            .collect();
     }
     Ok(plan)
 }

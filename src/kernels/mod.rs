@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod conv;
+pub mod da;
 pub mod dense;
 pub mod pool;
 pub mod recurrent;

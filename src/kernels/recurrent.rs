@@ -52,7 +52,7 @@ impl RecurrentPlan {
             .iter()
             .chain(&self.rh)
             .chain(&self.rhh)
-            .all(|d| d.strategy == crate::ir::Strategy::Latency)
+            .all(|d| d.strategy != crate::ir::Strategy::Resource)
     }
 }
 

@@ -222,6 +222,8 @@ fn fit_unroll_limit(
     let what = match strategy {
         crate::ir::Strategy::Latency => "the latency kernel".to_string(),
         crate::ir::Strategy::Resource => format!("the resource kernel at reuse {reuse}"),
+        // (Never past the limit: its graph is straight-line code, `unrolled` is 0.)
+        crate::ir::Strategy::DistributedArithmetic => "the adder graph".to_string(),
     };
     if lc.strategy.is_some() || lc.reuse.is_some() {
         return Err(Error::input(format!(
@@ -530,6 +532,37 @@ impl Pass for ApplyConfig {
                     (1, 1)
                 }
             };
+            // Distributed arithmetic covers dense and convolution layers so far: asked of a
+            // recurrent layer itself it is an error, model-wide that layer keeps latency.
+            let strategy = if strategy == crate::ir::Strategy::DistributedArithmetic
+                && matches!(node.op, Op::Recurrent(_))
+            {
+                if lc.strategy.is_some() {
+                    return Err(Error::input(format!(
+                        "[layers.{}]: the distributed_arithmetic strategy covers dense and convolution layers so far; a {} layer takes latency or resource",
+                        node.name,
+                        node.op.kind()
+                    )));
+                }
+                cx.notes.push(format!(
+                    "layer '{}' ({}): distributed arithmetic covers dense and convolution layers so far; this one uses the latency strategy",
+                    node.name,
+                    node.op.kind()
+                ));
+                crate::ir::Strategy::Latency
+            } else {
+                strategy
+            };
+            if strategy == crate::ir::Strategy::DistributedArithmetic
+                && (reuse, recurrent_reuse) != (1, 1)
+            {
+                return Err(Error::input(format!(
+                    "layer '{}': the distributed_arithmetic strategy builds every product as an adder graph at reuse factor 1 (as hls4ml's), not {}; set reuse = 1 (per layer: [layers.{}] reuse = 1)",
+                    node.name,
+                    reuse.max(recurrent_reuse),
+                    node.name
+                )));
+            }
             let parallelization = match &node.op {
                 Op::Conv { .. } | Op::Pool { .. } => {
                     let positions = node.shape[..node.shape.len() - 1].iter().product();

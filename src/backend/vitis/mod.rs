@@ -227,6 +227,8 @@ pub fn generate(
     cx.insert("project", &project);
     cx.insert("layers", &builder.layers);
     cx.insert("weights", &builder.weights);
+    let da_headers: Vec<&str> = builder.da.iter().map(|(c, _)| c.as_str()).collect();
+    cx.insert("da_headers", &da_headers);
     if stream {
         let index_of = plans.iter().enumerate().map(|(k, p)| (p.node, k)).collect();
         let wiring = crate::stream::wire(model)?;
@@ -267,6 +269,9 @@ pub fn generate(
         text.extend_from_slice(&w.data);
         text.extend_from_slice(&head[at + DATA.len()..]);
         files.insert(format!("{fw}/weights/{}.h", w.var), text);
+    }
+    for (config, text) in &builder.da {
+        files.insert(format!("{fw}/da/{config}.h"), text.clone().into_bytes());
     }
     for (file, src) in templates::HLS_LIB {
         files.insert(format!("{fw}/hls_lib/{file}"), src.as_bytes().to_vec());

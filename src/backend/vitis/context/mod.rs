@@ -1,6 +1,7 @@
 //! The serde context the templates render: names, sizes, type spellings and constant data for
 //! every layer, taken from the kernel plans. No C++ is written here.
 
+mod da;
 mod per_value;
 mod products;
 mod recurrent;
@@ -138,6 +139,8 @@ pub struct Builder<'m> {
     stream: bool,
     pub layers: Vec<LayerCtx>,
     pub weights: Vec<WeightCtx>,
+    /// Distributed-arithmetic headers: (config struct, header text), firmware/da/<config>.h.
+    pub da: Vec<(String, String)>,
     var_of: HashMap<petgraph::stable_graph::NodeIndex, (String, String)>,
     ports: crate::ir::ports::Ports,
 }
@@ -149,6 +152,7 @@ impl<'m> Builder<'m> {
             stream,
             layers: Vec::new(),
             weights: Vec::new(),
+            da: Vec::new(),
             var_of: HashMap::new(),
             ports: crate::ir::ports::Ports::of(model),
         }
@@ -180,6 +184,16 @@ impl<'m> Builder<'m> {
             stats: None,
         });
         var
+    }
+
+    /// For a distributed-arithmetic product: its graphs' header for config struct `config`
+    /// (inputs of type `x`), and the struct naming them, for the config's `da_struct`.
+    fn da_struct(&mut self, config: String, d: &DensePlan, x: FixedType) -> String {
+        if d.strategy != Strategy::DistributedArithmetic {
+            return String::new();
+        }
+        self.da.push((config.clone(), da::header(&config, d, x)));
+        format!("{config}_da")
     }
 
     /// A dense kernel's weight array: plain bit patterns, or packed sparse entries.
@@ -269,7 +283,7 @@ impl<'m> Builder<'m> {
         let size = plan.size;
         let (kind, summary, p): (&'static str, String, Value) = match &plan.kernel {
             Kernel::Input => unreachable!("handled above"),
-            Kernel::Dense(d) => self.dense(index, &name, d, &mut td),
+            Kernel::Dense(d) => self.dense(index, &name, d, plan.input_types[0], &mut td),
             // `channels` is the scales' count.
             Kernel::ScaleShift { scale, shift, .. } => {
                 self.scale_shift(index, &name, size, scale, shift, &mut td)
@@ -293,7 +307,7 @@ impl<'m> Builder<'m> {
             ),
             Kernel::Max => ("maximum", format!("maximum, {size} values"), json!({})),
             Kernel::Min => ("minimum", format!("minimum, {size} values"), json!({})),
-            Kernel::Conv(c) => self.conv(index, &name, c, &mut td),
+            Kernel::Conv(c) => self.conv(index, &name, c, plan.input_types[0], &mut td),
             Kernel::Pool(pl) => self.pool(index, &name, pl, &mut td),
             Kernel::Concat { sources } => self.concat(index, &name, size, plan, node, sources),
             Kernel::Transpose { in_shape, perm } => Self::transpose(size, in_shape, perm),
@@ -400,6 +414,8 @@ fn dense_params(d: &DensePlan, groups: usize) -> Value {
         "out_bits": d.sparse_out_bits(),
         "lanes_max": d.max_lanes(),
         "lane_start": d.sparse.as_ref().map(|s| s.lane_start.clone()).unwrap_or_default(),
+        // Set by the caller of a distributed-arithmetic product (`da_struct`).
+        "da_struct": "",
         "weight_bits_t": match &d.sparse {
             Some(_) => FixedType::fixed(d.sparse_entry_bits() + 1, 0).c_bits_type(),
             None => d.weights.ty.c_bits_type(),

@@ -9,6 +9,7 @@ impl Builder<'_> {
         index: usize,
         name: &str,
         d: &DensePlan,
+        x: FixedType,
         td: &mut dyn FnMut(&str, FixedType),
     ) -> (&'static str, String, Value) {
         td("weight", d.weights.ty);
@@ -16,17 +17,28 @@ impl Builder<'_> {
         td("accum", d.accum);
         let w = self.dense_weights(index, name, d);
         let b = self.weight(format!("b{index}"), name, "biases", &d.bias);
-        let strategy = match d.strategy {
-            Strategy::Latency => "latency",
-            Strategy::Resource => "resource",
+        let work = match d.strategy {
+            Strategy::Latency => format!(
+                "latency, reuse {}, {} multiplications",
+                d.reuse, d.multiplications
+            ),
+            Strategy::Resource => format!(
+                "resource, reuse {}, {} multiplications",
+                d.reuse, d.multiplications
+            ),
+            Strategy::DistributedArithmetic => format!(
+                "distributed arithmetic, {} adders for {} multiplications",
+                d.da.iter().map(|g| g.adders.len()).sum::<usize>(),
+                d.multiplications
+            ),
         };
         (
             "dense",
-            format!(
-                "dense {} -> {}, {strategy}, reuse {}, {} multiplications",
-                d.n_in, d.n_out, d.reuse, d.multiplications
+            format!("dense {} -> {}, {work}", d.n_in, d.n_out),
+            with(
+                dense_params(d, 1),
+                json!({ "weights": w, "bias": b, "da_struct": self.da_struct(format!("config{index}"), d, x) }),
             ),
-            with(dense_params(d, 1), json!({ "weights": w, "bias": b })),
         )
     }
 
@@ -35,6 +47,7 @@ impl Builder<'_> {
         index: usize,
         name: &str,
         c: &crate::kernels::conv::ConvPlan,
+        x: FixedType,
         td: &mut dyn FnMut(&str, FixedType),
     ) -> (&'static str, String, Value) {
         let d = &c.dense;
@@ -65,6 +78,7 @@ impl Builder<'_> {
                     "g": g, "in_c": c.in_channels, "out_c": c.out_channels(), "groups": c.groups,
                     "weights": w, "bias": b,
                     "parallel": c.parallel, "partitions": c.partitions(),
+                    "da_struct": self.da_struct(format!("config{index}"), d, x),
                 }),
             ),
         )
