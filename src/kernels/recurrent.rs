@@ -108,6 +108,7 @@ fn directions(
                     slots,
                     lane_start: sp.lane_start.clone(),
                 }),
+                da: all.da.get(d).cloned().into_iter().collect(),
                 ..all.clone()
             }
         })

@@ -532,27 +532,6 @@ impl Pass for ApplyConfig {
                     (1, 1)
                 }
             };
-            // Distributed arithmetic covers dense and convolution layers so far: asked of a
-            // recurrent layer itself it is an error, model-wide that layer keeps latency.
-            let strategy = if strategy == crate::ir::Strategy::DistributedArithmetic
-                && matches!(node.op, Op::Recurrent(_))
-            {
-                if lc.strategy.is_some() {
-                    return Err(Error::input(format!(
-                        "[layers.{}]: the distributed_arithmetic strategy covers dense and convolution layers so far; a {} layer takes latency or resource",
-                        node.name,
-                        node.op.kind()
-                    )));
-                }
-                cx.notes.push(format!(
-                    "layer '{}' ({}): distributed arithmetic covers dense and convolution layers so far; this one uses the latency strategy",
-                    node.name,
-                    node.op.kind()
-                ));
-                crate::ir::Strategy::Latency
-            } else {
-                strategy
-            };
             if strategy == crate::ir::Strategy::DistributedArithmetic
                 && (reuse, recurrent_reuse) != (1, 1)
             {

@@ -9,18 +9,19 @@
 //! into the accumulator (`hlsrs::da_output`), as the emulator computes it.
 
 use super::*;
-use crate::kernels::da::signed_bits;
+use crate::kernels::da::{AdderGraph, signed_bits};
 
-/// The header of `d`'s graphs as config struct `config`'s, for inputs of type `x`.
-pub fn header(config: &str, d: &DensePlan, x: FixedType) -> String {
+/// The header of `graphs` (group or direction G's at G; each product of `d`'s shape, weights and
+/// biases) as config struct `config`'s, for inputs of type `x`.
+pub fn header(config: &str, graphs: &[&AdderGraph], d: &DensePlan, x: FixedType) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let guard = format!("HLSRS_DA_{}_H_", config.to_uppercase());
-    let adders: usize = d.da.iter().map(|g| g.adders.len()).sum();
+    let adders: usize = graphs.iter().map(|g| g.adders.len()).sum();
     let _ = writeln!(
         s,
-        "// {config}: distributed arithmetic, {adders} adders for {} multiplications (no multiplier).",
-        d.multiplications
+        "// {config}: distributed arithmetic, {adders} adders in {} graph(s) (no multiplier).",
+        graphs.len()
     );
     let _ = writeln!(s, "#ifndef {guard}\n#define {guard}\n");
     let _ = writeln!(s, "template <unsigned G> struct {config}_da;");
@@ -28,7 +29,7 @@ pub fn header(config: &str, d: &DensePlan, x: FixedType) -> String {
     let in_bits = x.width + u32::from(!x.signed);
     // Units of the product's lsb: the input's and the weight's fractional bits.
     let frac = x.frac() + d.weights.ty.frac();
-    for (g, graph) in d.da.iter().enumerate() {
+    for (g, graph) in graphs.iter().enumerate() {
         let ranges = graph.ranges(x.raw_range());
         let _ = writeln!(s, "\ntemplate <> struct {config}_da<{g}> {{");
         let _ = writeln!(

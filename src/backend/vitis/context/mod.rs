@@ -188,11 +188,18 @@ impl<'m> Builder<'m> {
 
     /// For a distributed-arithmetic product: its graphs' header for config struct `config`
     /// (inputs of type `x`), and the struct naming them, for the config's `da_struct`.
-    fn da_struct(&mut self, config: String, d: &DensePlan, x: FixedType) -> String {
-        if d.strategy != Strategy::DistributedArithmetic {
+    /// `plans`: one plan of several groups, or a recurrent product's plan per direction.
+    fn da_struct(&mut self, config: String, plans: &[DensePlan], x: FixedType) -> String {
+        let Some(d) = plans
+            .first()
+            .filter(|d| d.strategy == Strategy::DistributedArithmetic)
+        else {
             return String::new();
-        }
-        self.da.push((config.clone(), da::header(&config, d, x)));
+        };
+        let graphs: Vec<&crate::kernels::da::AdderGraph> =
+            plans.iter().flat_map(|p| &p.da).collect();
+        self.da
+            .push((config.clone(), da::header(&config, &graphs, d, x)));
         format!("{config}_da")
     }
 
@@ -296,7 +303,14 @@ impl<'m> Builder<'m> {
             } => Self::quant(plan, size, bipolar, round, codes),
             Kernel::Clip { min, max } => Self::clip(size, min, max, &mut td),
             Kernel::Softmax(s) => self.softmax(index, &name, s, &mut td),
-            Kernel::Recurrent(rp) => self.recurrent(index, &name, node.op.kind(), rp, &mut td),
+            Kernel::Recurrent(rp) => self.recurrent(
+                index,
+                &name,
+                node.op.kind(),
+                rp,
+                plan.input_types[0],
+                &mut td,
+            ),
             Kernel::Add => ("add", format!("add, {size} values"), json!({})),
             Kernel::Sub => ("sub", format!("subtract, {size} values"), json!({})),
             Kernel::Mul => ("mul", format!("multiply, {size} values"), json!({})),

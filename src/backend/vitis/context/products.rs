@@ -37,7 +37,7 @@ impl Builder<'_> {
             format!("dense {} -> {}, {work}", d.n_in, d.n_out),
             with(
                 dense_params(d, 1),
-                json!({ "weights": w, "bias": b, "da_struct": self.da_struct(format!("config{index}"), d, x) }),
+                json!({ "weights": w, "bias": b, "da_struct": self.da_struct(format!("config{index}"), std::slice::from_ref(d), x) }),
             ),
         )
     }
@@ -78,7 +78,7 @@ impl Builder<'_> {
                     "g": g, "in_c": c.in_channels, "out_c": c.out_channels(), "groups": c.groups,
                     "weights": w, "bias": b,
                     "parallel": c.parallel, "partitions": c.partitions(),
-                    "da_struct": self.da_struct(format!("config{index}"), d, x),
+                    "da_struct": self.da_struct(format!("config{index}"), std::slice::from_ref(d), x),
                 }),
             ),
         )

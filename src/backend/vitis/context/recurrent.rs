@@ -24,6 +24,7 @@ impl Builder<'_> {
         name: &str,
         op_kind: &str,
         rp: &crate::kernels::recurrent::RecurrentPlan,
+        x: FixedType,
         td: &mut dyn FnMut(&str, FixedType),
     ) -> (&'static str, String, Value) {
         let rec = &rp.rec;
@@ -94,6 +95,28 @@ impl Builder<'_> {
             v["n_groups"] = json!(plans.len().max(1));
             v
         };
+        // Distributed arithmetic: each product's graphs, a direction each; the input product
+        // reads the layer's input, the recurrent ones the state (as the emulator's).
+        let mut wx_cfg = dense_cfg(&rp.wx, &rp.wx[0]);
+        wx_cfg["da_struct"] = json!(self.da_struct(format!("config{index}_wx"), &rp.wx, x));
+        let mut rh_cfg = dense_cfg(&rp.rh, &rp.rh[0]);
+        rh_cfg["da_struct"] = json!(self.da_struct(format!("config{index}_rh"), &rp.rh, rp.state));
+        // Unused without an r*h product: a dense-layout config, as its (placeholder) weight
+        // array is (and no graph: a distributed-arithmetic placeholder is a latency one).
+        let placeholder_strategy = match rp.rh[0].strategy {
+            crate::ir::Strategy::DistributedArithmetic => crate::ir::Strategy::Latency,
+            s @ (crate::ir::Strategy::Latency | crate::ir::Strategy::Resource) => s,
+        };
+        let mut rhh_cfg = dense_cfg(
+            &rp.rhh,
+            &DensePlan {
+                sparse: None,
+                strategy: placeholder_strategy,
+                ..rp.rh[0].clone()
+            },
+        );
+        rhh_cfg["da_struct"] =
+            json!(self.da_struct(format!("config{index}_rhh"), &rp.rhh, rp.state));
         let peep = rp.p.clone().unwrap_or(Consts {
             ty: w_ty,
             raw: vec![0],
@@ -207,10 +230,7 @@ impl Builder<'_> {
                 "output": output,
                 "weight_bits_t": w_ty.c_bits_type(), "bias_bits_t": b_ty.c_bits_type(),
                 "state_bits_t": rp.state.c_bits_type(), "table_bits_t": table_ty.c_bits_type(),
-                "wx": dense_cfg(&rp.wx, &rp.wx[0]), "rh": dense_cfg(&rp.rh, &rp.rh[0]),
-                // Unused without an r*h product: a dense-layout config, as its
-                // (placeholder) weight array is.
-                "rhh": dense_cfg(&rp.rhh, &DensePlan { sparse: None, ..rp.rh[0].clone() }),
+                "wx": wx_cfg, "rh": rh_cfg, "rhh": rhh_cfg,
                 "static": rec.stateful,
                 "wx_w": wx_w, "wx_b": wx_b, "rh_w": rh_w, "rh_b": rh_b, "rhh_w": rhh_w, "rhh_b": rhh_b,
                 "peep": pv, "h0": h0, "c0": c0,
