@@ -77,6 +77,49 @@ fn pattern(p: Term, q: Term) -> Pattern {
 /// nearest neighbours (in input and shift order), as many as keep a round within this.
 const PAIRS_PER_ROUND: usize = 1 << 24;
 
+/// A fast hash of the small integer keys the sharing counts (SipHash's resistance to chosen
+/// keys buys nothing here, and hashing is most of the planner's time).
+#[derive(Default, Clone, Copy)]
+struct FastHash;
+
+struct FastHasher(u64);
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        // One multiply-rotate round per word (as FxHash), then a final mix in `finish` is not
+        // needed: hashbrown takes the top bits, which the multiply fills.
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(v as u64);
+    }
+}
+
+/// Pairs of terms within outputs up to which every pair is counted and the most frequent
+/// pattern is taken one at a time (`share_one_at_a_time`); past it, rounds (`share_in_rounds`).
+const EXACT_PAIRS: usize = 1 << 25;
+
 impl AdderGraph {
     /// The graph of `weights` ([n_in][n_out] raw integers).
     pub fn build(weights: &[i128], n_in: usize, n_out: usize) -> AdderGraph {
@@ -93,12 +136,30 @@ impl AdderGraph {
             adders: Vec::new(),
             outputs: vec![None; n_out],
         };
-        g.share_subexpressions(&mut terms);
+        let pairs: usize = terms.iter().map(|t| t.len() * t.len() / 2).sum();
+        if pairs <= EXACT_PAIRS {
+            g.share_one_at_a_time(&mut terms);
+        } else {
+            g.share_in_rounds(&mut terms);
+        }
         let mut depth = vec![0u32; n_in];
         for (j, t) in terms.into_iter().enumerate() {
             g.outputs[j] = g.sum(t, &mut depth);
         }
         g
+    }
+
+    /// The value of a shared pair p, q relative to their smaller shift and p's sign: `p +- q`
+    /// unshifted where one of them has the smaller shift.
+    fn pair_node(&mut self, p: Term, q: Term) -> usize {
+        self.push(
+            Term { neg: false, ..p },
+            Term {
+                neg: p.neg != q.neg,
+                ..q
+            },
+        )
+        .v
     }
 
     fn push(&mut self, p: Term, q: Term) -> Term {
@@ -118,11 +179,113 @@ impl AdderGraph {
         }
     }
 
+    /// Greedy common-subexpression elimination, one pattern at a time: every pair of terms
+    /// within an output counted; the most frequent pattern (ties: the smallest) replaced in
+    /// every output where it occurs, as often as it occurs there; the counts of the pairs the
+    /// replaced and the new terms make updated; until no pattern occurs twice.
+    fn share_one_at_a_time(&mut self, terms: &mut [Vec<Term>]) {
+        use std::collections::BTreeSet;
+        let mut sets: Vec<BTreeSet<Term>> =
+            terms.iter().map(|t| t.iter().copied().collect()).collect();
+        let mut count: HashMap<Pattern, u32, FastHash> = HashMap::default();
+        for s in &sets {
+            let t: Vec<Term> = s.iter().copied().collect();
+            for (k, &p) in t.iter().enumerate() {
+                for &q in &t[k + 1..] {
+                    *count.entry(pattern(p, q)).or_insert(0) += 1;
+                }
+            }
+        }
+        let mut heap: BinaryHeap<(u32, std::cmp::Reverse<Pattern>)> = count
+            .iter()
+            .filter(|&(_, &c)| c >= 2)
+            .map(|(&p, &c)| (c, std::cmp::Reverse(p)))
+            .collect();
+        while let Some((c, std::cmp::Reverse(pat))) = heap.pop() {
+            // A count only drops between pushes: a stale entry goes back at its count now.
+            match count.get(&pat) {
+                Some(&now) if now == c => {}
+                Some(&now) => {
+                    if now >= 2 {
+                        heap.push((now, std::cmp::Reverse(pat)));
+                    }
+                    continue;
+                }
+                None => continue,
+            }
+            let (va, vb, d, same) = pat;
+            let mut node: Option<usize> = None;
+            // (Each output is looked at: a range query for the terms of value va finds whether
+            // the pattern occurs in it, cheaper than keeping a list of outputs per pattern.)
+            for set in sets.iter_mut() {
+                loop {
+                    // The first term p of an occurrence (a term of value va), and its partner q.
+                    let first = Term {
+                        v: va,
+                        shift: 0,
+                        neg: false,
+                    };
+                    let past = Term {
+                        v: va + 1,
+                        shift: 0,
+                        neg: false,
+                    };
+                    let found = set.range(first..past).copied().find_map(|p| {
+                        let shift = p.shift as i64 + d;
+                        if shift < 0 {
+                            return None;
+                        }
+                        let q = Term {
+                            v: vb,
+                            shift: shift as u32,
+                            neg: if same { p.neg } else { !p.neg },
+                        };
+                        (q != p && set.contains(&q)).then_some((p, q))
+                    });
+                    let Some((p, q)) = found else { break };
+                    set.remove(&p);
+                    set.remove(&q);
+                    let mut drop = |a: Term, b: Term| {
+                        if let Some(n) = count.get_mut(&pattern(a, b)) {
+                            *n -= 1;
+                        }
+                    };
+                    drop(p, q);
+                    for &x in set.iter() {
+                        drop(p, x);
+                        drop(q, x);
+                    }
+                    let m = p.shift.min(q.shift);
+                    let v = *node.get_or_insert_with(|| self.pair_node(p, q));
+                    let t = Term {
+                        v,
+                        shift: m,
+                        neg: p.neg,
+                    };
+                    for &x in set.iter() {
+                        let pt = pattern(t, x);
+                        let n = count.entry(pt).or_insert(0);
+                        *n += 1;
+                        if *n >= 2 {
+                            heap.push((*n, std::cmp::Reverse(pt)));
+                        }
+                    }
+                    set.insert(t);
+                }
+            }
+            // Every occurrence is gone (or overlapped one taken): the pattern's count is spent.
+            count.remove(&pat);
+        }
+        for (t, s) in terms.iter_mut().zip(sets) {
+            *t = s.into_iter().collect();
+        }
+    }
+
     /// Greedy common-subexpression elimination in rounds: count every pattern of two terms
     /// within an output (each output's term list sorted, each term paired with its next
     /// `window` terms), then take the patterns seen twice or more, most frequent first, and
     /// replace their pairs in every output where both terms are still unused this round.
-    fn share_subexpressions(&mut self, terms: &mut [Vec<Term>]) {
+    fn share_in_rounds(&mut self, terms: &mut [Vec<Term>]) {
         loop {
             let total: usize = terms.iter().map(Vec::len).sum();
             let window = (PAIRS_PER_ROUND / total.max(1)).max(4);
@@ -181,17 +344,7 @@ impl AdderGraph {
                     let v = match node.get(&pat) {
                         Some(&v) => v,
                         None => {
-                            let base = Term {
-                                shift: p.shift - m,
-                                neg: false,
-                                ..p
-                            };
-                            let other = Term {
-                                shift: q.shift - m,
-                                neg: p.neg != q.neg,
-                                ..q
-                            };
-                            let v = self.push(base, other).v;
+                            let v = self.pair_node(p, q);
                             node.insert(pat, v);
                             made = true;
                             v

@@ -501,6 +501,11 @@ fn manifest(
                         _ => 1,
                     };
                     layer["multipliers"] = json!(d.multipliers(groups) * groups);
+                    if !d.da.is_empty() {
+                        // Distributed arithmetic: the graphs' adders and their deepest path.
+                        layer["adders"] = json!(d.da.iter().map(|g| g.adders.len()).sum::<usize>());
+                        layer["adder_depth"] = json!(d.da.iter().map(|g| g.depths().1).max());
+                    }
                 }
                 Kernel::Recurrent(r) => {
                     types.insert("weight".into(), json!(r.wx[0].weights.ty));
