@@ -75,7 +75,7 @@ fn pattern(p: Term, q: Term) -> Pattern {
 
 /// Work on pairs of terms per round, at most: a large layer pairs each term only with its
 /// nearest neighbours (in input and shift order), as many as keep a round within this.
-const PAIRS_PER_ROUND: usize = 1 << 24;
+const PAIRS_PER_ROUND: usize = 1 << 22;
 
 /// A fast hash of the small integer keys the sharing counts (SipHash's resistance to chosen
 /// keys buys nothing here, and hashing is most of the planner's time).
@@ -289,7 +289,7 @@ impl AdderGraph {
         loop {
             let total: usize = terms.iter().map(Vec::len).sum();
             let window = (PAIRS_PER_ROUND / total.max(1)).max(4);
-            let mut count: HashMap<Pattern, u32> = HashMap::new();
+            let mut count: HashMap<Pattern, u32, FastHash> = HashMap::default();
             for t in terms.iter_mut() {
                 t.sort_unstable();
                 for (k, &p) in t.iter().enumerate() {
@@ -308,13 +308,13 @@ impl AdderGraph {
             }
             // Most frequent first; ties in pattern order, so the graph is deterministic.
             common.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            let rank: HashMap<Pattern, usize> = common
+            let rank: HashMap<Pattern, usize, FastHash> = common
                 .iter()
                 .enumerate()
                 .map(|(r, &(_, p))| (p, r))
                 .collect();
             // Per output, its candidate pairs in rank order; a pattern's node is made once.
-            let mut node: HashMap<Pattern, usize> = HashMap::new();
+            let mut node: HashMap<Pattern, usize, FastHash> = HashMap::default();
             let mut made = false;
             for t in terms.iter_mut() {
                 let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
@@ -363,7 +363,10 @@ impl AdderGraph {
                 });
                 t.extend(new_terms);
             }
-            if !made {
+            // A round that removes under 1% of the terms is the last: the rounds after it
+            // would cost as much for less.
+            let left: usize = terms.iter().map(Vec::len).sum();
+            if !made || (total - left) * 100 < total {
                 return;
             }
         }
