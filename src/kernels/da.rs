@@ -101,8 +101,8 @@ impl std::hash::Hasher for FastHasher {
         }
     }
     fn write_u64(&mut self, v: u64) {
-        // One multiply-rotate round per word (as FxHash), then a final mix in `finish` is not
-        // needed: hashbrown takes the top bits, which the multiply fills.
+        // One rotate-xor-multiply round per word, as rustc's FxHasher: enough for keys of a
+        // few small integers, whose differences sit in the low bits the product keeps.
         self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
     fn write_usize(&mut self, v: usize) {
