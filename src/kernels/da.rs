@@ -120,6 +120,10 @@ impl std::hash::Hasher for FastHasher {
 /// pattern is taken one at a time (`share_one_at_a_time`); past it, rounds (`share_in_rounds`).
 const EXACT_PAIRS: usize = 1 << 25;
 
+/// The one-at-a-time sharing looks at every output for each pattern it takes (at most one per
+/// term): terms x outputs up to this, rounds past it (a 64 x 1024 layer: 49 s one at a time).
+const EXACT_SCANS: usize = 1 << 27;
+
 impl AdderGraph {
     /// The graph of `weights` ([n_in][n_out] raw integers).
     pub fn build(weights: &[i128], n_in: usize, n_out: usize) -> AdderGraph {
@@ -137,7 +141,8 @@ impl AdderGraph {
             outputs: vec![None; n_out],
         };
         let pairs: usize = terms.iter().map(|t| t.len() * t.len() / 2).sum();
-        if pairs <= EXACT_PAIRS {
+        let scans = terms.iter().map(Vec::len).sum::<usize>() * n_out;
+        if pairs <= EXACT_PAIRS && scans <= EXACT_SCANS {
             g.share_one_at_a_time(&mut terms);
         } else {
             g.share_in_rounds(&mut terms);
