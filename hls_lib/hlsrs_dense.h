@@ -74,7 +74,9 @@ Result:
 // the output's lanes_max, leaf l being lane start + l, or 0 past the output's `count` lanes
 // (constants once the output loop is unrolled, so a missing leaf's adder folds away). The first
 // N/2 leaves, then the rest (kernels::dense::tree_sum), every sum cast to accum_t: each pass is
-// log2 N adders deep and the accumulation carries one add from pass to pass.
+// log2 N adders deep and the accumulation carries one add from pass to pass. Ours: hls4ml's
+// dense_compressed adds each product into every output's pass sum under a condition
+// (fill_mult); here the routing is fixed at compile time (docs/synthesis.md).
 template <typename CONFIG_T, unsigned LO, unsigned N> struct lane_tree {
     typedef typename CONFIG_T::accum_t accum_t;
     static accum_t sum(const accum_t *prod, unsigned start, unsigned count) {
@@ -177,6 +179,8 @@ Result:
 
 // A distributed-arithmetic output: the exact integer y in units of 2^-F (the product's lsb), plus
 // the bias, cast once into accum_t (kernels::da; the emulator's dense_block does the same).
+// Ours: hls4ml's distributed_arithmetic strategy emits da4ml's own graph code instead; ours is
+// planned by hlsrs and written per product (docs/synthesis.md, "distributed arithmetic").
 template <typename CONFIG_T, int F, int W>
 typename CONFIG_T::accum_t da_output(ap_int<W> y, typename CONFIG_T::bias_t b) {
 #pragma HLS INLINE
@@ -189,7 +193,8 @@ typename CONFIG_T::accum_t da_output(ap_int<W> y, typename CONFIG_T::bias_t b) {
 }
 
 // The strategy's kernel, chosen at compile time: a distributed-arithmetic config's generated
-// graph (firmware/da/<config>.h: `CONFIG_T::da<G>`) exists only in its own config.
+// graph (firmware/da/<config>.h: `CONFIG_T::da<G>`) exists only in its own config. Latency and
+// resource mirror nnet::dense_latency / dense_resource (hls4ml's dense dispatch on strategy).
 template <class data_T, class res_T, typename CONFIG_T, unsigned G, unsigned S = CONFIG_T::strategy>
 struct dense_kernel {
     static void run(const data_T *data, res_T *res, const typename CONFIG_T::weight_bits_t *weights,

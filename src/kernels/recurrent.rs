@@ -44,15 +44,23 @@ pub struct RecurrentPlan {
 }
 
 impl RecurrentPlan {
-    /// Whether every product is a latency kernel, so that the step loop can be pipelined (a
-    /// pipeline would unroll a resource kernel's ReuseLoop): hlsrs_recurrent.h's
-    /// `pipeline_steps`, and what the estimate and the DATAFLOW decision read.
+    /// Every product of a step, every direction: input, recurrent, GRU's r*h.
+    fn products(&self) -> impl Iterator<Item = &DensePlan> {
+        self.wx.iter().chain(&self.rh).chain(&self.rhh)
+    }
+
+    /// Whether no product is a resource kernel (latency or distributed arithmetic: unrolled
+    /// code), so that the step loop can be pipelined (a pipeline would unroll a resource
+    /// kernel's ReuseLoop): hlsrs_recurrent.h's `pipeline_steps`, and what the estimate and the
+    /// DATAFLOW decision read.
     pub fn latency_products(&self) -> bool {
-        self.wx
-            .iter()
-            .chain(&self.rh)
-            .chain(&self.rhh)
+        self.products()
             .all(|d| d.strategy != crate::ir::Strategy::Resource)
+    }
+
+    /// Multiplications of one time step and direction set: every product's nonzero weights.
+    pub fn multiplications_per_step(&self) -> usize {
+        self.products().map(|d| d.multiplications).sum()
     }
 }
 
@@ -113,18 +121,6 @@ fn directions(
             }
         })
         .collect())
-}
-
-impl RecurrentPlan {
-    /// Multiplications of one time step and direction set: every product's nonzero weights.
-    pub fn multiplications_per_step(&self) -> usize {
-        self.wx
-            .iter()
-            .chain(&self.rh)
-            .chain(&self.rhh)
-            .map(|d| d.multiplications)
-            .sum()
-    }
 }
 
 pub fn plan(
