@@ -4,10 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # tclsh runs the generated build scripts against the Vitis stand-ins (tests/vitis_flow.rs);
-# headless Chromium renders report.html (tests/report_html.rs). Both from Debian's packages.
+# headless Chromium renders report.html (tests/report_html.rs); Verilator and yosys simulate
+# and synthesize the Verilog backend's designs (tests/verilog.rs). All from Debian's packages.
 missing=()
 command -v tclsh >/dev/null 2>&1 || missing+=(tcl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v verilator >/dev/null 2>&1 || missing+=(verilator)
+command -v yosys >/dev/null 2>&1 || missing+=(yosys)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo

@@ -17,6 +17,26 @@ pub enum IoType {
     Stream,
 }
 
+/// What `compile` writes: a Vitis HLS C++ project, or a Verilog one (RTL simulated with
+/// Verilator and synthesized with yosys here).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    #[default]
+    Vitis,
+    Verilog,
+}
+
+pub fn parse_backend(s: &str) -> Result<Backend> {
+    match s {
+        "vitis" | "vitis_hls" => Ok(Backend::Vitis),
+        "verilog" => Ok(Backend::Verilog),
+        _ => Err(Error::input(format!(
+            "backend '{s}' is not one of: vitis, verilog"
+        ))),
+    }
+}
+
 /// Per-layer overrides, keyed by node name in `[layers.<name>]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LayerConfig {
@@ -71,6 +91,9 @@ pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parallelization: Option<usize>,
     pub io: IoType,
+    /// The project `compile` writes.
+    #[serde(skip_serializing_if = "is_vitis")]
+    pub backend: Backend,
     pub table_size: usize,
     pub table_precision: FixedType,
     /// Every recurrent layer static (one time step per call) unless its layer table says otherwise.
@@ -118,6 +141,7 @@ impl Default for Config {
             strategy: Strategy::Latency,
             parallelization: None,
             io: IoType::Parallel,
+            backend: Backend::Vitis,
             table_size: 1024,
             table_precision: FixedType::fixed(18, 2),
             static_state: false,
@@ -146,6 +170,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "strategy",
     "parallelization",
     "io",
+    "backend",
     "table_size",
     "table_precision",
     "static",
@@ -243,6 +268,10 @@ pub fn parse_io(s: &str) -> Result<IoType> {
             "io '{s}' is not one of: parallel, stream"
         ))),
     }
+}
+
+fn is_vitis(b: &Backend) -> bool {
+    *b == Backend::Vitis
 }
 
 /// How types are chosen.
@@ -498,6 +527,7 @@ impl Config {
                 "parallelization" => c.parallelization = Some(parse_usize(v, key)?),
                 "strategy" => c.strategy = parse_strategy(parse_str(v, key)?)?,
                 "io" => c.io = parse_io(parse_str(v, key)?)?,
+                "backend" => c.backend = parse_backend(parse_str(v, key)?)?,
                 "table_size" => c.table_size = parse_table_size(parse_usize(v, key)?)?,
                 "table_precision" => c.table_precision = parse_type(v, key)?,
                 "static" => c.static_state = parse_bool(v, key)?,

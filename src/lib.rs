@@ -192,7 +192,14 @@ pub fn compile(
     let estimate = prepared.estimate.as_ref().ok_or_else(|| {
         Error::internal("compile of a model prepared only up to a pass (no plans)")
     })?;
-    let files = backend::vitis::generate(&prepared.model, &prepared.plans, estimate, &opts)?;
+    let files = match prepared.config.backend {
+        config::Backend::Vitis => {
+            backend::vitis::generate(&prepared.model, &prepared.plans, estimate, &opts)?
+        }
+        config::Backend::Verilog => {
+            backend::verilog::generate(&prepared.model, &prepared.plans, estimate, &opts)?
+        }
+    };
     Ok(Compiled {
         files: output::write_project(out_dir, &prepared.model.name, &files, force)?,
         fidelity,

@@ -33,6 +33,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Build a generated project's C-simulation with g++ and run it on samples (no Vitis needed).
     Csim(CsimArgs),
+    /// Build a verilog project's RTL with Verilator and run samples through it, one a clock
+    /// cycle: the outputs, and the latency and initiation interval measured.
+    Rtlsim(RtlsimArgs),
     /// Write any model as the hlsrs JSON description (docs/json-format.md).
     ExportJson(ExportJsonArgs),
     /// Estimate resources (DSP, LUT, FF, BRAM_18K, URAM) and latency before synthesis.
@@ -100,6 +103,11 @@ pub struct ModelArgs {
     /// layers as DATAFLOW processes).
     #[arg(long)]
     pub io: Option<String>,
+    /// What compile writes: vitis (a Vitis HLS C++ project, default) or verilog (a Verilog-2005
+    /// design pipelined at II 1, io_parallel; `hlsrs rtlsim` simulates it with Verilator,
+    /// `hlsrs build --synth` synthesizes it with yosys).
+    #[arg(long)]
+    pub backend: Option<String>,
     /// Clock period in ns. Default 5.
     #[arg(long)]
     pub clock: Option<f64>,
@@ -234,7 +242,8 @@ pub struct BuildArgs {
     /// C-simulation in Vitis HLS.
     #[arg(long)]
     pub csim: bool,
-    /// C-synthesis (the default when no step is named).
+    /// C-synthesis (the default when no step is named); in a verilog project, yosys
+    /// synth_xilinx (the only step).
     #[arg(long)]
     pub synth: bool,
     /// C/RTL co-simulation.
@@ -284,6 +293,16 @@ pub struct CsimArgs {
     /// fixed.npz.
     #[arg(long, value_name = "DIR")]
     pub trace: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct RtlsimArgs {
+    /// A project directory written by `hlsrs compile --backend verilog`.
+    pub project: PathBuf,
+    #[arg(long)]
+    pub input: PathBuf,
+    #[arg(long)]
+    pub output: PathBuf,
 }
 
 #[derive(Args)]
@@ -341,6 +360,9 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
     if let Some(io) = &a.io {
         c.io = config::parse_io(io)?;
     }
+    if let Some(b) = &a.backend {
+        c.backend = config::parse_backend(b)?;
+    }
     if let Some(ns) = a.clock {
         c.clock = config::parse_clock(ns, "--clock")?;
     }
@@ -394,6 +416,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Compile(a) => compile(a),
         Command::Predict(a) => predict(a),
         Command::Csim(a) => csim(a),
+        Command::Rtlsim(a) => rtlsim(a),
         Command::ExportJson(a) => export_json(a),
         Command::Build(a) => build(a),
         Command::Estimate(a) => estimate(a),
@@ -561,6 +584,32 @@ fn csim(a: CsimArgs) -> Result<()> {
     Ok(())
 }
 
+fn rtlsim(a: RtlsimArgs) -> Result<()> {
+    let info = crate::backend::project::read_info(&a.project)?;
+    let x: Array = arrays::read_inputs(&a.input, &info.input_names(), &info.input_shapes())?;
+    arrays::check_finite(&x, &info.input_names(), &info.input_shapes())
+        .map_err(|e| e.in_file(&a.input))?;
+    let (y, _, t) = crate::backend::verilog::rtlsim::run(&a.project, &x)?;
+    arrays::write_outputs(&a.output, &info.output_names(), &info.output_shapes(), &y)?;
+    let stated = match t.stated {
+        Some(s) if s == t.latency => format!(" (as stated: {s})"),
+        Some(s) => format!(" (the project states {s})"),
+        None => String::new(),
+    };
+    println!(
+        "{} samples through the RTL: latency {} cycles{stated}, {} cycles from the first output to the last (II {})",
+        x.rows(),
+        t.latency,
+        t.cycles,
+        if x.rows() > 1 && t.cycles == x.rows() {
+            "1".to_string()
+        } else {
+            format!("{} cycles for {} samples", t.cycles, x.rows())
+        }
+    );
+    Ok(())
+}
+
 /// `hlsrs diff A B`: layer by layer, in A's order.
 fn diff(a: DiffArgs) -> Result<()> {
     let (ta, tb) = (arrays::read_npz_in_order(&a.a)?, arrays::read_npz(&a.b)?);
@@ -641,6 +690,27 @@ fn export_json(a: ExportJsonArgs) -> Result<()> {
 }
 
 fn build(a: BuildArgs) -> Result<()> {
+    if crate::backend::project::backend_of(&a.project).as_deref() == Some("verilog") {
+        if a.csim || a.cosim || a.export || a.vsynth || a.timeout.is_some() {
+            return Err(Error::input(
+                "a verilog project has one build step, --synth (yosys); `hlsrs rtlsim` simulates it",
+            ));
+        }
+        let cells = crate::backend::verilog::synth::run(&a.project)?;
+        println!(
+            "yosys synth_xilinx: LUT {} (LUT1..6 {:?}), FF {}, CARRY {}, MUXF {}, DSP {}, BRAM_18K {}; {} and `hlsrs report {}`",
+            cells.lut,
+            cells.lut_by_size,
+            cells.ff,
+            cells.carry,
+            cells.mux,
+            cells.dsp,
+            cells.bram_18k,
+            crate::backend::verilog::synth::STAT_JSON,
+            a.project.display()
+        );
+        return Ok(());
+    }
     let mut steps = crate::backend::vitis::build::Steps {
         csim: a.csim,
         synth: a.synth,

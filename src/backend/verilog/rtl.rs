@@ -1,0 +1,400 @@
+//! Exact fixed-point arithmetic written as Verilog: every value a named `signed` wire of the
+//! width its range needs, in units of 2^-frac. Adds, subtracts and products are exact (the wire
+//! holds the whole range, so Verilog's modulo arithmetic never wraps); only `cast` rounds and
+//! overflows, with the modes of `FixedType::cast`, bit for bit. The range of every value is
+//! known at compile time, so a cast that cannot round or overflow costs no logic at all.
+//!
+//! Verilog sizes an expression by its context; every shift and every comparison therefore gets
+//! a wire of its own, so no operand is ever evaluated narrower than its value.
+
+use crate::ir::{FixedType, Overflow, Quant};
+use crate::kernels::da::signed_bits;
+use std::fmt::Write;
+
+/// A value: a wire (or a constant literal), its range in units of 2^-frac, its frac.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Val {
+    pub expr: String,
+    pub lo: i128,
+    pub hi: i128,
+    pub frac: i32,
+}
+
+impl Val {
+    pub fn width(&self) -> u32 {
+        signed_bits((self.lo, self.hi))
+    }
+    pub fn is_const(&self) -> bool {
+        self.lo == self.hi
+    }
+    /// The same bits read in other units (an adder graph's integer output as the product it is).
+    pub fn with_frac(&self, frac: i32) -> Val {
+        Val {
+            frac,
+            ..self.clone()
+        }
+    }
+}
+
+/// A signed literal of `w` bits holding `v` (two's complement, in hex).
+pub fn literal(v: i128, w: u32) -> String {
+    let w = w.max(signed_bits((v, v)));
+    let mask = if w >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << w) - 1
+    };
+    format!("{w}'sh{:x}", (v as u128) & mask)
+}
+
+/// The body of one module: wire declarations, one per value, named `<prefix><k>`.
+pub struct Body {
+    pub text: String,
+    /// The lookup tables' functions, one per table (`rom`).
+    pub functions: String,
+    roms: Vec<(String, u32)>,
+    prefix: String,
+    next: usize,
+}
+
+impl Body {
+    pub fn new(prefix: &str) -> Body {
+        Body {
+            text: String::new(),
+            functions: String::new(),
+            roms: Vec::new(),
+            prefix: prefix.to_string(),
+            next: 0,
+        }
+    }
+
+    /// A new wire of `width` bits for `expr`, holding values in [lo, hi].
+    fn wire_w(&mut self, width: u32, lo: i128, hi: i128, frac: i32, expr: &str) -> Val {
+        let name = format!("{}{}", self.prefix, self.next);
+        self.next += 1;
+        let _ = writeln!(
+            self.text,
+            "  wire signed [{}:0] {name} = {expr};",
+            width - 1
+        );
+        Val {
+            expr: name,
+            lo,
+            hi,
+            frac,
+        }
+    }
+
+    fn wire(&mut self, lo: i128, hi: i128, frac: i32, expr: &str) -> Val {
+        if lo == hi {
+            return konst(lo, frac);
+        }
+        self.wire_w(signed_bits((lo, hi)), lo, hi, frac, expr)
+    }
+
+    /// A one-bit condition wire.
+    pub fn flag(&mut self, expr: &str) -> String {
+        let name = format!("{}{}", self.prefix, self.next);
+        self.next += 1;
+        let _ = writeln!(self.text, "  wire {name} = {expr};");
+        name
+    }
+
+    /// A value of type `ty` read from `bits` (a `ty.width`-bit slice of a bus).
+    pub fn read(&mut self, bits: &str, ty: FixedType) -> Val {
+        let (lo, hi) = ty.raw_range();
+        // An unsigned value into a signed wire one bit wider: the assignment zero-extends it.
+        let expr = if ty.signed {
+            format!("$signed({bits})")
+        } else {
+            format!("{{1'b0, {bits}}}")
+        };
+        self.wire_w(signed_bits((lo, hi)), lo, hi, ty.frac(), &expr)
+    }
+
+    /// v * 2^k on the raw value (units unchanged).
+    pub fn shl(&mut self, v: &Val, k: u32) -> Val {
+        if k == 0 {
+            return v.clone();
+        }
+        if v.is_const() {
+            return konst(v.lo << k, v.frac);
+        }
+        self.wire(v.lo << k, v.hi << k, v.frac, &format!("{} <<< {k}", v.expr))
+    }
+
+    /// v in units of 2^-frac (frac >= v.frac: exact).
+    pub fn align(&mut self, v: &Val, frac: i32) -> Val {
+        debug_assert!(frac >= v.frac);
+        let k = (frac - v.frac) as u32;
+        self.shl(v, k).with_frac(frac)
+    }
+
+    pub fn add(&mut self, a: &Val, b: &Val) -> Val {
+        self.add_sub(a, b, false)
+    }
+
+    pub fn sub(&mut self, a: &Val, b: &Val) -> Val {
+        self.add_sub(a, b, true)
+    }
+
+    fn add_sub(&mut self, a: &Val, b: &Val, sub: bool) -> Val {
+        let f = a.frac.max(b.frac);
+        let (a, b) = (self.align(a, f), self.align(b, f));
+        if b.is_const() && b.lo == 0 {
+            return a;
+        }
+        if a.is_const() && a.lo == 0 && !sub {
+            return b;
+        }
+        let (lo, hi) = if sub {
+            (a.lo - b.hi, a.hi - b.lo)
+        } else {
+            (a.lo + b.lo, a.hi + b.hi)
+        };
+        let op = if sub { '-' } else { '+' };
+        self.wire(lo, hi, f, &format!("{} {op} {}", a.expr, b.expr))
+    }
+
+    pub fn neg(&mut self, a: &Val) -> Val {
+        self.wire(-a.hi, -a.lo, a.frac, &format!("-{}", a.expr))
+    }
+
+    pub fn mul(&mut self, a: &Val, b: &Val) -> Val {
+        let corners = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi];
+        let (lo, hi) = (
+            *corners.iter().min().unwrap(),
+            *corners.iter().max().unwrap(),
+        );
+        let frac = a.frac + b.frac;
+        if (a.is_const() && a.lo == 0) || (b.is_const() && b.lo == 0) {
+            return konst(0, frac);
+        }
+        self.wire(lo, hi, frac, &format!("{} * {}", a.expr, b.expr))
+    }
+
+    /// `a < b` (or `<=`, `>`...: `op`) on the values, as a one-bit wire.
+    pub fn compare(&mut self, a: &Val, op: &str, b: &Val) -> String {
+        let f = a.frac.max(b.frac);
+        let (a, b) = (self.align(a, f), self.align(b, f));
+        self.flag(&format!("{} {op} {}", a.expr, b.expr))
+    }
+
+    /// cond ? a : b.
+    pub fn select(&mut self, cond: &str, a: &Val, b: &Val) -> Val {
+        let f = a.frac.max(b.frac);
+        let (a, b) = (self.align(a, f), self.align(b, f));
+        if a == b {
+            return a;
+        }
+        self.wire(
+            a.lo.min(b.lo),
+            a.hi.max(b.hi),
+            f,
+            &format!("{cond} ? {} : {}", a.expr, b.expr),
+        )
+    }
+
+    /// floor(v / 2^s) on the raw value (s < 0: a left shift), units unchanged.
+    pub fn shr_floor(&mut self, v: &Val, s: i32) -> Val {
+        if s <= 0 {
+            return self.shl(v, (-s) as u32);
+        }
+        if v.is_const() {
+            return konst(v.lo >> s, v.frac);
+        }
+        self.wire(v.lo >> s, v.hi >> s, v.frac, &format!("{} >>> {s}", v.expr))
+    }
+
+    /// v clamped to [lo, hi] (raw, v's units).
+    pub fn clamp(&mut self, v: &Val, lo: i128, hi: i128) -> Val {
+        let mut r = v.clone();
+        if r.lo < lo {
+            let c = self.compare(&r, "<", &konst(lo, r.frac));
+            let s = self.select(&c, &konst(lo, r.frac), &r);
+            r = Val { lo, ..s };
+        }
+        if r.hi > hi {
+            let c = self.compare(&r, ">", &konst(hi, r.frac));
+            let s = self.select(&c, &konst(hi, r.frac), &r);
+            r = Val { hi, ..s };
+        }
+        r
+    }
+
+    /// Bit `i` of `v` (past its width, the sign bit).
+    fn bit(&self, v: &Val, i: u32) -> String {
+        format!("{}[{}]", v.expr, i.min(v.width() - 1))
+    }
+
+    /// Entry `index` of a constant table (`index` within 0..raw.len()), as a ROM: a function
+    /// with a case per entry, declared once per table (`key` names it) and read by every
+    /// lookup, each of which yosys builds as its own LUTs (a read port each, as Vitis does for
+    /// an unrolled lookup).
+    pub fn rom(&mut self, key: &str, raw: &[i128], frac: i32, index: &Val) -> Val {
+        let (lo, hi) = (
+            *raw.iter().min().unwrap_or(&0),
+            *raw.iter().max().unwrap_or(&0),
+        );
+        let w = signed_bits((lo, hi));
+        let ib = signed_bits((0, raw.len().max(2) as i128 - 1)) - 1;
+        let name = match self.roms.iter().position(|(k, _)| k == key) {
+            Some(k) => format!("{}rom{k}", self.prefix),
+            None => {
+                let name = format!("{}rom{}", self.prefix, self.roms.len());
+                self.roms.push((key.to_string(), w));
+                let f = &mut self.functions;
+                let _ = writeln!(
+                    f,
+                    "  function signed [{}:0] {name};\n    input [{}:0] i;\n    case (i)",
+                    w - 1,
+                    ib - 1
+                );
+                for (k, &v) in raw.iter().enumerate() {
+                    let _ = writeln!(f, "      {k}: {name} = {};", literal(v, w));
+                }
+                let _ = writeln!(
+                    f,
+                    "      default: {name} = {};\n    endcase\n  endfunction",
+                    literal(0, w)
+                );
+                name
+            }
+        };
+        if lo == hi {
+            return konst(lo, frac);
+        }
+        // The index's low bits: it lies in 0..len.
+        let index = if !index.is_const() && index.width() < ib {
+            self.wire_w(ib, index.lo, index.hi, index.frac, &index.expr)
+        } else {
+            index.clone()
+        };
+        let i = format!("{}[{}:0]", index.expr, ib - 1);
+        let i = if index.is_const() {
+            format!("{ib}'d{}", index.lo)
+        } else {
+            i
+        };
+        self.wire_w(w, lo, hi, frac, &format!("{name}({i})"))
+    }
+
+    /// `FixedType::cast`: v rounded into `ty`'s lsb by its quantization mode, then its overflow
+    /// mode applied; the raw value of `ty`. No logic where neither can happen.
+    pub fn cast(&mut self, v: &Val, ty: FixedType) -> Val {
+        let tf = ty.frac();
+        if v.is_const() {
+            return konst(ty.cast(crate::ir::Exact::new(v.lo, v.frac)), tf);
+        }
+        let shift = v.frac - tf;
+        let q = if shift > 0 {
+            let s = shift as u32;
+            // Bits below the lsb: wide enough that the rounding bits exist.
+            let v = if s + 1 >= v.width() {
+                self.wire_w(s + 2, v.lo, v.hi, v.frac, &v.expr)
+            } else {
+                v.clone()
+            };
+            let floor = self.shr_floor(&v, shift).with_frac(tf);
+            let half = self.bit(&v, s - 1);
+            let rest = if s >= 2 {
+                format!("(|{}[{}:0])", v.expr, s - 2)
+            } else {
+                "1'b0".to_string()
+            };
+            let neg = self.bit(&v, v.width() - 1);
+            let odd = self.bit(&v, s);
+            let up = match ty.quant {
+                Quant::Trn => None,
+                Quant::TrnZero => Some(format!("{neg} & ({half} | {rest})")),
+                Quant::Rnd => Some(half),
+                Quant::RndZero => Some(format!("{half} & ({rest} | {neg})")),
+                Quant::RndMinInf => Some(format!("{half} & {rest}")),
+                Quant::RndInf => Some(format!("{half} & ({rest} | !{neg})")),
+                Quant::RndConv => Some(format!("{half} & ({rest} | {odd})")),
+            };
+            match up {
+                None => floor,
+                Some(up) => {
+                    let up = self.flag(&up);
+                    // (Not `{1'b0, up}` nor `~` inside it: Verilator 5.006 leaves the inverted
+                    // bits above bit 0 of an inlined `~x` in a concatenation.)
+                    let one = self.wire_w(2, 0, 1, 0, &format!("{up} ? 2'sd1 : 2'sd0"));
+                    self.wire(
+                        floor.lo,
+                        floor.hi + 1,
+                        tf,
+                        &format!("{} + {}", floor.expr, one.expr),
+                    )
+                }
+            }
+        } else {
+            self.shl(v, (-shift) as u32).with_frac(tf)
+        };
+        self.overflow(&q, ty)
+    }
+
+    /// `ty`'s overflow mode on a raw value already in its lsb.
+    fn overflow(&mut self, q: &Val, ty: FixedType) -> Val {
+        let (lo, hi) = ty.raw_range();
+        let sym = ty.overflow == Overflow::SatSym && ty.signed;
+        if q.lo >= lo && q.hi <= hi && !(sym && q.lo == lo) {
+            return q.clone();
+        }
+        let f = q.frac;
+        match ty.overflow {
+            Overflow::Wrap => {
+                let w = ty.width;
+                // The low `w` bits, read as `ty` reads them.
+                let q = if q.width() < w {
+                    self.wire_w(w, q.lo, q.hi, f, &q.expr)
+                } else {
+                    q.clone()
+                };
+                let bits = format!("{}[{}:0]", q.expr, w - 1);
+                self.read(&bits, ty)
+            }
+            Overflow::Sat => self.clamp(q, lo, hi),
+            Overflow::SatSym if !ty.signed => self.clamp(q, lo, hi),
+            Overflow::SatSym => {
+                let r = self.clamp(q, -hi, hi);
+                // clamp's lower bound -hi also takes lo itself to -max, as AP_SAT_SYM does.
+                Val { lo: -hi, ..r }
+            }
+            Overflow::SatZero => {
+                let below = self.compare(q, "<", &konst(lo, f));
+                let above = self.compare(q, ">", &konst(hi, f));
+                let out = self.flag(&format!("{below} | {above}"));
+                let s = self.select(&out, &konst(0, f), q);
+                Val {
+                    lo: s.lo.max(lo),
+                    hi: s.hi.min(hi),
+                    ..s
+                }
+            }
+        }
+    }
+}
+
+/// A constant (raw, in units of 2^-frac).
+pub fn konst(raw: i128, frac: i32) -> Val {
+    Val {
+        expr: literal(raw, 1),
+        lo: raw,
+        hi: raw,
+        frac,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_twos_complement_hex() {
+        assert_eq!(literal(5, 1), "4'sh5");
+        assert_eq!(literal(-5, 1), "4'shb");
+        assert_eq!(literal(0, 1), "1'sh0");
+        assert_eq!(literal(-1, 8), "8'shff");
+    }
+}
