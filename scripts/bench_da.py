@@ -5,9 +5,16 @@ the jet-tagger shape 16-64-32-32-5 with the same random integer weights at 4, 6 
 hlsrs: `hlsrs compile --strategy da` wall time (planning every graph, writing the project) and the
 graphs' adders from hlsrs.json. da4ml: `da4ml.cmvm.solve` per layer (its own venv, created here),
 its wall time and adders (ops with opcode 0/1). With --big, the 64-1024-1024-10 MLP too (hlsrs
-only unless --big-da4ml). Numbers go in the issue notes.
+only unless --big-da4ml).
 
-    scripts/bench_da.py [--big] [--big-da4ml]
+With --rtl, hardware from both, layer by layer (the same matrix, inputs 8-bit integers, the
+exact product out): hlsrs `compile --backend verilog --strategy da` of a one-layer model and
+da4ml's VerilogModel of its solution, each synthesized by yosys synth_xilinx (UltraScale+, out of
+context, flattened), LUT / CARRY / FF summed over the layers; hlsrs's RTL also bit-exact against
+`hlsrs predict` in Verilator, and the same layer with multipliers (strategy latency) for the DA
+saving. Numbers go in the issue notes.
+
+    scripts/bench_da.py [--big] [--big-da4ml] [--rtl]
 """
 import json
 import os
@@ -91,9 +98,98 @@ def hlsrs(tmp, mpath, cpath):
     return wall, adders
 
 
+DA4ML_RTL = r'''
+import sys, numpy as np
+from da4ml.cmvm import solve
+from da4ml.codegen import VerilogModel
+w = np.load(sys.argv[1]).astype(np.float32)
+p = solve(w, qintervals=[(-128.0, 127.0, 1.0)] * w.shape[0])
+VerilogModel(p, "layer", sys.argv[2], latency_cutoff=-1).write()
+'''
+
+
+def yosys_cells(sources, top):
+    """LUT, CARRY, FF, DSP of `sources` after synth_xilinx (as `hlsrs build --synth` runs it)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as st:
+        subprocess.run(["yosys", "-q", "-p",
+                        f"read_verilog {' '.join(sources)}; synth_xilinx -family xcup -top {top} "
+                        f"-flatten -noiopad; tee -q -o {st.name} stat -json"],
+                       check=True, capture_output=True)
+        cells = json.load(open(st.name))["design"]["num_cells_by_type"]
+    lut = sum(n for t, n in cells.items() if t in ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"))
+    carry = sum(n for t, n in cells.items() if t.startswith("CARRY"))
+    ff = sum(n for t, n in cells.items() if t.startswith("FD"))
+    dsp = sum(n for t, n in cells.items() if t.startswith("DSP"))
+    return np.array([lut, carry, ff, dsp])
+
+
+def hlsrs_layer_rtl(tmp, wpath, strategy):
+    """One dense layer of the matrix at `wpath`: 8-bit integer inputs, the exact product out."""
+    w = np.load(wpath)
+    n_in, n_out = w.shape
+    bits = int(np.abs(w).max()).bit_length() + 1
+    out_bits = 8 + bits + int(np.ceil(np.log2(n_in))) + 1
+    tag = f"{os.path.basename(wpath)[:-4]}_{strategy}"
+    m = {"format": "hlsrs-model", "version": 1, "input": {"name": "x", "shape": [n_in]},
+         "layers": [{"name": "fc", "op": "dense", "inputs": ["x"],
+                     "weights": {"npy": os.path.basename(wpath)},
+                     "bias": {"shape": [n_out], "data": [0.0] * n_out}}], "output": "fc"}
+    mpath = os.path.join(tmp, f"one_{tag}.json")
+    json.dump(m, open(mpath, "w"))
+    cpath = os.path.join(tmp, f"one_{tag}.toml")
+    open(cpath, "w").write(f'strategy = "{strategy}"\n[layers.x]\nresult = "ap_fixed<8,8>"\n'
+                           f'[layers.fc]\nweight = "ap_fixed<{bits},{bits}>"\n'
+                           f'result = "ap_fixed<{out_bits},{out_bits}>"\n')
+    prj = os.path.join(tmp, f"rtl_{tag}")
+    subprocess.run([HLSRS, "compile", mpath, "-c", cpath, "-o", prj, "--force", "--backend", "verilog"],
+                   check=True, capture_output=True)
+    # Bit-exact against the emulator on 1,000 integer samples.
+    x = np.random.default_rng(0).integers(-128, 128, size=(1000, n_in)).astype(np.float64)
+    xp, yr, yp = (os.path.join(tmp, f"{k}_{tag}.npy") for k in ("x", "yr", "yp"))
+    np.save(xp, x)
+    subprocess.run([HLSRS, "rtlsim", prj, "--input", xp, "--output", yr], check=True, capture_output=True)
+    subprocess.run([HLSRS, "predict", mpath, "-c", cpath, "--input", xp, "--output", yp], check=True,
+                   capture_output=True)
+    exact = np.array_equal(np.load(yr), np.load(yp)) and np.array_equal(np.load(yp), x @ w)
+    return yosys_cells([os.path.join(prj, "rtl", f"one_{tag}.v")], f"one_{tag}"), exact
+
+
+def da4ml_layer_rtl(py, tmp, wpath):
+    prj = os.path.join(tmp, "d4_" + os.path.basename(wpath)[:-4])
+    subprocess.run([py, "-c", DA4ML_RTL, wpath, prj], check=True, capture_output=True, cwd=tmp)
+    src = os.path.join(prj, "src")
+    files = [os.path.join(src, "static", f) for f in sorted(os.listdir(os.path.join(src, "static")))
+             if f != "lookup_table.v"]
+    files += [os.path.join(src, f) for f in sorted(os.listdir(src)) if f.endswith(".v")]
+    return yosys_cells(files, "layer")
+
+
+def rtl_main(py):
+    subprocess.run(["bash", os.path.join(ROOT, "scripts", "install_rtl_tools.sh")], check=True)
+    print("jet tagger 16-64-32-32-5, per layer: yosys synth_xilinx (xcup), summed; LUT / CARRY / FF / DSP")
+    print(f"{'bits':>4} {'hlsrs DA':>26} {'da4ml':>26} {'hlsrs multipliers':>26} {'LUT DA/da4ml':>13} {'exact':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for bits in (4, 6, 8):
+            _, _, mats = model(tmp, (16, 64, 32, 32, 5), bits, seed=bits)
+            ours, theirs, mult, exact = np.zeros(4, int), np.zeros(4, int), np.zeros(4, int), True
+            for wpath in mats:
+                c, e = hlsrs_layer_rtl(tmp, wpath, "distributed_arithmetic")
+                ours += c
+                exact &= e
+                theirs += da4ml_layer_rtl(py, tmp, wpath)
+                c, e = hlsrs_layer_rtl(tmp, wpath, "latency")
+                mult += c
+                exact &= e
+            fmt = lambda a: "/".join(str(v) for v in a)
+            print(f"{bits:>4} {fmt(ours):>26} {fmt(theirs):>26} {fmt(mult):>26} "
+                  f"{ours[0] / theirs[0]:>13.3f} {str(exact):>6}", flush=True)
+
+
 def main():
     subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     py = da4ml_python()
+    if "--rtl" in sys.argv:
+        return rtl_main(py)
     cases = [((16, 64, 32, 32, 5), bits, True) for bits in (4, 6, 8)]
     if "--big" in sys.argv:
         cases.append(((64, 1024, 1024, 10), 8, "--big-da4ml" in sys.argv))
