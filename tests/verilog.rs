@@ -50,7 +50,8 @@ fn assert_rtl_matches(name: &str, config: &Config, what: &str) {
     }
     let stated = t.stated.expect("the manifest states the latency");
     assert_eq!(t.latency, stated, "{what}: measured latency");
-    assert_eq!(t.cycles, x.rows(), "{what}: one output a cycle (II 1)");
+    assert_eq!(t.calls, x.rows() * p.model.steps, "{what}");
+    assert_eq!(t.cycles, t.calls, "{what}: one output a cycle (II 1)");
     // The header states it too.
     let v = std::fs::read_to_string(out.join(format!("rtl/{}.v", p.model.name))).unwrap();
     assert!(
@@ -68,8 +69,9 @@ fn assert_rtl_matches(name: &str, config: &Config, what: &str) {
         })
         .fold(0.0f64, f64::max);
     println!(
-        "{what}: {} samples bit-exact in Verilator, latency {} cycles as stated, II 1; max |fixed - float| {worst:.4}",
+        "{what}: {} samples ({} calls) bit-exact in Verilator, latency {} cycles as stated, II 1; max |fixed - float| {worst:.4}",
         x.rows(),
+        t.calls,
         t.latency
     );
 }
@@ -139,6 +141,38 @@ fn merges_several_ends_quantizers_and_gathers() {
     ] {
         assert_rtl_matches(name, &Config::default(), name);
     }
+}
+
+/// Static recurrent layers (one time step a call, the state in registers, loaded with the
+/// initial state on a sequence's first call): a GRU with multipliers, and the LSTM jet tagger
+/// with 8-bit weights in distributed arithmetic (its input and recurrent products adder graphs).
+#[test]
+fn static_recurrent_layers_with_multipliers_and_distributed_arithmetic() {
+    let stat = |mut c: Config| {
+        c.static_state = true;
+        c
+    };
+    assert_rtl_matches(
+        "keras_gru",
+        &stat(Config::default()),
+        "keras_gru static, multipliers",
+    );
+    let mut c = stat(Config {
+        strategy: Strategy::DistributedArithmetic,
+        ..Config::default()
+    });
+    let p = prepare(&common::case("lstm_jet_tagger").model(), &c, None).unwrap();
+    for n in p.model.topo_order() {
+        let node = p.model.node(n);
+        if matches!(node.op, Op::Dense { .. } | Op::Recurrent(_)) {
+            c.layers.entry(node.name.clone()).or_default().weight = Some(FixedType::fixed(8, 2));
+        }
+    }
+    assert_rtl_matches(
+        "lstm_jet_tagger",
+        &c,
+        "lstm_jet_tagger static, distributed arithmetic, 8-bit weights",
+    );
 }
 
 #[test]
@@ -240,7 +274,7 @@ fn what_the_verilog_backend_cannot_build_is_refused_by_name() {
     assert!(e.contains("io_parallel"), "{e}");
     let e = compile("lstm_jet_tagger", Config::default());
     assert!(
-        e.contains("recurrent") && e.contains("vitis backend"),
+        e.contains("static designs") && e.contains("--static"),
         "{e}"
     );
     let e = compile(

@@ -30,10 +30,20 @@ pub fn unsupported(p: &LayerPlan) -> Option<String> {
     match &p.kernel {
         Kernel::Dense(d) => dense(d),
         Kernel::Conv(c) => dense(&c.dense),
-        Kernel::Recurrent(_) => Some(
-            "recurrent layers are not built by the verilog backend yet (use the vitis backend)"
-                .into(),
-        ),
+        Kernel::Recurrent(r) => {
+            r.wx.iter()
+                .chain(&r.rh)
+                .chain(&r.rhh)
+                .find_map(dense)
+                .or_else(|| {
+                    (!r.rec.stateful).then(|| {
+                    "the verilog backend builds recurrent layers as static designs (one time step \
+                     a call, the state in registers): compile with --static (or static = true in \
+                     [layers.<name>])"
+                        .to_string()
+                })
+                })
+        }
         Kernel::Input
         | Kernel::ScaleShift { .. }
         | Kernel::Activation(_)
@@ -168,10 +178,13 @@ pub fn values(b: &mut Body, p: &LayerPlan, ins: &[Vec<Val>]) -> Result<Vec<Val>>
             }
             out
         }
-        Kernel::Recurrent(_) => {
-            return Err(Error::internal(
-                "a recurrent layer reached the verilog writer (unsupported() refuses it)",
-            ));
+        Kernel::Recurrent(rp) => {
+            if rp.rec.stateful {
+                return Err(Error::internal(
+                    "a static recurrent layer's values come with its state (layer_module)",
+                ));
+            }
+            recurrent(b, rp, &ins[0], p.input_types[0], res, None).0
         }
         Kernel::Concat { sources } => sources
             .iter()
@@ -338,6 +351,191 @@ pub fn values(b: &mut Body, p: &LayerPlan, ins: &[Vec<Val>]) -> Result<Vec<Val>>
             out
         }
     })
+}
+
+/// A recurrent layer over its `rp.seq` steps (every step unrolled; a static layer's one), as
+/// `emulate::fixed::run_recurrent` computes it: its outputs (raw in `res`) and the final state
+/// (h, c per direction, raw in the state type), starting from `start` (h, c) or the initial state.
+#[allow(clippy::needless_range_loop)] // j indexes several per-gate arrays at once, as the emulator
+pub fn recurrent(
+    b: &mut Body,
+    rp: &crate::kernels::recurrent::RecurrentPlan,
+    x: &[Val],
+    xt: FixedType,
+    res: FixedType,
+    start: Option<(&[Val], &[Val])>,
+) -> (Vec<Val>, Vec<Val>, Vec<Val>) {
+    use crate::ir::recurrent::{Cell, Direction, RecurrentOutput};
+    let rec = &rp.rec;
+    let (dirs, hs, n_in, seq) = (rec.direction.count(), rec.hidden, rp.n_in, rp.seq);
+    let (a, st, gt) = (rp.accum, rp.state, rp.gate_type);
+    let per_dir = rec.cell.activation_count();
+    let one = konst(1, 0);
+    let clipf = |b: &mut Body, acc: Val| -> Val {
+        match &rp.clip {
+            None => acc,
+            Some(c) => {
+                let cl = konst(c.raw[0], c.ty.frac());
+                let ncl = konst(-c.raw[0], c.ty.frac());
+                let below = b.compare(&acc, "<", &ncl);
+                let above = b.compare(&acc, ">", &cl);
+                let (lo, hi) = (b.cast(&ncl, a), b.cast(&cl, a));
+                let v = b.select(&above, &hi, &acc);
+                b.select(&below, &lo, &v)
+            }
+        }
+    };
+    let mut y: Vec<Option<Val>> = vec![None; seq * dirs * hs];
+    let (mut last_h, mut last_c, mut fin_h, mut fin_c) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for d in 0..dirs {
+        let reverse = rec.direction == Direction::Reverse || d == 1;
+        let acts = &rp.acts[d * per_dir..(d + 1) * per_dir];
+        // A table per direction and function (the ROM functions are keyed by it).
+        let key = |f: &str| format!("{f}{d}");
+        let init = |k: &Consts| -> Vec<Val> {
+            (d * hs..(d + 1) * hs)
+                .map(|i| konst(k.raw[i], st.frac()))
+                .collect()
+        };
+        let (mut h, mut c) = match start {
+            Some((h, c)) => (
+                h[d * hs..(d + 1) * hs].to_vec(),
+                c[d * hs..(d + 1) * hs].to_vec(),
+            ),
+            None => (init(&rp.h0), init(&rp.c0)),
+        };
+        for step in 0..seq {
+            let t = if reverse { seq - 1 - step } else { step };
+            let xr = &x[t * n_in..(t + 1) * n_in];
+            let wx = dense_block(b, &rp.wx[d], xr, xt, 0, 0);
+            let rh = dense_block(b, &rp.rh[d], &h, st, 0, 0);
+            let sum = |b: &mut Body, row: usize| -> Val {
+                let s = b.add(&wx[row], &rh[row]);
+                b.cast(&s, a)
+            };
+            let mut nh = Vec::with_capacity(hs);
+            match &rec.cell {
+                Cell::Rnn => {
+                    for j in 0..hs {
+                        let s = sum(b, j);
+                        let s = clipf(b, s);
+                        let g = activate(b, &acts[0], &s, gt, &key("f"));
+                        nh.push(b.cast(&g, st));
+                    }
+                }
+                Cell::Lstm { input_forget } => {
+                    let peep = |b: &mut Body, acc: Val, k: usize, j: usize, cv: &Val| -> Val {
+                        match &rp.p {
+                            None => acc,
+                            Some(p) => {
+                                let pw = konst(p.raw[d * 3 * hs + k * hs + j], p.ty.frac());
+                                let m = b.mul(&pw, cv);
+                                let s = b.add(&acc, &m);
+                                b.cast(&s, a)
+                            }
+                        }
+                    };
+                    let mut nc = Vec::with_capacity(hs);
+                    for j in 0..hs {
+                        let gi = sum(b, j);
+                        let gi = peep(b, gi, 0, j, &c[j]);
+                        let gi = clipf(b, gi);
+                        let i_g = activate(b, &acts[0], &gi, gt, &key("f"));
+                        let f_g = if *input_forget {
+                            let s = b.sub(&one, &i_g);
+                            b.cast(&s, gt)
+                        } else {
+                            let gf = sum(b, 2 * hs + j);
+                            let gf = peep(b, gf, 2, j, &c[j]);
+                            let gf = clipf(b, gf);
+                            activate(b, &acts[0], &gf, gt, &key("f"))
+                        };
+                        let gc = sum(b, 3 * hs + j);
+                        let gc = clipf(b, gc);
+                        let c_g = activate(b, &acts[1], &gc, gt, &key("g"));
+                        let fc = b.mul(&f_g, &c[j]);
+                        let ig = b.mul(&i_g, &c_g);
+                        let s = b.add(&fc, &ig);
+                        let ncj = b.cast(&s, st);
+                        let go = sum(b, hs + j);
+                        let go = peep(b, go, 1, j, &ncj);
+                        let go = clipf(b, go);
+                        let o_g = activate(b, &acts[0], &go, gt, &key("f"));
+                        let hc = activate(b, &acts[2], &ncj, gt, &key("h"));
+                        let m = b.mul(&o_g, &hc);
+                        nh.push(b.cast(&m, st));
+                        nc.push(ncj);
+                    }
+                    c = nc;
+                }
+                Cell::Gru {
+                    linear_before_reset,
+                } => {
+                    let mut z = Vec::with_capacity(hs);
+                    let mut r = Vec::with_capacity(hs);
+                    for j in 0..hs {
+                        let s = sum(b, j);
+                        let s = clipf(b, s);
+                        z.push(activate(b, &acts[0], &s, gt, &key("f")));
+                    }
+                    for j in 0..hs {
+                        let s = sum(b, hs + j);
+                        let s = clipf(b, s);
+                        r.push(activate(b, &acts[0], &s, gt, &key("f")));
+                    }
+                    let rhh = if *linear_before_reset {
+                        Vec::new()
+                    } else {
+                        let rh_in: Vec<Val> = (0..hs)
+                            .map(|i| {
+                                let m = b.mul(&r[i], &h[i]);
+                                b.cast(&m, st)
+                            })
+                            .collect();
+                        dense_block(b, &rp.rhh[d], &rh_in, st, 0, 0)
+                    };
+                    for j in 0..hs {
+                        let ax = &wx[2 * hs + j];
+                        let pre = if *linear_before_reset {
+                            let m = b.mul(&r[j], &rh[2 * hs + j]);
+                            let s = b.add(ax, &m);
+                            b.cast(&s, a)
+                        } else {
+                            let s = b.add(ax, &rhh[j]);
+                            b.cast(&s, a)
+                        };
+                        let pre = clipf(b, pre);
+                        let hh = activate(b, &acts[1], &pre, gt, &key("g"));
+                        let omz = b.sub(&one, &z[j]);
+                        let m1 = b.mul(&omz, &hh);
+                        let m2 = b.mul(&z[j], &h[j]);
+                        let s = b.add(&m1, &m2);
+                        nh.push(b.cast(&s, st));
+                    }
+                }
+            }
+            h = nh;
+            for j in 0..hs {
+                y[(t * dirs + d) * hs + j] = Some(b.cast(&h[j], res));
+            }
+        }
+        for j in 0..hs {
+            last_h.push(b.cast(&h[j], res));
+            last_c.push(b.cast(&c[j], res));
+        }
+        fin_h.extend(h);
+        fin_c.extend(c);
+    }
+    let out = match rec.output {
+        RecurrentOutput::Sequence => y
+            .into_iter()
+            .map(|v| v.expect("every step written"))
+            .collect(),
+        RecurrentOutput::LastHidden => last_h,
+        RecurrentOutput::LastCell => last_c,
+    };
+    (out, fin_h, fin_c)
 }
 
 /// The larger of two values (`a` when equal), as the kernels compare.

@@ -16,7 +16,7 @@ pub mod synth;
 use super::{Files, MANIFEST, ProjectOptions};
 use crate::error::{Error, Result};
 use crate::ir::{FixedType, Model};
-use crate::kernels::LayerPlan;
+use crate::kernels::{Kernel, LayerPlan};
 use petgraph::stable_graph::NodeIndex;
 use rtl::{Body, Val};
 use serde_json::json;
@@ -187,11 +187,6 @@ fn check(model: &Model, plans: &[LayerPlan], opts: &ProjectOptions) -> Result<()
              each cycle); use --io parallel or the vitis backend",
         ));
     }
-    if model.steps != 1 {
-        return Err(Error::input(
-            "static recurrent designs (one time step per call) are not built by the verilog backend yet",
-        ));
-    }
     for p in plans {
         if let Some(why) = layers::unsupported(p) {
             return Err(Error::input(why).at_node(&model.node(p.node).name));
@@ -241,7 +236,7 @@ fn layer_module(
     model: &Model,
     p: &LayerPlan,
     index: usize,
-) -> Result<(String, usize)> {
+) -> Result<(String, usize, bool)> {
     let node = model.node(p.node);
     let mut b = Body::new("v");
     let sizes: Vec<usize> = model
@@ -260,7 +255,62 @@ fn layer_module(
                 .collect()
         })
         .collect();
-    let out = layers::values(&mut b, p, &ins).map_err(|e| e.at_node(&node.name))?;
+    // A static recurrent layer: its state in registers, the initial state at a sequence's first
+    // call (`start`) and after `rst`, the next state stored with each valid input (`en`).
+    let stateful = match &p.kernel {
+        Kernel::Recurrent(rp) if rp.rec.stateful => Some(rp),
+        _ => None,
+    };
+    let mut state_text = String::new();
+    let out = match stateful {
+        None => layers::values(&mut b, p, &ins).map_err(|e| e.at_node(&node.name))?,
+        Some(rp) => {
+            let st = rp.state;
+            let sw = st.width as usize;
+            let n = rp.rec.direction.count() * rp.rec.hidden;
+            let mut regs = Vec::new();
+            for (r, init) in [("h_r", &rp.h0), ("c_r", &rp.c0)] {
+                let cur: Vec<Val> = (0..n)
+                    .map(|i| {
+                        let v = b.read(&format!("{r}[{}+:{sw}]", i * sw), st);
+                        b.select("start", &rtl::konst(init.raw[i], st.frac()), &v)
+                    })
+                    .collect();
+                regs.push(cur);
+            }
+            let (y, h, c) = layers::recurrent(
+                &mut b,
+                rp,
+                &ins[0],
+                p.input_types[0],
+                p.result,
+                Some((&regs[0], &regs[1])),
+            );
+            let _ = writeln!(
+                state_text,
+                "  reg [{}:0] h_r, c_r;\n  wire [{}:0] h_n, c_n, h_i, c_i;",
+                n * sw - 1,
+                n * sw - 1
+            );
+            for i in 0..n {
+                let lit = |raw: i128| rtl::literal(raw, 1);
+                let _ = writeln!(
+                    state_text,
+                    "  assign h_n[{at}+:{sw}] = {};\n  assign c_n[{at}+:{sw}] = {};\n  assign h_i[{at}+:{sw}] = {};\n  assign c_i[{at}+:{sw}] = {};",
+                    h[i].expr,
+                    c[i].expr,
+                    lit(rp.h0.raw[i]),
+                    lit(rp.c0.raw[i]),
+                    at = i * sw
+                );
+            }
+            let _ = writeln!(
+                state_text,
+                "  always @(posedge clk)\n    if (rst) begin h_r <= h_i; c_r <= c_i; end\n    else if (en) begin h_r <= h_n; c_r <= c_n; end"
+            );
+            y
+        }
+    };
     let w = p.result.width as usize;
     let n = out.len();
     let latency = usize::from(!layers::wiring_only(p));
@@ -274,6 +324,9 @@ fn layer_module(
         p.result
     );
     let _ = write!(s, "module {module} (\n  input clk");
+    if stateful.is_some() {
+        let _ = write!(s, ",\n  input rst,\n  input en,\n  input start");
+    }
     for (k, (&sz, t)) in sizes.iter().zip(&p.input_types).enumerate() {
         let _ = write!(s, ",\n  input [{}:0] x{k}", sz * t.width as usize - 1);
     }
@@ -285,6 +338,7 @@ fn layer_module(
     );
     s.push_str(&b.functions);
     s.push_str(&b.text);
+    s.push_str(&state_text);
     let target = if latency > 0 {
         let _ = writeln!(s, "  wire [{}:0] y_c;", n * w - 1);
         "y_c"
@@ -298,7 +352,7 @@ fn layer_module(
         let _ = writeln!(s, "  always @(posedge clk) y <= y_c;");
     }
     let _ = writeln!(s, "endmodule\n");
-    Ok((s, latency))
+    Ok((s, latency, stateful.is_some()))
 }
 
 /// The design: every module, the top last; and its latency in cycles.
@@ -349,7 +403,7 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
             continue;
         }
         let module = format!("{top}_layer{k}");
-        let (text, latency) = layer_module(&module, model, p, k)?;
+        let (text, latency, stateful) = layer_module(&module, model, p, k)?;
         modules.push_str(&text);
         let ins = model.inputs(p.node);
         let stage = ins.iter().map(|i| bus[i].2).max().unwrap_or(1);
@@ -361,6 +415,15 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
         let y = format!("y{k}");
         let _ = writeln!(body, "  wire [{}:0] {y};", bits - 1);
         let _ = write!(body, "  {module} layer{k} (.clk(clk)");
+        if stateful {
+            // The valid and first-call bits of the values this layer reads.
+            let _ = write!(
+                body,
+                ", .rst(rst), .en(valid[{}]), .start(first[{}])",
+                stage - 1,
+                stage - 1
+            );
+        }
         for (j, w) in wires.iter().enumerate() {
             let _ = write!(body, ", .x{j}({w})");
         }
@@ -393,18 +456,23 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
     s.push_str(&modules);
     let _ = writeln!(
         s,
-        "module {top} (\n  input clk,\n  input rst,\n  input in_valid,\n  input [{}:0] in_data,\n  output out_valid,\n  output [{}:0] out_data\n);\n  localparam LATENCY = {latency};",
+        "module {top} (\n  input clk,\n  input rst,\n  input in_valid,\n  input in_start,\n  input [{}:0] in_data,\n  output out_valid,\n  output [{}:0] out_data\n);\n  localparam LATENCY = {latency};",
         in_bits - 1,
         out_bits - 1
     );
     let _ = writeln!(
         s,
-        "  reg [{}:0] in_r;\n  always @(posedge clk) in_r <= in_data;\n  reg [LATENCY-1:0] valid;\n  always @(posedge clk) valid <= rst ? {{LATENCY{{1'b0}}}} : {};\n  assign out_valid = valid[LATENCY-1];",
+        "  reg [{}:0] in_r;\n  always @(posedge clk) in_r <= in_data;\n  reg [LATENCY-1:0] valid;\n  always @(posedge clk) valid <= rst ? {{LATENCY{{1'b0}}}} : {};\n  assign out_valid = valid[LATENCY-1];\n  // The first call of a sequence (static recurrent layers load their initial state).\n  reg [LATENCY-1:0] first;\n  always @(posedge clk) first <= {};",
         in_bits - 1,
         if latency > 1 {
             "{valid[LATENCY-2:0], in_valid}"
         } else {
             "in_valid"
+        },
+        if latency > 1 {
+            "{first[LATENCY-2:0], in_start}"
+        } else {
+            "in_start"
         }
     );
     s.push_str(&body);
@@ -434,9 +502,10 @@ fn harness(model: &Model, top: &str, latency: usize) -> String {
         v.iter().map(f).collect::<Vec<_>>().join(", ")
     };
     format!(
-        r#"// Verilator harness of {top} (written by hlsrs): `rtlsim IN OUT` runs IN's samples (a line of
-// raw input bits each) through the pipeline one a cycle, writes the outputs' raw bits to OUT
-// and prints the latency and initiation interval it measured.
+        r#"// Verilator harness of {top} (written by hlsrs): `rtlsim IN OUT` runs IN's calls (a line each:
+// 1 when the call starts a sequence, else 0, then the call's raw input bits) through the
+// pipeline one a cycle, writes each call's output bits to OUT (a line each) and prints the
+// latency and initiation interval it measured.
 #include "V{top}.h"
 #include "verilated.h"
 #include <cstdio>
@@ -487,13 +556,13 @@ int main(int argc, char **argv) {{
         long long v;
         while (ls >> v) row.push_back(v);
         if (row.empty()) continue;
-        if ((int)row.size() != N_IN) {{ std::fprintf(stderr, "line %zu holds %zu values; expected %d\n", samples.size() + 1, row.size(), N_IN); return 2; }}
+        if ((int)row.size() != N_IN + 1) {{ std::fprintf(stderr, "line %zu holds %zu values; expected %d\n", samples.size() + 1, row.size(), N_IN + 1); return 2; }}
         samples.push_back(row);
     }}
     FILE *out = std::fopen(argv[2], "w");
     if (!out) {{ std::perror(argv[2]); return 2; }}
     V{top} *top = new V{top};
-    top->clk = 0; top->rst = 1; top->in_valid = 0; top->eval();
+    top->clk = 0; top->rst = 1; top->in_valid = 0; top->in_start = 0; top->eval();
     for (int i = 0; i < LATENCY + 2; i++) {{ top->clk = 1; top->eval(); top->clk = 0; top->eval(); }}
     top->rst = 0; top->eval();
     size_t n = samples.size(), sent = 0, got = 0;
@@ -502,9 +571,10 @@ int main(int argc, char **argv) {{
     while (got < n) {{
         if (sent < n) {{
             unsigned pos = 0;
-            for (int i = 0; i < N_IN; i++) {{ put(top->in_data, pos, IN_W[i], samples[sent][i]); pos += IN_W[i]; }}
+            for (int i = 0; i < N_IN; i++) {{ put(top->in_data, pos, IN_W[i], samples[sent][i + 1]); pos += IN_W[i]; }}
+            top->in_start = samples[sent][0] != 0;
             top->in_valid = 1;
-        }} else top->in_valid = 0;
+        }} else {{ top->in_valid = 0; top->in_start = 0; }}
         top->clk = 1; top->eval();
         if (sent < n) sent++;
         cycle++;

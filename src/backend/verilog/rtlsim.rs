@@ -13,8 +13,10 @@ use std::process::Command;
 pub struct Timing {
     /// Clock edges from the edge that takes a sample in to the one its outputs appear after.
     pub latency: usize,
-    /// Cycles from the first output to the last, both counted: the sample count at II 1.
+    /// Cycles from the first output to the last, both counted: the call count at II 1.
     pub cycles: usize,
+    /// Calls made: samples x the design's steps (a static design's time steps).
+    pub calls: usize,
     /// The latency the project states (hlsrs.json).
     pub stated: Option<usize>,
 }
@@ -148,6 +150,11 @@ pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)>
             .collect()
     };
     let (in_types, out_types) = (types(&info.inputs), types(&info.outputs));
+    // A static design runs `steps` calls a sample: call t holds step t of every input (each
+    // input whole in the sample, time first), and its outputs likewise.
+    let steps = info.steps;
+    let per_call = |ends: &[End]| -> Vec<usize> { ends.iter().map(|e| size(e) / steps).collect() };
+    let (in_call, out_call) = (per_call(&info.inputs), per_call(&info.outputs));
     let exe = build(dir)?;
     let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
     let mut text = String::new();
@@ -159,8 +166,18 @@ pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)>
             .map(|(&v, t)| t.quantize_f64(v).map(|b| b.to_string()))
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| Error::input(format!("sample {r}: {e}")))?;
-        text.push_str(&bits.join(" "));
-        text.push('\n');
+        for t in 0..steps {
+            text.push_str(if t == 0 { "1" } else { "0" });
+            let mut at = 0;
+            for (e, &n) in info.inputs.iter().zip(&in_call) {
+                for b in &bits[at + t * n..at + (t + 1) * n] {
+                    text.push(' ');
+                    text.push_str(b);
+                }
+                at += size(e);
+            }
+            text.push('\n');
+        }
     }
     let tag = std::process::id();
     let in_path = dir.join(format!("build/rtlsim_in_{tag}.dat"));
@@ -178,7 +195,21 @@ pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)>
         )));
     }
     let out = out.map_err(|e| Error::io(&out_path, "read", e))?;
-    let bits = parse_output_bits(&out, input.rows(), out_types.len())?;
+    let calls = parse_output_bits(&out, input.rows() * steps, out_types.len() / steps)?;
+    let bits: Vec<Vec<i128>> = calls
+        .chunks(steps)
+        .map(|c| {
+            let mut row = Vec::with_capacity(out_types.len());
+            let mut at = 0;
+            for &n in &out_call {
+                for call in c {
+                    row.extend_from_slice(&call[at..at + n]);
+                }
+                at += n;
+            }
+            row
+        })
+        .collect();
     let report = String::from_utf8_lossy(&run.stdout);
     let field = |key: &str| -> Option<usize> {
         report
@@ -188,6 +219,7 @@ pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)>
     let timing = Timing {
         latency: field("latency ").unwrap_or(0),
         cycles: field("cycles ").unwrap_or(0),
+        calls: input.rows() * steps,
         stated,
     };
     let rows: Vec<Vec<f64>> = bits
