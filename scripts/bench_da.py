@@ -14,7 +14,7 @@ context, flattened), LUT / CARRY / FF summed over the layers; hlsrs's RTL also b
 `hlsrs predict` in Verilator, and the same layer with multipliers (strategy latency) for the DA
 saving. Numbers go in the issue notes.
 
-    scripts/bench_da.py [--big] [--big-da4ml] [--rtl]
+    scripts/bench_da.py [--big] [--big-da4ml] [--rtl]   (BENCH_BITS=4,6,8: the --rtl widths)
 """
 import json
 import os
@@ -169,7 +169,7 @@ def rtl_main(py):
     print("jet tagger 16-64-32-32-5, per layer: yosys synth_xilinx (xcup), summed; LUT / CARRY / FF / DSP")
     print(f"{'bits':>4} {'hlsrs DA':>26} {'da4ml':>26} {'hlsrs multipliers':>26} {'LUT DA/da4ml':>13} {'exact':>6}")
     with tempfile.TemporaryDirectory() as tmp:
-        for bits in (4, 6, 8):
+        for bits in [int(b) for b in os.environ.get("BENCH_BITS", "4,6,8").split(",")]:
             _, _, mats = model(tmp, (16, 64, 32, 32, 5), bits, seed=bits)
             ours, theirs, mult, exact = np.zeros(4, int), np.zeros(4, int), np.zeros(4, int), True
             for wpath in mats:
