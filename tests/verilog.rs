@@ -346,6 +346,14 @@ fn the_command_line_compiles_simulates_and_synthesizes() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(text.contains("yosys synth_xilinx: LUT"), "{text}");
+    // `hlsrs report` reads the statistics back beside the estimate, with the ratio.
+    let o = run(&["report", &common::path_str(&out)]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        text.contains("yosys synth_xilinx") && text.contains("yosys / estimate"),
+        "{text}"
+    );
     // The Vitis-only steps are refused with exit 2.
     let o = run(&["build", &common::path_str(&out), "--cosim"]);
     assert_eq!(o.status.code(), Some(2));

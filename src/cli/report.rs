@@ -34,9 +34,9 @@ pub(super) fn report(a: ReportArgs) -> Result<()> {
         );
         return Ok(());
     }
-    if r.csynth.is_none() && r.cosim.is_none() && r.vivado.is_none() {
+    if r.csynth.is_none() && r.cosim.is_none() && r.vivado.is_none() && r.yosys.is_none() {
         return Err(Error::input(format!(
-            "no reports under {}: run `hlsrs build {}` (C-synthesis) first",
+            "no reports under {}: run `hlsrs build {}` (C-synthesis, or yosys for a verilog project) first",
             a.project.display(),
             a.project.display()
         )));
@@ -106,6 +106,17 @@ pub(super) fn report(a: ReportArgs) -> Result<()> {
         row("Vivado synthesis", &v.used, &v.available);
         println!("  [{}]", v.file.display());
     }
+    if let Some(y) = &r.yosys {
+        row(
+            "yosys synth_xilinx",
+            &y.used(),
+            &crate::report::Resources::default(),
+        );
+        println!(
+            "  yosys: LUT1..LUT6 {:?}, CARRY {}, MUXF {}, LUTRAM/SRL {}",
+            y.lut_by_size, y.carry, y.mux, y.lutram
+        );
+    }
     // The estimate hlsrs compile recorded, and each real figure against it.
     if let Some(est) = project_estimate(&a.project) {
         let e = |k: &str| est["total"][k].as_u64();
@@ -134,6 +145,12 @@ pub(super) fn report(a: ReportArgs) -> Result<()> {
             (
                 "real / estimate (Viv)",
                 r.vivado.as_ref().map(|v| v.used.clone()),
+                None,
+                None,
+            ),
+            (
+                "yosys / estimate",
+                r.yosys.as_ref().map(|y| y.used()),
                 None,
                 None,
             ),

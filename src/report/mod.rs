@@ -82,6 +82,71 @@ pub struct Reports {
     pub csynth: Option<Csynth>,
     pub cosim: Option<Cosim>,
     pub vivado: Option<VivadoSynth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yosys: Option<YosysCells>,
+}
+
+/// What yosys built (`stat -json` after synth_xilinx: a verilog project's `build --synth`), in
+/// Xilinx primitives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct YosysCells {
+    /// LUT1..LUT6 together, and each size.
+    pub lut: u64,
+    pub lut_by_size: [u64; 6],
+    /// Flip-flops (FDRE, FDSE, FDCE, FDPE).
+    pub ff: u64,
+    /// Carry chains (CARRY4 or CARRY8).
+    pub carry: u64,
+    /// Wide multiplexers (MUXF7, MUXF8, MUXF9).
+    pub mux: u64,
+    pub dsp: u64,
+    /// 18K block RAMs (a 36K one counts two).
+    pub bram_18k: u64,
+    /// Distributed and shift-register LUTs (RAM32M, SRL16E, ...).
+    pub lutram: u64,
+}
+
+impl YosysCells {
+    /// As the other reports' resources (LUTs as logic LUTs; no URAM in yosys's mapping).
+    pub fn used(&self) -> Resources {
+        Resources {
+            dsp: Some(self.dsp),
+            lut: Some(self.lut),
+            ff: Some(self.ff),
+            bram_18k: Some(self.bram_18k),
+            uram: None,
+        }
+    }
+}
+
+/// Reads yosys's `stat -json` output: the design's cells by type.
+pub fn parse_yosys_stat(json: &str) -> Result<YosysCells> {
+    let v: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| Error::input(format!("yosys statistics are not JSON: {e}")))?;
+    let cells = v["design"]["num_cells_by_type"]
+        .as_object()
+        .ok_or_else(|| Error::input("yosys statistics hold no design cell counts"))?;
+    let mut c = YosysCells::default();
+    for (ty, n) in cells {
+        let n = n.as_u64().unwrap_or(0);
+        match ty.as_str() {
+            t if t.len() == 4 && t.starts_with("LUT") => {
+                if let Some(k) = t[3..].parse::<usize>().ok().filter(|k| (1..=6).contains(k)) {
+                    c.lut += n;
+                    c.lut_by_size[k - 1] += n;
+                }
+            }
+            "FDRE" | "FDSE" | "FDCE" | "FDPE" => c.ff += n,
+            "CARRY4" | "CARRY8" => c.carry += n,
+            "MUXF7" | "MUXF8" | "MUXF9" => c.mux += n,
+            t if t.starts_with("DSP48") || t.starts_with("DSP58") => c.dsp += n,
+            t if t.starts_with("RAMB18") => c.bram_18k += n,
+            t if t.starts_with("RAMB36") => c.bram_18k += 2 * n,
+            t if t.starts_with("RAM") || t.starts_with("SRL") => c.lutram += n,
+            _ => {}
+        }
+    }
+    Ok(c)
 }
 
 /// The text of `<tag>..</tag>` (first occurrence after `from`).
@@ -336,9 +401,26 @@ pub fn find(dir: &Path, top: Option<&str>) -> Result<Reports> {
         Some(p) => Some(parse_vivado_utilization(&read(&p)?, &p)?),
         None => None,
     };
+    let yosys = match pick("yosys_stat.json") {
+        Some(p) => Some(parse_yosys_stat(&read(&p)?).map_err(|e| e.in_file(&p))?),
+        None => None,
+    };
     Ok(Reports {
         csynth,
         cosim,
         vivado,
+        yosys,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yosys_stat_counts_cells_by_kind() {
+        let json = r#"{"design": {"num_cells_by_type": {"LUT2": 8, "LUT6": 2, "FDRE": 9,
+            "CARRY8": 3, "DSP48E2": 1, "RAMB36E2": 1, "MUXF7": 4, "BUFG": 1}}}"#;
+        let c = super::parse_yosys_stat(json).unwrap();
+        assert_eq!((c.lut, c.lut_by_size[1], c.lut_by_size[5]), (10, 8, 2));
+        assert_eq!((c.ff, c.carry, c.dsp, c.bram_18k, c.mux), (9, 3, 1, 2, 4));
+    }
 }
