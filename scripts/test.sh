@@ -6,17 +6,7 @@ cd "$(dirname "$0")/.."
 # tclsh runs the generated build scripts against the Vitis stand-ins (tests/vitis_flow.rs);
 # headless Chromium renders report.html (tests/report_html.rs); Verilator and yosys simulate
 # and synthesize the Verilog backend's designs (tests/verilog.rs). All from Debian's packages.
-missing=()
-command -v tclsh >/dev/null 2>&1 || missing+=(tcl)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v verilator >/dev/null 2>&1 || missing+=(verilator)
-command -v yosys >/dev/null 2>&1 || missing+=(yosys)
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+scripts/apt_install.sh tclsh:tcl chromium:chromium verilator:verilator yosys:yosys
 HLSRS_AP_TYPES="$(scripts/fetch_ap_types.sh)"
 export HLSRS_AP_TYPES
 if cargo nextest --version >/dev/null 2>&1; then

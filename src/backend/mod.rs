@@ -34,6 +34,19 @@ pub fn listed_files(dir: &std::path::Path) -> Option<std::collections::BTreeSet<
     })
 }
 
+/// Lists every file (and the manifest itself) in the manifest and adds it to the project.
+pub fn add_manifest(files: &mut Files, mut manifest: serde_json::Value) -> crate::Result<()> {
+    let mut listed: Vec<String> = files.keys().cloned().collect();
+    listed.push(MANIFEST.to_string());
+    listed.sort();
+    manifest["files"] = json!(listed);
+    let mut text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| crate::Error::internal(e.to_string()))?;
+    text.push(b'\n');
+    files.insert(MANIFEST.into(), text);
+    Ok(())
+}
+
 /// Everything the project needs besides the model.
 pub struct ProjectOptions<'a> {
     pub config: &'a crate::config::Config,

@@ -123,6 +123,27 @@ pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
     })
 }
 
+impl ProjectInfo {
+    /// Output bits (a row per sample, every output in order) as the exact values of their
+    /// types: one output keeps its shape; several are one row of all of them.
+    pub fn output_array(&self, bits: &[Vec<i128>]) -> crate::arrays::Array {
+        let types: Vec<FixedType> = self
+            .outputs
+            .iter()
+            .flat_map(|e| std::iter::repeat_n(e.ty, e.shape.iter().product()))
+            .collect();
+        let rows: Vec<Vec<f64>> = bits
+            .iter()
+            .map(|r| r.iter().zip(&types).map(|(&b, t)| t.to_f64(b)).collect())
+            .collect();
+        let shape = match &self.outputs[..] {
+            [one] => one.shape.clone(),
+            _ => vec![types.len()],
+        };
+        crate::arrays::Array::from_rows(&shape, &rows)
+    }
+}
+
 /// The backend that wrote a project ("vitis" when its manifest names none), None without a
 /// readable manifest.
 pub fn backend_of(dir: &Path) -> Option<String> {

@@ -13,7 +13,7 @@ pub mod rtl;
 pub mod rtlsim;
 pub mod synth;
 
-use super::{Files, MANIFEST, ProjectOptions};
+use super::{Files, ProjectOptions};
 use crate::error::{Error, Result};
 use crate::ir::{FixedType, Model};
 use crate::kernels::{Kernel, LayerPlan};
@@ -670,13 +670,6 @@ pub fn generate(
     manifest["latency_cycles"] = json!(latency);
     manifest["ii"] = json!(1);
     manifest["yosys_family"] = json!(yosys_family(opts.part));
-    let mut listed: Vec<String> = files.keys().cloned().collect();
-    listed.push(MANIFEST.to_string());
-    listed.sort();
-    manifest["files"] = json!(listed);
-    let mut text =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::internal(e.to_string()))?;
-    text.push(b'\n');
-    files.insert(MANIFEST.into(), text);
+    super::add_manifest(&mut files, manifest)?;
     Ok(files)
 }

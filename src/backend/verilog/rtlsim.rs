@@ -222,18 +222,5 @@ pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)>
         calls: input.rows() * steps,
         stated,
     };
-    let rows: Vec<Vec<f64>> = bits
-        .iter()
-        .map(|r| {
-            r.iter()
-                .zip(&out_types)
-                .map(|(&b, t)| t.to_f64(b))
-                .collect()
-        })
-        .collect();
-    let shape = match &info.outputs[..] {
-        [one] => one.shape.clone(),
-        _ => vec![out_types.len()],
-    };
-    Ok((Array::from_rows(&shape, &rows), bits, timing))
+    Ok((info.output_array(&bits), bits, timing))
 }

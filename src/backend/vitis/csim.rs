@@ -521,19 +521,5 @@ fn run_exe(
         traced = t;
     }
     let bits = parse_output_bits(&out, input.rows(), out_types.len())?;
-    let rows: Vec<Vec<f64>> = bits
-        .iter()
-        .map(|r| {
-            r.iter()
-                .zip(&out_types)
-                .map(|(&b, t)| t.to_f64(b))
-                .collect()
-        })
-        .collect();
-    // One output keeps its shape; several are one row of all of them.
-    let shape = match &info.outputs[..] {
-        [one] => one.shape.clone(),
-        _ => vec![out_types.len()],
-    };
-    Ok((Array::from_rows(&shape, &rows), bits, traced))
+    Ok((info.output_array(&bits), bits, traced))
 }

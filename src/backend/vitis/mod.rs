@@ -13,8 +13,8 @@ use crate::kernels::Kernel;
 use petgraph::stable_graph::NodeIndex;
 use serde_json::json;
 
+use super::Files;
 pub use super::ProjectOptions;
-use super::{Files, MANIFEST};
 
 /// The parsed templates, once per process, io and set (`templates::sets`).
 type Parsed = std::sync::OnceLock<std::result::Result<tera::Tera, String>>;
@@ -225,7 +225,7 @@ pub fn generate(
         cx.insert("processes", &processes);
     }
     // The manifest's facts before the templates: their parsing may still be under way.
-    let mut manifest = super::manifest(model, opts, plans, estimate);
+    let manifest = super::manifest(model, opts, plans, estimate);
     let t = &tera(stream)?;
     let mut files = Files::new();
     let fw = "firmware";
@@ -288,14 +288,7 @@ pub fn generate(
     files.insert("tb_data/tb_input_bits.dat".into(), tb_in);
     files.insert("tb_data/tb_output_bits.dat".into(), tb_out);
 
-    let mut listed: Vec<String> = files.keys().cloned().collect();
-    listed.push(MANIFEST.to_string());
-    listed.sort();
-    manifest["files"] = json!(listed);
-    let mut text =
-        serde_json::to_vec_pretty(&manifest).map_err(|e| Error::internal(e.to_string()))?;
-    text.push(b'\n');
-    files.insert(MANIFEST.into(), text);
+    super::add_manifest(&mut files, manifest)?;
     Ok(files)
 }
 
