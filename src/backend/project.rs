@@ -124,6 +124,47 @@ pub fn read_info(dir: &Path) -> Result<ProjectInfo> {
 }
 
 impl ProjectInfo {
+    /// Values of every output, in order (all calls of a sample).
+    pub fn output_count(&self) -> usize {
+        self.outputs
+            .iter()
+            .map(|e| e.shape.iter().product::<usize>())
+            .sum()
+    }
+
+    /// Each sample's input bits, each value quantized into its input's type (inputs one after
+    /// another in a row); samples of the wrong width are an error naming the design's inputs.
+    pub fn input_bits(&self, input: &crate::arrays::Array) -> Result<Vec<Vec<i128>>> {
+        let want: usize = self
+            .inputs
+            .iter()
+            .map(|e| e.shape.iter().product::<usize>())
+            .sum();
+        if input.row_len() != want {
+            return Err(Error::input(format!(
+                "samples have {} values; the design's inputs have {want} (shapes {:?})",
+                input.row_len(),
+                self.input_shapes()
+            )));
+        }
+        let types: Vec<FixedType> = self
+            .inputs
+            .iter()
+            .flat_map(|e| std::iter::repeat_n(e.ty, e.shape.iter().product()))
+            .collect();
+        (0..input.rows())
+            .map(|r| {
+                input
+                    .row(r)
+                    .iter()
+                    .zip(&types)
+                    .map(|(&v, t)| t.quantize_f64(v))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|e| Error::input(format!("sample {r}: {e}")))
+            })
+            .collect()
+    }
+
     /// Output bits (a row per sample, every output in order) as the exact values of their
     /// types: one output keeps its shape; several are one row of all of them.
     pub fn output_array(&self, bits: &[Vec<i128>]) -> crate::arrays::Array {

@@ -620,15 +620,17 @@ fn yosys_script(top: &str, name: &str, family: &str) -> String {
 
 /// yosys's synth_xilinx family for a part.
 pub fn yosys_family(part: &crate::parts::Part) -> &'static str {
+    // The device is the part number's first field: 7-series `xc7...`; UltraScale+ devices end
+    // in `p` (xcvu9p, xcku15p) or are Zynq MPSoCs and Alveo cards (xczu, xcu); other Kintex and
+    // Virtex UltraScale devices (xcku115, xcvu440) are UltraScale. Anything else (Versal):
+    // UltraScale+, the nearest yosys maps.
     let f = part.full.to_ascii_lowercase();
-    if f.starts_with("xc7") {
+    let device = f.split('-').next().unwrap_or_default();
+    if device.starts_with("xc7") {
         "xc7"
-    } else if f.starts_with("xcvu") && f.contains('p')
-        || f.starts_with("xczu")
-        || f.starts_with("xcu")
-    {
+    } else if device.ends_with('p') || device.starts_with("xczu") || device.starts_with("xcu") {
         "xcup"
-    } else if f.starts_with("xcku") || f.starts_with("xcvu") {
+    } else if device.starts_with("xcku") || device.starts_with("xcvu") {
         "xcu"
     } else {
         "xcup"

@@ -4,7 +4,6 @@
 use crate::arrays::Array;
 use crate::backend::project::{End, parse_output_bits, read_info};
 use crate::error::{Error, Result};
-use crate::ir::FixedType;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -135,21 +134,8 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
 pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)> {
     let info = read_info(dir)?;
     let (_, stated) = top_of(dir)?;
+    let rows = info.input_bits(input)?;
     let size = |e: &End| e.shape.iter().product::<usize>();
-    let want: usize = info.inputs.iter().map(size).sum();
-    if input.row_len() != want {
-        return Err(Error::input(format!(
-            "samples have {} values; the design's inputs have {want} (shapes {:?})",
-            input.row_len(),
-            info.input_shapes()
-        )));
-    }
-    let types = |ends: &[End]| -> Vec<FixedType> {
-        ends.iter()
-            .flat_map(|e| std::iter::repeat_n(e.ty, size(e)))
-            .collect()
-    };
-    let (in_types, out_types) = (types(&info.inputs), types(&info.outputs));
     // A static design runs `steps` calls a sample: call t holds step t of every input (each
     // input whole in the sample, time first), and its outputs likewise.
     let steps = info.steps;
@@ -158,21 +144,14 @@ pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)>
     let exe = build(dir)?;
     let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
     let mut text = String::new();
-    for r in 0..input.rows() {
-        let bits: Vec<String> = input
-            .row(r)
-            .iter()
-            .zip(&in_types)
-            .map(|(&v, t)| t.quantize_f64(v).map(|b| b.to_string()))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::input(format!("sample {r}: {e}")))?;
+    for bits in &rows {
         for t in 0..steps {
             text.push_str(if t == 0 { "1" } else { "0" });
             let mut at = 0;
             for (e, &n) in info.inputs.iter().zip(&in_call) {
                 for b in &bits[at + t * n..at + (t + 1) * n] {
                     text.push(' ');
-                    text.push_str(b);
+                    text.push_str(&b.to_string());
                 }
                 at += size(e);
             }
@@ -195,11 +174,11 @@ pub fn run(dir: &Path, input: &Array) -> Result<(Array, Vec<Vec<i128>>, Timing)>
         )));
     }
     let out = out.map_err(|e| Error::io(&out_path, "read", e))?;
-    let calls = parse_output_bits(&out, input.rows() * steps, out_types.len() / steps)?;
+    let calls = parse_output_bits(&out, input.rows() * steps, info.output_count() / steps)?;
     let bits: Vec<Vec<i128>> = calls
         .chunks(steps)
         .map(|c| {
-            let mut row = Vec::with_capacity(out_types.len());
+            let mut row = Vec::with_capacity(info.output_count());
             let mut at = 0;
             for &n in &out_call {
                 for call in c {

@@ -4,7 +4,6 @@
 use crate::arrays::Array;
 use crate::backend::MANIFEST;
 use crate::error::{Error, Result};
-use crate::ir::FixedType;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -471,38 +470,12 @@ fn run_exe(
     }
     // The testbench runs inside the project; its paths must not depend on our working directory.
     let dir = &std::path::absolute(dir).map_err(|e| Error::io(dir, "resolve", e))?;
-    let size = |e: &End| e.shape.iter().product::<usize>();
-    let want: usize = info.inputs.iter().map(size).sum();
-    if input.row_len() != want {
-        return Err(Error::input(format!(
-            "samples have {} values; the design's inputs have {want} (shapes {:?})",
-            input.row_len(),
-            info.input_shapes()
-        )));
-    }
-    // Each value in its own input's type (inputs one after another in a row).
-    let in_types: Vec<FixedType> = info
-        .inputs
-        .iter()
-        .flat_map(|e| std::iter::repeat_n(e.ty, size(e)))
-        .collect();
-    let out_types: Vec<FixedType> = info
-        .outputs
-        .iter()
-        .flat_map(|e| std::iter::repeat_n(e.ty, size(e)))
-        .collect();
+    let rows = info.input_bits(input)?;
     let exe = build_exe(dir, ap_types, trace)?;
-    let mut lines = Vec::with_capacity(input.rows());
-    for r in 0..input.rows() {
-        let bits: Vec<String> = input
-            .row(r)
-            .iter()
-            .zip(&in_types)
-            .map(|(&v, t)| t.quantize_f64(v).map(|b| b.to_string()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| Error::input(format!("sample {r}: {e}")))?;
-        lines.push(bits.join(" "));
-    }
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| r.iter().map(i128::to_string).collect::<Vec<_>>().join(" "))
+        .collect();
     // Samples are independent (a static design's state restarts with each sample), so untraced
     // runs split them over the machine's cores, one testbench process per share, in order.
     let jobs = if trace {
@@ -520,6 +493,6 @@ fn run_exe(
         out.push_str(&text);
         traced = t;
     }
-    let bits = parse_output_bits(&out, input.rows(), out_types.len())?;
+    let bits = parse_output_bits(&out, input.rows(), info.output_count())?;
     Ok((info.output_array(&bits), bits, traced))
 }
