@@ -29,8 +29,13 @@ fn samples(case: &common::Case) -> Array {
 
 /// Compiles `case` with `config` as a Verilog project, runs the samples through Verilator and
 /// checks every output bit against the emulator, the latency against the stated one and one
-/// output a cycle. Prints the fidelity against float.
-fn assert_rtl_matches(name: &str, config: &Config, what: &str) {
+/// output a cycle. Prints the fidelity against float. Returns the project (and the directory
+/// holding it) for further checks.
+fn assert_rtl_matches(
+    name: &str,
+    config: &Config,
+    what: &str,
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let case = common::case(name);
     let config = Config {
         backend: Backend::Verilog,
@@ -74,6 +79,7 @@ fn assert_rtl_matches(name: &str, config: &Config, what: &str) {
         t.calls,
         t.latency
     );
+    (dir, out)
 }
 
 /// Every dense, conv layer's weights of type `w` and strategy `s`.
@@ -114,6 +120,19 @@ fn every_op_family_of_the_json_model() {
     // dense, leaky_relu, reshape, transpose, clip, tanh and sigmoid tables, hard_sigmoid, add
     // (a branch joining later: delayed values), relu, softmax.
     assert_rtl_matches("json_every_op", &Config::default(), "json_every_op");
+    // Distributed arithmetic model-wide: every product (constant slopes and scales, softmax's
+    // data products) as shifts and adds.
+    let da = Config {
+        strategy: Strategy::DistributedArithmetic,
+        ..Config::default()
+    };
+    let (_dir, out) = assert_rtl_matches(
+        "json_every_op",
+        &da,
+        "json_every_op, distributed arithmetic",
+    );
+    let v = std::fs::read_to_string(out.join("rtl/json_every_op.v")).unwrap();
+    assert!(!v.contains(" * "), "a multiplier was written");
 }
 
 #[test]
@@ -128,6 +147,15 @@ fn convolution_pooling_and_batchnorm() {
         "conv1d_small_keras distributed arithmetic",
     );
     assert_rtl_matches("batchnorm", &Config::default(), "batchnorm");
+    let da = Config {
+        strategy: Strategy::DistributedArithmetic,
+        ..Config::default()
+    };
+    assert_rtl_matches(
+        "batchnorm",
+        &da,
+        "batchnorm, distributed arithmetic (scales as shifts and adds)",
+    );
 }
 
 #[test]
@@ -244,6 +272,32 @@ fn yosys_builds_distributed_arithmetic_with_no_dsp() {
     assert!(da.lut > 0 && da.ff > 0);
     // yosys gives each constant product of the multiplier design a DSP.
     assert!(mult.dsp > 0, "{mult:?}");
+}
+
+/// A recurrent layer in distributed arithmetic builds with no DSP at all: its input and
+/// recurrent products adder graphs, and its gate products (data times data) shifts and adds of
+/// partial products. Bit-exact in Verilator first; small types and tables keep yosys under a
+/// minute.
+#[test]
+fn recurrent_distributed_arithmetic_builds_with_no_dsp() {
+    let c = Config {
+        strategy: Strategy::DistributedArithmetic,
+        static_state: true,
+        precision: FixedType::parse("ap_fixed<8,3>").unwrap(),
+        table_size: 32,
+        ..Config::default()
+    };
+    let (_dir, out) = assert_rtl_matches(
+        "lstm_activations",
+        &c,
+        "lstm_activations static, distributed arithmetic, gate products in LUTs",
+    );
+    let v = std::fs::read_to_string(out.join("rtl/lstm_activations.v")).unwrap();
+    assert!(!v.contains(" * "), "a multiplier was written");
+    let cells = hlsrs::backend::verilog::synth::run(&out).unwrap();
+    println!("lstm_activations static DA: yosys {cells:?}");
+    assert_eq!(cells.dsp, 0, "{cells:?}");
+    assert!(cells.lut > 0 && cells.ff > 0, "{cells:?}");
 }
 
 #[test]

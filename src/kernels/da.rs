@@ -50,7 +50,7 @@ pub struct AdderGraph {
 }
 
 /// The signed digits of `w` (lowest first): (place, negative).
-fn csd(mut w: i128) -> Vec<(u32, bool)> {
+pub fn csd(mut w: i128) -> Vec<(u32, bool)> {
     let mut digits = Vec::new();
     let mut place = 0;
     while w != 0 {

@@ -677,7 +677,7 @@ pub fn dense_block(
             if exact {
                 let mut all = vec![start];
                 all.extend(ts);
-                let s = tree(b, all);
+                let s = b.sum(all);
                 b.cast(&s, d.accum)
             } else {
                 let mut acc = start;
@@ -689,23 +689,4 @@ pub fn dense_block(
             }
         })
         .collect()
-}
-
-/// The exact sum of `vals` as a balanced tree of adders.
-fn tree(b: &mut Body, mut vals: Vec<Val>) -> Val {
-    if vals.is_empty() {
-        return konst(0, 0);
-    }
-    while vals.len() > 1 {
-        let mut next = Vec::with_capacity(vals.len().div_ceil(2));
-        for pair in vals.chunks(2) {
-            next.push(match pair {
-                [a, c] => b.add(a, c),
-                [a] => a.clone(),
-                _ => unreachable!(),
-            });
-        }
-        vals = next;
-    }
-    vals.pop().unwrap()
 }

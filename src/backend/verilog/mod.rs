@@ -239,6 +239,7 @@ fn layer_module(
 ) -> Result<(String, usize, bool)> {
     let node = model.node(p.node);
     let mut b = Body::new("v");
+    b.lut_products = node.hardware.strategy == crate::ir::Strategy::DistributedArithmetic;
     let sizes: Vec<usize> = model
         .inputs(p.node)
         .iter()

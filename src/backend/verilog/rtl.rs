@@ -8,7 +8,7 @@
 //! a wire of its own, so no operand is ever evaluated narrower than its value.
 
 use crate::ir::{FixedType, Overflow, Quant};
-use crate::kernels::da::signed_bits;
+use crate::kernels::da::{csd, signed_bits};
 use std::fmt::Write;
 
 /// A value: a wire (or a constant literal), its range in units of 2^-frac, its frac.
@@ -55,6 +55,9 @@ pub struct Body {
     roms: Vec<(String, u32)>,
     prefix: String,
     next: usize,
+    /// Products as shifts and adds instead of `*` (the distributed_arithmetic strategy: no
+    /// multiplier for synthesis to map onto a DSP, data products included).
+    pub lut_products: bool,
 }
 
 impl Body {
@@ -65,6 +68,7 @@ impl Body {
             roms: Vec::new(),
             prefix: prefix.to_string(),
             next: 0,
+            lut_products: false,
         }
     }
 
@@ -207,7 +211,71 @@ impl Body {
         if (a.is_const() && a.lo == 0) || (b.is_const() && b.lo == 0) {
             return konst(0, frac);
         }
+        if a.is_const() && b.is_const() {
+            return konst(a.lo * b.lo, frac);
+        }
+        if self.lut_products {
+            let p = self.shift_add_product(a, b);
+            debug_assert!(p.lo >= lo && p.hi <= hi);
+            return p.with_frac(frac);
+        }
         self.wire(lo, hi, frac, &format!("{} * {}", a.expr, b.expr))
+    }
+
+    /// a * b on the raw values as a sum of shifted copies: of the data operand by the constant's
+    /// signed digits, or of one data operand by each bit of the other (the narrower: fewer
+    /// partial products), its top bit weighing -2^(n-1) as two's complement does. Exact like
+    /// every add here; the result's range is at most the product's corners.
+    fn shift_add_product(&mut self, a: &Val, b: &Val) -> Val {
+        let (a, b) = (a.with_frac(0), b.with_frac(0));
+        let (mut plus, mut minus) = (Vec::new(), Vec::new());
+        if a.is_const() || b.is_const() {
+            let (c, x) = if a.is_const() { (a, b) } else { (b, a) };
+            for (place, neg) in csd(c.lo) {
+                let t = self.shl(&x, place);
+                if neg { minus.push(t) } else { plus.push(t) }
+            }
+        } else {
+            let (x, y) = if a.width() >= b.width() {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            // A value never negative has its sign bit 0: no partial product for it.
+            let n = if y.lo >= 0 { y.width() - 1 } else { y.width() };
+            for i in 0..n {
+                let cond = self.bit(&y, i);
+                let shifted = self.shl(&x, i);
+                let pp = self.select(&cond, &shifted, &konst(0, 0));
+                if y.lo < 0 && i + 1 == n {
+                    minus.push(pp)
+                } else {
+                    plus.push(pp)
+                }
+            }
+        }
+        let p = self.sum(plus);
+        let m = self.sum(minus);
+        self.sub(&p, &m)
+    }
+
+    /// The exact sum of `vals` as a balanced tree (0 when empty).
+    pub fn sum(&mut self, mut vals: Vec<Val>) -> Val {
+        if vals.is_empty() {
+            return konst(0, 0);
+        }
+        while vals.len() > 1 {
+            let mut next = Vec::with_capacity(vals.len().div_ceil(2));
+            for pair in vals.chunks(2) {
+                next.push(match pair {
+                    [a, c] => self.add(a, c),
+                    [a] => a.clone(),
+                    _ => unreachable!("chunks of two"),
+                });
+            }
+            vals = next;
+        }
+        vals.pop().expect("one value left")
     }
 
     /// `a < b` (or `<=`, `>`...: `op`) on the values, as a one-bit wire.
