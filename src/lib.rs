@@ -94,7 +94,16 @@ pub fn prepare(model_path: &Path, config: &Config, stop_after: Option<&str>) -> 
     let (mut plans, mut estimate) = (Vec::new(), None);
     if stop_after.is_none() {
         plans = kernels::plan_model(&model).map_err(|e| e.in_file(model_path))?;
-        let e = estimate::estimate_planned(&model, &plans, config.io, config.clock, &part)?;
+        // The estimate of the hardware the chosen backend builds.
+        let e = match config.backend {
+            config::Backend::Vitis => {
+                estimate::estimate_planned(&model, &plans, config.io, config.clock, &part)?
+            }
+            config::Backend::Verilog => {
+                backend::verilog::estimate::estimate(&model, &plans, config.io, config.clock, &part)
+                    .map_err(|e| e.in_file(model_path))?
+            }
+        };
         notes.extend(
             lint::lint_planned(&model, &plans, &e, &config, &part)
                 .map_err(|e| e.in_file(model_path))?,

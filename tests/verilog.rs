@@ -300,6 +300,45 @@ fn recurrent_distributed_arithmetic_builds_with_no_dsp() {
     assert!(cells.lut > 0 && cells.ff > 0, "{cells:?}");
 }
 
+/// The Verilog target's estimate (the RTL's logic counted as written, priced by coefficients
+/// fitted on other designs: scripts/calibrate_rtl.py) lands within 15% of yosys's LUTs and FFs
+/// on designs held out of the fit: tables, comparators, constant products on DSPs, branches.
+#[test]
+fn the_verilog_estimate_lands_within_15_percent_of_yosys_on_held_out_designs() {
+    for name in ["batchnorm", "max_min_branches"] {
+        let config = Config {
+            backend: Backend::Verilog,
+            ..Config::default()
+        };
+        let p = prepare(&common::case(name).model(), &config, None).unwrap();
+        let e = p.estimate.clone().unwrap();
+        let dir = common::tempdir();
+        let out = dir.path().join("prj");
+        hlsrs::compile(&p, &out, false, None).unwrap();
+        let y = hlsrs::backend::verilog::synth::run(&out).unwrap();
+        let (lut, ff) = (
+            e.total.lut as f64 / y.lut as f64,
+            e.total.ff as f64 / y.ff as f64,
+        );
+        println!(
+            "{name}: estimate LUT {} FF {} DSP <= {}; yosys LUT {} FF {} DSP {}: ratios {lut:.3} {ff:.3}",
+            e.total.lut, e.total.ff, e.total.dsp, y.lut, y.ff, y.dsp
+        );
+        assert!((lut - 1.0).abs() <= 0.15, "{name}: LUT {lut:.3}");
+        assert!((ff - 1.0).abs() <= 0.15, "{name}: FF {ff:.3}");
+        // The DSP figure is a bound: yosys maps some products to LUTs.
+        assert!(y.dsp <= e.total.dsp, "{name}");
+        // The estimate is the design's: its latency is the one the RTL states.
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("hlsrs.json")).unwrap()).unwrap();
+        assert_eq!(
+            m["latency_cycles"].as_u64(),
+            Some(e.latency_cycles),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn what_the_verilog_backend_cannot_build_is_refused_by_name() {
     let compile = |name: &str, c: Config| -> String {

@@ -8,6 +8,7 @@
 //! emulator's order (`layers`), so the RTL's outputs are `hlsrs predict`'s bits. Verilator is
 //! its C-simulation (`rtlsim`), yosys its synthesis (`synth`).
 
+pub mod estimate;
 mod layers;
 pub mod rtl;
 pub mod rtlsim;
@@ -181,7 +182,13 @@ fn comment(s: &str) -> String {
 
 /// Why the Verilog backend cannot build this model, if it cannot.
 fn check(model: &Model, plans: &[LayerPlan], opts: &ProjectOptions) -> Result<()> {
-    if opts.config.io != crate::config::IoType::Parallel {
+    check_design(model, plans, opts.config.io)?;
+    check_ends(model)
+}
+
+/// What `design` can build: io_parallel, every layer's kernel, at most MAX_WORK.
+fn check_design(model: &Model, plans: &[LayerPlan], io: crate::config::IoType) -> Result<()> {
+    if io != crate::config::IoType::Parallel {
         return Err(Error::input(
             "the verilog backend builds io_parallel designs (every value on wires, a new sample \
              each cycle); use --io parallel or the vitis backend",
@@ -206,6 +213,11 @@ fn check(model: &Model, plans: &[LayerPlan], opts: &ProjectOptions) -> Result<()
             big.map(String::as_str).unwrap_or("?")
         )));
     }
+    Ok(())
+}
+
+/// What the Verilator harness can carry: values of at most 64 bits.
+fn check_ends(model: &Model) -> Result<()> {
     for o in &model.outputs {
         let t = model.node(o.node).precision.result;
         if t.width > 64 {
@@ -230,13 +242,31 @@ fn check(model: &Model, plans: &[LayerPlan], opts: &ProjectOptions) -> Result<()
 /// Products and values a Verilog design may unroll (an xcvu9p holds ~1.2 M LUTs).
 const MAX_WORK: usize = 4_000_000;
 
-/// One layer's module: its text, and its latency (0: wiring only; 1: registered outputs).
-fn layer_module(
-    module: &str,
-    model: &Model,
-    p: &LayerPlan,
-    index: usize,
-) -> Result<(String, usize, bool)> {
+/// One layer's module.
+struct LayerModule {
+    text: String,
+    /// 0: wiring only; 1: registered outputs.
+    latency: usize,
+    stateful: bool,
+    /// Its logic, and its registers' bits that hold information (not constant, not a copy of
+    /// a sign bit: yosys keeps one flip-flop per such bit).
+    tally: rtl::Tally,
+    ff: u64,
+}
+
+/// Bits of a register holding values in [lo, hi] that are neither constant nor copies of the
+/// sign bit.
+fn live_bits(lo: i128, hi: i128) -> u64 {
+    if lo == hi {
+        0
+    } else if lo >= 0 {
+        (128 - hi.leading_zeros()) as u64
+    } else {
+        crate::kernels::da::signed_bits((lo, hi)) as u64
+    }
+}
+
+fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Result<LayerModule> {
     let node = model.node(p.node);
     let mut b = Body::new("v");
     b.lut_products = node.hardware.strategy == crate::ir::Strategy::DistributedArithmetic;
@@ -263,6 +293,7 @@ fn layer_module(
         _ => None,
     };
     let mut state_text = String::new();
+    let mut ff = 0;
     let out = match stateful {
         None => layers::values(&mut b, p, &ins).map_err(|e| e.at_node(&node.name))?,
         Some(rp) => {
@@ -293,6 +324,11 @@ fn layer_module(
                 n * sw - 1,
                 n * sw - 1
             );
+            ff += h
+                .iter()
+                .chain(&c)
+                .map(|v| live_bits(v.lo, v.hi))
+                .sum::<u64>();
             for i in 0..n {
                 let lit = |raw: i128| rtl::literal(raw, 1);
                 let _ = writeln!(
@@ -351,13 +387,41 @@ fn layer_module(
     }
     if latency > 0 {
         let _ = writeln!(s, "  always @(posedge clk) y <= y_c;");
+        ff += out.iter().map(|v| live_bits(v.lo, v.hi)).sum::<u64>();
     }
     let _ = writeln!(s, "endmodule\n");
-    Ok((s, latency, stateful.is_some()))
+    Ok(LayerModule {
+        text: s,
+        latency,
+        stateful: stateful.is_some(),
+        tally: b.tally,
+        ff,
+    })
 }
 
-/// The design: every module, the top last; and its latency in cycles.
-pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
+/// A layer's part of the design, for the estimate.
+pub struct LayerLogic {
+    pub node: NodeIndex,
+    pub tally: rtl::Tally,
+    /// Flip-flops: its registered outputs and state, and the delay registers of the values it
+    /// reads (the top's, charged to the reader).
+    pub ff: u64,
+    /// Cycles: 0 (wiring) or 1.
+    pub latency: usize,
+}
+
+/// The Verilog design and what it is built of.
+pub struct Design {
+    pub text: String,
+    /// Cycles from a sample in to its outputs out.
+    pub latency: usize,
+    pub layers: Vec<LayerLogic>,
+    /// Flip-flops of the top: the input register and the valid and first-call shift registers.
+    pub top_ff: u64,
+}
+
+/// The design: every module, the top last; its latency in cycles; its logic.
+pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<Design> {
     let top = top_name(&model.name);
     let mut modules = String::new();
     let mut body = String::new();
@@ -376,6 +440,9 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
         bus.insert(i, (format!("in_r[{}:{at}]", at + bits - 1), bits, 1));
         at += bits;
     }
+    let mut logic = Vec::new();
+    // Delay registers' bits written (each register once, charged to the first reader).
+    let delay_bits = std::cell::Cell::new(0u64);
     let mut delay = |body: &mut String,
                      bus: &HashMap<NodeIndex, (String, usize, usize)>,
                      n: NodeIndex,
@@ -387,6 +454,7 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
             cur = delayed
                 .entry((n, s))
                 .or_insert_with(|| {
+                    delay_bits.set(delay_bits.get() + *bits as u64);
                     let r = format!("d{}_{s}", n.index());
                     let _ = writeln!(
                         body,
@@ -404,14 +472,22 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
             continue;
         }
         let module = format!("{top}_layer{k}");
-        let (text, latency, stateful) = layer_module(&module, model, p, k)?;
-        modules.push_str(&text);
+        let m = layer_module(&module, model, p, k)?;
+        let (latency, stateful) = (m.latency, m.stateful);
+        modules.push_str(&m.text);
         let ins = model.inputs(p.node);
         let stage = ins.iter().map(|i| bus[i].2).max().unwrap_or(1);
+        let before = delay_bits.get();
         let wires: Vec<String> = ins
             .iter()
             .map(|&i| delay(&mut body, &bus, i, stage))
             .collect();
+        logic.push(LayerLogic {
+            node: p.node,
+            tally: m.tally,
+            ff: m.ff + delay_bits.get() - before,
+            latency,
+        });
         let bits = p.size * p.result.width as usize;
         let y = format!("y{k}");
         let _ = writeln!(body, "  wire [{}:0] {y};", bits - 1);
@@ -438,6 +514,7 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
         .max()
         .unwrap_or(1);
     let out_bits: usize = model.outputs.iter().map(|o| bus[&o.node].1).sum();
+    let before = delay_bits.get();
     let mut at = 0;
     for o in &model.outputs {
         let bits = bus[&o.node].1;
@@ -478,7 +555,12 @@ pub fn design(model: &Model, plans: &[LayerPlan]) -> Result<(String, usize)> {
     );
     s.push_str(&body);
     let _ = writeln!(s, "endmodule");
-    Ok((s, latency))
+    Ok(Design {
+        text: s,
+        latency,
+        layers: logic,
+        top_ff: (in_bits + 2 * latency) as u64 + delay_bits.get() - before,
+    })
 }
 
 /// The Verilator harness: samples from a file of raw input bits (a line each) through the
@@ -648,7 +730,18 @@ pub fn generate(
     check(model, plans, opts)?;
     let name = &model.name;
     let top = top_name(name);
-    let (verilog, latency) = design(model, plans)?;
+    let Design {
+        text: verilog,
+        latency,
+        layers,
+        top_ff,
+        ..
+    } = design(model, plans)?;
+    let mut t = rtl::Tally::default();
+    for l in &layers {
+        t.add(&l.tally);
+    }
+    let ff = top_ff + layers.iter().map(|l| l.ff).sum::<u64>();
     let mut files = Files::new();
     files.insert(format!("rtl/{name}.v"), verilog.into_bytes());
     files.insert(
@@ -673,6 +766,18 @@ pub fn generate(
     manifest["latency_cycles"] = json!(latency);
     manifest["ii"] = json!(1);
     manifest["yosys_family"] = json!(yosys_family(opts.part));
+    // What the estimate is made of, counted as the RTL was written.
+    manifest["rtl_logic"] = json!({
+        "add_bits": t.add_bits,
+        "mux_bits": t.mux_bits,
+        "compare_bits": t.compare_bits,
+        "rom_luts": t.rom_luts,
+        "multipliers": t.multipliers,
+        "dsp": t.dsp,
+        "soft_product_bits": t.soft_product_bits,
+        "product_bits": t.product_bits,
+        "ff": ff,
+    });
     super::add_manifest(&mut files, manifest)?;
     Ok(files)
 }

@@ -18,6 +18,46 @@ pub struct Val {
     pub lo: i128,
     pub hi: i128,
     pub frac: i32,
+    /// Low bits known to be zero (a shifted value's): an adder passes them through.
+    pub zeros: u32,
+}
+
+/// The logic a body writes, counted as it is written: what the Verilog target's estimate is
+/// made of (`backend::verilog::estimate`), in the units yosys's mapping scales with.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tally {
+    /// Carry-chain bits of every add, subtract and negate: the result's width less the low
+    /// bits one operand passes through.
+    pub add_bits: u64,
+    /// Bits of every two-way multiplexer (`select`).
+    pub mux_bits: u64,
+    /// Operand bits of every comparison.
+    pub compare_bits: u64,
+    /// 6-input LUTs of every ROM read: each result bit a function of the index bits.
+    pub rom_luts: u64,
+    /// `*` products, and the DSPs yosys gives them (an operand of at least 2 bits each and a
+    /// product of at least 9: one DSP48E2 per 27 x 18 tile).
+    pub multipliers: u64,
+    pub dsp: u64,
+    /// Partial-product bits (operand widths multiplied) of the `*` products left to LUTs.
+    pub soft_product_bits: u64,
+    /// Adder bits of every `*` written as shifts and adds (a constant's signed digits less one,
+    /// times the data's width; two data operands, their widths multiplied): what the products
+    /// cost where yosys does not give them a DSP.
+    pub product_bits: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, o: &Tally) {
+        self.add_bits += o.add_bits;
+        self.mux_bits += o.mux_bits;
+        self.compare_bits += o.compare_bits;
+        self.rom_luts += o.rom_luts;
+        self.multipliers += o.multipliers;
+        self.dsp += o.dsp;
+        self.soft_product_bits += o.soft_product_bits;
+        self.product_bits += o.product_bits;
+    }
 }
 
 impl Val {
@@ -58,6 +98,8 @@ pub struct Body {
     /// Products as shifts and adds instead of `*` (the distributed_arithmetic strategy: no
     /// multiplier for synthesis to map onto a DSP, data products included).
     pub lut_products: bool,
+    /// The logic written so far.
+    pub tally: Tally,
 }
 
 impl Body {
@@ -69,6 +111,7 @@ impl Body {
             prefix: prefix.to_string(),
             next: 0,
             lut_products: false,
+            tally: Tally::default(),
         }
     }
 
@@ -86,6 +129,7 @@ impl Body {
             lo,
             hi,
             frac,
+            zeros: 0,
         }
     }
 
@@ -153,7 +197,11 @@ impl Body {
         let (lo, hi) = (v.lo << k, v.hi << k);
         let w = signed_bits((lo, hi));
         let expr = format!("{{{}, {k}'b0}}", self.ext(v, w - k));
-        self.wire(lo, hi, v.frac, &expr)
+        let r = self.wire(lo, hi, v.frac, &expr);
+        Val {
+            zeros: if r.is_const() { r.zeros } else { v.zeros + k },
+            ..r
+        }
     }
 
     /// v in units of 2^-frac (frac >= v.frac: exact).
@@ -188,7 +236,18 @@ impl Body {
         let op = if sub { '-' } else { '+' };
         let w = signed_bits((lo, hi));
         let expr = format!("{} {op} {}", self.ext(&a, w), self.ext(&b, w));
-        self.wire(lo, hi, f, &expr)
+        let r = self.wire(lo, hi, f, &expr);
+        if !r.is_const() {
+            self.tally.add_bits += w.saturating_sub(a.zeros.max(b.zeros)) as u64;
+        }
+        Val {
+            zeros: if r.is_const() {
+                r.zeros
+            } else {
+                a.zeros.min(b.zeros)
+            },
+            ..r
+        }
     }
 
     pub fn neg(&mut self, a: &Val) -> Val {
@@ -198,7 +257,12 @@ impl Body {
         let (lo, hi) = (-a.hi, -a.lo);
         let w = signed_bits((lo, hi));
         let expr = format!("{w}'h0 - {}", self.ext(a, w));
-        self.wire(lo, hi, a.frac, &expr)
+        self.tally.add_bits += w.saturating_sub(a.zeros) as u64;
+        let r = self.wire(lo, hi, a.frac, &expr);
+        Val {
+            zeros: a.zeros,
+            ..r
+        }
     }
 
     pub fn mul(&mut self, a: &Val, b: &Val) -> Val {
@@ -218,6 +282,18 @@ impl Body {
             let p = self.shift_add_product(a, b);
             debug_assert!(p.lo >= lo && p.hi <= hi);
             return p.with_frac(frac);
+        }
+        let (wa, wb) = (a.width().max(b.width()), a.width().min(b.width()));
+        self.tally.multipliers += 1;
+        self.tally.product_bits += match (a.is_const(), b.is_const()) {
+            (true, _) => (csd(a.lo).len() as u64).saturating_sub(1) * b.width() as u64,
+            (_, true) => (csd(b.lo).len() as u64).saturating_sub(1) * a.width() as u64,
+            _ => (wa * wb) as u64,
+        };
+        if wb >= 2 && signed_bits((lo, hi)) >= 9 {
+            self.tally.dsp += (wa.div_ceil(27) * wb.div_ceil(18)) as u64;
+        } else {
+            self.tally.soft_product_bits += (wa * wb) as u64;
         }
         self.wire(lo, hi, frac, &format!("{} * {}", a.expr, b.expr))
     }
@@ -282,6 +358,7 @@ impl Body {
     pub fn compare(&mut self, a: &Val, op: &str, b: &Val) -> String {
         let f = a.frac.max(b.frac);
         let (a, b) = (self.align(a, f), self.align(b, f));
+        self.tally.compare_bits += a.width().max(b.width()) as u64;
         self.flag(&format!("{} {op} {}", a.expr, b.expr))
     }
 
@@ -292,6 +369,8 @@ impl Body {
         if a == b {
             return a;
         }
+        let (lo, hi) = (a.lo.min(b.lo), a.hi.max(b.hi));
+        self.tally.mux_bits += signed_bits((lo, hi)) as u64;
         self.wire(
             a.lo.min(b.lo),
             a.hi.max(b.hi),
@@ -381,6 +460,9 @@ impl Body {
         } else {
             i
         };
+        if !index.is_const() {
+            self.tally.rom_luts += rom_luts(raw, w);
+        }
         self.wire_w(w, lo, hi, frac, &format!("{name}({i})"))
     }
 
@@ -425,6 +507,7 @@ impl Body {
                     // (Not `{1'b0, up}` nor `~` inside it: Verilator 5.006 leaves the inverted
                     // bits above bit 0 of an inlined `~x` in a concatenation.)
                     let one = self.wire_w(2, 0, 1, 0, &format!("{up} ? 2'sd1 : 2'sd0"));
+                    self.tally.add_bits += signed_bits((floor.lo, floor.hi + 1)) as u64;
                     self.wire(
                         floor.lo,
                         floor.hi + 1,
@@ -482,12 +565,29 @@ impl Body {
 }
 
 /// A constant (raw, in units of 2^-frac).
+/// 6-input LUTs of one read of a table of `w`-bit entries: per result bit, the 64-entry blocks
+/// of the table where that bit is not constant (yosys needs no LUT for a constant block; the
+/// multiplexers joining blocks are MUXF7/F8, not LUTs).
+fn rom_luts(raw: &[i128], w: u32) -> u64 {
+    let mut n = 0;
+    for bit in 0..w {
+        for block in raw.chunks(64) {
+            let first = (block[0] >> bit) & 1;
+            if block.iter().any(|v| (v >> bit) & 1 != first) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
 pub fn konst(raw: i128, frac: i32) -> Val {
     Val {
         expr: literal(raw, 1),
         lo: raw,
         hi: raw,
         frac,
+        zeros: if raw == 0 { 127 } else { raw.trailing_zeros() },
     }
 }
 
