@@ -214,8 +214,9 @@ def yosys_cells(sources, top):
     return np.array([lut, carry, ff, dsp])
 
 
-def hlsrs_layer_rtl(tmp, wpath, strategy):
-    """One dense layer of the matrix at `wpath`: 8-bit integer inputs, the exact product out."""
+def one_layer(tmp, wpath, strategy):
+    """A model of one dense layer of the matrix at `wpath` (beside it) and its config: 8-bit
+    integer inputs, weights of their own width, the exact product out. (model, config, tag)"""
     w = np.load(wpath)
     n_in, n_out = w.shape
     bits = int(np.abs(w).max()).bit_length() + 1
@@ -231,6 +232,15 @@ def hlsrs_layer_rtl(tmp, wpath, strategy):
     open(cpath, "w").write(f'strategy = "{strategy}"\n[layers.x]\nresult = "ap_fixed<8,8>"\n'
                            f'[layers.fc]\nweight = "ap_fixed<{bits},{bits}>"\n'
                            f'result = "ap_fixed<{out_bits},{out_bits}>"\n')
+    return mpath, cpath, tag
+
+
+def hlsrs_layer_rtl(tmp, wpath, strategy):
+    """One dense layer of the matrix at `wpath` in Verilog: yosys cells, and whether Verilator
+    and `hlsrs predict` agree with the exact product."""
+    w = np.load(wpath)
+    n_in = w.shape[0]
+    mpath, cpath, tag = one_layer(tmp, wpath, strategy)
     prj = os.path.join(tmp, f"rtl_{tag}")
     subprocess.run([HLSRS, "compile", mpath, "-c", cpath, "-o", prj, "--force", "--backend", "verilog"],
                    check=True, capture_output=True)

@@ -52,20 +52,9 @@ def bench_layers():
     for bits, held in ((4, False), (6, True)):
         _, _, mats = bench_da.model(CACHE, (16, 64, 32, 32, 5), bits, seed=bits)
         for k, wpath in enumerate(mats):
-            w = np.load(wpath)
-            n_in, n_out = w.shape
-            wb = int(np.abs(w).max()).bit_length() + 1
-            ob = 8 + wb + int(np.ceil(np.log2(n_in))) + 1
-            m = {"format": "hlsrs-model", "version": 1, "input": {"name": "x", "shape": [n_in]},
-                 "layers": [{"name": "fc", "op": "dense", "inputs": ["x"],
-                             "weights": {"npy": os.path.basename(wpath)},
-                             "bias": {"shape": [n_out], "data": [0.0] * n_out}}], "output": "fc"}
-            mpath = os.path.join(CACHE, f"layer{k}_{bits}.json")
-            json.dump(m, open(mpath, "w"))
             for s in ("distributed_arithmetic", "latency"):
-                cfg = (f'strategy = "{s}"\n[layers.x]\nresult = "ap_fixed<8,8>"\n[layers.fc]\n'
-                       f'weight = "ap_fixed<{wb},{wb}>"\nresult = "ap_fixed<{ob},{ob}>"\n')
-                out.append((f"layer{k}_{bits}_{s[:3]}", mpath, cfg, [], held))
+                mpath, cpath, _ = bench_da.one_layer(CACHE, wpath, s)
+                out.append((f"layer{k}_{bits}_{s[:3]}", mpath, open(cpath).read(), [], held))
     return out
 
 

@@ -727,6 +727,45 @@ pub use budget::Budget;
 pub use stream::fifo;
 use stream::{fifo_cost, lanes, pixels, process_storage, stream_process};
 
+/// When each output of a design with several is ready (`ready`: an output node's cycle); empty
+/// for one output, whose latency is the design's.
+pub fn output_latencies(
+    model: &Model,
+    clock: f64,
+    ready: impl Fn(NodeIndex) -> u64,
+) -> Vec<OutputLatency> {
+    if model.outputs.len() < 2 {
+        return Vec::new();
+    }
+    model
+        .outputs
+        .iter()
+        .map(|o| OutputLatency {
+            name: o.name.clone(),
+            latency_cycles: ready(o.node),
+            latency_ns: ready(o.node) as f64 * clock,
+        })
+        .collect()
+}
+
+/// Percent of `part` that `total` uses: DSP, LUT, FF, BRAM_18K, URAM.
+pub fn utilisation(total: &Cost, part: &crate::parts::Part) -> [f64; 5] {
+    let pct = |used: u64, avail: u32| {
+        if avail == 0 {
+            0.0
+        } else {
+            100.0 * used as f64 / avail as f64
+        }
+    };
+    [
+        pct(total.dsp, part.dsp),
+        pct(total.lut, part.lut),
+        pct(total.ff, part.ff),
+        pct(total.bram_18k, part.bram_18k),
+        pct(total.uram, part.uram),
+    ]
+}
+
 /// The estimate of a prepared model for `io` at `clock` ns, against the part's resources.
 pub fn estimate(
     model: &Model,
@@ -828,34 +867,9 @@ pub fn estimate_planned(
         .map(|o| ready(o.node))
         .max()
         .unwrap_or(0);
-    let outputs = if model.outputs.len() > 1 {
-        model
-            .outputs
-            .iter()
-            .map(|o| OutputLatency {
-                name: o.name.clone(),
-                latency_cycles: ready(o.node),
-                latency_ns: ready(o.node) as f64 * clock,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let pct = |used: u64, avail: u32| {
-        if avail == 0 {
-            0.0
-        } else {
-            100.0 * used as f64 / avail as f64
-        }
-    };
+    let outputs = output_latencies(model, clock, ready);
     Ok(Estimate {
-        utilisation: [
-            pct(total.dsp, part.dsp),
-            pct(total.lut, part.lut),
-            pct(total.ff, part.ff),
-            pct(total.bram_18k, part.bram_18k),
-            pct(total.uram, part.uram),
-        ],
+        utilisation: utilisation(&total, part),
         layers,
         total,
         latency_cycles,

@@ -8,7 +8,7 @@
 use super::rtl::Tally;
 use super::{Design, check_design, design};
 use crate::error::Result;
-use crate::estimate::{Cost, Estimate, LayerEstimate, OutputLatency, Products};
+use crate::estimate::{Cost, Estimate, LayerEstimate, Products};
 use crate::ir::Model;
 use crate::kernels::LayerPlan;
 
@@ -77,34 +77,9 @@ pub fn estimate(
         });
     }
     // The top delays every output to the slowest one's stage: all come out together.
-    let outputs = if model.outputs.len() > 1 {
-        model
-            .outputs
-            .iter()
-            .map(|o| OutputLatency {
-                name: o.name.clone(),
-                latency_cycles: latency as u64,
-                latency_ns: latency as f64 * clock,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let pct = |used: u64, avail: u32| {
-        if avail == 0 {
-            0.0
-        } else {
-            100.0 * used as f64 / avail as f64
-        }
-    };
+    let outputs = crate::estimate::output_latencies(model, clock, |_| latency as u64);
     Ok(Estimate {
-        utilisation: [
-            pct(total.dsp, part.dsp),
-            pct(total.lut, part.lut),
-            pct(total.ff, part.ff),
-            0.0,
-            0.0,
-        ],
+        utilisation: crate::estimate::utilisation(&total, part),
         layers,
         total,
         latency_cycles: latency as u64,
