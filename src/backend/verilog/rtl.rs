@@ -279,9 +279,15 @@ impl Body {
             return konst(a.lo * b.lo, frac);
         }
         if self.lut_products {
+            // The partial products' sum is bounded by interval arithmetic, looser than the
+            // product's corners; the value is the product, so its range is the corners (the
+            // wire may be wider: its top bits then copy the sign, as every reader extends).
             let p = self.shift_add_product(a, b);
-            debug_assert!(p.lo >= lo && p.hi <= hi);
-            return p.with_frac(frac);
+            return Val {
+                lo: lo.max(p.lo),
+                hi: hi.min(p.hi),
+                ..p.with_frac(frac)
+            };
         }
         let (wa, wb) = (a.width().max(b.width()), a.width().min(b.width()));
         self.tally.multipliers += 1;
