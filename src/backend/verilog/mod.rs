@@ -774,7 +774,6 @@ pub fn generate(
         "rom_luts": t.rom_luts,
         "multipliers": t.multipliers,
         "dsp": t.dsp,
-        "soft_product_bits": t.soft_product_bits,
         "product_bits": t.product_bits,
         "ff": ff,
     });

@@ -39,8 +39,6 @@ pub struct Tally {
     /// product of at least 9: one DSP48E2 per 27 x 18 tile).
     pub multipliers: u64,
     pub dsp: u64,
-    /// Partial-product bits (operand widths multiplied) of the `*` products left to LUTs.
-    pub soft_product_bits: u64,
     /// Adder bits of every `*` written as shifts and adds (a constant's signed digits less one,
     /// times the data's width; two data operands, their widths multiplied): what the products
     /// cost where yosys does not give them a DSP.
@@ -55,7 +53,6 @@ impl Tally {
         self.rom_luts += o.rom_luts;
         self.multipliers += o.multipliers;
         self.dsp += o.dsp;
-        self.soft_product_bits += o.soft_product_bits;
         self.product_bits += o.product_bits;
     }
 }
@@ -298,8 +295,6 @@ impl Body {
         };
         if wb >= 2 && signed_bits((lo, hi)) >= 9 {
             self.tally.dsp += (wa.div_ceil(27) * wb.div_ceil(18)) as u64;
-        } else {
-            self.tally.soft_product_bits += (wa * wb) as u64;
         }
         self.wire(lo, hi, frac, &format!("{} * {}", a.expr, b.expr))
     }
