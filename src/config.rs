@@ -67,6 +67,9 @@ pub struct LayerConfig {
     /// Recurrent layers: unroll every time step (latency kernels only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unroll_steps: Option<bool>,
+    /// Verilog backend: a register stage after every this many adder levels of the layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline_levels: Option<usize>,
 }
 
 /// The whole configuration.
@@ -102,6 +105,11 @@ pub struct Config {
     /// Every recurrent layer's time steps unrolled unless its layer table says otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unroll_steps: bool,
+    /// Verilog backend: a register stage after every this many adder levels within each layer
+    /// (None: each layer one combinational stage, its outputs registered). Static recurrent
+    /// layers keep their step in one cycle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline_levels: Option<usize>,
     /// `auto`: types chosen by interval analysis from `input_range` (see passes::quantize_auto).
     #[serde(skip_serializing_if = "Quantize::is_off")]
     pub quantize: Quantize,
@@ -146,6 +154,7 @@ impl Default for Config {
             table_precision: FixedType::fixed(18, 2),
             static_state: false,
             unroll_steps: false,
+            pipeline_levels: None,
             prune: Prune::default(),
             quantize: Quantize::Off,
             calib: None,
@@ -175,6 +184,7 @@ pub const MODEL_KEYS: &[&str] = &[
     "table_precision",
     "static",
     "unroll_steps",
+    "pipeline_levels",
     "prune",
     "quantize",
     "calib",
@@ -201,6 +211,7 @@ pub const LAYER_KEYS: &[&str] = &[
     "unroll_steps",
     "sparsity",
     "parallelization",
+    "pipeline_levels",
 ];
 
 /// Edit distance, for "did you mean" suggestions.
@@ -250,6 +261,19 @@ fn parse_usize(v: &toml::Value, key: &str) -> Result<usize> {
         .filter(|&i| i >= 1)
         .map(|i| i as usize)
         .ok_or_else(|| Error::input(format!("'{key}' must be a positive integer")))
+}
+
+/// Adder levels per pipeline stage: at least 1, and few enough to mean something (a layer's
+/// adder tree is at most ~64 levels deep).
+fn parse_levels(v: &toml::Value, key: &str) -> Result<usize> {
+    parse_usize(v, key)
+        .ok()
+        .filter(|&n| n <= 64)
+        .ok_or_else(|| Error::input(format!("'{key}' must be an integer from 1 to 64")))
+}
+
+pub fn check_pipeline_levels(n: usize) -> Result<usize> {
+    parse_levels(&toml::Value::Integer(n as i64), "--pipeline-levels")
 }
 
 pub fn parse_strategy(s: &str) -> Result<Strategy> {
@@ -532,6 +556,7 @@ impl Config {
                 "table_precision" => c.table_precision = parse_type(v, key)?,
                 "static" => c.static_state = parse_bool(v, key)?,
                 "unroll_steps" => c.unroll_steps = parse_bool(v, key)?,
+                "pipeline_levels" => c.pipeline_levels = Some(parse_levels(v, key)?),
                 "prune" => c.prune = parse_prune(parse_str(v, key)?)?,
                 "quantize" => c.quantize = parse_quantize(parse_str(v, key)?)?,
                 "calib" => c.calib = Some(parse_str(v, key)?.into()),
@@ -617,6 +642,7 @@ fn parse_layer(name: &str, t: &toml::Table) -> Result<LayerConfig> {
             "recurrent_reuse" => l.recurrent_reuse = Some(parse_usize(v, key).map_err(ctx)?),
             "static" => l.static_state = Some(parse_bool(v, key).map_err(ctx)?),
             "unroll_steps" => l.unroll_steps = Some(parse_bool(v, key).map_err(ctx)?),
+            "pipeline_levels" => l.pipeline_levels = Some(parse_levels(v, key).map_err(ctx)?),
             "sparsity" => {
                 let f = v
                     .as_float()
@@ -654,6 +680,24 @@ mod tests {
         assert_eq!(c.precision, FixedType::fixed(12, 4));
         assert_eq!(c.reuse, 4);
         assert_eq!(c.layers["fc1"].strategy, Some(Strategy::Resource));
+    }
+
+    #[test]
+    fn pipeline_levels_from_1_to_64_model_wide_and_per_layer() {
+        let c =
+            Config::from_toml("pipeline_levels = 3\n[layers.fc1]\npipeline_levels = 1\n").unwrap();
+        assert_eq!(c.pipeline_levels, Some(3));
+        assert_eq!(c.layers["fc1"].pipeline_levels, Some(1));
+        for bad in ["0", "65", "2.5", "\"4\""] {
+            let e = Config::from_toml(&format!("pipeline_levels = {bad}")).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("'pipeline_levels' must be an integer from 1 to 64"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(check_pipeline_levels(0).is_err());
+        assert_eq!(check_pipeline_levels(64).unwrap(), 64);
     }
 
     #[test]

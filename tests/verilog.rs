@@ -208,6 +208,67 @@ fn static_recurrent_layers_with_multipliers_and_distributed_arithmetic() {
     );
 }
 
+/// `pipeline_levels`: a register stage after every N adder levels within a layer, operands from
+/// earlier stages delayed to their reader's. Still bit-exact and II 1, with the longer latency
+/// the design states; at one level a stage every comparison, rounding, select and table read
+/// crosses stages somewhere.
+#[test]
+fn pipeline_registers_every_n_adder_levels() {
+    let latency = |name: &str, c: &Config| -> usize {
+        let c = Config {
+            backend: Backend::Verilog,
+            ..c.clone()
+        };
+        let p = prepare(&common::case(name).model(), &c, None).unwrap();
+        hlsrs::backend::verilog::design(&p.model, &p.plans)
+            .unwrap()
+            .latency
+    };
+    let w8 = Some(FixedType::fixed(8, 2));
+    let da = products("two_layer_keras", Strategy::DistributedArithmetic, w8);
+    let one_stage = latency("two_layer_keras", &da);
+    let mut last = usize::MAX;
+    for n in [1, 3] {
+        let c = Config {
+            pipeline_levels: Some(n),
+            ..da.clone()
+        };
+        let what = format!("two_layer_keras distributed arithmetic, {n} adder levels a stage");
+        assert_rtl_matches("two_layer_keras", &c, &what);
+        let l = latency("two_layer_keras", &c);
+        assert!(
+            l > one_stage && l < last,
+            "{what}: latency {l} (one stage a layer: {one_stage})"
+        );
+        last = l;
+    }
+    for (name, s) in [
+        ("json_every_op", Strategy::DistributedArithmetic),
+        ("json_every_op", Strategy::Latency),
+        ("qonnx_dense", Strategy::Latency),
+        ("conv1d_small_keras", Strategy::DistributedArithmetic),
+    ] {
+        let c = Config {
+            strategy: s,
+            pipeline_levels: Some(1),
+            ..Config::default()
+        };
+        let what = format!("{name} {s:?}, one adder level a stage");
+        assert_rtl_matches(name, &c, &what);
+        assert!(
+            latency(name, &c)
+                > latency(
+                    name,
+                    &Config {
+                        pipeline_levels: None,
+                        ..c.clone()
+                    }
+                ),
+            "{what}"
+        );
+    }
+}
+
 #[test]
 fn every_rounding_and_overflow_mode() {
     // Narrow result types so that the [-4, 4) samples round and overflow in every layer; each

@@ -129,6 +129,10 @@ pub struct ModelArgs {
     /// over the sequence. Latency strategy only. Per layer: `unroll_steps = true`.
     #[arg(long)]
     pub unroll_steps: bool,
+    /// Verilog backend: a register stage after every N adder levels within each layer (default:
+    /// one stage per layer, its arithmetic combinational). Per layer: `pipeline_levels = N`.
+    #[arg(long, value_name = "N")]
+    pub pipeline_levels: Option<usize>,
     /// Prune, a comma-separated list: `magnitude:S` sets the fraction S of dense, conv and
     /// recurrent weights with the smallest magnitude (one threshold for the whole model) to zero,
     /// and zero weights cost no multiplier (per layer: `sparsity = S` in [layers.<name>]); `neurons:zero|S` and
@@ -376,6 +380,9 @@ pub fn resolve_config(a: &ModelArgs) -> Result<Config> {
     }
     if a.unroll_steps {
         c.unroll_steps = true;
+    }
+    if let Some(n) = a.pipeline_levels {
+        c.pipeline_levels = Some(config::check_pipeline_levels(n)?);
     }
     if let Some(p) = &a.prune {
         c.prune = config::parse_prune(p)?;

@@ -83,6 +83,9 @@ pub struct Hardware {
     /// Recurrent layers: every time step unrolled (one step's hardware per step, a new sequence
     /// every cycle) instead of the step loop pipelined over one step's hardware.
     pub unroll_steps: bool,
+    /// Verilog backend: a register stage after every this many adder levels within the layer
+    /// (None: the layer's arithmetic is one combinational stage, its outputs registered).
+    pub pipeline_levels: Option<u32>,
 }
 
 impl Default for Hardware {
@@ -93,6 +96,7 @@ impl Default for Hardware {
             strategy: Strategy::Latency,
             parallelization: 1,
             unroll_steps: false,
+            pipeline_levels: None,
         }
     }
 }

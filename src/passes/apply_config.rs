@@ -319,6 +319,14 @@ impl Pass for ApplyConfig {
 
     fn run(&self, model: &mut Model, cx: &mut PassContext) -> Result<()> {
         let c = cx.config;
+        if c.backend == crate::config::Backend::Vitis
+            && (c.pipeline_levels.is_some()
+                || c.layers.values().any(|l| l.pipeline_levels.is_some()))
+        {
+            cx.notes.push(
+                "pipeline_levels applies to the Verilog backend; Vitis places its registers by the clock period".into(),
+            );
+        }
         for name in c.layers.keys() {
             if model.find(name).is_some() {
                 continue;
@@ -618,6 +626,7 @@ impl Pass for ApplyConfig {
                     false
                 }
             };
+            let pipeline_levels = lc.pipeline_levels.or(c.pipeline_levels).map(|n| n as u32);
             let node = model.node_mut(n);
             node.precision = p;
             node.hardware = Hardware {
@@ -626,6 +635,7 @@ impl Pass for ApplyConfig {
                 strategy,
                 parallelization,
                 unroll_steps,
+                pipeline_levels,
             };
         }
         Ok(())

@@ -277,7 +277,7 @@ pub fn values(b: &mut Body, p: &LayerPlan, ins: &[Vec<Val>]) -> Result<Vec<Val>>
                             crate::ir::ops::QuantRound::Ceil => inexact,
                             crate::ir::ops::QuantRound::Up => {
                                 let nonneg = b.compare(&v, ">=", &konst(0, 0));
-                                b.flag(&format!("{inexact} & {nonneg}"))
+                                b.join(&inexact, '&', &nonneg)
                             }
                         };
                         let plus = b.add(&floor, &konst(1, res.frac()));

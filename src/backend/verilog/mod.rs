@@ -245,7 +245,8 @@ const MAX_WORK: usize = 4_000_000;
 /// One layer's module.
 struct LayerModule {
     text: String,
-    /// 0: wiring only; 1: registered outputs.
+    /// 0: wiring only; else its pipeline stages (registered outputs and, with
+    /// `pipeline_levels`, registers within).
     latency: usize,
     stateful: bool,
     /// Its logic, and its registers' bits that hold information (not constant, not a copy of
@@ -254,22 +255,14 @@ struct LayerModule {
     ff: u64,
 }
 
-/// Bits of a register holding values in [lo, hi] that are neither constant nor copies of the
-/// sign bit.
-fn live_bits(lo: i128, hi: i128) -> u64 {
-    if lo == hi {
-        0
-    } else if lo >= 0 {
-        (128 - hi.leading_zeros()) as u64
-    } else {
-        crate::kernels::da::signed_bits((lo, hi)) as u64
-    }
-}
-
 fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Result<LayerModule> {
     let node = model.node(p.node);
     let mut b = Body::new("v");
     b.lut_products = node.hardware.strategy == crate::ir::Strategy::DistributedArithmetic;
+    // A static recurrent layer's step stays one cycle: its state feeds the next call's.
+    if !matches!(&p.kernel, Kernel::Recurrent(rp) if rp.rec.stateful) {
+        b.pipe = node.hardware.pipeline_levels;
+    }
     let sizes: Vec<usize> = model
         .inputs(p.node)
         .iter()
@@ -327,7 +320,7 @@ fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Res
             ff += h
                 .iter()
                 .chain(&c)
-                .map(|v| live_bits(v.lo, v.hi))
+                .map(|v| rtl::live_bits(v.lo, v.hi))
                 .sum::<u64>();
             for i in 0..n {
                 let lit = |raw: i128| rtl::literal(raw, 1);
@@ -350,7 +343,15 @@ fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Res
     };
     let w = p.result.width as usize;
     let n = out.len();
-    let latency = usize::from(!layers::wiring_only(p));
+    // Every output read at the last stage any of them is ready at, then registered.
+    let last = out.iter().map(|v| v.t.stage).max().unwrap_or(0);
+    let out: Vec<Val> = out.iter().map(|v| b.at_stage(v, last)).collect();
+    ff += b.pipe_ff;
+    let latency = if layers::wiring_only(p) {
+        0
+    } else {
+        last as usize + 1
+    };
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -387,7 +388,7 @@ fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Res
     }
     if latency > 0 {
         let _ = writeln!(s, "  always @(posedge clk) y <= y_c;");
-        ff += out.iter().map(|v| live_bits(v.lo, v.hi)).sum::<u64>();
+        ff += out.iter().map(|v| rtl::live_bits(v.lo, v.hi)).sum::<u64>();
     }
     let _ = writeln!(s, "endmodule\n");
     Ok(LayerModule {
@@ -406,7 +407,7 @@ pub struct LayerLogic {
     /// Flip-flops: its registered outputs and state, and the delay registers of the values it
     /// reads (the top's, charged to the reader).
     pub ff: u64,
-    /// Cycles: 0 (wiring) or 1.
+    /// Cycles: 0 (wiring) or its pipeline stages.
     pub latency: usize,
 }
 

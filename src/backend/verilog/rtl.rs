@@ -9,7 +9,16 @@
 
 use crate::ir::{FixedType, Overflow, Quant};
 use crate::kernels::da::{csd, signed_bits};
+use std::collections::HashMap;
 use std::fmt::Write;
+
+/// When a value is ready within its module: the pipeline stage (registers since the module's
+/// inputs) and the adder levels since that stage's registers. A constant is ready always.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Time {
+    pub stage: u32,
+    pub level: u32,
+}
 
 /// A value: a wire (or a constant literal), its range in units of 2^-frac, its frac.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +29,7 @@ pub struct Val {
     pub frac: i32,
     /// Low bits known to be zero (a shifted value's): an adder passes them through.
     pub zeros: u32,
+    pub t: Time,
 }
 
 /// The logic a body writes, counted as it is written: what the Verilog target's estimate is
@@ -97,6 +107,15 @@ pub struct Body {
     pub lut_products: bool,
     /// The logic written so far.
     pub tally: Tally,
+    /// A register stage after every this many adder levels (None: the module is one
+    /// combinational stage). Operands from earlier stages are delayed to their reader's.
+    pub pipe: Option<u32>,
+    /// Flip-flop bits of the pipeline registers written (live bits: as `live_bits`).
+    pub pipe_ff: u64,
+    /// When each one-bit condition (a flag wire or a bit of a value) is ready.
+    flags: HashMap<String, Time>,
+    /// Registered copies: (signal, stage) -> register.
+    delayed: HashMap<(String, u32), String>,
 }
 
 impl Body {
@@ -109,16 +128,132 @@ impl Body {
             next: 0,
             lut_products: false,
             tally: Tally::default(),
+            pipe: None,
+            pipe_ff: 0,
+            flags: HashMap::new(),
+            delayed: HashMap::new(),
         }
     }
 
-    /// A new wire of `width` bits for `expr`, holding values in [lo, hi].
-    fn wire_w(&mut self, width: u32, lo: i128, hi: i128, frac: i32, expr: &str) -> Val {
+    /// `sig` (a `bits`-wide value ready at stage `from`) as a register chain's copy ready at
+    /// stage `to`, each stage's copy written once and shared by every reader.
+    fn delay_signal(&mut self, sig: &str, bits: u32, signed: bool, from: u32, to: u32) -> String {
+        let mut cur = sig.to_string();
+        for s in from + 1..=to {
+            let key = (sig.to_string(), s);
+            if let Some(r) = self.delayed.get(&key) {
+                cur = r.clone();
+                continue;
+            }
+            let r = format!("{}p{}", self.prefix, self.next);
+            self.next += 1;
+            let decl = if signed {
+                format!("reg signed [{}:0]", bits - 1)
+            } else {
+                "reg".to_string()
+            };
+            let _ = writeln!(
+                self.text,
+                "  {decl} {r};\n  always @(posedge clk) {r} <= {cur};"
+            );
+            self.delayed.insert(key, r.clone());
+            cur = r;
+        }
+        cur
+    }
+
+    /// `v` as read at stage `stage` (at or after its own): a delayed copy, level 0.
+    pub fn at_stage(&mut self, v: &Val, stage: u32) -> Val {
+        if v.is_const() || v.t.stage >= stage {
+            return v.clone();
+        }
+        let per_copy = live_bits(v.lo, v.hi);
+        let before = self.delayed.len();
+        let expr = self.delay_signal(&v.expr, v.width(), true, v.t.stage, stage);
+        self.pipe_ff += per_copy * (self.delayed.len() - before) as u64;
+        Val {
+            expr,
+            t: Time { stage, level: 0 },
+            ..v.clone()
+        }
+    }
+
+    fn flag_time(&self, f: &str) -> Time {
+        self.flags.get(f).copied().unwrap_or_default()
+    }
+
+    /// Condition `f` as read at stage `stage`.
+    fn flag_at_stage(&mut self, f: &str, stage: u32) -> String {
+        let t = self.flag_time(f);
+        if t.stage >= stage {
+            return f.to_string();
+        }
+        let before = self.delayed.len();
+        let r = self.delay_signal(f, 1, false, t.stage, stage);
+        self.pipe_ff += (self.delayed.len() - before) as u64;
+        self.flags.insert(r.clone(), Time { stage, level: 0 });
+        r
+    }
+
+    /// The stage values read together are read at: the latest of theirs.
+    fn stage_of(vals: &[&Val], flags: &[Time]) -> u32 {
+        vals.iter()
+            .filter(|v| !v.is_const())
+            .map(|v| v.t.stage)
+            .chain(flags.iter().map(|t| t.stage))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Operands of an adder (or comparator) read at a common stage, and the result's time: one
+    /// level more than the deepest, or, past `pipe` levels, the operands registered first.
+    fn adder_operands(&mut self, a: &Val, b: &Val) -> (Val, Val, Time) {
+        let s = Self::stage_of(&[a, b], &[]);
+        let (a, b) = (self.at_stage(a, s), self.at_stage(b, s));
+        let level = [&a, &b]
+            .iter()
+            .filter(|v| !v.is_const())
+            .map(|v| v.t.level)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        match self.pipe {
+            Some(n) if level > n => {
+                let (a, b) = (self.at_stage(&a, s + 1), self.at_stage(&b, s + 1));
+                (
+                    a,
+                    b,
+                    Time {
+                        stage: s + 1,
+                        level: 1,
+                    },
+                )
+            }
+            _ => (a, b, Time { stage: s, level }),
+        }
+    }
+
+    /// A new wire of `width` bits for `expr`, holding values in [lo, hi], ready at `t`.
+    fn wire_w(&mut self, width: u32, lo: i128, hi: i128, frac: i32, expr: &str, t: Time) -> Val {
+        self.declare("", width, lo, hi, frac, expr, t)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn declare(
+        &mut self,
+        attr: &str,
+        width: u32,
+        lo: i128,
+        hi: i128,
+        frac: i32,
+        expr: &str,
+        t: Time,
+    ) -> Val {
         let name = format!("{}{}", self.prefix, self.next);
         self.next += 1;
         let _ = writeln!(
             self.text,
-            "  wire signed [{}:0] {name} = {expr};",
+            "  {attr}wire signed [{}:0] {name} = {expr};",
             width - 1
         );
         Val {
@@ -127,26 +262,45 @@ impl Body {
             hi,
             frac,
             zeros: 0,
+            t,
         }
     }
 
-    fn wire(&mut self, lo: i128, hi: i128, frac: i32, expr: &str) -> Val {
+    fn wire(&mut self, lo: i128, hi: i128, frac: i32, expr: &str, t: Time) -> Val {
         if lo == hi {
             return konst(lo, frac);
         }
-        self.wire_w(signed_bits((lo, hi)), lo, hi, frac, expr)
+        self.wire_w(signed_bits((lo, hi)), lo, hi, frac, expr, t)
     }
 
-    /// A one-bit condition wire.
-    pub fn flag(&mut self, expr: &str) -> String {
+    /// A one-bit condition wire ready at `t`.
+    fn flag(&mut self, expr: &str, t: Time) -> String {
         let name = format!("{}{}", self.prefix, self.next);
         self.next += 1;
         let _ = writeln!(self.text, "  wire {name} = {expr};");
+        self.flags.insert(name.clone(), t);
         name
     }
 
-    /// A value of type `ty` read from `bits` (a `ty.width`-bit slice of a bus).
+    /// Both conditions (`op` "&") or either ("|").
+    pub fn join(&mut self, a: &str, op: char, b: &str) -> String {
+        let (ta, tb) = (self.flag_time(a), self.flag_time(b));
+        let s = ta.stage.max(tb.stage);
+        let (a, b) = (self.flag_at_stage(a, s), self.flag_at_stage(b, s));
+        let level = [self.flag_time(&a), self.flag_time(&b)]
+            .iter()
+            .map(|t| t.level)
+            .max()
+            .unwrap_or(0);
+        self.flag(&format!("{a} {op} {b}"), Time { stage: s, level })
+    }
+
+    /// A value of type `ty` read from `bits` (a `ty.width`-bit slice of a module input).
     pub fn read(&mut self, bits: &str, ty: FixedType) -> Val {
+        self.read_at(bits, ty, Time::default())
+    }
+
+    fn read_at(&mut self, bits: &str, ty: FixedType, t: Time) -> Val {
         let (lo, hi) = ty.raw_range();
         // An unsigned value into a signed wire one bit wider: the assignment zero-extends it.
         let expr = if ty.signed {
@@ -154,7 +308,7 @@ impl Body {
         } else {
             format!("{{1'b0, {bits}}}")
         };
-        self.wire_w(signed_bits((lo, hi)), lo, hi, ty.frac(), &expr)
+        self.wire_w(signed_bits((lo, hi)), lo, hi, ty.frac(), &expr, t)
     }
 
     /// `v` as exactly `w` bits of two's complement, for unsigned arithmetic modulo 2^w: its
@@ -194,7 +348,7 @@ impl Body {
         let (lo, hi) = (v.lo << k, v.hi << k);
         let w = signed_bits((lo, hi));
         let expr = format!("{{{}, {k}'b0}}", self.ext(v, w - k));
-        let r = self.wire(lo, hi, v.frac, &expr);
+        let r = self.wire(lo, hi, v.frac, &expr, v.t);
         Val {
             zeros: if r.is_const() { r.zeros } else { v.zeros + k },
             ..r
@@ -225,6 +379,7 @@ impl Body {
         if a.is_const() && a.lo == 0 && !sub {
             return b;
         }
+        let (a, b, t) = self.adder_operands(&a, &b);
         let (lo, hi) = if sub {
             (a.lo - b.hi, a.hi - b.lo)
         } else {
@@ -233,7 +388,7 @@ impl Body {
         let op = if sub { '-' } else { '+' };
         let w = signed_bits((lo, hi));
         let expr = format!("{} {op} {}", self.ext(&a, w), self.ext(&b, w));
-        let r = self.wire(lo, hi, f, &expr);
+        let r = self.wire(lo, hi, f, &expr, t);
         if !r.is_const() {
             self.tally.add_bits += w.saturating_sub(a.zeros.max(b.zeros)) as u64;
         }
@@ -252,10 +407,11 @@ impl Body {
             return konst(-a.lo, a.frac);
         }
         let (lo, hi) = (-a.hi, -a.lo);
+        let (a, _, t) = self.adder_operands(a, &konst(0, 0));
         let w = signed_bits((lo, hi));
-        let expr = format!("{w}'h0 - {}", self.ext(a, w));
+        let expr = format!("{w}'h0 - {}", self.ext(&a, w));
         self.tally.add_bits += w.saturating_sub(a.zeros) as u64;
-        let r = self.wire(lo, hi, a.frac, &expr);
+        let r = self.wire(lo, hi, a.frac, &expr, t);
         Val {
             zeros: a.zeros,
             ..r
@@ -286,6 +442,8 @@ impl Body {
                 ..p.with_frac(frac)
             };
         }
+        let (a, b, t) = self.adder_operands(a, b);
+        let (a, b) = (&a, &b);
         let (wa, wb) = (a.width().max(b.width()), a.width().min(b.width()));
         self.tally.multipliers += 1;
         self.tally.product_bits += match (a.is_const(), b.is_const()) {
@@ -296,7 +454,7 @@ impl Body {
         if wb >= 2 && signed_bits((lo, hi)) >= 9 {
             self.tally.dsp += (wa.div_ceil(27) * wb.div_ceil(18)) as u64;
         }
-        self.wire(lo, hi, frac, &format!("{} * {}", a.expr, b.expr))
+        self.wire(lo, hi, frac, &format!("{} * {}", a.expr, b.expr), t)
     }
 
     /// a * b on the raw values as a sum of shifted copies: of the data operand by the constant's
@@ -359,8 +517,9 @@ impl Body {
     pub fn compare(&mut self, a: &Val, op: &str, b: &Val) -> String {
         let f = a.frac.max(b.frac);
         let (a, b) = (self.align(a, f), self.align(b, f));
+        let (a, b, t) = self.adder_operands(&a, &b);
         self.tally.compare_bits += a.width().max(b.width()) as u64;
-        self.flag(&format!("{} {op} {}", a.expr, b.expr))
+        self.flag(&format!("{} {op} {}", a.expr, b.expr), t)
     }
 
     /// cond ? a : b.
@@ -370,13 +529,24 @@ impl Body {
         if a == b {
             return a;
         }
+        let s = Self::stage_of(&[&a, &b], &[self.flag_time(cond)]);
+        let cond = self.flag_at_stage(cond, s);
+        let (a, b) = (self.at_stage(&a, s), self.at_stage(&b, s));
+        let level = [&a, &b]
+            .iter()
+            .filter(|v| !v.is_const())
+            .map(|v| v.t.level)
+            .chain([self.flag_time(&cond).level])
+            .max()
+            .unwrap_or(0);
         let (lo, hi) = (a.lo.min(b.lo), a.hi.max(b.hi));
         self.tally.mux_bits += signed_bits((lo, hi)) as u64;
         self.wire(
-            a.lo.min(b.lo),
-            a.hi.max(b.hi),
+            lo,
+            hi,
             f,
             &format!("{cond} ? {} : {}", a.expr, b.expr),
+            Time { stage: s, level },
         )
     }
 
@@ -388,7 +558,13 @@ impl Body {
         if v.is_const() {
             return konst(v.lo >> s, v.frac);
         }
-        self.wire(v.lo >> s, v.hi >> s, v.frac, &format!("{} >>> {s}", v.expr))
+        self.wire(
+            v.lo >> s,
+            v.hi >> s,
+            v.frac,
+            &format!("{} >>> {s}", v.expr),
+            v.t,
+        )
     }
 
     /// v clamped to [lo, hi] (raw, v's units).
@@ -408,8 +584,10 @@ impl Body {
     }
 
     /// Bit `i` of `v` (past its width, the sign bit).
-    fn bit(&self, v: &Val, i: u32) -> String {
-        format!("{}[{}]", v.expr, i.min(v.width() - 1))
+    fn bit(&mut self, v: &Val, i: u32) -> String {
+        let b = format!("{}[{}]", v.expr, i.min(v.width() - 1));
+        self.flags.insert(b.clone(), v.t);
+        b
     }
 
     /// Entry `index` of a constant table (`index` within 0..raw.len()), as a ROM: a function
@@ -451,7 +629,7 @@ impl Body {
         }
         // The index's low bits: it lies in 0..len.
         let index = if !index.is_const() && index.width() < ib {
-            self.wire_w(ib, index.lo, index.hi, index.frac, &index.expr)
+            self.wire_w(ib, index.lo, index.hi, index.frac, &index.expr, index.t)
         } else {
             index.clone()
         };
@@ -464,7 +642,7 @@ impl Body {
         if !index.is_const() {
             self.tally.rom_luts += rom_luts(raw, w);
         }
-        self.wire_w(w, lo, hi, frac, &format!("{name}({i})"))
+        self.wire_w(w, lo, hi, frac, &format!("{name}({i})"), index.t)
     }
 
     /// `FixedType::cast`: v rounded into `ty`'s lsb by its quantization mode, then its overflow
@@ -479,7 +657,7 @@ impl Body {
             let s = shift as u32;
             // Bits below the lsb: wide enough that the rounding bits exist.
             let v = if s + 1 >= v.width() {
-                self.wire_w(s + 2, v.lo, v.hi, v.frac, &v.expr)
+                self.wire_w(s + 2, v.lo, v.hi, v.frac, &v.expr, v.t)
             } else {
                 v.clone()
             };
@@ -504,16 +682,18 @@ impl Body {
             match up {
                 None => floor,
                 Some(up) => {
-                    let up = self.flag(&up);
+                    let up = self.flag(&up, v.t);
                     // (Not `{1'b0, up}` nor `~` inside it: Verilator 5.006 leaves the inverted
                     // bits above bit 0 of an inlined `~x` in a concatenation.)
-                    let one = self.wire_w(2, 0, 1, 0, &format!("{up} ? 2'sd1 : 2'sd0"));
+                    let one = self.wire_w(2, 0, 1, 0, &format!("{up} ? 2'sd1 : 2'sd0"), v.t);
+                    let (floor, one, t) = self.adder_operands(&floor, &one);
                     self.tally.add_bits += signed_bits((floor.lo, floor.hi + 1)) as u64;
                     self.wire(
                         floor.lo,
                         floor.hi + 1,
                         tf,
                         &format!("{} + {}", floor.expr, one.expr),
+                        t,
                     )
                 }
             }
@@ -536,12 +716,12 @@ impl Body {
                 let w = ty.width;
                 // The low `w` bits, read as `ty` reads them.
                 let q = if q.width() < w {
-                    self.wire_w(w, q.lo, q.hi, f, &q.expr)
+                    self.wire_w(w, q.lo, q.hi, f, &q.expr, q.t)
                 } else {
                     q.clone()
                 };
                 let bits = format!("{}[{}:0]", q.expr, w - 1);
-                self.read(&bits, ty)
+                self.read_at(&bits, ty, q.t)
             }
             Overflow::Sat => self.clamp(q, lo, hi),
             Overflow::SatSym if !ty.signed => self.clamp(q, lo, hi),
@@ -553,7 +733,7 @@ impl Body {
             Overflow::SatZero => {
                 let below = self.compare(q, "<", &konst(lo, f));
                 let above = self.compare(q, ">", &konst(hi, f));
-                let out = self.flag(&format!("{below} | {above}"));
+                let out = self.join(&below, '|', &above);
                 let s = self.select(&out, &konst(0, f), q);
                 Val {
                     lo: s.lo.max(lo),
@@ -589,6 +769,19 @@ pub fn konst(raw: i128, frac: i32) -> Val {
         hi: raw,
         frac,
         zeros: if raw == 0 { 127 } else { raw.trailing_zeros() },
+        t: Time::default(),
+    }
+}
+
+/// Bits of a register holding values in [lo, hi] that are neither constant nor copies of the
+/// sign bit (yosys keeps one flip-flop per such bit).
+pub fn live_bits(lo: i128, hi: i128) -> u64 {
+    if lo == hi {
+        0
+    } else if lo >= 0 {
+        (128 - hi.leading_zeros()) as u64
+    } else {
+        signed_bits((lo, hi)) as u64
     }
 }
 
