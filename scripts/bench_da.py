@@ -199,12 +199,13 @@ def da4ml_rtl_values(prj, files, kifs, x):
     return y
 
 
-def yosys_cells(sources, top):
-    """LUT, CARRY, FF, DSP of `sources` after synth_xilinx (as `hlsrs build --synth` runs it)."""
+def yosys_cells(sources, top, nodsp=False):
+    """LUT, CARRY, FF, DSP of `sources` after synth_xilinx (as `hlsrs build --synth` runs it;
+    `nodsp`: every product in LUTs)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as st:
         subprocess.run(["yosys", "-q", "-p",
                         f"read_verilog {' '.join(sources)}; synth_xilinx -family xcup -top {top} "
-                        f"-flatten -noiopad; tee -q -o {st.name} stat -json"],
+                        f"-flatten -noiopad{' -nodsp' if nodsp else ''}; tee -q -o {st.name} stat -json"],
                        check=True, capture_output=True)
         cells = json.load(open(st.name))["design"]["num_cells_by_type"]
     lut = sum(n for t, n in cells.items() if t in ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"))
@@ -235,9 +236,9 @@ def one_layer(tmp, wpath, strategy):
     return mpath, cpath, tag
 
 
-def hlsrs_layer_rtl(tmp, wpath, strategy):
-    """One dense layer of the matrix at `wpath` in Verilog: yosys cells, and whether Verilator
-    and `hlsrs predict` agree with the exact product."""
+def hlsrs_layer_rtl(tmp, wpath, strategy, nodsp=False):
+    """One dense layer of the matrix at `wpath` in Verilog: yosys cells (with `nodsp`, also
+    with no DSP), and whether Verilator and `hlsrs predict` agree with the exact product."""
     w = np.load(wpath)
     n_in = w.shape[0]
     mpath, cpath, tag = one_layer(tmp, wpath, strategy)
@@ -252,7 +253,11 @@ def hlsrs_layer_rtl(tmp, wpath, strategy):
     subprocess.run([HLSRS, "predict", mpath, "-c", cpath, "--input", xp, "--output", yp], check=True,
                    capture_output=True)
     exact = np.array_equal(np.load(yr), np.load(yp)) and np.array_equal(np.load(yp), x @ w)
-    return yosys_cells([os.path.join(prj, "rtl", f"one_{tag}.v")], f"one_{tag}"), exact
+    v = [os.path.join(prj, "rtl", f"one_{tag}.v")]
+    cells = yosys_cells(v, f"one_{tag}")
+    if nodsp:
+        return cells, yosys_cells(v, f"one_{tag}", nodsp=True), exact
+    return cells, exact
 
 
 def da4ml_layer_rtl(py, tmp, wpath):
@@ -274,11 +279,12 @@ def da4ml_layer_rtl(py, tmp, wpath):
 def rtl_main(py):
     subprocess.run(["bash", os.path.join(ROOT, "scripts", "install_rtl_tools.sh")], check=True)
     print("jet tagger 16-64-32-32-5, per layer: yosys synth_xilinx (xcup), summed; LUT / CARRY / FF / DSP")
-    print(f"{'bits':>4} {'hlsrs DA':>26} {'da4ml':>26} {'hlsrs multipliers':>26} {'LUT DA/da4ml':>13} {'exact':>6} {'da4ml exact':>12}")
+    print(f"{'bits':>4} {'hlsrs DA':>26} {'da4ml':>26} {'hlsrs multipliers':>26} {'LUT DA/da4ml':>13} "
+          f"{'exact':>6} {'da4ml exact':>12} {'multipliers, no DSP':>26} {'LUT DA/mult':>12} {'(no DSP)':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for bits in [int(b) for b in os.environ.get("BENCH_BITS", "4,6,8").split(",")]:
             _, _, mats = model(tmp, (16, 64, 32, 32, 5), bits, seed=bits)
-            ours, theirs, mult = np.zeros(4, int), np.zeros(4, int), np.zeros(4, int)
+            ours, theirs, mult, lut_mult = (np.zeros(4, int) for _ in range(4))
             exact = d4_exact = True
             for wpath in mats:
                 c, e = hlsrs_layer_rtl(tmp, wpath, "distributed_arithmetic")
@@ -287,12 +293,14 @@ def rtl_main(py):
                 c, e = da4ml_layer_rtl(py, tmp, wpath)
                 theirs += c
                 d4_exact &= e
-                c, e = hlsrs_layer_rtl(tmp, wpath, "latency")
+                c, c_lut, e = hlsrs_layer_rtl(tmp, wpath, "latency", nodsp=True)
                 mult += c
+                lut_mult += c_lut
                 exact &= e
             fmt = lambda a: "/".join(str(v) for v in a)
             print(f"{bits:>4} {fmt(ours):>26} {fmt(theirs):>26} {fmt(mult):>26} "
-                  f"{ours[0] / theirs[0]:>13.3f} {str(exact):>6} {str(d4_exact):>12}", flush=True)
+                  f"{ours[0] / theirs[0]:>13.3f} {str(exact):>6} {str(d4_exact):>12} {fmt(lut_mult):>26} "
+                  f"{ours[0] / mult[0]:>12.3f} {ours[0] / lut_mult[0]:>9.3f}", flush=True)
 
 
 def main():

@@ -71,7 +71,8 @@ def measure(design):
         subprocess.run([HLSRS, "build", prj, "--synth"], check=True, capture_output=True)
     cells = json.load(open(stat))["design"]["num_cells_by_type"]
     count = lambda p: sum(v for k, v in cells.items() if k.startswith(p))
-    return name, m["rtl_logic"], m["estimate"]["total"], {"lut": count("LUT"), "ff": count("FD")}
+    return name, m["rtl_logic"], m["estimate"]["total"], {
+        "lut": count("LUT"), "ff": count("FD"), "bram": count("RAMB18") + 2 * count("RAMB36")}
 
 
 def nnls(a, b, rounds=200):
@@ -113,14 +114,15 @@ def main():
         a = np.array([[r[1][f] / r[3]["lut"] for f in FEATURES] for r in fit])
         print(dict(zip(FEATURES, nnls(a, np.ones(len(fit))).round(3))))
         return
-    print(f"{'design':26} {'':4} {'LUT est':>8} {'yosys':>7} {'ratio':>6} {'FF est':>7} {'yosys':>7} {'ratio':>6}")
+    print(f"{'design':26} {'':4} {'LUT est':>8} {'yosys':>7} {'ratio':>6} {'FF est':>7} {'yosys':>7} {'ratio':>6}"
+          f" {'BRAM est':>8} {'yosys':>5}")
     worst = {False: [0, 0], True: [0, 0]}
     for name, _, est, y in rows:
         rl, rf = est["lut"] / y["lut"], est["ff"] / y["ff"]
         w = worst[held[name]]
         w[0], w[1] = max(w[0], abs(rl - 1)), max(w[1], abs(rf - 1))
         print(f"{name:26} {'held' if held[name] else 'fit':4} {est['lut']:8} {y['lut']:7} {rl:6.3f} "
-              f"{est['ff']:7} {y['ff']:7} {rf:6.3f}")
+              f"{est['ff']:7} {y['ff']:7} {rf:6.3f} {est['bram_18k']:8} {y['bram']:5}")
     for h, (l, f) in worst.items():
         print(f"{'held out' if h else 'fit'}: worst LUT {l:.1%}, FF {f:.1%}")
 

@@ -16,14 +16,16 @@ use crate::kernels::LayerPlan;
 /// designs (scripts/calibrate_rtl.py: dense layers in both strategies, a convolution, every
 /// activation family, static LSTM) and checked on 12 held out (docs/estimator.md). An adder bit
 /// is a LUT feeding a carry chain, a little less where yosys folds a constant operand; a
-/// multiplexer bit half a LUT (two share a LUT6); a ROM's non-constant 64-entry block a LUT6
-/// plus its share of the multiplexers past MUXF8; a `*` product's shift-add bits count little
-/// because yosys gives most of them a DSP or folds them into the adder tree that reads them.
-const LUT_PER_ADD_BIT: f64 = 0.9;
-const LUT_PER_MUX_BIT: f64 = 0.45;
-const LUT_PER_COMPARE_BIT: f64 = 1.0;
-const LUT_PER_ROM_LUT: f64 = 1.4;
-const LUT_PER_PRODUCT_BIT: f64 = 0.14;
+/// multiplexer bit costs nothing of its own: yosys folds it into the LUT of the adder bit or
+/// register it feeds (a partial product's AND, a clamp's select before a cast); a comparison
+/// shares its LUTs the same way; a ROM's non-constant 64-entry block is a LUT6 with a share of
+/// MUXF7/F8 past it; a `*` product's shift-add bits count for nothing, as yosys gives most of
+/// them a DSP or folds them into the adder tree that reads them.
+const LUT_PER_ADD_BIT: f64 = 0.88;
+const LUT_PER_MUX_BIT: f64 = 0.0;
+const LUT_PER_COMPARE_BIT: f64 = 0.883;
+const LUT_PER_ROM_LUT: f64 = 0.715;
+const LUT_PER_PRODUCT_BIT: f64 = 0.008;
 
 fn luts(t: &Tally) -> u64 {
     (t.add_bits as f64 * LUT_PER_ADD_BIT
@@ -62,11 +64,13 @@ pub fn estimate(
             // An upper bound: yosys maps some `*` products to LUTs instead (11% to 98% of them
             // got a DSP in the calibration designs).
             dsp: l.tally.dsp,
+            bram_18k: l.tally.bram_18k,
             ..Cost::default()
         };
         total.lut += cost.lut;
         total.ff += cost.ff;
         total.dsp += cost.dsp;
+        total.bram_18k += cost.bram_18k;
         layers.push(LayerEstimate {
             name: node.name.clone(),
             kind: node.op.kind(),

@@ -293,50 +293,61 @@ fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Res
             let st = rp.state;
             let sw = st.width as usize;
             let n = rp.rec.direction.count() * rp.rec.hidden;
-            let mut regs = Vec::new();
-            for (r, init) in [("h_r", &rp.h0), ("c_r", &rp.c0)] {
-                let cur: Vec<Val> = (0..n)
-                    .map(|i| {
-                        let v = b.read(&format!("{r}[{}+:{sw}]", i * sw), st);
-                        b.select("start", &rtl::konst(init.raw[i], st.frac()), &v)
-                    })
-                    .collect();
-                regs.push(cur);
-            }
+            // An LSTM's cell state has registers of its own; a GRU's or RNN's `c` is only
+            // passed along (registers for it would hold their initial value: yosys removes them).
+            let lstm = matches!(rp.rec.cell, crate::ir::recurrent::Cell::Lstm { .. });
+            let inits = if lstm {
+                vec![("h", &rp.h0), ("c", &rp.c0)]
+            } else {
+                vec![("h", &rp.h0)]
+            };
+            let regs: Vec<Vec<Val>> = inits
+                .iter()
+                .map(|(r, init)| {
+                    (0..n)
+                        .map(|i| {
+                            let v = b.read(&format!("{r}_r[{}+:{sw}]", i * sw), st);
+                            b.select("start", &rtl::konst(init.raw[i], st.frac()), &v)
+                        })
+                        .collect()
+                })
+                .collect();
             let (y, h, c) = layers::recurrent(
                 &mut b,
                 rp,
                 &ins[0],
                 p.input_types[0],
                 p.result,
-                Some((&regs[0], &regs[1])),
+                Some((&regs[0], &regs[regs.len() - 1])),
             );
-            let _ = writeln!(
-                state_text,
-                "  reg [{}:0] h_r, c_r;\n  wire [{}:0] h_n, c_n, h_i, c_i;",
-                n * sw - 1,
-                n * sw - 1
-            );
-            ff += h
-                .iter()
-                .chain(&c)
-                .map(|v| rtl::live_bits(v.lo, v.hi))
-                .sum::<u64>();
-            for i in 0..n {
-                let lit = |raw: i128| rtl::literal(raw, 1);
+            let next = [&h, &c];
+            let (mut load, mut step) = (String::new(), String::new());
+            for (k, (r, init)) in inits.iter().enumerate() {
                 let _ = writeln!(
                     state_text,
-                    "  assign h_n[{at}+:{sw}] = {};\n  assign c_n[{at}+:{sw}] = {};\n  assign h_i[{at}+:{sw}] = {};\n  assign c_i[{at}+:{sw}] = {};",
-                    h[i].expr,
-                    c[i].expr,
-                    lit(rp.h0.raw[i]),
-                    lit(rp.c0.raw[i]),
-                    at = i * sw
+                    "  reg [{}:0] {r}_r;\n  wire [{}:0] {r}_n, {r}_i;",
+                    n * sw - 1,
+                    n * sw - 1
                 );
+                ff += next[k]
+                    .iter()
+                    .map(|v| rtl::live_bits(v.lo, v.hi))
+                    .sum::<u64>();
+                for (i, (v, &raw)) in next[k].iter().zip(&init.raw).enumerate() {
+                    let _ = writeln!(
+                        state_text,
+                        "  assign {r}_n[{at}+:{sw}] = {};\n  assign {r}_i[{at}+:{sw}] = {};",
+                        v.expr,
+                        rtl::literal(raw, 1),
+                        at = i * sw
+                    );
+                }
+                let _ = write!(load, " {r}_r <= {r}_i;");
+                let _ = write!(step, " {r}_r <= {r}_n;");
             }
             let _ = writeln!(
                 state_text,
-                "  always @(posedge clk)\n    if (rst) begin h_r <= h_i; c_r <= c_i; end\n    else if (en) begin h_r <= h_n; c_r <= c_n; end"
+                "  always @(posedge clk)\n    if (rst) begin{load} end\n    else if (en) begin{step} end"
             );
             y
         }
@@ -387,8 +398,19 @@ fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Res
         let _ = writeln!(s, "  assign {target}[{}+:{w}] = {};", i * w, v.expr);
     }
     if latency > 0 {
-        let _ = writeln!(s, "  always @(posedge clk) y <= y_c;");
-        ff += out.iter().map(|v| rtl::live_bits(v.lo, v.hi)).sum::<u64>();
+        // A register per value: yosys merges a register into the table read feeding it (a
+        // synchronous read, a block RAM for a large table) only when the register is its own
+        // cell; one register for the whole bus got one merge per layer.
+        for (i, v) in out.iter().enumerate() {
+            if !b.registered(v) {
+                ff += rtl::live_bits(v.lo, v.hi);
+            }
+            let _ = writeln!(
+                s,
+                "  always @(posedge clk) y[{at}+:{w}] <= y_c[{at}+:{w}];",
+                at = i * w
+            );
+        }
     }
     let _ = writeln!(s, "endmodule\n");
     Ok(LayerModule {
@@ -773,6 +795,7 @@ pub fn generate(
         "mux_bits": t.mux_bits,
         "compare_bits": t.compare_bits,
         "rom_luts": t.rom_luts,
+        "bram_18k": t.bram_18k,
         "multipliers": t.multipliers,
         "dsp": t.dsp,
         "product_bits": t.product_bits,
