@@ -369,11 +369,11 @@ fn recurrent_distributed_arithmetic_builds_with_no_dsp() {
 /// fitted on other designs: scripts/calibrate_rtl.py) lands within 15% of yosys's LUTs and FFs
 /// on designs held out of the fit: tables, comparators, constant products on DSPs, branches.
 /// The Verilog estimate against yosys. Held out of the calibration (scripts/calibrate_rtl.py):
-/// max_min_branches (within 15%) and batchnorm (16.6% under in the calibration run: within 20%
+/// max_min_branches (within 15%) and batchnorm (16.2% under in the calibration run: within 20%
 /// here; docs/estimator.md). And two_layer_keras in distributed arithmetic with wrapping 8-bit
-/// results, the case where yosys merged adders into LUT and MUXF trees before every adder was
-/// kept (yosys 1.27x the estimate then, 1,197 MUXF against 768 now): within 15%. Block RAMs
-/// exact.
+/// results, the case where yosys merged adders into LUT and MUXF trees before the adders of a
+/// layer with a lossy cast were kept (yosys 1.27x the estimate then, 1,197 MUXF against 768
+/// now): within 15%. Block RAMs exact.
 #[test]
 fn the_verilog_estimate_lands_near_yosys_on_held_out_designs() {
     let da8 = Config {

@@ -21,11 +21,11 @@ use crate::kernels::LayerPlan;
 /// shares its LUTs the same way; a ROM's non-constant 64-entry block is a LUT6 with a share of
 /// MUXF7/F8 past it; a `*` product's shift-add bits count for nothing, as yosys gives most of
 /// them a DSP or folds them into the adder tree that reads them.
-const LUT_PER_ADD_BIT: f64 = 0.88;
+const LUT_PER_ADD_BIT: f64 = 0.881;
 const LUT_PER_MUX_BIT: f64 = 0.0;
-const LUT_PER_COMPARE_BIT: f64 = 0.883;
-const LUT_PER_ROM_LUT: f64 = 0.715;
-const LUT_PER_PRODUCT_BIT: f64 = 0.008;
+const LUT_PER_COMPARE_BIT: f64 = 0.852;
+const LUT_PER_ROM_LUT: f64 = 0.7;
+const LUT_PER_PRODUCT_BIT: f64 = 0.013;
 
 fn luts(t: &Tally) -> u64 {
     (t.add_bits as f64 * LUT_PER_ADD_BIT

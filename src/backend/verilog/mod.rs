@@ -253,11 +253,30 @@ struct LayerModule {
     /// a sign bit: yosys keeps one flip-flop per such bit).
     tally: rtl::Tally,
     ff: u64,
+    /// A cast in it drops bits.
+    lossy: bool,
 }
 
+/// A layer's module; written again with its adders protected from merging when a cast in it
+/// drops bits (`Body::adder`).
 fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Result<LayerModule> {
+    let m = layer_module_with(module, model, p, index, false)?;
+    if m.lossy {
+        return layer_module_with(module, model, p, index, true);
+    }
+    Ok(m)
+}
+
+fn layer_module_with(
+    module: &str,
+    model: &Model,
+    p: &LayerPlan,
+    index: usize,
+    protect_adders: bool,
+) -> Result<LayerModule> {
     let node = model.node(p.node);
     let mut b = Body::new("v");
+    b.protect_adders = protect_adders;
     b.lut_products = node.hardware.strategy == crate::ir::Strategy::DistributedArithmetic;
     // A static recurrent layer's step stays one cycle: its state feeds the next call's.
     if !matches!(&p.kernel, Kernel::Recurrent(rp) if rp.rec.stateful) {
@@ -415,6 +434,7 @@ fn layer_module(module: &str, model: &Model, p: &LayerPlan, index: usize) -> Res
     let _ = writeln!(s, "endmodule\n");
     Ok(LayerModule {
         text: s,
+        lossy: b.lossy,
         latency,
         stateful: stateful.is_some(),
         tally: b.tally,

@@ -122,6 +122,10 @@ pub struct Body {
     delayed: HashMap<(String, u32), String>,
     /// The wires holding an adder's result (`adder`), and their declared widths.
     adders: HashMap<String, u32>,
+    /// Adders kept from merging (`adder`); set where a cast is lossy.
+    pub protect_adders: bool,
+    /// A cast dropped bits (rounded, saturated or wrapped): see `adder`.
+    pub lossy: bool,
     /// Table reads: the wire, its LUTs (as counted in `tally.rom_luts`) and the table's bits.
     rom_reads: HashMap<String, (u64, u64)>,
     /// Wires that only select bits of another (shifts, wrapping): the wire they read.
@@ -143,6 +147,8 @@ impl Body {
             flags: HashMap::new(),
             delayed: HashMap::new(),
             adders: Default::default(),
+            protect_adders: false,
+            lossy: false,
             rom_reads: HashMap::new(),
             wiring: HashMap::new(),
         }
@@ -274,21 +280,26 @@ impl Body {
         self.declare("", width, lo, hi, frac, expr, t)
     }
 
-    /// An adder's result: a wire synthesis keeps. yosys's alumacc merges an adder into its
-    /// only reader when their widths agree (as they do once wreduce has trimmed the high bits
-    /// a wrapping cast drops), and the merged multi-operand `$macc` maps on Xilinx to LUT6 and
-    /// MUXF7 trees instead of carry chains: three_layer_keras in distributed arithmetic took
-    /// 64,275 LUTs and 23,952 MUXF merged against 40,500 estimated. A kept wire is a reader
-    /// of its own, so every adder stays one carry chain.
-    ///
-    /// alumacc also merges an adder into its only reader when their widths agree, which a kept
-    /// wire does not prevent: `adder_width` makes a reader one bit wider than an adder it reads
-    /// whole (an explicitly extended operand is never the adder's whole signal).
+    /// An adder's result. yosys's alumacc merges an adder into its only reader when their
+    /// widths agree, as they do once wreduce has trimmed the high bits a wrapping cast drops,
+    /// and maps the merged multi-operand `$macc` on Xilinx to LUT6 and MUXF7 trees instead of
+    /// carry chains (three_layer_keras in distributed arithmetic: 64,275 LUTs and 23,952 MUXF,
+    /// 37% over the estimate). So in a module with a lossy cast (`protect_adders`) every
+    /// adder is a kept wire (wreduce leaves it whole) and `adder_width` makes a reader one bit
+    /// wider than an adder it would read whole (an explicitly extended operand is never the
+    /// adder's whole signal): 39,846 LUTs; layers whose casts round or saturate gain 5 to 10%
+    /// (conv1d_small_keras, json_every_op, keras_gru in DA). Where every sum is kept exact the
+    /// protection costs LUTs (a 64x32 DA layer: 14,817 unprotected, 15,215 protected).
     fn adder(&mut self, width: u32, lo: i128, hi: i128, frac: i32, expr: &str, t: Time) -> Val {
         if lo == hi {
             return konst(lo, frac);
         }
-        let r = self.declare("(* keep *) ", width, lo, hi, frac, expr, t);
+        let attr = if self.protect_adders {
+            "(* keep *) "
+        } else {
+            ""
+        };
+        let r = self.declare(attr, width, lo, hi, frac, expr, t);
         self.adders.insert(r.expr.clone(), width);
         r
     }
@@ -296,6 +307,9 @@ impl Body {
     /// The width of an adder whose result needs `w` bits: one more than an operand that is an
     /// adder's wire of at least `w` bits (read whole, it would merge).
     fn adder_width(&self, w: u32, ops: &[&Val]) -> u32 {
+        if !self.protect_adders {
+            return w;
+        }
         ops.iter()
             .filter_map(|v| self.adders.get(&v.expr))
             .filter(|&&declared| declared >= w)
@@ -726,6 +740,10 @@ impl Body {
         }
         let shift = v.frac - tf;
         let q = if shift > 0 {
+            // Dropping bits known to be zero (a value shifted into a finer lsb) loses nothing.
+            if shift as u32 > v.zeros {
+                self.lossy = true;
+            }
             let s = shift as u32;
             // Bits below the lsb: wide enough that the rounding bits exist.
             let v = if s + 1 >= v.width() {
@@ -783,6 +801,7 @@ impl Body {
         if q.lo >= lo && q.hi <= hi && !(sym && q.lo == lo) {
             return q.clone();
         }
+        self.lossy = true;
         let f = q.frac;
         match ty.overflow {
             Overflow::Wrap => {
