@@ -187,12 +187,11 @@ impl Body {
             return v.clone();
         }
         let in_bram = u64::from(self.registered(v));
-        let per_copy = live_bits(v.lo, v.hi);
         let before = self.delayed.len();
         let expr = self.delay_signal(&v.expr, v.width(), true, v.t.stage, stage);
         // A first copy a block RAM holds costs no fabric flip-flops.
         let copies = (self.delayed.len() - before) as u64;
-        self.pipe_ff += per_copy * copies.saturating_sub(in_bram.min(copies));
+        self.pipe_ff += live_bits(v.lo, v.hi) * copies.saturating_sub(in_bram);
         Val {
             expr,
             t: Time { stage, level: 0 },
@@ -203,8 +202,8 @@ impl Body {
     /// `v` is taken by a register as it is. A table read it only selects bits of becomes a
     /// synchronous read, which yosys builds as a block RAM when the table holds more than 8 Kb
     /// (measured on yosys 0.23: 512 x 17 and 1024 x 9 bits in a RAMB18E2, 512 x 16 and
-    /// 1024 x 8 in LUTs): its LUTs leave the tally, its block RAMs join it.
-    /// True when the register is the block RAM's own (its flip-flops are not fabric's).
+    /// 1024 x 8 in LUTs): its LUTs leave the tally, its block RAMs join it. True when the
+    /// register is then the block RAM's own (no fabric flip-flops).
     pub fn registered(&mut self, v: &Val) -> bool {
         let mut src = &v.expr;
         while let Some(s) = self.wiring.get(src) {
@@ -237,41 +236,50 @@ impl Body {
         r
     }
 
-    /// The stage values read together are read at: the latest of theirs.
-    fn stage_of(vals: &[&Val], flags: &[Time]) -> u32 {
-        vals.iter()
+    /// Values and conditions read together, each as read at the latest stage of theirs, and
+    /// the time they are all ready (the deepest level at that stage).
+    fn read_together(&mut self, vals: &[&Val], flags: &[&str]) -> (Vec<Val>, Vec<String>, Time) {
+        let stage = vals
+            .iter()
             .filter(|v| !v.is_const())
             .map(|v| v.t.stage)
-            .chain(flags.iter().map(|t| t.stage))
+            .chain(flags.iter().map(|f| self.flag_time(f).stage))
             .max()
-            .unwrap_or(0)
+            .unwrap_or(0);
+        let flags: Vec<String> = flags.iter().map(|f| self.flag_at_stage(f, stage)).collect();
+        let vals: Vec<Val> = vals.iter().map(|v| self.at_stage(v, stage)).collect();
+        let level = vals
+            .iter()
+            .filter(|v| !v.is_const())
+            .map(|v| v.t.level)
+            .chain(flags.iter().map(|f| self.flag_time(f).level))
+            .max()
+            .unwrap_or(0);
+        (vals, flags, Time { stage, level })
     }
 
     /// Operands of an adder (or comparator) read at a common stage, and the result's time: one
     /// level more than the deepest, or, past `pipe` levels, the operands registered first.
     fn adder_operands(&mut self, a: &Val, b: &Val) -> (Val, Val, Time) {
-        let s = Self::stage_of(&[a, b], &[]);
-        let (a, b) = (self.at_stage(a, s), self.at_stage(b, s));
-        let level = [&a, &b]
-            .iter()
-            .filter(|v| !v.is_const())
-            .map(|v| v.t.level)
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let (mut v, _, t) = self.read_together(&[a, b], &[]);
+        let (b, a) = (
+            v.pop().expect("two operands"),
+            v.pop().expect("two operands"),
+        );
         match self.pipe {
-            Some(n) if level > n => {
-                let (a, b) = (self.at_stage(&a, s + 1), self.at_stage(&b, s + 1));
-                (
-                    a,
-                    b,
-                    Time {
-                        stage: s + 1,
-                        level: 1,
-                    },
-                )
+            Some(n) if t.level + 1 > n => {
+                let stage = t.stage + 1;
+                let (a, b) = (self.at_stage(&a, stage), self.at_stage(&b, stage));
+                (a, b, Time { stage, level: 1 })
             }
-            _ => (a, b, Time { stage: s, level }),
+            _ => (
+                a,
+                b,
+                Time {
+                    level: t.level + 1,
+                    ..t
+                },
+            ),
         }
     }
 
@@ -363,15 +371,8 @@ impl Body {
 
     /// Both conditions (`op` "&") or either ("|").
     pub fn join(&mut self, a: &str, op: char, b: &str) -> String {
-        let (ta, tb) = (self.flag_time(a), self.flag_time(b));
-        let s = ta.stage.max(tb.stage);
-        let (a, b) = (self.flag_at_stage(a, s), self.flag_at_stage(b, s));
-        let level = [self.flag_time(&a), self.flag_time(&b)]
-            .iter()
-            .map(|t| t.level)
-            .max()
-            .unwrap_or(0);
-        self.flag(&format!("{a} {op} {b}"), Time { stage: s, level })
+        let (_, f, t) = self.read_together(&[], &[a, b]);
+        self.flag(&format!("{} {op} {}", f[0], f[1]), t)
     }
 
     /// A value of type `ty` read from `bits` (a `ty.width`-bit slice of a module input).
@@ -609,25 +610,11 @@ impl Body {
         if a == b {
             return a;
         }
-        let s = Self::stage_of(&[&a, &b], &[self.flag_time(cond)]);
-        let cond = self.flag_at_stage(cond, s);
-        let (a, b) = (self.at_stage(&a, s), self.at_stage(&b, s));
-        let level = [&a, &b]
-            .iter()
-            .filter(|v| !v.is_const())
-            .map(|v| v.t.level)
-            .chain([self.flag_time(&cond).level])
-            .max()
-            .unwrap_or(0);
+        let (v, c, t) = self.read_together(&[&a, &b], &[cond]);
+        let (a, b, cond) = (&v[0], &v[1], &c[0]);
         let (lo, hi) = (a.lo.min(b.lo), a.hi.max(b.hi));
         self.tally.mux_bits += signed_bits((lo, hi)) as u64;
-        self.wire(
-            lo,
-            hi,
-            f,
-            &format!("{cond} ? {} : {}", a.expr, b.expr),
-            Time { stage: s, level },
-        )
+        self.wire(lo, hi, f, &format!("{cond} ? {} : {}", a.expr, b.expr), t)
     }
 
     /// floor(v / 2^s) on the raw value (s < 0: a left shift), units unchanged.
